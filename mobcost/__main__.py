@@ -1,0 +1,3 @@
+from mobcost.cli import main
+
+main()

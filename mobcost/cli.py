@@ -1,0 +1,185 @@
+"""The typer app: parse arguments, call the library, print, map errors to exit codes.
+
+Exit codes: 0 success, 1 a check failed, 2 bad input (a spec, a model name or an option).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from mobcost import analyze
+from mobcost.report import Format
+
+app = typer.Typer(
+    name="mobcost",
+    help="Exact Mult-Adds and parameters of MobileNet-style networks, from a YAML spec. "
+         "Exit codes: 0 success, 1 a check failed, 2 bad input.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
+)
+
+Model = Annotated[str, typer.Argument(help="A built-in model (see `mobcost models`) or a YAML spec; "
+                                           "`v1:shallow` names a variant, `v1@0.75_160` an α and resolution.")]
+Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", help="Width multiplier α (default 1).")]
+Res = Annotated[Optional[int], typer.Option("--res", "-r", help="Input resolution in pixels (default: the spec's).")]
+Rho = Annotated[Optional[float], typer.Option("--rho", help="Resolution multiplier ρ: resolution = round(ρ × the spec's).")]
+Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+def _command(func):
+    """Register a command whose bad-input errors print as one paragraph and exit 2."""
+
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        from mobcost.spec import MobcostError
+
+        try:
+            return func(*args, **kwargs)
+        except MobcostError as e:
+            typer.echo(f"mobcost: {e}", err=True)
+            raise typer.Exit(2) from None
+
+    return app.command()(run)
+
+
+def _emit(report, fmt: Format) -> None:
+    from mobcost.report import render
+
+    out = render(report, fmt)
+    if isinstance(out, str):
+        typer.echo(out)
+    else:
+        from rich.console import Console
+
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=200)  # a pipe or file: no wrapping, the table takes the width it needs
+        console.print(out)
+
+
+def _floats(text: str, option: str) -> list[float]:
+    from mobcost.spec import MobcostError
+
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise MobcostError(f"{option} takes numbers separated by commas, e.g. 1,0.75,0.5 (found {text!r})") from None
+
+
+@_command
+def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich) -> None:
+    """Per-layer Mult-Adds and parameters (MobileNets Table 1). Example: mobcost table v1 --alpha 0.5 --res 160"""
+    from mobcost.report import layer_table
+
+    _emit(layer_table(analyze(model, alpha=alpha, resolution=res, rho=rho)), fmt)
+
+
+@_command
+def sweep(model: Model,
+          alpha: Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers, e.g. 1,0.75,0.5,0.25.")] = "",
+          res: Annotated[str, typer.Option("--res", "-r", help="Resolutions, e.g. 224,192,160,128.")] = "",
+          fmt: Fmt = Format.rich) -> None:
+    """Totals for every α × resolution (MobileNets Tables 6 and 7). Example: mobcost sweep v1 --alpha 1,0.75,0.5,0.25"""
+    from mobcost.report import totals_table
+    from mobcost.spec import MobcostError, load_model
+
+    if not alpha and not res:
+        raise MobcostError("sweep needs --alpha, --res or both, e.g. --alpha 1,0.75,0.5,0.25 --res 224,192,160,128")
+    network, ref = load_model(model)
+    alphas = _floats(alpha, "--alpha") or [ref.alpha or 1.0]
+    resolutions = [int(r) for r in _floats(res, "--res")] or [ref.resolution]
+    analyses = [analyze(network, alpha=a, resolution=r) for a in alphas for r in resolutions]
+    accuracy = [network.accuracy(ref.variant, a.alpha, a.resolution) for a in analyses]
+    _emit(totals_table(f"{network.title}: width multiplier × resolution", analyses, accuracy), fmt)
+
+
+@_command
+def breakdown(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich) -> None:
+    """Share of Mult-Adds and parameters per layer type (MobileNets Table 2). Example: mobcost breakdown v1"""
+    from mobcost.report import breakdown_table
+
+    _emit(breakdown_table(analyze(model, alpha=alpha, resolution=res, rho=rho)), fmt)
+
+
+@_command
+def compare(models: Annotated[list[str], typer.Argument(help="Models or variants, e.g. v1:conv v1.")],
+            alpha: Alpha = None, res: Res = None, fmt: Fmt = Format.rich) -> None:
+    """Totals side by side (MobileNets Tables 4 and 5). Example: mobcost compare v1:conv v1"""
+    from mobcost.report import totals_table
+    from mobcost.spec import load_model
+
+    analyses, accuracy = [], []
+    for name in models:
+        network, ref = load_model(name)
+        analysis = analyze(network, alpha=ref.alpha or alpha, resolution=ref.resolution or res)
+        analyses.append(analysis)
+        accuracy.append(network.accuracy(ref.variant, analysis.alpha, analysis.resolution))
+    _emit(totals_table("Comparison", analyses, accuracy), fmt)
+
+
+@_command
+def conv(input: Annotated[str, typer.Option("--input", "-i", help="Input size H×W×C, e.g. 6x6x3.")],
+         kernel: Annotated[int, typer.Option("--kernel", "-k", min=1, help="Kernel size D_K.")] = 3,
+         out: Annotated[int, typer.Option("--out", "-o", min=1, help="Output channels N.")] = 1,
+         stride: Annotated[int, typer.Option("--stride", "-s", min=1, help="Stride.")] = 1,
+         padding: Annotated[str, typer.Option("--padding", "-p", help="same, valid, or a number of pixels.")] = "same",
+         fmt: Fmt = Format.rich) -> None:
+    """One layer: standard vs depthwise + pointwise, step by step. Example: mobcost conv --input 6x6x3 --kernel 3 --out 5 --padding valid"""
+    from mobcost.layers import Shape
+    from mobcost.report import conv_table
+    from mobcost.spec import MobcostError
+    from mobcost.trace import separable_steps
+
+    try:
+        h, w, c = (int(part) for part in input.lower().replace("×", "x").split("x"))
+        pad = padding if padding in ("same", "valid") else int(padding)
+    except ValueError:
+        raise MobcostError(f"--input takes H×W×C such as 6x6x3 (found {input!r}) and --padding takes "
+                           f"same, valid or a whole number (found {padding!r})") from None
+    if min(h, w, c) < 1 or (isinstance(pad, int) and pad < 0):
+        raise MobcostError(f"--input sizes must be positive and --padding not negative (found {input}, {padding})")
+    _emit(conv_table(*separable_steps(Shape(h, w, c), kernel, out, stride, pad)), fmt)
+
+
+@_command
+def check(models: Annotated[Optional[list[str]], typer.Argument(
+              help="Models or YAML specs (default: every built-in model).")] = None,
+          fmt: Fmt = Format.rich) -> None:
+    """Computed figures against the published ones and the budget in each config; exit 1 if any fails.
+    Example: mobcost check v1"""
+    from mobcost.check import check as run_checks
+    from mobcost.report import check_table
+    from mobcost.spec import builtin_models, load_model
+
+    names = models or sorted({path.stem for path in builtin_models().values()})
+    results = [result for name in names for result in run_checks(load_model(name)[0])]
+    _emit(check_table(results), fmt)
+    if any(r.status == "FAIL" for r in results):
+        raise typer.Exit(1)
+
+
+@_command
+def models(fmt: Fmt = Format.rich) -> None:
+    """The built-in models, one line each. Example: mobcost models"""
+    from mobcost.report import models_table
+    from mobcost.spec import builtin_models, load_spec
+
+    entries = []
+    for path in sorted(set(builtin_models().values())):
+        network = load_spec(path)
+        totals = analyze(network)
+        entries.append({"name": network.name, "aliases": ", ".join(network.aliases), "title": network.title,
+                        "resolution": network.input.resolution, "macs": totals.macs, "params": totals.params,
+                        "variants": ", ".join(network.variants), "source": network.source or ""})
+    _emit(models_table(entries), fmt)
+
+
+def main() -> None:
+    app(prog_name="mobcost")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

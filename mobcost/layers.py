@@ -1,0 +1,307 @@
+"""Layer kinds: each owns its fields, its shape rule and its Mult-Add and parameter formulas.
+
+Counting convention (the MobileNets paper's, used throughout): a Mult-Add (MAC) is one fused multiply and
+add; convolutions and fully connected layers cost Mult-Adds, pooling and softmax cost none. Parameters are
+the weights, plus one bias per output channel where the spec declares `bias: true`. Every figure is an exact
+integer; rounding happens only when a number is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Annotated, ClassVar, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PositiveInt, Tag
+
+Padding = Union[Literal["same", "valid"], Annotated[int, Field(ge=0)]]
+Channels = Union[PositiveInt, Literal["classes"]]
+Width = Literal["scaled", "fixed", "grow"]
+"""How α reaches a layer's output channels: always, never, or only when α > 1 (MobileNetV2's last conv)."""
+
+
+class ShapeError(ValueError):
+    """A layer cannot be applied to its input; `field` names the field at fault."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One image's feature map: height, width, channels (no batch dimension)."""
+
+    h: int
+    w: int
+    c: int
+
+    def __str__(self) -> str:
+        return f"{self.h}×{self.w}×{self.c}"
+
+    @property
+    def size(self) -> int:
+        return self.h * self.w * self.c
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """The width multiplier α and the network's rule for rounding α·c to a whole channel count."""
+
+    alpha: Fraction
+    classes: int
+    divisor: int | None = None  # None: int(α·c), as MobileNet V1; else make_divisible(α·c, divisor)
+
+    def channels(self, out: Channels, width: Width) -> int:
+        if out == "classes":
+            return self.classes
+        if width == "fixed" or (width == "grow" and self.alpha <= 1):
+            return out
+        scaled = self.alpha * out
+        if self.divisor is None:
+            return max(1, int(scaled))
+        return make_divisible(scaled, self.divisor)
+
+
+def make_divisible(v: Fraction, divisor: int) -> int:
+    """The TF-slim/torchvision rounding: nearest multiple of `divisor`, at least `divisor`, never below 90% of v."""
+    new_v = max(divisor, int(v + Fraction(divisor, 2)) // divisor * divisor)
+    return new_v + divisor if new_v < Fraction(9, 10) * v else new_v
+
+
+def out_size(n: int, kernel: int, stride: int, padding: Padding) -> int:
+    """Output length along one axis: `same` is ceil(n / stride) as in TensorFlow, else (n + 2p − k) // s + 1."""
+    if padding == "same":
+        return -(-n // stride)
+    pad = 0 if padding == "valid" else padding
+    size = (n + 2 * pad - kernel) // stride + 1
+    if size < 1:
+        raise ShapeError("kernel", f"a {kernel}×{kernel} kernel with stride {stride} and padding {padding!r} "
+                                   f"leaves nothing of a {n}-pixel feature map")
+    return size
+
+
+class _Kind(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str | None = None
+    note: str | None = None  # shown under the table, e.g. a typo in the paper's version of this row
+
+    def resolve(self, scaling: Scaling) -> _Kind:
+        """This layer with α applied to its declared channel counts."""
+        return self
+
+    def standard_macs(self, x: Shape) -> int | None:
+        """Mult-Adds of a standard convolution with this layer's kernel, input and output shapes."""
+        return None
+
+    def category(self, x: Shape) -> str:
+        """The layer type as MobileNets Table 2 groups it."""
+        return self.paper_type
+
+
+class _Spatial(_Kind):
+    kernel: PositiveInt = 3
+    stride: PositiveInt = 1
+    padding: Padding = "same"
+
+    def spatial(self, x: Shape) -> tuple[int, int]:
+        return (out_size(x.h, self.kernel, self.stride, self.padding),
+                out_size(x.w, self.kernel, self.stride, self.padding))
+
+    def standard_macs(self, x: Shape) -> int:
+        y = self.output_shape(x)
+        return self.kernel**2 * x.c * y.c * y.h * y.w
+
+
+class _Widening(BaseModel):
+    out: Channels
+    width: Width = "scaled"
+    bias: bool = False
+
+    def resolve(self, scaling: Scaling):
+        return self.model_copy(update={"out": scaling.channels(self.out, self.width)})
+
+
+class Conv(_Widening, _Spatial):
+    """Standard k×k convolution (MobileNets eq. 2)."""
+
+    kind: Literal["conv"] = "conv"
+    paper_type: ClassVar[str] = "Conv"
+
+    def output_shape(self, x: Shape) -> Shape:
+        return Shape(*self.spatial(x), self.out)
+
+    def macs(self, x: Shape) -> int:
+        y = self.output_shape(x)
+        return self.kernel * self.kernel * x.c * y.c * y.h * y.w  # D_K·D_K·M·N·D_F·D_F
+
+    def params(self, x: Shape) -> int:
+        return self.kernel * self.kernel * x.c * self.out + (self.out if self.bias else 0)
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"{self.kernel}×{self.kernel}×{x.c}×{self.out}"
+
+    def category(self, x: Shape) -> str:
+        return f"Conv {self.kernel}×{self.kernel}"
+
+
+class DepthwiseConv(_Spatial):
+    """Per-channel k×k convolution (MobileNets eq. 3, 4)."""
+
+    kind: Literal["dw"] = "dw"
+    bias: bool = False
+    paper_type: ClassVar[str] = "Conv dw"
+
+    def output_shape(self, x: Shape) -> Shape:
+        return Shape(*self.spatial(x), x.c)
+
+    def macs(self, x: Shape) -> int:
+        y = self.output_shape(x)
+        return self.kernel * self.kernel * x.c * y.h * y.w  # D_K·D_K·M·D_F·D_F
+
+    def params(self, x: Shape) -> int:
+        return self.kernel * self.kernel * x.c + (x.c if self.bias else 0)
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"{self.kernel}×{self.kernel}×{x.c} dw"
+
+    def category(self, x: Shape) -> str:
+        return f"Conv DW {self.kernel}×{self.kernel}"
+
+
+class Pointwise(_Widening, _Kind):
+    """1×1 convolution mixing channels (MobileNets eq. 5, second term)."""
+
+    kind: Literal["pw"] = "pw"
+    stride: Literal[1] = 1
+    paper_type: ClassVar[str] = "Conv"
+
+    def output_shape(self, x: Shape) -> Shape:
+        return Shape(x.h, x.w, self.out)
+
+    def macs(self, x: Shape) -> int:
+        return x.c * self.out * x.h * x.w  # M·N·D_F·D_F
+
+    standard_macs = macs
+
+    def params(self, x: Shape) -> int:
+        return x.c * self.out + (self.out if self.bias else 0)
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"1×1×{x.c}×{self.out}"
+
+    def category(self, x: Shape) -> str:
+        return "Conv 1×1"
+
+
+class Separable(_Widening, _Kind):
+    """Depthwise-separable block: a k×k depthwise conv then a 1×1 pointwise conv (MobileNets eq. 5)."""
+
+    kind: Literal["separable"] = "separable"
+    kernel: PositiveInt = 3
+    stride: PositiveInt = 1
+    padding: Padding = "same"
+
+    def parts(self) -> tuple[DepthwiseConv, Pointwise]:
+        return (DepthwiseConv(kernel=self.kernel, stride=self.stride, padding=self.padding, bias=self.bias),
+                Pointwise(out=self.out, width=self.width, bias=self.bias))
+
+    def as_conv(self) -> Conv:
+        """The full k×k convolution this block replaces (MobileNets Table 4, "Conv MobileNet")."""
+        return Conv(name=self.name, note=self.note, kernel=self.kernel, stride=self.stride, padding=self.padding,
+                    out=self.out, width=self.width, bias=self.bias)
+
+
+class AvgPool(_Kind):
+    """Average pooling, global or k×k: no Mult-Adds by the paper's convention, no parameters."""
+
+    kind: Literal["avgpool"] = "avgpool"
+    kernel: PositiveInt | Literal["global"] = "global"
+    stride: PositiveInt = 1
+    padding: Padding = "valid"
+    paper_type: ClassVar[str] = "Avg Pool"
+
+    def output_shape(self, x: Shape) -> Shape:
+        if self.kernel == "global":
+            return Shape(1, 1, x.c)
+        return Shape(out_size(x.h, self.kernel, self.stride, self.padding),
+                     out_size(x.w, self.kernel, self.stride, self.padding), x.c)
+
+    def macs(self, x: Shape) -> int:
+        return 0
+
+    def params(self, x: Shape) -> int:
+        return 0
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"Pool {x.h}×{x.w}" if self.kernel == "global" else f"Pool {self.kernel}×{self.kernel}"
+
+
+class FullyConnected(_Widening, _Kind):
+    """Fully connected layer over the flattened input: in × out Mult-Adds."""
+
+    kind: Literal["fc"] = "fc"
+    out: Channels = "classes"
+    bias: bool = True
+    stride: Literal[1] = 1
+    paper_type: ClassVar[str] = "FC"
+
+    def output_shape(self, x: Shape) -> Shape:
+        return Shape(1, 1, self.out)
+
+    def macs(self, x: Shape) -> int:
+        return x.size * self.out
+
+    def params(self, x: Shape) -> int:
+        return x.size * self.out + (self.out if self.bias else 0)
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"{x.size}×{self.out}"
+
+    def category(self, x: Shape) -> str:
+        return "Fully Connected"
+
+
+class Softmax(_Kind):
+    """Softmax classifier: no Mult-Adds by the paper's convention, no parameters."""
+
+    kind: Literal["softmax"] = "softmax"
+    stride: Literal[1] = 1
+    paper_type: ClassVar[str] = "Softmax"
+
+    def output_shape(self, x: Shape) -> Shape:
+        return x
+
+    def macs(self, x: Shape) -> int:
+        return 0
+
+    def params(self, x: Shape) -> int:
+        return 0
+
+    def filter_shape(self, x: Shape) -> str:
+        return "Classifier"
+
+
+class Repeat(_Kind):
+    """A group of layers repeated `repeat` times, as the paper's "5×" rows."""
+
+    kind: Literal["repeat"] = "repeat"
+    repeat: PositiveInt
+    layers: list[Layer] = Field(min_length=1)
+
+
+def _kind_of(value) -> str | None:
+    if isinstance(value, dict):
+        return value.get("kind", "repeat" if "repeat" in value else None)
+    return getattr(value, "kind", None)
+
+
+LAYER_KINDS = (Conv, DepthwiseConv, Pointwise, Separable, AvgPool, FullyConnected, Softmax, Repeat)
+Layer = Annotated[
+    Union[tuple(Annotated[k, Tag(k.model_fields["kind"].default)] for k in LAYER_KINDS)],
+    Discriminator(_kind_of, custom_error_type="layer_kind",
+                  custom_error_message="unknown layer kind; expected one of "
+                                       + ", ".join(k.model_fields["kind"].default for k in LAYER_KINDS)),
+]
+Leaf = Union[Conv, DepthwiseConv, Pointwise, AvgPool, FullyConnected, Softmax]
+Repeat.model_rebuild()

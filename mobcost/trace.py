@@ -1,0 +1,173 @@
+"""Apply α and the resolution, expand blocks and repeats, propagate shapes: rows and totals, no I/O."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Iterator
+
+from mobcost.layers import Conv, Leaf, Repeat, Scaling, Separable, Shape, ShapeError
+from mobcost.spec import MakeDivisible, MobcostError, Network, Path_
+
+
+@dataclass(frozen=True)
+class Row:
+    """One layer as built: α applied, shapes known, cost computed."""
+
+    name: str
+    layer: Leaf
+    input: Shape
+    output: Shape
+    macs: int
+    params: int
+    block: str | None = None  # the separable block or repeat this row came from
+
+    @property
+    def kind(self) -> str:
+        return self.layer.kind
+
+    @property
+    def stride(self) -> int:
+        return self.layer.stride
+
+    @property
+    def type(self) -> str:
+        """"Type / Stride" as MobileNets Table 1 prints it."""
+        return f"{self.layer.paper_type} / s{self.stride}"
+
+    @property
+    def filter(self) -> str:
+        return self.layer.filter_shape(self.input)
+
+    @property
+    def category(self) -> str:
+        return self.layer.category(self.input)
+
+    @property
+    def standard_macs(self) -> int | None:
+        return self.layer.standard_macs(self.input)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "stride": self.stride, "filter": self.filter,
+                "input": [self.input.h, self.input.w, self.input.c],
+                "output": [self.output.h, self.output.w, self.output.c], "macs": self.macs, "params": self.params}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A traced network: its rows and totals at one α and resolution."""
+
+    network: Network
+    alpha: Fraction
+    resolution: int
+    rows: tuple[Row, ...]
+
+    @property
+    def macs(self) -> int:
+        return sum(row.macs for row in self.rows)
+
+    @property
+    def params(self) -> int:
+        return sum(row.params for row in self.rows)
+
+    @property
+    def label(self) -> str:
+        """The model as the papers name it: "0.75 MobileNet-224", or a variant's title."""
+        alpha = f"{float(self.alpha):g}"
+        return f"{alpha if '.' in alpha else alpha + '.0'} {self.network.title}-{self.resolution}"
+
+    def breakdown(self) -> dict[str, tuple[int, int]]:
+        """Mult-Adds and parameters per layer type (MobileNets Table 2), in order of first appearance."""
+        macs, params = Counter(), Counter()
+        for row in self.rows:
+            macs[row.category] += row.macs
+            params[row.category] += row.params
+        return {key: (macs[key], params[key]) for key in macs if macs[key] or params[key]}
+
+    def to_dict(self) -> dict:
+        return {"model": self.network.name, "title": self.network.title, "alpha": float(self.alpha),
+                "resolution": self.resolution, "totals": {"macs": self.macs, "params": self.params},
+                "layers": [row.to_dict() for row in self.rows]}
+
+
+def resolution_of(network: Network, resolution: int | None = None, rho: float | None = None) -> int:
+    """The input resolution: given outright, or ρ times the spec's (rounded to the nearest pixel)."""
+    if resolution is not None and rho is not None:
+        raise MobcostError("give the resolution either as --res or as --rho, not both")
+    if rho is not None:
+        if rho <= 0:
+            raise MobcostError(f"the resolution multiplier ρ must be positive (found {rho})")
+        return max(1, round(Fraction(str(rho)) * network.input.resolution))
+    if resolution is not None and resolution < 1:
+        raise MobcostError(f"the resolution must be a positive number of pixels (found {resolution})")
+    return resolution or network.input.resolution
+
+
+def trace(network: Network, alpha: float = 1.0, resolution: int | None = None) -> Analysis:
+    """Propagate the input through every layer at width multiplier α and the given resolution."""
+    if not alpha > 0:
+        raise MobcostError(f"the width multiplier α must be positive (found {alpha})")
+    exact_alpha = Fraction(str(alpha))
+    resolution = resolution_of(network, resolution)
+    rounding = network.width_rounding
+    scaling = Scaling(exact_alpha, network.classes, rounding.divisor if isinstance(rounding, MakeDivisible) else None)
+    x = Shape(resolution, resolution, network.input.channels)
+    rows = []
+    for path, name, block, layer in _leaves(network.layers, ("layers",), Counter()):
+        built = layer.resolve(scaling)
+        try:
+            y = built.output_shape(x)
+        except ShapeError as e:
+            raise network.problem(path, e.field, f"{e} (input {x}, at resolution {resolution})") from None
+        rows.append(Row(name, built, x, y, built.macs(x), built.params(x), block))
+        x = y
+    return Analysis(network, exact_alpha, resolution, tuple(rows))
+
+
+_PREFIX = {"separable": "sep", "avgpool": "pool"}
+
+
+def _leaves(layers, path: Path_, counts: Counter, suffix: str = "") -> Iterator[tuple]:
+    """Flatten repeats and separable blocks into (path, name, block, leaf layer), naming unnamed layers."""
+    for i, layer in enumerate(layers):
+        here = path + (i,)
+        counts[layer.kind] += 1
+        name = layer.name + suffix if layer.name else f"{_PREFIX.get(layer.kind, layer.kind)}{counts[layer.kind]}"
+        if isinstance(layer, Repeat):
+            for k in range(1, layer.repeat + 1):
+                yield from _leaves(layer.layers, here + ("layers",), counts, f"{suffix}.{k}")
+        elif isinstance(layer, Separable):
+            dw, pw = layer.parts()
+            yield here, f"{name}/dw", name, dw
+            yield here, f"{name}/pw", name, pw
+        else:
+            yield here, name, None, layer
+
+
+def separable_steps(x: Shape, kernel: int, out: int, stride: int = 1, padding="same") -> tuple[list[dict], str]:
+    """One layer as a standard convolution and as depthwise + pointwise, with the arithmetic written out."""
+    conv = Conv(kernel=kernel, stride=stride, padding=padding, out=out)
+    dw, pw = Separable(kernel=kernel, stride=stride, padding=padding, out=out).parts()
+    try:
+        y = conv.output_shape(x)
+    except ShapeError as e:
+        raise MobcostError(f"--{e.field}: {e}") from None
+    k, m, n, f = kernel, x.c, out, f"{y.h}·{y.w}"
+    steps = [
+        {"operation": "Standard convolution", "formula": "D_K·D_K·M·N·D_F·D_F",
+         "arithmetic": f"{k}·{k}·{m}·{n}·{f}", "macs": conv.macs(x), "params": conv.params(x)},
+        {"operation": "Depthwise convolution", "formula": "D_K·D_K·M·D_F·D_F",
+         "arithmetic": f"{k}·{k}·{m}·{f}", "macs": dw.macs(x), "params": dw.params(x)},
+        {"operation": "Pointwise convolution", "formula": "M·N·D_F·D_F",
+         "arithmetic": f"{m}·{n}·{f}", "macs": pw.macs(dw.output_shape(x)), "params": pw.params(x)},
+    ]
+    separable = steps[1]["macs"] + steps[2]["macs"]
+    steps.append({"operation": "Depthwise separable", "formula": "depthwise + pointwise",
+                  "arithmetic": f"{steps[1]['macs']:,} + {steps[2]['macs']:,}", "macs": separable,
+                  "params": steps[1]["params"] + steps[2]["params"]})
+    ratio = Fraction(separable, steps[0]["macs"])
+    note = (f"Input {x}, output {y}. Separable / standard = {separable:,} / {steps[0]['macs']:,} = {float(ratio):.4f}"
+            f" = 1/N + 1/D_K² = 1/{n} + 1/{k * k} (MobileNets eq. 5). M = input channels, N = output channels, "
+            f"D_K = kernel, D_F = output size.")
+    return steps, note
