@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 a check failed, 2 bad input (a spec, a model name or an
 from __future__ import annotations
 
 import functools
+import math
 import sys
 from typing import Annotated, Optional
 
@@ -14,10 +15,10 @@ import typer
 from mobcost import analyze
 from mobcost.report import Format
 
+EXIT_CODES = "Exit codes: 0 success, 1 a check failed, 2 bad input (a spec, a model name or an option)."
 app = typer.Typer(
     name="mobcost",
-    help="Exact Mult-Adds and parameters of MobileNet-style networks, from a YAML spec. "
-         "Exit codes: 0 success, 1 a check failed, 2 bad input.",
+    help=f"Exact Mult-Adds and parameters of MobileNet-style networks, from a YAML spec. {EXIT_CODES}",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
 )
 
@@ -42,7 +43,7 @@ def _command(func):
             typer.echo(f"mobcost: {e}", err=True)
             raise typer.Exit(2) from None
 
-    return app.command()(run)
+    return app.command(epilog=EXIT_CODES)(run)
 
 
 def _emit(report, fmt: Format) -> None:
@@ -64,9 +65,12 @@ def _floats(text: str, option: str) -> list[float]:
     from mobcost.spec import MobcostError
 
     try:
-        return [float(part) for part in text.split(",") if part.strip()]
+        numbers = [float(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise MobcostError(f"{option} takes numbers separated by commas, e.g. 1,0.75,0.5 (found {text!r})") from None
+        numbers = [math.nan]
+    if not all(map(math.isfinite, numbers)):
+        raise MobcostError(f"{option} takes numbers separated by commas, e.g. 1,0.75,0.5 (found {text!r})")
+    return numbers
 
 
 @_command

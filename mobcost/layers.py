@@ -14,8 +14,10 @@ from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, PositiveInt, Tag
 
-Padding = Union[Literal["same", "valid"], Annotated[int, Field(ge=0)]]
-Channels = Union[PositiveInt, Literal["classes"]]
+from mobcost.limits import ChannelCount, PadPixels, Pixels
+
+Padding = Union[Literal["same", "valid"], PadPixels]
+Channels = Union[ChannelCount, Literal["classes"]]
 Width = Literal["scaled", "fixed", "grow"]
 """How α reaches a layer's output channels: always, never, or only when α > 1 (MobileNetV2's last conv)."""
 
@@ -100,8 +102,8 @@ class _Kind(BaseModel):
 
 
 class _Spatial(_Kind):
-    kernel: PositiveInt = 3
-    stride: PositiveInt = 1
+    kernel: Pixels = 3
+    stride: Pixels = 1
     padding: Padding = "same"
 
     def spatial(self, x: Shape) -> tuple[int, int]:
@@ -198,8 +200,8 @@ class Separable(_Widening, _Kind):
     """Depthwise-separable block: a k×k depthwise conv then a 1×1 pointwise conv (MobileNets eq. 5)."""
 
     kind: Literal["separable"] = "separable"
-    kernel: PositiveInt = 3
-    stride: PositiveInt = 1
+    kernel: Pixels = 3
+    stride: Pixels = 1
     padding: Padding = "same"
 
     def parts(self) -> tuple[DepthwiseConv, Pointwise]:
@@ -216,8 +218,8 @@ class AvgPool(_Kind):
     """Average pooling, global or k×k: no Mult-Adds by the paper's convention, no parameters."""
 
     kind: Literal["avgpool"] = "avgpool"
-    kernel: PositiveInt | Literal["global"] = "global"
-    stride: PositiveInt = 1
+    kernel: Pixels | Literal["global"] = "global"
+    stride: Pixels = 1
     padding: Padding = "valid"
     paper_type: ClassVar[str] = "Avg Pool"
 

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+import stat
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, Union, get_args
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, PrivateAttr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
 
-from mobcost.layers import Layer, Repeat, Separable
+from mobcost.layers import LAYER_KINDS, Layer, Repeat, Separable
+from mobcost.limits import (MAX_COUNT, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_NUMBER_CHARS, ChannelCount,
+                            Pixels)
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Path_ = tuple[Union[str, int], ...]
@@ -62,10 +65,10 @@ def parse_size(value: str | int | float) -> int:
     match = re.fullmatch(r"([0-9.eE+-]+)\s*([kKMGBT]?)", text)
     try:
         number = Decimal(match[1]) * _SUFFIX[match[2]] if match else None
-    except InvalidOperation:
+    except ArithmeticError:  # decimal's InvalidOperation, Overflow
         number = None
-    if number is None or number < 0 or number != number.to_integral_value():
-        raise ValueError(f"{value!r} is not a size; write a whole count such as 150M, 1.5G, 2.5e6 or 300k")
+    if number is None or number < 0 or number > MAX_COUNT or number != number.to_integral_value():
+        raise ValueError(f"expected a whole count up to {MAX_COUNT:.0e} such as 150M, 1.5G, 2.5e6 or 300k")
     return int(number)
 
 
@@ -74,10 +77,8 @@ Size = Annotated[int, BeforeValidator(parse_size)]
 
 def _printed(value) -> str:
     text = str(value)
-    try:
-        Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not a number as printed, e.g. \"4.2\"") from None
+    if not re.fullmatch(r"\d{1,15}(\.\d{1,9})?", text):
+        raise ValueError('expected a figure as printed, such as "569" or "4.2" (up to 15 digits and 9 decimals)')
     return text
 
 
@@ -88,16 +89,16 @@ Printed = Annotated[str, BeforeValidator(_printed)]
 # ---- the spec -----------------------------------------------------------------------------------------------
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Input(_Strict):
-    resolution: PositiveInt
-    channels: PositiveInt = 3
+    resolution: Pixels
+    channels: ChannelCount = 3
 
 
 class MakeDivisible(_Strict):
-    divisor: PositiveInt = 8
+    divisor: ChannelCount = 8
 
 
 class Variant(_Strict):
@@ -115,7 +116,7 @@ class Reference(_Strict):
     label: str
     variant: str | None = None
     alpha: float = Field(1.0, gt=0)
-    resolution: PositiveInt | None = None
+    resolution: Pixels | None = None
     accuracy: float | None = None
     macs: Printed | None = None  # million Mult-Adds
     params: Printed | None = None  # million parameters
@@ -131,7 +132,7 @@ class Budget(_Strict):
     max_params: Size | None = None
     variant: str | None = None
     alpha: float = Field(1.0, gt=0)
-    resolution: PositiveInt | None = None
+    resolution: Pixels | None = None
 
 
 class Network(_Strict):
@@ -142,7 +143,7 @@ class Network(_Strict):
     aliases: list[str] = []
     source: str | None = None
     input: Input
-    classes: PositiveInt = 1000
+    classes: ChannelCount = 1000
     width_rounding: Union[Literal["int"], MakeDivisible] = "int"
     layers: list[Layer] = Field(min_length=1)
     variants: dict[str, Variant] = {}
@@ -154,7 +155,28 @@ class Network(_Strict):
 
     def problem(self, path: Path_, field: str | None, message: str) -> SpecError:
         """A SpecError at a place in this spec (a path of keys and indices into the YAML)."""
-        return SpecError([_problem(self._file, self._data(), self._positions, path, field, message)])
+        return SpecError([self._at(path, field, message)])
+
+    def _at(self, path: Path_, field: str | None, message: str) -> Problem:
+        return _problem(self._file, self._data(), self._positions, path, field, message)
+
+    def _semantic_problems(self) -> list[Problem]:
+        """Names the spec uses that it does not define: variants' drops, references' and the budget's variants."""
+        found = [self._at(("variants", key, "drop"), None, message)
+                 for key, edit in self.variants.items() if (message := self._missing_drop(edit))]
+        uses = [(("reference", i, "variant"), ref.variant) for i, ref in enumerate(self.reference)]
+        uses.append((("budget", "variant"), self.budget and self.budget.variant))
+        variants = ", ".join(self.variants) or "none defined"
+        found += [self._at(path, None, f"expected a variant of this spec ({variants}); found {name!r}"
+                                            f"{_closest(name, self.variants)}") for path, name in uses
+                  if name is not None and name not in self.variants]
+        return found
+
+    def _missing_drop(self, edit: Variant) -> str | None:
+        known = [layer.name for layer in self.layers if layer.name]
+        missing = [name for name in edit.drop if name not in known]
+        return missing and (f"expected the name of a top-level layer ({', '.join(known) or 'none has a name'}); "
+                            f"found {missing[0]!r}{_closest(missing[0], known)}")
 
     def accuracy(self, variant: str | None, alpha, resolution: int) -> tuple[float, str] | None:
         """The first published accuracy for this variant, α and resolution, with its source."""
@@ -175,9 +197,8 @@ class Network(_Strict):
             raise MobcostError(f"{self._file}: {self.name} has no variant {key!r}; "
                                f"it has: {', '.join(self.variants) or 'none'}")
         edit = self.variants[key]
-        known = {layer.name for layer in self.layers}
-        if missing := [n for n in edit.drop if n not in known]:
-            raise self.problem(("variants", key, "drop"), "drop", f"no top-level layer is named {missing[0]!r}")
+        if message := self._missing_drop(edit):
+            raise self.problem(("variants", key, "drop"), None, message)
         layers = [_edited(layer, edit) for layer in self.layers if layer.name not in edit.drop]
         net = self.model_copy(update={"layers": layers, "title": edit.title})
         net._file, net._positions = self._file, {}
@@ -199,74 +220,271 @@ def load_spec(path: str | Path) -> Network:
     path = Path(path)
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()  # before opening: opening a pipe would wait for a writer
+        if stat.S_ISDIR(info.st_mode):
+            raise SpecError([Problem(file, "is a folder; expected a YAML spec file")])
+        if not stat.S_ISREG(info.st_mode):
+            raise SpecError([Problem(file, "is a device, pipe or socket; expected a YAML spec file")])
+        if info.st_size > MAX_FILE_BYTES:
+            raise _too_big(file, info.st_size)
+        with path.open("rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat()
     except FileNotFoundError:
         raise SpecError([Problem(file, "no such file")]) from None
-    except IsADirectoryError:
-        raise SpecError([Problem(file, "is a folder, not a YAML spec")]) from None
-    except UnicodeDecodeError as e:
-        raise SpecError([Problem(file, f"is not UTF-8 text (byte {e.start})")]) from None
     except OSError as e:
         raise SpecError([Problem(file, f"cannot be read: {e.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line_start = raw.rfind(b"\n", 0, e.start) + 1
+        column = len(raw[line_start:e.start].decode("utf-8", "replace")) + 1
+        raise SpecError([Problem(file, f"is not UTF-8 text: expected UTF-8, found the byte 0x{raw[e.start]:02x} "
+                                       "(save the spec as UTF-8)", raw.count(b"\n", 0, e.start) + 1, column)]) from None
     return parse_spec(text, file)
 
 
 def parse_spec(text: str, file: str = "<spec>") -> Network:
     """Parse and validate a spec given as YAML text."""
-    loader = _Loader(text)
+    if len(text) > MAX_FILE_BYTES:
+        raise _too_big(file, len(text))
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        raise SpecError([Problem(file, f"is not valid YAML: {e.problem or e.context}",
-                                 mark.line + 1 if mark else None, mark.column + 1 if mark else None)]) from None
+        _check_events(text, file)
+        loader = _SpecLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as e:
-        raise SpecError([Problem(file, f"is not valid YAML: {e}")]) from None
-    finally:
-        loader.dispose()
-    positions = _positions(node, ()) if node is not None else {}
+        raise _yaml_problem(file, text, e) from None
+    positions, repeated = _positions(node)
     if not isinstance(data, dict):
-        found = "an empty file" if data is None else f"a YAML {type(data).__name__}"
-        raise SpecError([Problem(file, f"must be a mapping with 'name', 'input' and 'layers'; found {found}",
+        found = "an empty file" if data is None else _found(data)
+        raise SpecError([Problem(file, f"expected a mapping with 'name', 'title', 'input' and 'layers'; found {found}",
                                  *positions.get((), (None, None)))])
+    problems = [_problem(file, data, positions, path, None, "repeats a key: expected each key once in a mapping "
+                         "(YAML would silently keep only the last)") for path in repeated]
     try:
         net = Network.model_validate(data)
     except ValidationError as e:
-        raise SpecError([_problem(file, data, positions, err["loc"], None, _message(err))
-                         for err in e.errors(include_url=False)]) from None
+        problems += [_error_problem(file, data, positions, err) for err in e.errors(include_url=False)]
+        raise SpecError(_merged(problems)) from None
     net._file, net._positions = file, positions
+    problems += net._semantic_problems()
+    if problems:
+        raise SpecError(problems)
     return net
 
 
-def _positions(node, path: Path_) -> dict[Path_, tuple[int, int]]:
-    """Line and column (1-based) of every node of a composed YAML document, by its path of keys and indices."""
-    found = {path: (node.start_mark.line + 1, node.start_mark.column + 1)}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            found.update(_positions(value, path + (key.value,)))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, value in enumerate(node.value):
-            found.update(_positions(value, path + (i,)))
-    return found
+class _SpecLoader(_Loader):
+    """The safe loader without YAML 1.1 timestamps: a spec has no dates, and `2017-13-01` must not crash."""
 
 
-def _message(err: dict) -> str:
-    message = err["msg"]
-    if err["type"] == "missing":
-        return "is required but missing"
-    if err["type"] == "extra_forbidden":
-        return "is not a field of this layer kind" if "layers" in err["loc"] else "is not a field here"
-    value = err.get("input")
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        message += f" (found {value!r})"
-    return message
+_SpecLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()}
+_CORE = "tag:yaml.org,2002:"
+_PLAIN_TAGS = {None, "!", *(_CORE + t for t in ("str", "int", "float", "bool", "null", "map", "seq"))}
+_LIMIT = "(mobcost's limit, see Limits in the README)"
+
+
+def _check_events(text: str, file: str) -> None:
+    """Refuse from the parse events alone, before anything is built, a spec too deep or too large once its
+    aliases are expanded ("billion laughs"), a tag that is not plain data, or a number too long to read."""
+    loader = _SpecLoader(text)
+    anchors: dict[str, tuple[int, int]] = {}  # anchor → (values, depth) it expands to
+    open_: list[list] = []  # collections being read, outermost first: [values, depth below, anchor]
+    aliased = False
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            where = (file, event.start_mark.line + 1, event.start_mark.column + 1)
+            if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)) and event.tag not in _PLAIN_TAGS:
+                raise SpecError([Problem(where[0], _tag_message(event.tag), *where[1:])])
+            if isinstance(event, yaml.CollectionStartEvent):
+                open_.append([1, 0, event.anchor])
+                if len(open_) > MAX_DEPTH:
+                    raise _too_deep(where)
+                continue
+            if isinstance(event, yaml.CollectionEndEvent):
+                values, depth, anchor = open_.pop()
+                depth += 1
+            elif isinstance(event, yaml.ScalarEvent):
+                if (event.implicit[0] and len(event.value) > MAX_NUMBER_CHARS
+                        and loader.resolve(yaml.ScalarNode, event.value, event.implicit) in (_CORE + "int", _CORE + "float")):
+                    raise SpecError([Problem(where[0], f"expected a number of at most {MAX_NUMBER_CHARS} characters "
+                                                       f"{_LIMIT}; found one of {len(event.value):,}", *where[1:])])
+                values, depth, anchor = 1, 0, event.anchor
+            elif isinstance(event, yaml.AliasEvent):
+                (values, depth), anchor, aliased = anchors.get(event.anchor, (1, 0)), None, True
+                if len(open_) + depth > MAX_DEPTH:
+                    raise _too_deep(where, f" once the alias *{event.anchor} is expanded")
+            else:
+                continue
+            if anchor is not None:
+                anchors[anchor] = (values, depth)
+            if open_:
+                open_[-1][0] += values
+                open_[-1][1] = max(open_[-1][1], depth)
+                if open_[-1][0] > MAX_NODES:
+                    expanded = " once its aliases (*name) are expanded" if aliased else ""
+                    raise SpecError([Problem(where[0], f"expected at most {MAX_NODES:,} YAML values {_LIMIT}; found "
+                                                       f"more{expanded}", *where[1:])])
+    finally:
+        loader.dispose()
+
+
+def _too_big(file: str, size: int) -> SpecError:
+    return SpecError([Problem(file, f"is {size:,} bytes; expected a YAML spec of at most {MAX_FILE_BYTES:,} bytes {_LIMIT}")])
+
+
+def _too_deep(where: tuple, how: str = "") -> SpecError:
+    return SpecError([Problem(where[0], f"expected mappings and lists nested at most {MAX_DEPTH} levels deep "
+                                        f"{_LIMIT}; found more{how}", *where[1:])])
+
+
+def _tag_message(tag: str) -> str:
+    shown = "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
+    if tag.startswith(_CORE + "python/"):
+        return (f"expected plain data; found the tag {shown}, which asks YAML to build a Python object "
+                "(mobcost reads mappings, lists, strings, numbers, true/false and null, and never builds objects)")
+    return f"expected plain data (mappings, lists, strings, numbers, true/false and null); found the tag {shown}"
+
+
+def _yaml_problem(file: str, text: str, e: yaml.YAMLError) -> SpecError:
+    if isinstance(e, yaml.reader.ReaderError):
+        code = e.character if isinstance(e.character, int) else ord(e.character)
+        line = text.count("\n", 0, e.position) + 1
+        column = e.position - (text.rfind("\n", 0, e.position) + 1) + 1
+        return SpecError([Problem(file, f"is not valid YAML: found the character U+{code:04X}, which YAML does not "
+                                        f"allow ({e.reason}); expected printable text", line, column)])
+    if isinstance(e, yaml.MarkedYAMLError):
+        mark = e.problem_mark or e.context_mark
+        return SpecError([Problem(file, f"is not valid YAML: {e.problem or e.context}",
+                                  mark.line + 1 if mark else None, mark.column + 1 if mark else None)])
+    return SpecError([Problem(file, f"is not valid YAML: {e}")])
+
+
+def _positions(root) -> tuple[dict[Path_, tuple[int, int]], list[Path_]]:
+    """Line and column (1-based) of every value of a composed YAML document by its path of keys and indices
+    (a mapping's entry at its key), and the paths of repeated keys. Aliased nodes are walked once per use, which
+    _check_events has bounded."""
+    if root is None:
+        return {}, []
+    found, repeated, todo = {(): _mark(root)}, [], [((), root)]
+    while todo:
+        path, node = todo.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for key, value in node.value:
+                here = path + (key.value,)
+                if key.value in seen:
+                    repeated.append(here)
+                seen.add(key.value)
+                found[here] = _mark(key)
+                todo.append((here, value))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, value in enumerate(node.value):
+                found[path + (i,)] = _mark(value)
+                todo.append((path + (i,), value))
+    return found, sorted(set(repeated), key=found.get)
+
+
+def _mark(node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+# ---- error messages: where, what was expected, what was found -----------------------------------------------
+
+_KINDS = {kind.model_fields["kind"].default: kind for kind in LAYER_KINDS}
+
+
+def _error_problem(file: str, data, positions: dict, err: dict) -> Problem:
+    """One pydantic error as a Problem: expected, found and, for a misspelled name, the closest valid one."""
+    loc, value = err["loc"], err.get("input")
+    if err["type"] == "layer_kind":
+        message = _kind_message(value)
+        if isinstance(value, dict) and "kind" in value:
+            loc += ("kind",)
+    elif err["type"] == "missing":
+        message = "is required but missing"
+    elif err["type"] == "extra_forbidden":
+        message = _unknown_field(loc)
+    else:
+        expected = err["msg"].removeprefix("Value error, ")
+        expected = "expected " + expected.removeprefix("Input should be ") if expected.startswith("Input should be ") else expected
+        message = f"{expected}; found {_found(value)}"
+    return _problem(file, data, positions, loc, None, message)
+
+
+def _found(value) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    text = {None: "null", True: "true", False: "false"}.get(value, repr(value)) if isinstance(value, (bool, type(None))) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _closest(name, valid) -> str:
+    close = difflib.get_close_matches(str(name), list(valid), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _kind_message(value) -> str:
+    kinds = ", ".join(_KINDS)
+    if not isinstance(value, dict):
+        return f"expected a layer as a mapping such as {{kind: conv, out: 32}}; found {_found(value)}"
+    if "kind" not in value:
+        return f"expected a 'kind' (one of {kinds}) or 'repeat'; found neither"
+    return f"expected a layer kind, one of {kinds}; found {_found(value['kind'])}{_closest(value['kind'], _KINDS)}"
+
+
+def _unknown_field(loc: Path_) -> str:
+    model = _model_at(loc[:-1])
+    if model is None:
+        return "is not a field here"
+    what = f"of a {model.model_fields['kind'].default!r} layer" if model in LAYER_KINDS else "here"
+    return (f"is not a field {what}{_closest(loc[-1], model.model_fields)} "
+            f"Expected one of: {', '.join(model.model_fields)}")
+
+
+def _model_at(loc: Path_) -> type[BaseModel] | None:
+    """The model whose fields are valid at an error location, found by walking the spec's types along it."""
+    model = Network
+    for part in loc:
+        if model in LAYER_KINDS and part in _KINDS:
+            model = _KINDS[part]  # the discriminator's tag names the layer's kind
+        elif isinstance(part, str) and part in model.model_fields:
+            model = _first_model(model.model_fields[part].annotation)
+            if model is None:
+                return None
+    return model
+
+
+def _first_model(hint) -> type[BaseModel] | None:
+    if isinstance(hint, type) and issubclass(hint, BaseModel):
+        return hint
+    return next(filter(None, map(_first_model, get_args(hint))), None)
+
+
+def _merged(problems: list[Problem]) -> list[Problem]:
+    """One problem per place: the branches of a union (`padding: same | valid | pixels`) fail together."""
+    by_place: dict[tuple, Problem] = {}
+    for p in problems:
+        place = (p.line, p.column, p.layer, p.field)
+        if place in by_place and p.message.rpartition("; found ")[2] == by_place[place].message.rpartition("; found ")[2]:
+            first, _, found = by_place[place].message.rpartition("; found ")
+            other = p.message.rpartition("; found ")[0].removeprefix("expected ")
+            p = replace(p, message=f"{first}, or {other}; found {found}")
+        by_place[place] = p
+    return list(by_place.values())
 
 
 def _problem(file: str, data, positions: dict, loc: Path_, field: str | None, message: str) -> Problem:
     """Walk an error's location through the data: the real path (skipping union tags), the layer and the field."""
     path: list = []
-    layer = None
+    layer = walked = None
     node = data
     for i, part in enumerate(loc):
         if isinstance(node, dict) and part in node:
@@ -274,28 +492,28 @@ def _problem(file: str, data, positions: dict, loc: Path_, field: str | None, me
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
             if path and path[-1] == "layers":
-                name = node.get("name") if isinstance(node, dict) else None
-                kind = node.get("kind") if isinstance(node, dict) else None
+                name, kind = (node.get("name"), node.get("kind")) if isinstance(node, dict) else (None, None)
+                name, kind = (v if isinstance(v, str) else None for v in (name, kind))
                 index = ".".join(f"layers[{p}]" for p in _layer_indices(path + [part]))
                 layer = f"layer {index}" + (f" ({name!r})" if name else f" ({kind})" if kind else "")
-                field = None
+                walked = None
         elif isinstance(node, dict) and i == len(loc) - 1:
             path.append(part)  # a missing or misspelled key: point at its mapping
-            field = part
+            walked = part
             break
         else:
             continue  # a discriminator tag in the location
         path.append(part)
         if layer and isinstance(part, str):
-            field = part if field is None else f"{field}.{part}"
+            walked = part if walked is None else f"{walked}.{part}"
     line_col = (None, None)
     for end in range(len(path), -1, -1):
         if tuple(path[:end]) in positions:
             line_col = positions[tuple(path[:end])]
             break
-    if field is None and path and isinstance(path[-1], str) and layer is None:
-        field = ".".join(str(p) for p in path)
-    return Problem(file, message, *line_col, layer=layer, field=field)
+    if walked is None and path and isinstance(path[-1], str) and layer is None:
+        walked = ".".join(str(p) for p in path)
+    return Problem(file, message, *line_col, layer=layer, field=field or walked)
 
 
 def _layer_indices(path: list) -> list[int]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterator
 
 from mobcost.layers import Conv, Leaf, Repeat, Scaling, Separable, Shape, ShapeError
+from mobcost.limits import MAX_CHANNELS, MAX_LAYERS, MAX_PIXELS
 from mobcost.spec import MakeDivisible, MobcostError, Network, Path_
 
 
@@ -96,36 +98,51 @@ def resolution_of(network: Network, resolution: int | None = None, rho: float | 
     if resolution is not None and rho is not None:
         raise MobcostError("give the resolution either as --res or as --rho, not both")
     if rho is not None:
-        if rho <= 0:
-            raise MobcostError(f"the resolution multiplier ρ must be positive (found {rho})")
-        return max(1, round(Fraction(str(rho)) * network.input.resolution))
-    if resolution is not None and resolution < 1:
-        raise MobcostError(f"the resolution must be a positive number of pixels (found {resolution})")
+        if not 0 < rho < math.inf:
+            raise MobcostError(f"the resolution multiplier ρ must be a positive number (found {rho})")
+        resolution = max(1, round(Fraction(str(rho)) * network.input.resolution))
+    if resolution is not None and not 1 <= resolution <= MAX_PIXELS:
+        raise MobcostError(f"the resolution must be 1 to {MAX_PIXELS:,} pixels (found {resolution:,}; "
+                           f"{MAX_PIXELS:,} is mobcost's limit, see Limits in the README)")
     return resolution or network.input.resolution
 
 
 def trace(network: Network, alpha: float = 1.0, resolution: int | None = None) -> Analysis:
     """Propagate the input through every layer at width multiplier α and the given resolution."""
-    if not alpha > 0:
-        raise MobcostError(f"the width multiplier α must be positive (found {alpha})")
+    if not 0 < alpha < math.inf:
+        raise MobcostError(f"the width multiplier α must be a positive number (found {alpha})")
     exact_alpha = Fraction(str(alpha))
     resolution = resolution_of(network, resolution)
     rounding = network.width_rounding
     scaling = Scaling(exact_alpha, network.classes, rounding.divisor if isinstance(rounding, MakeDivisible) else None)
     x = Shape(resolution, resolution, network.input.channels)
     rows = []
-    for path, name, block, layer in _leaves(network.layers, ("layers",), Counter()):
+    for n, (path, name, block, layer) in enumerate(_leaves(network.layers, ("layers",), Counter())):
+        if n == MAX_LAYERS:  # before expanding the next one: `repeat: 1000000000` stops here
+            raise network.problem(path[:2], None, f"expected at most {MAX_LAYERS:,} layers once repeats and "
+                                                  f"blocks are expanded {_LIMIT}; this layer expands to more")
         built = layer.resolve(scaling)
         try:
             y = built.output_shape(x)
+            _check_limits(y)
         except ShapeError as e:
-            raise network.problem(path, e.field, f"{e} (input {x}, at resolution {resolution})") from None
+            raise network.problem(path, e.field, f"{e} (input {x}, α = {alpha}, at resolution {resolution})") from None
         rows.append(Row(name, built, x, y, built.macs(x), built.params(x), block))
         x = y
     return Analysis(network, exact_alpha, resolution, tuple(rows))
 
 
 _PREFIX = {"separable": "sep", "avgpool": "pool"}
+_LIMIT = "(mobcost's limit, see Limits in the README)"
+
+
+def _check_limits(y: Shape) -> None:
+    """A feature map within mobcost's limits, so that no count grows without bound."""
+    if max(y.h, y.w) > MAX_PIXELS:
+        raise ShapeError("padding", f"expected a feature map of at most {MAX_PIXELS:,} pixels a side {_LIMIT}; "
+                                    f"found {y.h:,}×{y.w:,}")
+    if y.c > MAX_CHANNELS:
+        raise ShapeError("out", f"expected at most {MAX_CHANNELS:,} channels {_LIMIT}; found {y.c:,}")
 
 
 def _leaves(layers, path: Path_, counts: Counter, suffix: str = "") -> Iterator[tuple]:
@@ -149,6 +166,10 @@ def separable_steps(x: Shape, kernel: int, out: int, stride: int = 1, padding="s
     """One layer as a standard convolution and as depthwise + pointwise, with the arithmetic written out."""
     conv = Conv(kernel=kernel, stride=stride, padding=padding, out=out)
     dw, pw = Separable(kernel=kernel, stride=stride, padding=padding, out=out).parts()
+    try:
+        _check_limits(Shape(x.h, x.w, max(x.c, out)))
+    except ShapeError as e:
+        raise MobcostError(f"--input {x} --out {out}: {e}") from None
     try:
         y = conv.output_shape(x)
     except ShapeError as e:

@@ -1,0 +1,47 @@
+"""Limits on untrusted specs, all in one place: each bounds the time or memory one spec can cost.
+
+Every limit is checked before the work it guards, so a hostile spec fails fast with an error, never a hang,
+a traceback or an out-of-memory kill. The README's "Limits" section lists them with the same numbers.
+
+| limit            | bounds                                                    | enforced in                                |
+|------------------|-----------------------------------------------------------|--------------------------------------------|
+| MAX_FILE_BYTES   | a spec file's size                                        | spec.load_spec, from stat() before reading |
+| MAX_DEPTH        | nesting of YAML mappings and lists, aliases expanded      | spec._check_events, before composing       |
+| MAX_NODES        | YAML nodes with aliases expanded ("billion laughs")       | spec._check_events, before constructing    |
+| MAX_NUMBER_CHARS | the length of one number literal                          | spec._check_events, before constructing    |
+| MAX_LAYERS       | rows after expanding repeats and separable blocks         | trace.trace, before expanding one more     |
+| MAX_PIXELS       | resolution, kernel, stride, padding, every feature map    | field types (limits.Pixels); trace, per layer     |
+| MAX_CHANNELS     | input channels, out, classes, every α-scaled feature map  | field types (limits.ChannelCount); trace, per layer   |
+| MAX_COUNT        | a budget (max_macs, max_params)                           | spec.parse_size, before building the int   |
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
+
+MAX_FILE_BYTES = 1_000_000  # the shipped configs are about 5 kB
+MAX_DEPTH = 32  # a network nests 2 levels per repeat: 32 allows 14 nested repeats
+MAX_NODES = 50_000  # about 8,000 written-out layers
+MAX_NUMBER_CHARS = 100  # Python refuses to read integers of more than 4,300 digits
+MAX_LAYERS = 10_000  # the largest MobileNets have about 100 rows
+MAX_PIXELS = 2**16  # 65,536: ImageNet models run at 224
+MAX_CHANNELS = 2**20  # 1,048,576: MobileNets stop at 1,280
+MAX_COUNT = 10**18  # a budget of a billion billion Mult-Adds
+
+
+def _at_most(limit: int, unit: str) -> AfterValidator:
+    def check(value: int) -> int:
+        if value > limit:
+            raise PydanticCustomError("mobcost_limit", "expected at most {limit} {unit} (mobcost's limit, see "
+                                      "Limits in the README)", {"limit": f"{limit:,}", "unit": unit})
+        return value
+
+    return AfterValidator(check)
+
+
+Pixels = Annotated[int, Field(gt=0), _at_most(MAX_PIXELS, "pixels")]
+PadPixels = Annotated[int, Field(ge=0), _at_most(MAX_PIXELS, "pixels")]
+ChannelCount = Annotated[int, Field(gt=0), _at_most(MAX_CHANNELS, "channels")]
