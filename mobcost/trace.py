@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterator
 
+from pydantic import ValidationError
+
 from mobcost.layers import Conv, Leaf, Repeat, Scaling, Separable, Shape, ShapeError
 from mobcost.limits import MAX_CHANNELS, MAX_LAYERS, MAX_PIXELS
 from mobcost.spec import MakeDivisible, MobcostError, Network, Path_
@@ -164,12 +166,16 @@ def _leaves(layers, path: Path_, counts: Counter, suffix: str = "") -> Iterator[
 
 def separable_steps(x: Shape, kernel: int, out: int, stride: int = 1, padding="same") -> tuple[list[dict], str]:
     """One layer as a standard convolution and as depthwise + pointwise, with the arithmetic written out."""
-    conv = Conv(kernel=kernel, stride=stride, padding=padding, out=out)
-    dw, pw = Separable(kernel=kernel, stride=stride, padding=padding, out=out).parts()
     try:
-        _check_limits(Shape(x.h, x.w, max(x.c, out)))
+        _check_limits(x)
+        conv = Conv(kernel=kernel, stride=stride, padding=padding, out=out)
     except ShapeError as e:
-        raise MobcostError(f"--input {x} --out {out}: {e}") from None
+        raise MobcostError(f"--input {x}: {e}") from None
+    except ValidationError as e:
+        errors = e.errors(include_url=False)  # a union field fails once per branch: show the limit's
+        error = next((err for err in errors if err["type"] == "mobcost_limit"), errors[0])
+        raise MobcostError(f"--{error['loc'][0]}: {error['msg']}; found {error['input']:,}") from None
+    dw, pw = Separable(kernel=kernel, stride=stride, padding=padding, out=out).parts()
     try:
         y = conv.output_shape(x)
     except ShapeError as e:
