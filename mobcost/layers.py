@@ -302,7 +302,8 @@ class Repeat(_Kind):
     layers: list[Layer] = Field(min_length=1)
 
 
-def _kind_of(value) -> str | None:
+def kind_of(value) -> str | None:
+    """The union tag of a layer given as data: its `kind`, or `repeat` for a repeated group."""
     if isinstance(value, dict):
         return value.get("kind", "repeat" if "repeat" in value else None)
     return getattr(value, "kind", None)
@@ -311,7 +312,7 @@ def _kind_of(value) -> str | None:
 LAYER_KINDS = (Conv, DepthwiseConv, Pointwise, Separable, AvgPool, FullyConnected, Softmax, Repeat)
 Layer = Annotated[
     Union[tuple(Annotated[k, Tag(k.model_fields["kind"].default)] for k in LAYER_KINDS)],
-    Discriminator(_kind_of, custom_error_type="layer_kind",
+    Discriminator(kind_of, custom_error_type="layer_kind",
                   custom_error_message="unknown layer kind; expected one of "
                                        + ", ".join(k.model_fields["kind"].default for k in LAYER_KINDS)),
 ]

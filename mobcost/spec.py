@@ -16,7 +16,7 @@ from typing import Annotated, Literal, Union
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, PrivateAttr, ValidationError
 
-from mobcost.layers import Layer, Repeat, Separable
+from mobcost.layers import Layer, Repeat, Separable, kind_of
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Path_ = tuple[Union[str, int], ...]
@@ -266,36 +266,33 @@ def _message(err: dict) -> str:
 def _problem(file: str, data, positions: dict, loc: Path_, field: str | None, message: str) -> Problem:
     """Walk an error's location through the data: the real path (skipping union tags), the layer and the field."""
     path: list = []
-    layer = None
+    layer = found = tag = None
     node = data
     for i, part in enumerate(loc):
+        if part == tag:  # pydantic names the union member right after the layer's index
+            tag = None
+            continue
+        tag = None
         if isinstance(node, dict) and part in node:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
             if path and path[-1] == "layers":
-                name = node.get("name") if isinstance(node, dict) else None
-                kind = node.get("kind") if isinstance(node, dict) else None
+                name, kind = (node.get("name"), node.get("kind")) if isinstance(node, dict) else (None, None)
                 index = ".".join(f"layers[{p}]" for p in _layer_indices(path + [part]))
                 layer = f"layer {index}" + (f" ({name!r})" if name else f" ({kind})" if kind else "")
-                field = None
+                found, tag = None, kind_of(node)
         elif isinstance(node, dict) and i == len(loc) - 1:
-            path.append(part)  # a missing or misspelled key: point at its mapping
-            field = part
+            found = part if found is None else f"{found}.{part}"  # a missing or misspelled key
             break
         else:
             continue  # a discriminator tag in the location
         path.append(part)
-        if layer and isinstance(part, str):
-            field = part if field is None else f"{field}.{part}"
-    line_col = (None, None)
-    for end in range(len(path), -1, -1):
-        if tuple(path[:end]) in positions:
-            line_col = positions[tuple(path[:end])]
-            break
-    if field is None and path and isinstance(path[-1], str) and layer is None:
-        field = ".".join(str(p) for p in path)
-    return Problem(file, message, *line_col, layer=layer, field=field)
+        if isinstance(part, str):
+            found = part if found is None else f"{found}.{part}"
+    line_col = next((positions[tuple(path[:end])] for end in range(len(path), -1, -1)
+                     if tuple(path[:end]) in positions), (None, None))
+    return Problem(file, message, *line_col, layer=layer, field=field or found)
 
 
 def _layer_indices(path: list) -> list[int]:
@@ -348,7 +345,7 @@ def locate(target: str) -> Path:
     path = Path(target)
     if path.suffix in (".yaml", ".yml") or path.exists() or "/" in target:
         return path
-    close = difflib.get_close_matches(target, models, n=1)
+    close = difflib.get_close_matches(target, models, n=1, cutoff=0.5)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise MobcostError(f"unknown model {target!r}: not a built-in model ({', '.join(models)}) "
                        f"and not a path to a YAML spec.{hint} `mobcost models` lists the built-in ones.")
