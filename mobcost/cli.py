@@ -19,10 +19,10 @@ EXIT_CODES = "Exit codes: 0 success, 1 a check failed, 2 bad input (a spec, a mo
 app = typer.Typer(
     name="mobcost",
     help=f"Exact Mult-Adds and parameters of MobileNet-style networks, from a YAML spec. {EXIT_CODES}",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
 )
 
-Model = Annotated[str, typer.Argument(help="A built-in model (see `mobcost models`) or a YAML spec; "
+Model = Annotated[str, typer.Argument(metavar="MODEL", help="A built-in model (see `mobcost models`) or a YAML spec; "
                                            "`v1:shallow` names a variant, `v1@0.75_160` an α and resolution.")]
 Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", help="Width multiplier α (default 1).")]
 Res = Annotated[Optional[int], typer.Option("--res", "-r", help="Input resolution in pixels (default: the spec's).")]
@@ -109,7 +109,7 @@ def breakdown(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = Non
 
 
 @_command
-def compare(models: Annotated[list[str], typer.Argument(help="Models or variants, e.g. v1:conv v1.")],
+def compare(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help="Models or variants, e.g. v1:conv v1.")],
             alpha: Alpha = None, res: Res = None, fmt: Fmt = Format.rich) -> None:
     """Totals side by side (MobileNets Tables 4 and 5). Example: mobcost compare v1:conv v1"""
     from mobcost.report import totals_table
@@ -150,7 +150,7 @@ def conv(input: Annotated[str, typer.Option("--input", "-i", help="Input size H�
 
 @_command
 def check(models: Annotated[Optional[list[str]], typer.Argument(
-              help="Models or YAML specs (default: every built-in model).")] = None,
+              metavar="[MODEL...]", help="Models or YAML specs (default: every built-in model).")] = None,
           fmt: Fmt = Format.rich) -> None:
     """Computed figures against the published ones and the budget in each config; exit 1 if any fails.
     Example: mobcost check v1"""

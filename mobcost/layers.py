@@ -18,6 +18,7 @@ from mobcost.limits import ChannelCount, PadPixels, Pixels
 
 Padding = Union[Literal["same", "valid"], PadPixels]
 Channels = Union[ChannelCount, Literal["classes"]]
+Activation = Literal["relu", "relu6", "hswish", "hsigmoid", "sigmoid", "swish"]
 Width = Literal["scaled", "fixed", "grow"]
 """How α reaches a layer's output channels: always, never, or only when α > 1 (MobileNetV2's last conv)."""
 
@@ -100,6 +101,15 @@ class _Kind(BaseModel):
         """The layer type as MobileNets Table 2 groups it."""
         return self.paper_type
 
+    def bn_channels(self, x: Shape) -> int:
+        """Channels normalized by a batch norm after this layer (each has γ, β and a running mean and variance)."""
+        return self.output_shape(x).c if getattr(self, "bn", False) else 0
+
+
+class _Normed(BaseModel):
+    bn: bool = False  # followed by batch norm: no Mult-Adds and no weights by the paper's convention
+    act: Activation | None = None  # followed by this activation: no Mult-Adds by the paper's convention
+
 
 class _Spatial(_Kind):
     kernel: Pixels = 3
@@ -115,7 +125,7 @@ class _Spatial(_Kind):
         return self.kernel**2 * x.c * y.c * y.h * y.w
 
 
-class _Widening(BaseModel):
+class _Widening(_Normed):
     out: Channels
     width: Width = "scaled"
     bias: bool = False
@@ -147,7 +157,7 @@ class Conv(_Widening, _Spatial):
         return f"Conv {self.kernel}×{self.kernel}"
 
 
-class DepthwiseConv(_Spatial):
+class DepthwiseConv(_Normed, _Spatial):
     """Per-channel k×k convolution (MobileNets eq. 3, 4)."""
 
     kind: Literal["dw"] = "dw"
@@ -204,14 +214,16 @@ class Separable(_Widening, _Kind):
     stride: Pixels = 1
     padding: Padding = "same"
 
-    def parts(self) -> tuple[DepthwiseConv, Pointwise]:
-        return (DepthwiseConv(kernel=self.kernel, stride=self.stride, padding=self.padding, bias=self.bias),
-                Pointwise(out=self.out, width=self.width, bias=self.bias))
+    def parts(self, x: Shape | None = None) -> tuple[DepthwiseConv, Pointwise]:
+        """The block's layers, in order, as the trace expands them (a block's parts may depend on its input)."""
+        common = {"bias": self.bias, "bn": self.bn, "act": self.act}
+        return (DepthwiseConv(name="dw", kernel=self.kernel, stride=self.stride, padding=self.padding, **common),
+                Pointwise(name="pw", out=self.out, width=self.width, **common))
 
     def as_conv(self) -> Conv:
         """The full k×k convolution this block replaces (MobileNets Table 4, "Conv MobileNet")."""
         return Conv(name=self.name, note=self.note, kernel=self.kernel, stride=self.stride, padding=self.padding,
-                    out=self.out, width=self.width, bias=self.bias)
+                    out=self.out, width=self.width, bias=self.bias, bn=self.bn, act=self.act)
 
 
 class AvgPool(_Kind):
@@ -292,7 +304,8 @@ class Repeat(_Kind):
     layers: list[Layer] = Field(min_length=1)
 
 
-def _kind_of(value) -> str | None:
+def kind_of(value) -> str | None:
+    """The union tag of a layer given as data: its `kind`, or `repeat` for a repeated group."""
     if isinstance(value, dict):
         return value.get("kind", "repeat" if "repeat" in value else None)
     return getattr(value, "kind", None)
@@ -301,7 +314,7 @@ def _kind_of(value) -> str | None:
 LAYER_KINDS = (Conv, DepthwiseConv, Pointwise, Separable, AvgPool, FullyConnected, Softmax, Repeat)
 Layer = Annotated[
     Union[tuple(Annotated[k, Tag(k.model_fields["kind"].default)] for k in LAYER_KINDS)],
-    Discriminator(_kind_of, custom_error_type="layer_kind",
+    Discriminator(kind_of, custom_error_type="layer_kind",
                   custom_error_message="unknown layer kind; expected one of "
                                        + ", ".join(k.model_fields["kind"].default for k in LAYER_KINDS)),
 ]

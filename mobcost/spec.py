@@ -17,7 +17,7 @@ from typing import Annotated, Literal, Union, get_args
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
 
-from mobcost.layers import LAYER_KINDS, Layer, Repeat, Separable
+from mobcost.layers import LAYER_KINDS, Layer, Repeat, Separable, kind_of
 from mobcost.limits import (MAX_COUNT, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_NUMBER_CHARS, ChannelCount,
                             Pixels)
 
@@ -68,7 +68,8 @@ def parse_size(value: str | int | float) -> int:
     except ArithmeticError:  # decimal's InvalidOperation, Overflow
         number = None
     if number is None or number < 0 or number > MAX_COUNT or number != number.to_integral_value():
-        raise ValueError(f"expected a whole count up to {MAX_COUNT:.0e} such as 150M, 1.5G, 2.5e6 or 300k")
+        raise ValueError(f"not a size: expected a whole count up to {MAX_COUNT:.0e}, such as 150M, "
+                         "1.5G, 2.5e6 or 300k")
     return int(number)
 
 
@@ -175,8 +176,8 @@ class Network(_Strict):
     def _missing_drop(self, edit: Variant) -> str | None:
         known = [layer.name for layer in self.layers if layer.name]
         missing = [name for name in edit.drop if name not in known]
-        return missing and (f"expected the name of a top-level layer ({', '.join(known) or 'none has a name'}); "
-                            f"found {missing[0]!r}{_closest(missing[0], known)}")
+        return missing and (f"no top-level layer is named {missing[0]!r}; expected one of: "
+                            f"{', '.join(known) or 'none has a name'}{_closest(missing[0], known)}")
 
     def accuracy(self, variant: str | None, alpha, resolution: int) -> tuple[float, str] | None:
         """The first published accuracy for this variant, α and resolution, with its source."""
@@ -259,7 +260,7 @@ def parse_spec(text: str, file: str = "<spec>") -> Network:
         raise _yaml_problem(file, text, e) from None
     positions, repeated = _positions(node)
     if not isinstance(data, dict):
-        found = "an empty file" if data is None else _found(data)
+        found = "an empty file" if data is None else f"a YAML {type(data).__name__}"
         raise SpecError([Problem(file, f"expected a mapping with 'name', 'title', 'input' and 'layers'; found {found}",
                                  *positions.get((), (None, None)))])
     problems = [_problem(file, data, positions, path, None, "repeats a key: expected each key once in a mapping "
@@ -366,8 +367,8 @@ def _yaml_problem(file: str, text: str, e: yaml.YAMLError) -> SpecError:
 
 
 def _positions(root) -> tuple[dict[Path_, tuple[int, int]], list[Path_]]:
-    """Line and column (1-based) of every value of a composed YAML document by its path of keys and indices
-    (a mapping's entry at its key), and the paths of repeated keys. Aliased nodes are walked once per use, which
+    """Line and column (1-based) of every value of a composed YAML document by its path of keys and indices,
+    and the paths of repeated keys. Aliased nodes are walked once per use, which
     _check_events has bounded."""
     if root is None:
         return {}, []
@@ -381,7 +382,7 @@ def _positions(root) -> tuple[dict[Path_, tuple[int, int]], list[Path_]]:
                 if key.value in seen:
                     repeated.append(here)
                 seen.add(key.value)
-                found[here] = _mark(key)
+                found[here] = _mark(value)
                 todo.append((here, value))
         elif isinstance(node, yaml.SequenceNode):
             for i, value in enumerate(node.value):
@@ -437,7 +438,7 @@ def _kind_message(value) -> str:
         return f"expected a layer as a mapping such as {{kind: conv, out: 32}}; found {_found(value)}"
     if "kind" not in value:
         return f"expected a 'kind' (one of {kinds}) or 'repeat'; found neither"
-    return f"expected a layer kind, one of {kinds}; found {_found(value['kind'])}{_closest(value['kind'], _KINDS)}"
+    return f"unknown layer kind {_found(value['kind'])}; expected one of {kinds}{_closest(value['kind'], _KINDS)}"
 
 
 def _unknown_field(loc: Path_) -> str:
@@ -470,23 +471,29 @@ def _first_model(hint) -> type[BaseModel] | None:
 
 def _merged(problems: list[Problem]) -> list[Problem]:
     """One problem per place: the branches of a union (`padding: same | valid | pixels`) fail together."""
-    by_place: dict[tuple, Problem] = {}
+    merged: list[Problem] = []
     for p in problems:
-        place = (p.line, p.column, p.layer, p.field)
-        if place in by_place and p.message.rpartition("; found ")[2] == by_place[place].message.rpartition("; found ")[2]:
-            first, _, found = by_place[place].message.rpartition("; found ")
-            other = p.message.rpartition("; found ")[0].removeprefix("expected ")
-            p = replace(p, message=f"{first}, or {other}; found {found}")
-        by_place[place] = p
-    return list(by_place.values())
+        expected, _, found = p.message.rpartition("; found ")
+        last = merged[-1] if merged else None
+        if last and (last.line, last.column, last.layer, last.field) == (p.line, p.column, p.layer, p.field) \
+                and expected.startswith("expected ") and last.message.endswith(f"; found {found}"):
+            merged[-1] = replace(last, message=last.message.removesuffix(f"; found {found}")
+                                 + f", or {expected.removeprefix('expected ')}; found {found}")
+        else:
+            merged.append(p)
+    return merged
 
 
 def _problem(file: str, data, positions: dict, loc: Path_, field: str | None, message: str) -> Problem:
     """Walk an error's location through the data: the real path (skipping union tags), the layer and the field."""
     path: list = []
-    layer = walked = None
+    layer = found = tag = None
     node = data
     for i, part in enumerate(loc):
+        if part == tag:  # pydantic names the union member right after the layer's index
+            tag = None
+            continue
+        tag = None
         if isinstance(node, dict) and part in node:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
@@ -496,24 +503,18 @@ def _problem(file: str, data, positions: dict, loc: Path_, field: str | None, me
                 name, kind = (v if isinstance(v, str) else None for v in (name, kind))
                 index = ".".join(f"layers[{p}]" for p in _layer_indices(path + [part]))
                 layer = f"layer {index}" + (f" ({name!r})" if name else f" ({kind})" if kind else "")
-                walked = None
+                found, tag = None, kind_of(node)
         elif isinstance(node, dict) and i == len(loc) - 1:
-            path.append(part)  # a missing or misspelled key: point at its mapping
-            walked = part
+            found = part if found is None else f"{found}.{part}"  # a missing or misspelled key
             break
         else:
             continue  # a discriminator tag in the location
         path.append(part)
-        if layer and isinstance(part, str):
-            walked = part if walked is None else f"{walked}.{part}"
-    line_col = (None, None)
-    for end in range(len(path), -1, -1):
-        if tuple(path[:end]) in positions:
-            line_col = positions[tuple(path[:end])]
-            break
-    if walked is None and path and isinstance(path[-1], str) and layer is None:
-        walked = ".".join(str(p) for p in path)
-    return Problem(file, message, *line_col, layer=layer, field=field or walked)
+        if isinstance(part, str):
+            found = part if found is None else f"{found}.{part}"
+    line_col = next((positions[tuple(path[:end])] for end in range(len(path), -1, -1)
+                     if tuple(path[:end]) in positions), (None, None))
+    return Problem(file, message, *line_col, layer=layer, field=field or found)
 
 
 def _layer_indices(path: list) -> list[int]:
@@ -566,7 +567,7 @@ def locate(target: str) -> Path:
     path = Path(target)
     if path.suffix in (".yaml", ".yml") or path.exists() or "/" in target:
         return path
-    close = difflib.get_close_matches(target, models, n=1)
+    close = difflib.get_close_matches(target, models, n=1, cutoff=0.5)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise MobcostError(f"unknown model {target!r}: not a built-in model ({', '.join(models)}) "
                        f"and not a path to a YAML spec.{hint} `mobcost models` lists the built-in ones.")

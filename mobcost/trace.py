@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Iterator
+from typing import Literal
 
 from pydantic import ValidationError
 
 from mobcost.layers import Conv, Leaf, Repeat, Scaling, Separable, Shape, ShapeError
 from mobcost.limits import MAX_CHANNELS, MAX_LAYERS, MAX_PIXELS
 from mobcost.spec import MakeDivisible, MobcostError, Network, Path_
+
+
+ParamCounting = Literal["weights", "torch", "keras"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,8 @@ class Row:
     output: Shape
     macs: int
     params: int
-    block: str | None = None  # the separable block or repeat this row came from
+    block: str | None = None  # the block (e.g. separable) this row came from
+    bn: int = 0  # batch-normalized channels: 2·bn affine parameters (γ, β) and 2·bn running statistics
 
     @property
     def kind(self) -> str:
@@ -75,6 +79,12 @@ class Analysis:
     def params(self) -> int:
         return sum(row.params for row in self.rows)
 
+    def params_counted(self, counting: ParamCounting = "weights") -> int:
+        """Parameters as a framework counts them: weights and declared biases only (the papers'), plus batch-norm
+        γ and β (PyTorch's `sum(p.numel())`), plus batch-norm running mean and variance (Keras' `count_params()`)."""
+        per_bn = {"weights": 0, "torch": 2, "keras": 4}[counting]
+        return self.params + per_bn * sum(row.bn for row in self.rows)
+
     @property
     def label(self) -> str:
         """The model as the papers name it: "0.75 MobileNet-224", or a variant's title."""
@@ -101,37 +111,25 @@ def resolution_of(network: Network, resolution: int | None = None, rho: float | 
         raise MobcostError("give the resolution either as --res or as --rho, not both")
     if rho is not None:
         if not 0 < rho < math.inf:
-            raise MobcostError(f"the resolution multiplier ρ must be a positive number (found {rho})")
+            raise MobcostError(f"the resolution multiplier ρ must be positive and finite (found {rho})")
         resolution = max(1, round(Fraction(str(rho)) * network.input.resolution))
     if resolution is not None and not 1 <= resolution <= MAX_PIXELS:
-        raise MobcostError(f"the resolution must be 1 to {MAX_PIXELS:,} pixels (found {resolution:,}; "
-                           f"{MAX_PIXELS:,} is mobcost's limit, see Limits in the README)")
+        raise MobcostError(f"the resolution must be a positive number of pixels up to {MAX_PIXELS:,} (found "
+                           f"{resolution:,}; {MAX_PIXELS:,} is mobcost's limit, see Limits in the README)")
     return resolution or network.input.resolution
 
 
 def trace(network: Network, alpha: float = 1.0, resolution: int | None = None) -> Analysis:
     """Propagate the input through every layer at width multiplier α and the given resolution."""
     if not 0 < alpha < math.inf:
-        raise MobcostError(f"the width multiplier α must be a positive number (found {alpha})")
+        raise MobcostError(f"the width multiplier α must be positive and finite (found {alpha})")
     exact_alpha = Fraction(str(alpha))
     resolution = resolution_of(network, resolution)
     rounding = network.width_rounding
     scaling = Scaling(exact_alpha, network.classes, rounding.divisor if isinstance(rounding, MakeDivisible) else None)
-    x = Shape(resolution, resolution, network.input.channels)
-    rows = []
-    for n, (path, name, block, layer) in enumerate(_leaves(network.layers, ("layers",), Counter())):
-        if n == MAX_LAYERS:  # before expanding the next one: `repeat: 1000000000` stops here
-            raise network.problem(path[:2], None, f"expected at most {MAX_LAYERS:,} layers once repeats and "
-                                                  f"blocks are expanded {_LIMIT}; this layer expands to more")
-        built = layer.resolve(scaling)
-        try:
-            y = built.output_shape(x)
-            _check_limits(y)
-        except ShapeError as e:
-            raise network.problem(path, e.field, f"{e} (input {x}, α = {alpha}, at resolution {resolution})") from None
-        rows.append(Row(name, built, x, y, built.macs(x), built.params(x), block))
-        x = y
-    return Analysis(network, exact_alpha, resolution, tuple(rows))
+    walk = _Walk(network, scaling, resolution)
+    walk.layers(network.layers, Shape(resolution, resolution, network.input.channels), ("layers",))
+    return Analysis(network, exact_alpha, resolution, tuple(walk.rows))
 
 
 _PREFIX = {"separable": "sep", "avgpool": "pool"}
@@ -147,21 +145,44 @@ def _check_limits(y: Shape) -> None:
         raise ShapeError("out", f"expected at most {MAX_CHANNELS:,} channels {_LIMIT}; found {y.c:,}")
 
 
-def _leaves(layers, path: Path_, counts: Counter, suffix: str = "") -> Iterator[tuple]:
-    """Flatten repeats and separable blocks into (path, name, block, leaf layer), naming unnamed layers."""
-    for i, layer in enumerate(layers):
-        here = path + (i,)
-        counts[layer.kind] += 1
-        name = layer.name + suffix if layer.name else f"{_PREFIX.get(layer.kind, layer.kind)}{counts[layer.kind]}"
-        if isinstance(layer, Repeat):
-            for k in range(1, layer.repeat + 1):
-                yield from _leaves(layer.layers, here + ("layers",), counts, f"{suffix}.{k}")
-        elif isinstance(layer, Separable):
-            dw, pw = layer.parts()
-            yield here, f"{name}/dw", name, dw
-            yield here, f"{name}/pw", name, pw
-        else:
-            yield here, name, None, layer
+@dataclass
+class _Walk:
+    """One pass over the spec: expands repeats and blocks, names unnamed layers, appends a Row per leaf."""
+
+    network: Network
+    scaling: Scaling
+    resolution: int
+    rows: list = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)
+
+    def layers(self, layers, x: Shape, path: Path_, suffix: str = "") -> Shape:
+        for i, layer in enumerate(layers):
+            here = path + (i,)
+            self.counts[layer.kind] += 1
+            name = layer.name + suffix if layer.name else f"{_PREFIX.get(layer.kind, layer.kind)}{self.counts[layer.kind]}"
+            if isinstance(layer, Repeat):
+                for k in range(1, layer.repeat + 1):
+                    x = self.layers(layer.layers, x, here + ("layers",), f"{suffix}.{k}")
+            elif hasattr(layer, "parts"):  # a block: its parts are named block/part and carry the block's name
+                for part in layer.parts(x):
+                    x = self.leaf(part, x, here, f"{name}/{part.name or part.kind}", name)
+            else:
+                x = self.leaf(layer, x, here, name, None)
+        return x
+
+    def leaf(self, layer: Leaf, x: Shape, path: Path_, name: str, block: str | None) -> Shape:
+        if len(self.rows) == MAX_LAYERS:  # before expanding one more: `repeat: 1000000000` stops here
+            raise self.network.problem(path[:2], None, f"expected at most {MAX_LAYERS:,} layers once repeats and "
+                                                       f"blocks are expanded {_LIMIT}; this layer expands to more")
+        built = layer.resolve(self.scaling)
+        try:
+            y = built.output_shape(x)
+            _check_limits(y)
+        except ShapeError as e:
+            raise self.network.problem(path, e.field, f"{e} (input {x}, α = {float(self.scaling.alpha):g}, "
+                                                      f"at resolution {self.resolution})") from None
+        self.rows.append(Row(name, built, x, y, built.macs(x), built.params(x), block, built.bn_channels(x)))
+        return y
 
 
 def separable_steps(x: Shape, kernel: int, out: int, stride: int = 1, padding="same") -> tuple[list[dict], str]:

@@ -99,13 +99,13 @@ def test_missing_file(tmp_path):
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (["table", "v1", "--alpha", "inf"], "the width multiplier α must be a positive number (found inf)"),
-    (["table", "v1", "--alpha", "nan"], "the width multiplier α must be a positive number (found nan)"),
+    (["table", "v1", "--alpha", "inf"], "the width multiplier α must be positive and finite (found inf)"),
+    (["table", "v1", "--alpha", "nan"], "the width multiplier α must be positive and finite (found nan)"),
     (["table", "v1", "--alpha", "1e9"], "expected at most 1,048,576 channels"),
-    (["table", "v1", "--res", "1000000000000"], f"the resolution must be 1 to {MAX_PIXELS:,} pixels"),
-    (["table", "v1", "--rho", "inf"], "the resolution multiplier ρ must be a positive number (found inf)"),
-    (["table", "v1", "--rho", "1e12"], f"the resolution must be 1 to {MAX_PIXELS:,} pixels"),
-    (["table", "v1@0.5_1000000000000"], f"the resolution must be 1 to {MAX_PIXELS:,} pixels"),
+    (["table", "v1", "--res", "1000000000000"], f"the resolution must be a positive number of pixels up to {MAX_PIXELS:,}"),
+    (["table", "v1", "--rho", "inf"], "the resolution multiplier ρ must be positive and finite (found inf)"),
+    (["table", "v1", "--rho", "1e12"], f"the resolution must be a positive number of pixels up to {MAX_PIXELS:,}"),
+    (["table", "v1@0.5_1000000000000"], f"the resolution must be a positive number of pixels up to {MAX_PIXELS:,}"),
     (["sweep", "v1", "--res", "1e400"], "--res takes numbers separated by commas"),
     (["sweep", "v1", "--alpha", "nan"], "--alpha takes numbers separated by commas"),
     (["conv", "--input", "1000000000000x1x3"], "expected a feature map of at most 65,536 pixels a side"),
