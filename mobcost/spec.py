@@ -287,6 +287,10 @@ _SpecLoader.yaml_implicit_resolvers = {
 _CORE = "tag:yaml.org,2002:"
 _PLAIN_TAGS = {None, "!", *(_CORE + t for t in ("str", "int", "float", "bool", "null", "map", "seq"))}
 _LIMIT = "(mobcost's limit, see Limits in the README)"
+_NUMBER_TAGS = (_CORE + "int", _CORE + "float")
+_START_EVENTS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_END_EVENTS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+_NODE_EVENTS = (yaml.ScalarEvent, *_START_EVENTS)
 
 
 def _check_events(text: str, file: str) -> None:
@@ -296,52 +300,53 @@ def _check_events(text: str, file: str) -> None:
     anchors: dict[str, tuple[int, int]] = {}  # anchor → (values, depth) it expands to
     open_: list[list] = []  # collections being read, outermost first: [values, depth below, anchor]
     aliased = False
+
+    def refuse(event, message: str) -> SpecError:
+        return SpecError([Problem(file, message, event.start_mark.line + 1, event.start_mark.column + 1)])
+
     try:
         while loader.check_event():
             event = loader.get_event()
-            where = (file, event.start_mark.line + 1, event.start_mark.column + 1)
-            if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)) and event.tag not in _PLAIN_TAGS:
-                raise SpecError([Problem(where[0], _tag_message(event.tag), *where[1:])])
-            if isinstance(event, yaml.CollectionStartEvent):
+            kind = type(event)
+            if kind in _NODE_EVENTS and event.tag not in _PLAIN_TAGS:
+                raise refuse(event, _tag_message(event.tag))
+            if kind is yaml.ScalarEvent:
+                if (event.implicit[0] and len(event.value) > MAX_NUMBER_CHARS
+                        and loader.resolve(yaml.ScalarNode, event.value, event.implicit) in _NUMBER_TAGS):
+                    raise refuse(event, f"expected a number of at most {MAX_NUMBER_CHARS} characters {_LIMIT}; "
+                                        f"found one of {len(event.value):,}")
+                values, depth, anchor = 1, 0, event.anchor
+            elif kind in _START_EVENTS:
                 open_.append([1, 0, event.anchor])
                 if len(open_) > MAX_DEPTH:
-                    raise _too_deep(where)
+                    raise refuse(event, f"expected mappings and lists nested at most {MAX_DEPTH} levels deep {_LIMIT}; "
+                                        "found more")
                 continue
-            if isinstance(event, yaml.CollectionEndEvent):
+            elif kind in _END_EVENTS:
                 values, depth, anchor = open_.pop()
                 depth += 1
-            elif isinstance(event, yaml.ScalarEvent):
-                if (event.implicit[0] and len(event.value) > MAX_NUMBER_CHARS
-                        and loader.resolve(yaml.ScalarNode, event.value, event.implicit) in (_CORE + "int", _CORE + "float")):
-                    raise SpecError([Problem(where[0], f"expected a number of at most {MAX_NUMBER_CHARS} characters "
-                                                       f"{_LIMIT}; found one of {len(event.value):,}", *where[1:])])
-                values, depth, anchor = 1, 0, event.anchor
-            elif isinstance(event, yaml.AliasEvent):
+            elif kind is yaml.AliasEvent:
                 (values, depth), anchor, aliased = anchors.get(event.anchor, (1, 0)), None, True
                 if len(open_) + depth > MAX_DEPTH:
-                    raise _too_deep(where, f" once the alias *{event.anchor} is expanded")
+                    raise refuse(event, f"expected mappings and lists nested at most {MAX_DEPTH} levels deep {_LIMIT}; "
+                                        f"found more once the alias *{event.anchor} is expanded")
             else:
-                continue
+                continue  # stream and document events
             if anchor is not None:
                 anchors[anchor] = (values, depth)
             if open_:
-                open_[-1][0] += values
-                open_[-1][1] = max(open_[-1][1], depth)
-                if open_[-1][0] > MAX_NODES:
-                    expanded = " once its aliases (*name) are expanded" if aliased else ""
-                    raise SpecError([Problem(where[0], f"expected at most {MAX_NODES:,} YAML values {_LIMIT}; found "
-                                                       f"more{expanded}", *where[1:])])
+                parent = open_[-1]
+                parent[0] += values
+                parent[1] = max(parent[1], depth)
+                if parent[0] > MAX_NODES:
+                    raise refuse(event, f"expected at most {MAX_NODES:,} YAML values {_LIMIT}; found more"
+                                        + (" once its aliases (*name) are expanded" if aliased else ""))
     finally:
         loader.dispose()
 
 
 def _too_big(file: str, size: int) -> SpecError:
     return SpecError([Problem(file, f"is {size:,} bytes; expected a YAML spec of at most {MAX_FILE_BYTES:,} bytes {_LIMIT}")])
-
-
-def _too_deep(where: tuple, how: str = "") -> SpecError:
-    return SpecError([Problem(where[0], f"expected mappings and lists nested at most {MAX_DEPTH} levels deep "
-                                        f"{_LIMIT}; found more{how}", *where[1:])])
 
 
 def _tag_message(tag: str) -> str:
