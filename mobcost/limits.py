@@ -9,7 +9,8 @@ a traceback or an out-of-memory kill. The README's "Limits" section lists them w
 | MAX_DEPTH        | nesting of YAML mappings and lists, aliases expanded      | spec._check_events, before composing       |
 | MAX_NODES        | YAML nodes with aliases expanded ("billion laughs")       | spec._check_events, before constructing    |
 | MAX_NUMBER_CHARS | the length of one number literal                          | spec._check_events, before constructing    |
-| MAX_LAYERS       | rows after expanding repeats and separable blocks         | trace.trace, before expanding one more     |
+| MAX_LAYERS       | rows after expanding repeats and blocks                   | spec, repeats multiplied out before any    |
+|                  |                                                           | expanding; trace.trace, row by row         |
 | MAX_PIXELS       | resolution, kernel, stride, padding, every feature map    | field types (limits.Pixels); trace, per layer     |
 | MAX_CHANNELS     | input channels, out, classes, every α-scaled feature map  | field types (limits.ChannelCount); trace, per layer   |
 | MAX_COUNT        | a budget (max_macs, max_params)                           | spec.parse_size, before building the int   |

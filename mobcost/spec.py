@@ -18,8 +18,8 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
 
 from mobcost.layers import LAYER_KINDS, Layer, Repeat, Separable, kind_of
-from mobcost.limits import (MAX_COUNT, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_NUMBER_CHARS, ChannelCount,
-                            Pixels)
+from mobcost.limits import (MAX_COUNT, MAX_DEPTH, MAX_FILE_BYTES, MAX_LAYERS, MAX_NODES, MAX_NUMBER_CHARS,
+                            ChannelCount, Pixels)
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Path_ = tuple[Union[str, int], ...]
@@ -171,6 +171,10 @@ class Network(_Strict):
         found += [self._at(path, None, f"expected a variant of this spec ({variants}); found {name!r}"
                                             f"{_closest(name, self.variants)}") for path, name in uses
                   if name is not None and name not in self.variants]
+        if _rows(self.layers) > MAX_LAYERS:  # before any expanding: `repeat: 1000000000` fails here at once
+            biggest = max(range(len(self.layers)), key=lambda i: _rows(self.layers[i:i + 1]))
+            found.append(self._at(("layers", biggest), None, f"expected at most {MAX_LAYERS:,} layers once repeats "
+                                                             f"are multiplied out {_LIMIT}; this layer expands to more"))
         return found
 
     def _missing_drop(self, edit: Variant) -> str | None:
@@ -204,6 +208,13 @@ class Network(_Strict):
         net = self.model_copy(update={"layers": layers, "title": edit.title})
         net._file, net._positions = self._file, {}
         return net
+
+
+def _rows(layers) -> int:
+    """Rows the layers expand to with repeats multiplied out, a block counted once (trace.trace holds the exact
+    count to the same limit); capped just past the limit, so that nested repeats build no huge number."""
+    return min(MAX_LAYERS + 1, sum(layer.repeat * _rows(layer.layers) if isinstance(layer, Repeat) else 1
+                                   for layer in layers))
 
 
 def _edited(layer, edit: Variant):
