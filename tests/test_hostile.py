@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from mobcost import limits
 from mobcost.cli import app
 from mobcost.limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_PIXELS
 from mobcost.spec import SpecError, parse_spec
@@ -122,3 +123,11 @@ def test_help_states_the_exit_codes(command):
     result = run(*([command] if command else []), "--help")
     assert result.exit_code == 0
     assert "Exit codes: 0 success, 1 a check failed, 2 bad input" in " ".join(result.stdout.split())
+
+
+def test_the_readme_states_every_limit():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    stated = {name: value for name, value in vars(limits).items() if name.startswith("MAX_")}
+    assert len(stated) == 8
+    for name, value in stated.items():
+        assert f"| `{name}` | {value:,} |" in readme
