@@ -5,8 +5,11 @@ Exit codes: 0 success, 1 a check failed, 2 bad input (a spec, a model name or an
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import inspect
 import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -27,21 +30,37 @@ Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", help="Width mul
 Res = Annotated[Optional[int], typer.Option("--res", "-r", help="Input resolution in pixels (default: the spec's).")]
 Rho = Annotated[Optional[float], typer.Option("--rho", help="Resolution multiplier ρ: resolution = round(ρ × the spec's).")]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+Export = Annotated[Optional[Path], typer.Option(
+    "--export", help="Also save the table as SVG or HTML (by the file's suffix), e.g. --export table.svg.")]
+_export: contextvars.ContextVar[Path | None] = contextvars.ContextVar("export", default=None)
 
 
 def _command(func):
-    """Register a command whose bad-input errors print as one paragraph and exit 2."""
+    """Register a command whose bad-input errors print as one paragraph and exit 2.
+
+    A command that renders a table (it takes `fmt`) also gets `--export FILE.svg|.html`, which `_emit` honours.
+    """
+    signature = inspect.signature(func, eval_str=True)
+    tabular = "fmt" in signature.parameters
 
     @functools.wraps(func)
-    def run(*args, **kwargs):
+    def run(*args, export: Path | None = None, **kwargs):
         from mobcost.spec import MobcostError
 
+        token = _export.set(export)
         try:
+            if export is not None and export.suffix.lower() not in (".svg", ".html", ".htm"):
+                raise MobcostError(f"--export saves a table as .svg or .html (found {str(export)!r})")
             return func(*args, **kwargs)
         except MobcostError as e:
             typer.echo(f"mobcost: {e}", err=True)
             raise typer.Exit(2) from None
+        finally:
+            _export.reset(token)
 
+    if tabular:
+        extra = inspect.Parameter("export", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Export)
+        run.__signature__ = signature.replace(parameters=[*signature.parameters.values(), extra])
     return app.command()(run)
 
 
@@ -58,15 +77,27 @@ def _emit(report, fmt: Format) -> None:
         if not console.is_terminal:
             console = Console(width=200)  # a pipe or file: no wrapping, the table takes the width it needs
         console.print(out)
+    if (path := _export.get()) is not None:
+        _save(render(report, Format.rich), report.title, path)
 
 
-def _floats(text: str, option: str) -> list[float]:
+def _save(renderable, title: str, path: Path) -> None:
+    """The rich table as SVG or HTML, by rich's own export (Console(record=True))."""
+    import io
+
+    from rich.console import Console
+
     from mobcost.spec import MobcostError
 
+    console = Console(record=True, file=io.StringIO(), width=200)
+    console.print(renderable)
     try:
-        return [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise MobcostError(f"{option} takes numbers separated by commas, e.g. 1,0.75,0.5 (found {text!r})") from None
+        if path.suffix.lower() == ".svg":
+            console.save_svg(str(path), title=title)
+        else:
+            console.save_html(str(path))
+    except OSError as e:
+        raise MobcostError(f"--export: cannot write {str(path)!r}: {e.strerror}") from None
 
 
 @_command
@@ -79,21 +110,86 @@ def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, f
 
 @_command
 def sweep(model: Model,
-          alpha: Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers, e.g. 1,0.75,0.5,0.25.")] = "",
-          res: Annotated[str, typer.Option("--res", "-r", help="Resolutions, e.g. 224,192,160,128.")] = "",
+          alpha: Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers: a list 1,0.75,0.5 and/or "
+                                             "ranges start:stop[:step] such as 0.25:1.0:0.05 (step 0.05 if left out).")] = "",
+          res: Annotated[str, typer.Option("--res", "-r", help="Resolutions: a list 224,192,160 and/or ranges such as "
+                                           "96:320:8 (step 8 if left out).")] = "",
           fmt: Fmt = Format.rich) -> None:
-    """Totals for every α × resolution (MobileNets Tables 6 and 7). Example: mobcost sweep v1 --alpha 1,0.75,0.5,0.25"""
+    """Totals for every α × resolution (MobileNets Tables 6 and 7). Example: mobcost sweep v1 --alpha 0.25:1.0:0.25 --res 128:224:32"""
     from mobcost.report import totals_table
+    from mobcost.sizing import alphas_of, resolutions_of
     from mobcost.spec import MobcostError, load_model
+    from mobcost.trace import sweep as sweep_grid
 
     if not alpha and not res:
         raise MobcostError("sweep needs --alpha, --res or both, e.g. --alpha 1,0.75,0.5,0.25 --res 224,192,160,128")
     network, ref = load_model(model)
-    alphas = _floats(alpha, "--alpha") or [ref.alpha or 1.0]
-    resolutions = [int(r) for r in _floats(res, "--res")] or [ref.resolution]
-    analyses = [analyze(network, alpha=a, resolution=r) for a in alphas for r in resolutions]
-    accuracy = [network.accuracy(ref.variant, a.alpha, a.resolution) for a in analyses]
-    _emit(totals_table(f"{network.title}: width multiplier × resolution", analyses, accuracy), fmt)
+    alphas = alphas_of(alpha) or [ref.alpha or 1.0]
+    resolutions = resolutions_of(res) or [ref.resolution]
+    variants = _progress(sweep_grid(network, alphas, resolutions), len(alphas) * len(resolutions), fmt)
+    totals = list(variants)
+    accuracy = [network.accuracy(ref.variant, t.alpha, t.resolution) for t in totals]
+    _emit(totals_table(f"{network.title}: width multiplier × resolution", totals, accuracy), fmt)
+
+
+_LONG_SWEEP = 2000  # variants: about a second of work, long enough to show progress
+
+
+def _progress(items, total: int, fmt: Format):
+    """Items with a progress bar on stderr, only when stdout is a terminal, the output is not JSON and it is long."""
+    if total < _LONG_SWEEP or fmt is Format.json or not sys.stdout.isatty():
+        return items
+    from rich.console import Console
+    from rich.progress import track
+
+    return track(items, total=total, description="Sweeping", console=Console(stderr=True), transient=True)
+
+
+@_command
+def fit(model: Model,
+        max_macs: Annotated[Optional[str], typer.Option(help="Most Mult-Adds, e.g. 150M, 1.5G, 2.5e6, 300k.")] = None,
+        max_params: Annotated[Optional[str], typer.Option(help="Most parameters, e.g. 2M, 300k.")] = None,
+        max_memory: Annotated[Optional[str], typer.Option(
+            help="Most bytes of activations held at once (largest input + output of one layer), e.g. 1MB.")] = None,
+        dtype: Annotated[str, typer.Option(help="Bytes per activation value: float32, float16 or int8.")] = "float32",
+        alpha: Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers to try (list or range).")] = "0.25:1.4",
+        res: Annotated[str, typer.Option("--res", "-r", help="Resolutions to try (list or range).")] = "96:320",
+        top: Annotated[Optional[int], typer.Option(min=1, help="Show only the best N.")] = None,
+        fmt: Fmt = Format.rich) -> None:
+    """Every α × resolution within a budget, best first, with estimated accuracy and the Pareto front.
+    Example: mobcost fit v1 --max-macs 150M --max-params 2M"""
+    from mobcost.report import fit_table
+    from mobcost.sizing import Limits, alphas_of, fit as fit_variants, resolutions_of
+    from mobcost.spec import load_model
+
+    network, ref = load_model(model)
+    limits = Limits.of(network.budget, max_macs, max_params, max_memory, dtype)
+    candidates, grid = fit_variants(network, alphas_of(alpha), resolutions_of(res), limits, ref.variant)
+    _emit(fit_table(network.title, candidates, grid, limits, top), fmt)
+
+
+@_command
+def plot(model: Model,
+         out: Annotated[Path, typer.Option("--out", "-o", help="The figure file: .png or .svg.")],
+         against: Annotated[str, typer.Option(help="The x axis: macs (Figure 4, log scale) or params (Figure 5).")] = "macs") -> None:
+    """Published accuracy against computed Mult-Adds or parameters (MobileNets Figures 4 and 5); needs the plot extra.
+    Example: mobcost plot v1 --against macs --out figure4.png"""
+    from mobcost.plot import accuracy_figure
+    from mobcost.spec import load_model
+
+    network, ref = load_model(model)
+    points = accuracy_figure(network, against, out, ref.variant)
+    typer.echo(f"{out}: {points} published models, accuracy against computed {against}")
+
+
+@_command
+def schema() -> None:
+    """The JSON Schema of the YAML spec format, for editors. Example: mobcost schema > mobcost.schema.json"""
+    import json
+
+    from mobcost.spec import spec_schema
+
+    typer.echo(json.dumps(spec_schema(), indent=2, ensure_ascii=False))
 
 
 @_command

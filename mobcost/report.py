@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Any, Callable
 
 from mobcost.check import CheckResult
-from mobcost.trace import Analysis
+from mobcost.trace import Analysis, Scaled
 
 CONVENTION = ("Mult-Adds = fused multiply-adds of convolutions and fully connected layers; pooling, softmax, "
               "batch norm and activations count 0 (the MobileNets paper's convention). Parameters = weights, "
@@ -84,7 +84,7 @@ def layer_table(analysis: Analysis) -> Report:
                   total={"name": "Total", "macs": analysis.macs, "params": analysis.params}, notes=tuple(notes))
 
 
-def totals_table(title: str, analyses: list[Analysis], accuracy: list[tuple[float, str] | None]) -> Report:
+def totals_table(title: str, analyses: list[Scaled], accuracy: list[tuple[float, str] | None]) -> Report:
     """One row per model with Million Mult-Adds and Million Parameters (MobileNets Tables 4–7)."""
     columns = (Column("model", "Model"), Column("accuracy", "ImageNet Accuracy (published)", optional("{:.1f}%".format), True),
                Column("macs", "Million Mult-Adds", millions(1), True),
@@ -133,6 +133,49 @@ def check_table(results: list[CheckResult]) -> Report:
     colors = {"ok": "green", "erratum": "yellow", "FAIL": "bold red"}
     return Report("Published figures and budgets", columns, rows, {"results": rows, "summary": counts},
                   notes=(summary,), style=lambda row: colors[row["status"]])
+
+
+def fit_table(network_title: str, candidates: list, grid, limits, shown: int | None = None) -> Report:
+    """The variants within a budget, best first, with estimated accuracy and the Pareto front (mobcost fit)."""
+    fitting, candidates = len(candidates), candidates[:shown]
+    memory = limits.max_memory is not None
+    columns = (Column("rank", "Rank", str, True), Column("model", "Model"), Column("alpha", "α", "{:g}".format, True),
+               Column("resolution", "Resolution", str, True), Column("macs", "Million Mult-Adds", millions(1), True),
+               Column("params", "Million Parameters", millions(2), True),
+               *([Column("memory", f"Peak activations (MB, {limits.dtype})", millions(2), True)] if memory else []),
+               Column("accuracy", "Top-1 % (estimate)", optional("{:.1f}".format), True),
+               Column("basis", "Estimated from"), Column("front", "Pareto", lambda f: "★" if f else "", False))
+    rows = [{"rank": i, "model": c.totals.label, "alpha": float(c.totals.alpha), "resolution": c.totals.resolution,
+             "macs": c.totals.macs, "params": c.totals.params, "memory": c.memory,
+             "accuracy": c.estimate.accuracy if c.estimate else None,
+             "basis": c.estimate.describe() if c.estimate else "no estimate: outside the published grid",
+             "front": c.front} for i, c in enumerate(candidates, 1)]
+    axes = ("estimated accuracy against Mult-Adds" if any(c.estimate for c in candidates)
+            else "Mult-Adds against parameters (no published accuracies to estimate from)")
+    shown_note = f"; the best {len(candidates)} are shown" if len(candidates) < fitting else ""
+    notes = [f"Budget: {limits.describe()}. {fitting} of the variants tried fit{shown_note}.",
+             f"★ marks the Pareto front of {axes}: no other variant that fits is at least as good on both and "
+             f"better on one."]
+    if grid:
+        notes.append(f"Accuracy is an ESTIMATE, not a measurement: bilinear interpolation in (α, resolution) between "
+                     f"the {grid.describe()}; outside that grid there is no estimate, and those variants follow, "
+                     f"ranked by Mult-Adds.")
+    else:
+        notes.append("No published grid of accuracies for this model: variants are ranked by Mult-Adds, most first.")
+    if memory:
+        notes.append("Peak activations: the largest input + output of any one layer, in bytes (M = 10⁶).")
+    notes.append(f"M = 10⁶. {CONVENTION}")
+    data = {"model": network_title, "fitting": fitting, "budget": {"max_macs": limits.max_macs, "max_params": limits.max_params,
+                                               "max_memory": limits.max_memory, "dtype": limits.dtype},
+            "estimated_from": grid.describe() if grid else None,
+            "variants": [{**{k: row[k] for k in ("rank", "model", "alpha", "resolution", "macs", "params",
+                                                  "accuracy", "front")},
+                          **({"memory": row["memory"]} if memory else {}),
+                          "accuracy_points": [{"alpha": float(a), "resolution": r, "accuracy": acc}
+                                              for a, r, acc in c.estimate.points] if c.estimate else None}
+                         for row, c in zip(rows, candidates)]}
+    return Report(f"{network_title}: variants within the budget, best first", columns, rows, data, notes=tuple(notes),
+                  style=lambda row: "bold" if row["front"] else None)
 
 
 def models_table(entries: list[dict]) -> Report:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Annotated, Literal, Union
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, PrivateAttr, ValidationError
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, PrivateAttr, ValidationError,
+                      WithJsonSchema)
 
 from mobcost.layers import Layer, Repeat, Separable, kind_of
 
@@ -69,7 +70,10 @@ def parse_size(value: str | int | float) -> int:
     return int(number)
 
 
-Size = Annotated[int, BeforeValidator(parse_size)]
+Size = Annotated[int, BeforeValidator(parse_size), WithJsonSchema({
+    "anyOf": [{"type": "number", "minimum": 0},
+              {"type": "string", "pattern": r"^\s*[0-9.eE+-]+\s*[kKMGBT]?\s*$"}],
+    "description": "A count: 150M, 1.5G, 2.5e6, 300k or a plain number (k = 10³, M = 10⁶, G = B = 10⁹)."})]
 
 
 def _printed(value) -> str:
@@ -81,7 +85,9 @@ def _printed(value) -> str:
     return text
 
 
-Printed = Annotated[str, BeforeValidator(_printed)]
+Printed = Annotated[str, BeforeValidator(_printed), WithJsonSchema({
+    "anyOf": [{"type": "string", "pattern": r"^\s*-?[0-9]*\.?[0-9]+\s*$"}, {"type": "number"}],
+    "description": "A published figure as printed; quote it to keep trailing zeros (\"4.20\")."})]
 """A published figure exactly as printed (quote it in YAML to keep trailing zeros): its digits give its precision."""
 
 
@@ -190,6 +196,11 @@ def _edited(layer, edit: Variant):
     if isinstance(layer, Separable) and edit.full_conv:
         return layer.as_conv()
     return layer
+
+
+def spec_schema() -> dict:
+    """The JSON Schema of the spec format, generated from the pydantic models (`mobcost schema`)."""
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **Network.model_json_schema()}
 
 
 # ---- loading ------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Literal
+from typing import Iterable, Iterator, Literal
 
 from mobcost.layers import Conv, Leaf, Repeat, Scaling, Separable, Shape, ShapeError
 from mobcost.spec import MakeDivisible, MobcostError, Network, Path_
@@ -59,12 +59,32 @@ class Row:
 
 
 @dataclass(frozen=True)
-class Analysis:
-    """A traced network: its rows and totals at one α and resolution."""
+class Scaled:
+    """A network at one width multiplier α and input resolution."""
 
     network: Network
     alpha: Fraction
     resolution: int
+
+    @property
+    def label(self) -> str:
+        """The model as the papers name it: "0.75 MobileNet-224", or a variant's title."""
+        alpha = f"{float(self.alpha):g}"
+        return f"{alpha if '.' in alpha else alpha + '.0'} {self.network.title}-{self.resolution}"
+
+
+@dataclass(frozen=True)
+class Totals(Scaled):
+    """A variant's total Mult-Adds and parameters, without its rows (what a sweep keeps)."""
+
+    macs: int
+    params: int
+
+
+@dataclass(frozen=True)
+class Analysis(Scaled):
+    """A traced network: its rows and totals at one α and resolution."""
+
     rows: tuple[Row, ...]
 
     @property
@@ -80,12 +100,6 @@ class Analysis:
         γ and β (PyTorch's `sum(p.numel())`), plus batch-norm running mean and variance (Keras' `count_params()`)."""
         per_bn = {"weights": 0, "torch": 2, "keras": 4}[counting]
         return self.params + per_bn * sum(row.bn for row in self.rows)
-
-    @property
-    def label(self) -> str:
-        """The model as the papers name it: "0.75 MobileNet-224", or a variant's title."""
-        alpha = f"{float(self.alpha):g}"
-        return f"{alpha if '.' in alpha else alpha + '.0'} {self.network.title}-{self.resolution}"
 
     def breakdown(self) -> dict[str, tuple[int, int]]:
         """Mult-Adds and parameters per layer type (MobileNets Table 2), in order of first appearance."""
@@ -125,6 +139,38 @@ def trace(network: Network, alpha: float = 1.0, resolution: int | None = None) -
     walk = _Walk(network, scaling, resolution)
     walk.layers(network.layers, Shape(resolution, resolution, network.input.channels), ("layers",))
     return Analysis(network, exact_alpha, resolution, tuple(walk.rows))
+
+
+def sweep(network: Network, alphas: Iterable[float], resolutions: Iterable[int]) -> Iterator[Totals]:
+    """Totals of every α × resolution, α-major, one at a time, so memory stays flat however large the grid.
+
+    The layers are built (α applied, blocks expanded) once per α by a full trace at the first resolution and then
+    reused at every other one: a block's parts depend on its input's channels, which α sets, never on its spatial
+    size (tests/test_sizing.py holds every built-in model to it).
+    """
+    resolutions = [resolution_of(network, r) for r in resolutions]
+    for alpha in alphas:
+        first = trace(network, alpha, resolutions[0])
+        yield Totals(network, first.alpha, first.resolution, first.macs, first.params)
+        layers = [row.layer for row in first.rows]
+        for resolution in resolutions[1:]:
+            yield _totals(network, first.alpha, resolution, layers)
+
+
+def _totals(network: Network, alpha: Fraction, resolution: int, layers: list[Leaf]) -> Totals:
+    """The sums a trace at this resolution gives, from layers already built, without keeping rows."""
+    x = Shape(resolution, resolution, network.input.channels)
+    macs = params = 0
+    for layer in layers:
+        try:
+            y = layer.output_shape(x)
+        except ShapeError:
+            trace(network, alpha, resolution)  # raises the error, located in the spec
+            raise
+        macs += layer.macs(x)
+        params += layer.params(x)
+        x = y
+    return Totals(network, alpha, resolution, macs, params)
 
 
 _PREFIX = {"separable": "sep", "avgpool": "pool"}
