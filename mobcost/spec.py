@@ -165,8 +165,8 @@ class Network(_Strict):
     def accuracy(self, variant: str | None, alpha, resolution: int) -> tuple[float, str] | None:
         """The first published accuracy for this variant, α and resolution, with its source."""
         for ref in self.reference:
-            if (ref.accuracy is not None and ref.variant == variant and ref.alpha == alpha
-                    and (ref.resolution or self.input.resolution) == resolution):
+            if (ref.accuracy is not None and ref.variant == variant
+                    and (ref.resolution or self.input.resolution) == resolution and ref.alpha == alpha):
                 return ref.accuracy, ref.source
         return None
 
