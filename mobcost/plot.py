@@ -6,7 +6,7 @@ from pathlib import Path
 
 from mobcost.sizing import AccuracyGrid
 from mobcost.spec import MobcostError, Network
-from mobcost.trace import build
+from mobcost.trace import trace
 
 AXES = {"macs": ("Million Mult-Adds (log scale)", "log"), "params": ("Million Parameters", "linear")}
 
@@ -31,8 +31,7 @@ def accuracy_figure(network: Network, against: str, out: Path, variant: str | No
     for resolution in sorted(grid.resolutions, reverse=True):
         xs, ys = [], []
         for alpha in sorted(grid.alphas, reverse=True):
-            totals = build(network, alpha).totals(resolution)
-            xs.append(getattr(totals, against) / 10**6)
+            xs.append(getattr(trace(network, alpha, resolution), against) / 10**6)
             ys.append(grid.accuracy[alpha, resolution])
         # gid names each series, so the SVG keeps one group of markers per resolution
         axes.plot(xs, ys, marker="o", linestyle="-", label=f"{resolution}×{resolution}", gid=f"points-{resolution}")

@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Iterable, Iterator
 
 from mobcost.spec import Budget, MobcostError, Network, parse_size
-from mobcost.trace import Analysis, Totals, build, sweep
+from mobcost.trace import Analysis, Totals, sweep, trace
 
 # ---- grids: `0.25:1.0:0.05`, `224,192,160`, or both mixed -------------------------------------------------------
 
@@ -37,8 +37,8 @@ def parse_grid(text: str, option: str, default_step: str) -> list[Decimal]:
                                    f"step, e.g. 0.25:1.0:0.05")
             values += [start + i * step for i in range(int((stop - start) / step) + 1)]
     except InvalidOperation:
-        raise MobcostError(f"{option} takes numbers and ranges start:stop[:step] separated by commas, "
-                           f"e.g. 1,0.75,0.5 or 0.25:1.0:0.05 (found {text!r})") from None
+        raise MobcostError(f"{option} takes numbers separated by commas (e.g. 1,0.75,0.5) and ranges "
+                           f"start:stop[:step] (e.g. 0.25:1.0:0.05); found {text!r}") from None
     return values
 
 
@@ -217,8 +217,7 @@ def _within(network: Network, alphas, resolutions, limits: Limits) -> Iterator[t
             continue
         memory = None
         if limits.max_memory is not None:
-            memory = peak_activation_bytes(build(network, t.alpha).trace(t.resolution),
-                                           BYTES_PER_VALUE[limits.dtype])
+            memory = peak_activation_bytes(trace(network, t.alpha, t.resolution), BYTES_PER_VALUE[limits.dtype])
             if memory > limits.max_memory:
                 continue
         yield t, memory

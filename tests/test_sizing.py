@@ -7,8 +7,8 @@ from fractions import Fraction
 import pytest
 
 from mobcost.sizing import AccuracyGrid, Limits, alphas_of, fit, parse_bytes, peak_activation_bytes, resolutions_of
-from mobcost.spec import Budget, MobcostError, load_model, parse_spec
-from mobcost.trace import build, sweep, trace
+from mobcost.spec import Budget, MobcostError, builtin_models, load_model, load_spec, parse_spec
+from mobcost.trace import sweep, trace
 
 TF_SLIM = "TF-slim mobilenet_v1.md (2018-02-22 checkpoints)"
 # published-figures.md §4a: Top-1 of the 16 checkpoints of 2018-02-22
@@ -98,6 +98,14 @@ def test_sweep_totals_equal_hand_arithmetic_and_trace(v1):
         assert (t.macs, t.params) == v1_by_hand(float(t.alpha), t.resolution)
         full = trace(v1, float(t.alpha), t.resolution)
         assert (t.macs, t.params, t.label) == (full.macs, full.params, full.label)
+
+
+@pytest.mark.parametrize("path", sorted(set(builtin_models().values())), ids=lambda p: p.stem)
+def test_sweep_reuses_layers_across_resolutions_only_where_trace_agrees(path):
+    network = load_spec(path)
+    for t in sweep(network, [1.0, 0.6, 0.35], [224, 161, 96]):
+        full = trace(network, float(t.alpha), t.resolution)
+        assert (t.macs, t.params) == (full.macs, full.params), t.label
 
 
 # ---- peak activation memory ---------------------------------------------------------------------------------
@@ -191,5 +199,4 @@ def test_without_published_accuracies_rank_by_mult_adds_and_front_by_parameters(
 
 
 def test_memory_is_computed_from_the_traced_rows(v1):
-    built = build(v1, 0.5)
-    assert peak_activation_bytes(built.trace(160), 2) == 80 * 80 * (16 + 32) * 2
+    assert peak_activation_bytes(trace(v1, 0.5, 160), 2) == 80 * 80 * (16 + 32) * 2

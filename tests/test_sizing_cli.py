@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from mobcost import cli
 from mobcost.cli import app
 from mobcost.report import Format
-from tests.test_sizing import v1_by_hand
+from test_sizing import v1_by_hand
 
 runner = CliRunner()
 
