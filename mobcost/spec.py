@@ -21,6 +21,11 @@ from mobcost.layers import Layer, Repeat, Separable
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Path_ = tuple[Union[str, int], ...]
 
+ParamCounting = Literal["weights", "torch", "keras"]
+"""How parameters are counted: weights and declared biases (the papers'); plus batch-norm γ and β (PyTorch's
+`sum(p.numel() for p in model.parameters())`); plus batch-norm running mean and variance (Keras' `count_params()`)."""
+BN_PARAMS: dict[str, int] = {"weights": 0, "torch": 2, "keras": 4}  # parameters per batch-normalized channel
+
 
 class MobcostError(Exception):
     """Bad input: the CLI prints it as one paragraph and exits with code 2."""
@@ -121,6 +126,8 @@ class Reference(_Strict):
     params: Printed | None = None  # million parameters
     shares: dict[Literal["macs", "params"], dict[str, Printed]] = {}  # percent per layer type (Table 2)
     rounding: Literal["nearest", "down", "up"] = "nearest"
+    counting: ParamCounting | None = None  # how the source counts parameters (default: the check's --params)
+    classes: PositiveInt | None = None  # the source's classifier width, e.g. 1001 where TF-slim adds a background class
     errata: dict[str, str] = {}  # figure key ("macs", "params:Conv 3×3") → why the source disagrees
 
 
