@@ -57,6 +57,7 @@ class Row:
         return {"name": self.name, "kind": self.kind, "stride": self.stride, "filter": self.filter,
                 "input": [self.input.h, self.input.w, self.input.c],
                 "output": [self.output.h, self.output.w, self.output.c], "macs": self.macs, "params": self.params,
+                "act": getattr(self.layer, "act", None), "elementwise": self.layer.elementwise(self.input),
                 "activations": {"input": self.input.size, "output": self.output.size}}
 
 
