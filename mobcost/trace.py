@@ -56,9 +56,7 @@ class Row:
     def to_dict(self) -> dict:
         return {"name": self.name, "kind": self.kind, "stride": self.stride, "filter": self.filter,
                 "input": [self.input.h, self.input.w, self.input.c],
-                "output": [self.output.h, self.output.w, self.output.c], "macs": self.macs, "params": self.params,
-                "act": getattr(self.layer, "act", None), "elementwise": self.layer.elementwise(self.input),
-                "activations": {"input": self.input.size, "output": self.output.size}}
+                "output": [self.output.h, self.output.w, self.output.c], "macs": self.macs, "params": self.params}
 
 
 @dataclass(frozen=True)

@@ -68,8 +68,12 @@ def test_squeeze_excite_keeps_the_depthwise_output_until_its_scale():
 
 
 def test_every_row_reports_its_activation_sizes():
-    row = mobcost.analyze("v2").rows[0].to_dict()
-    assert row["activations"] == {"input": 224 * 224 * 3, "output": 112 * 112 * 32}
+    from mobcost.report import memory_layers_table
+
+    report = memory_layers_table(mobcost.analyze("v2"), "fp16")
+    assert len(report.rows) == len(mobcost.analyze("v2").rows)
+    first = report.rows[0]
+    assert (first["input_size"], first["output_size"]) == (224 * 224 * 3, 112 * 112 * 32)
 
 
 def test_memory_command(mobcost):
