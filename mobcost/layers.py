@@ -292,12 +292,10 @@ class FullyConnected(_Widening, _Kind):
         return "Fully Connected"
 
 
-class Softmax(_Kind):
-    """Softmax classifier: no Mult-Adds by the paper's convention, no parameters."""
+class _Free(_Kind):
+    """A layer with no Mult-Adds (the paper's convention) and no weights."""
 
-    kind: Literal["softmax"] = "softmax"
     stride: Literal[1] = 1
-    paper_type: ClassVar[str] = "Softmax"
 
     def output_shape(self, x: Shape) -> Shape:
         return x
@@ -307,27 +305,24 @@ class Softmax(_Kind):
 
     def params(self, x: Shape) -> int:
         return 0
+
+
+class Softmax(_Free):
+    """Softmax classifier: no Mult-Adds by the paper's convention, no parameters."""
+
+    kind: Literal["softmax"] = "softmax"
+    paper_type: ClassVar[str] = "Softmax"
 
     def filter_shape(self, x: Shape) -> str:
         return "Classifier"
 
 
-class Add(_Kind):
+class Add(_Free):
     """Residual add of a block's input to its output (MobileNetV2 Fig. 3): element-wise, 0 Mult-Adds, no weights."""
 
     kind: Literal["add"] = "add"
-    stride: Literal[1] = 1
     skip: PositiveInt  # the other operand is the input of the row `skip` rows earlier (the block's input)
     paper_type: ClassVar[str] = "Add"
-
-    def output_shape(self, x: Shape) -> Shape:
-        return x
-
-    def macs(self, x: Shape) -> int:
-        return 0
-
-    def params(self, x: Shape) -> int:
-        return 0
 
     def elementwise(self, x: Shape) -> int:
         return x.size
@@ -336,11 +331,10 @@ class Add(_Kind):
         return "residual add"
 
 
-class Scale(_Kind):
+class Scale(_Free):
     """Squeeze-and-excite gating: a 1×1×c gate times the h×w×c tensor it was pooled from, channel by channel."""
 
     kind: Literal["scale"] = "scale"
-    stride: Literal[1] = 1
     h: PositiveInt
     w: PositiveInt
     skip: PositiveInt  # the scaled tensor is the input of the row `skip` rows earlier (the SE's global pool)
@@ -348,12 +342,6 @@ class Scale(_Kind):
 
     def output_shape(self, x: Shape) -> Shape:
         return Shape(self.h, self.w, x.c)
-
-    def macs(self, x: Shape) -> int:
-        return 0
-
-    def params(self, x: Shape) -> int:
-        return 0
 
     def elementwise(self, x: Shape) -> int:
         return self.h * self.w * x.c
