@@ -135,3 +135,17 @@ def test_params_option_counts_as_the_framework(mobcost):
 def test_check_passes_on_the_v2_v3_configs(mobcost):
     result = mobcost("check", *MODELS)
     assert result.exit_code == 0, result.stdout
+
+
+def test_reference_classes_and_counting_change_what_is_checked():
+    network = load_model("v2")[0]
+    tf_slim = next(ref for ref in network.reference if ref.label == "mobilenet_v2_1.0_224")
+    params = next(r for r in check_reference(network, tf_slim) if r.figure == "Million Parameters")
+    assert params.computed.startswith("3.4720")  # 3,470,760 + 1280 weights and 1 bias of the background class
+    torch = next(ref for ref in network.reference if ref.counting == "torch")
+    assert check_reference(network, torch)[0].computed == "3.50487200 → 3.504872"
+
+
+def test_params_option_reaches_the_budget(mobcost):
+    # V2's budget allows 3.5M parameters: Keras' count, 3,538,984, is over it
+    assert mobcost("check", "v2", "--params", "keras").exit_code == 1
