@@ -392,10 +392,11 @@ class Bottleneck(_Widening, _Kind):
     residual: bool = True
     bn: bool = True
     act: Activation = "relu6"  # of the expansion and the depthwise; the projection is linear (V2 §3.2)
-    divisor: PositiveInt | None = None  # the expansion's rounding, from the network's width rounding on resolve
+    divisor: PositiveInt | None = None  # the expansion's rounding; default: the network's width_rounding divisor
 
     def resolve(self, scaling: Scaling) -> Bottleneck:
-        return self.model_copy(update={"out": scaling.channels(self.out, self.width), "divisor": scaling.divisor})
+        return self.model_copy(update={"out": scaling.channels(self.out, self.width),
+                                       "divisor": self.divisor or scaling.divisor})
 
     def expansion(self, c: int) -> int:
         """Expanded channels: make_divisible(c·t) as TF-slim's expand_input_by_factor, else round(c·t) as
