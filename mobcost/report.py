@@ -21,7 +21,8 @@ CONVENTION = ("Mult-Adds = fused multiply-adds of convolutions and fully connect
               "plus biases where the spec declares them.")
 _COUNTING = {"weights": "",
              "torch": " Counted as PyTorch does: plus batch-norm γ and β (2 per normalized channel).",
-             "keras": " Counted as Keras does: plus batch-norm γ, β, moving mean and variance (4 per normalized channel)."}
+             "keras": " Counted as Keras does: plus batch-norm γ, β, moving mean and variance "
+                      "(4 per normalized channel)."}
 
 
 def convention(counting: ParamCounting = "weights") -> str:

@@ -188,11 +188,11 @@ class Network(_Strict):
         for field in ("drop", "set"):
             if missing := [n for n in getattr(edit, field) if n not in known]:
                 raise self.problem(("variants", key, field), field, f"no top-level layer is named {missing[0]!r}")
-        layers = [self._set(layer, edit.set.get(layer.name), key) for layer in self.layers if layer.name not in edit.drop]
+        layers = [self._set(layer, edit.set.get(layer.name), key)
+                  for layer in self.layers if layer.name not in edit.drop]
         net = self.model_copy(update={"layers": [_edited(layer, edit) for layer in layers], "title": edit.title})
         net._file, net._positions = self._file, {}
         return net
-
 
     def _set(self, layer, changes: dict | None, key: str):
         """A layer with a variant's field changes, validated as the layer it becomes."""
@@ -202,8 +202,8 @@ class Network(_Strict):
             return TypeAdapter(Layer).validate_python({**layer.model_dump(exclude_none=True), **changes})
         except ValidationError as e:
             err = e.errors(include_url=False)[0]
-            raise self.problem(("variants", key, "set", layer.name), "set", f"{layer.name}.{'.'.join(map(str, err['loc'][1:]))}: "
-                               f"{_message(err)}") from None
+            where = ".".join(map(str, (layer.name, *err["loc"][1:2])))  # the layer kind's tag, then the field
+            raise self.problem(("variants", key, "set", layer.name), "set", f"{where}: {_message(err)}") from None
 
 
 def _edited(layer, edit: Variant):
