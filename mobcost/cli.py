@@ -7,12 +7,25 @@ from __future__ import annotations
 
 import functools
 import sys
+from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
 from mobcost import analyze
 from mobcost.report import Format
+
+
+class Counting(str, Enum):
+    weights = "weights"
+    torch = "torch"
+    keras = "keras"
+
+
+class Dtype(str, Enum):
+    fp32 = "fp32"
+    fp16 = "fp16"
+    int8 = "int8"
 
 app = typer.Typer(
     name="mobcost",
@@ -27,6 +40,10 @@ Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", help="Width mul
 Res = Annotated[Optional[int], typer.Option("--res", "-r", help="Input resolution in pixels (default: the spec's).")]
 Rho = Annotated[Optional[float], typer.Option("--rho", help="Resolution multiplier ρ: resolution = round(ρ × the spec's).")]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+Params = Annotated[Counting, typer.Option(
+    "--params", help="Parameter counting: weights (weights and declared biases, as the papers count), torch "
+                     "(plus batch-norm γ and β, as PyTorch's parameters()), keras (plus batch-norm moving mean and "
+                     "variance, as Keras' count_params()).")]
 
 
 def _command(func):
@@ -70,18 +87,25 @@ def _floats(text: str, option: str) -> list[float]:
 
 
 @_command
-def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich) -> None:
-    """Per-layer Mult-Adds and parameters (MobileNets Table 1). Example: mobcost table v1 --alpha 0.5 --res 160"""
-    from mobcost.report import layer_table
+def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
+          layers: Annotated[Optional[bool], typer.Option(
+              "--layers/--blocks", help="Every layer, or one row per block (default: blocks for networks built "
+                                        "of bottlenecks, as the V2/V3 papers list them).")] = None,
+          params: Params = Counting.weights) -> None:
+    """Mult-Adds and parameters per layer (MobileNets Table 1) or per block (MobileNetV2 Table 2, V3 Tables 1–2).
+    Example: mobcost table v2 --layers --params torch"""
+    from mobcost.report import block_table, has_blocks, layer_table
 
-    _emit(layer_table(analyze(model, alpha=alpha, resolution=res, rho=rho)), fmt)
+    analysis = analyze(model, alpha=alpha, resolution=res, rho=rho)
+    by_layer = layers if layers is not None else not has_blocks(analysis)
+    _emit((layer_table if by_layer else block_table)(analysis, params.value), fmt)
 
 
 @_command
 def sweep(model: Model,
           alpha: Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers, e.g. 1,0.75,0.5,0.25.")] = "",
           res: Annotated[str, typer.Option("--res", "-r", help="Resolutions, e.g. 224,192,160,128.")] = "",
-          fmt: Fmt = Format.rich) -> None:
+          fmt: Fmt = Format.rich, params: Params = Counting.weights) -> None:
     """Totals for every α × resolution (MobileNets Tables 6 and 7). Example: mobcost sweep v1 --alpha 1,0.75,0.5,0.25"""
     from mobcost.report import totals_table
     from mobcost.spec import MobcostError, load_model
@@ -93,7 +117,7 @@ def sweep(model: Model,
     resolutions = [int(r) for r in _floats(res, "--res")] or [ref.resolution]
     analyses = [analyze(network, alpha=a, resolution=r) for a in alphas for r in resolutions]
     accuracy = [network.accuracy(ref.variant, a.alpha, a.resolution) for a in analyses]
-    _emit(totals_table(f"{network.title}: width multiplier × resolution", analyses, accuracy), fmt)
+    _emit(totals_table(f"{network.title}: width multiplier × resolution", analyses, accuracy, params.value), fmt)
 
 
 @_command
@@ -147,18 +171,33 @@ def conv(input: Annotated[str, typer.Option("--input", "-i", help="Input size H�
 @_command
 def check(models: Annotated[Optional[list[str]], typer.Argument(
               metavar="[MODEL...]", help="Models or YAML specs (default: every built-in model).")] = None,
-          fmt: Fmt = Format.rich) -> None:
+          fmt: Fmt = Format.rich, params: Params = Counting.weights) -> None:
     """Computed figures against the published ones and the budget in each config; exit 1 if any fails.
-    Example: mobcost check v1"""
+    A published figure that declares its counting (`counting: torch`) is checked that way; --params counts the
+    others and the budget. Example: mobcost check v1"""
     from mobcost.check import check as run_checks
     from mobcost.report import check_table
     from mobcost.spec import builtin_models, load_model
 
     names = models or sorted({path.stem for path in builtin_models().values()})
-    results = [result for name in names for result in run_checks(load_model(name)[0])]
+    results = [result for name in names for result in run_checks(load_model(name)[0], params.value)]
     _emit(check_table(results), fmt)
     if any(r.status == "FAIL" for r in results):
         raise typer.Exit(1)
+
+
+@_command
+def memory(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
+           dtype: Annotated[Dtype, typer.Option("--dtype", help="Bytes per activation: fp32 4, fp16 2, int8 1.")]
+           = Dtype.fp16,
+           layers: Annotated[bool, typer.Option("--layers", help="Every layer's input and output activations.")]
+           = False) -> None:
+    """Activation memory: the widest tensor at each resolution (MobileNetV2 Table 3) and the peak live set.
+    Example: mobcost memory v2 --dtype fp16"""
+    from mobcost.report import memory_layers_table, memory_table
+
+    analysis = analyze(model, alpha=alpha, resolution=res, rho=rho)
+    _emit((memory_layers_table if layers else memory_table)(analysis, dtype.value), fmt)
 
 
 @_command

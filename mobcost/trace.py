@@ -5,13 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Literal
 
-from mobcost.layers import Conv, Leaf, Repeat, Scaling, Separable, Shape, ShapeError
-from mobcost.spec import MakeDivisible, MobcostError, Network, Path_
-
-
-ParamCounting = Literal["weights", "torch", "keras"]
+from mobcost.layers import Conv, Layer, Leaf, Repeat, Scaling, Separable, Shape, ShapeError
+from mobcost.spec import BN_PARAMS, MakeDivisible, MobcostError, Network, ParamCounting, Path_
 
 
 @dataclass(frozen=True)
@@ -26,6 +22,11 @@ class Row:
     params: int
     block: str | None = None  # the block (e.g. separable) this row came from
     bn: int = 0  # batch-normalized channels: 2·bn affine parameters (γ, β) and 2·bn running statistics
+    unit: Layer | None = None  # the block as built (α applied), for tables that show one row per block
+
+    def params_counted(self, counting: ParamCounting = "weights") -> int:
+        """This row's parameters as a framework counts them (see Analysis.params_counted)."""
+        return self.params + BN_PARAMS[counting] * self.bn
 
     @property
     def kind(self) -> str:
@@ -78,8 +79,7 @@ class Analysis:
     def params_counted(self, counting: ParamCounting = "weights") -> int:
         """Parameters as a framework counts them: weights and declared biases only (the papers'), plus batch-norm
         γ and β (PyTorch's `sum(p.numel())`), plus batch-norm running mean and variance (Keras' `count_params()`)."""
-        per_bn = {"weights": 0, "torch": 2, "keras": 4}[counting]
-        return self.params + per_bn * sum(row.bn for row in self.rows)
+        return sum(row.params_counted(counting) for row in self.rows)
 
     @property
     def label(self) -> str:
@@ -127,7 +127,7 @@ def trace(network: Network, alpha: float = 1.0, resolution: int | None = None) -
     return Analysis(network, exact_alpha, resolution, tuple(walk.rows))
 
 
-_PREFIX = {"separable": "sep", "avgpool": "pool"}
+_PREFIX = {"separable": "sep", "avgpool": "pool", "bottleneck": "bneck"}
 
 
 @dataclass
@@ -149,19 +149,20 @@ class _Walk:
                 for k in range(1, layer.repeat + 1):
                     x = self.layers(layer.layers, x, here + ("layers",), f"{suffix}.{k}")
             elif hasattr(layer, "parts"):  # a block: its parts are named block/part and carry the block's name
-                for part in layer.parts(x):
-                    x = self.leaf(part, x, here, f"{name}/{part.name or part.kind}", name)
+                unit = layer.resolve(self.scaling)  # α first: a block's parts depend on its resolved widths
+                for part in unit.parts(x):
+                    x = self.leaf(part, x, here, f"{name}/{part.name or part.kind}", name, unit)
             else:
                 x = self.leaf(layer, x, here, name, None)
         return x
 
-    def leaf(self, layer: Leaf, x: Shape, path: Path_, name: str, block: str | None) -> Shape:
+    def leaf(self, layer: Leaf, x: Shape, path: Path_, name: str, block: str | None, unit=None) -> Shape:
         built = layer.resolve(self.scaling)
         try:
             y = built.output_shape(x)
         except ShapeError as e:
             raise self.network.problem(path, e.field, f"{e} (input {x}, at resolution {self.resolution})") from None
-        self.rows.append(Row(name, built, x, y, built.macs(x), built.params(x), block, built.bn_channels(x)))
+        self.rows.append(Row(name, built, x, y, built.macs(x), built.params(x), block, built.bn_channels(x), unit))
         return y
 
 
