@@ -9,6 +9,7 @@ import contextvars
 import functools
 import inspect
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,6 +17,18 @@ import typer
 
 from mobcost import analyze
 from mobcost.report import Format
+
+
+class Counting(str, Enum):
+    weights = "weights"
+    torch = "torch"
+    keras = "keras"
+
+
+class Dtype(str, Enum):
+    fp32 = "fp32"
+    fp16 = "fp16"
+    int8 = "int8"
 
 app = typer.Typer(
     name="mobcost",
@@ -30,6 +43,10 @@ Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", help="Width mul
 Res = Annotated[Optional[int], typer.Option("--res", "-r", help="Input resolution in pixels (default: the spec's).")]
 Rho = Annotated[Optional[float], typer.Option("--rho", help="Resolution multiplier ρ: resolution = round(ρ × the spec's).")]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+Params = Annotated[Counting, typer.Option(
+    "--params", help="Parameter counting: weights (weights and declared biases, as the papers count), torch "
+                     "(plus batch-norm γ and β, as PyTorch's parameters()), keras (plus batch-norm moving mean and "
+                     "variance, as Keras' count_params()).")]
 Export = Annotated[Optional[Path], typer.Option(
     "--export", help="Also save the table as SVG or HTML (by the file's suffix), e.g. --export table.svg.")]
 _export: contextvars.ContextVar[Path | None] = contextvars.ContextVar("export", default=None)
@@ -101,11 +118,18 @@ def _save(renderable, title: str, path: Path) -> None:
 
 
 @_command
-def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich) -> None:
-    """Per-layer Mult-Adds and parameters (MobileNets Table 1). Example: mobcost table v1 --alpha 0.5 --res 160"""
-    from mobcost.report import layer_table
+def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
+          layers: Annotated[Optional[bool], typer.Option(
+              "--layers/--blocks", help="Every layer, or one row per block (default: blocks for networks built "
+                                        "of bottlenecks, as the V2/V3 papers list them).")] = None,
+          params: Params = Counting.weights) -> None:
+    """Mult-Adds and parameters per layer (MobileNets Table 1) or per block (MobileNetV2 Table 2, V3 Tables 1–2).
+    Example: mobcost table v2 --layers --params torch"""
+    from mobcost.report import block_table, has_blocks, layer_table
 
-    _emit(layer_table(analyze(model, alpha=alpha, resolution=res, rho=rho)), fmt)
+    analysis = analyze(model, alpha=alpha, resolution=res, rho=rho)
+    by_layer = layers if layers is not None else not has_blocks(analysis)
+    _emit((layer_table if by_layer else block_table)(analysis, params.value), fmt)
 
 
 @_command
@@ -114,7 +138,7 @@ def sweep(model: Model,
                                              "ranges start:stop[:step] such as 0.25:1.0:0.05 (step 0.05 if left out).")] = "",
           res: Annotated[str, typer.Option("--res", "-r", help="Resolutions: a list 224,192,160 and/or ranges such as "
                                            "96:320:8 (step 8 if left out).")] = "",
-          fmt: Fmt = Format.rich) -> None:
+          fmt: Fmt = Format.rich, params: Params = Counting.weights) -> None:
     """Totals for every α × resolution (MobileNets Tables 6 and 7). Example: mobcost sweep v1 --alpha 0.25:1.0:0.25 --res 128:224:32"""
     from mobcost.report import totals_table
     from mobcost.sizing import alphas_of, resolutions_of
@@ -129,7 +153,7 @@ def sweep(model: Model,
     variants = _progress(sweep_grid(network, alphas, resolutions), len(alphas) * len(resolutions), fmt)
     totals = list(variants)
     accuracy = [network.accuracy(ref.variant, t.alpha, t.resolution) for t in totals]
-    _emit(totals_table(f"{network.title}: width multiplier × resolution", totals, accuracy), fmt)
+    _emit(totals_table(f"{network.title}: width multiplier × resolution", totals, accuracy, params.value), fmt)
 
 
 _LONG_SWEEP = 2000  # variants: about a second of work, long enough to show progress
@@ -150,8 +174,9 @@ def fit(model: Model,
         max_macs: Annotated[Optional[str], typer.Option(help="Most Mult-Adds, e.g. 150M, 1.5G, 2.5e6, 300k.")] = None,
         max_params: Annotated[Optional[str], typer.Option(help="Most parameters, e.g. 2M, 300k.")] = None,
         max_memory: Annotated[Optional[str], typer.Option(
-            help="Most bytes of activations held at once (largest input + output of one layer), e.g. 1MB.")] = None,
-        dtype: Annotated[str, typer.Option(help="Bytes per activation value: float32, float16 or int8.")] = "float32",
+            help="Most bytes of activations alive at once (the peak of `mobcost memory`), e.g. 1MB.")] = None,
+        dtype: Annotated[Dtype, typer.Option("--dtype", help="Bytes per activation: fp32 4, fp16 2, int8 1.")]
+        = Dtype.fp16,
         alpha: Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers to try (list or range).")] = "0.25:1.4",
         res: Annotated[str, typer.Option("--res", "-r", help="Resolutions to try (list or range).")] = "96:320",
         top: Annotated[Optional[int], typer.Option(min=1, help="Show only the best N.")] = None,
@@ -163,7 +188,7 @@ def fit(model: Model,
     from mobcost.spec import load_model
 
     network, ref = load_model(model)
-    limits = Limits.of(network.budget, max_macs, max_params, max_memory, dtype)
+    limits = Limits.of(network.budget, max_macs, max_params, max_memory, dtype.value)
     candidates, grid = fit_variants(network, alphas_of(alpha), resolutions_of(res), limits, ref.variant)
     _emit(fit_table(network.title, candidates, grid, limits, top), fmt)
 
@@ -243,18 +268,33 @@ def conv(input: Annotated[str, typer.Option("--input", "-i", help="Input size H�
 @_command
 def check(models: Annotated[Optional[list[str]], typer.Argument(
               metavar="[MODEL...]", help="Models or YAML specs (default: every built-in model).")] = None,
-          fmt: Fmt = Format.rich) -> None:
+          fmt: Fmt = Format.rich, params: Params = Counting.weights) -> None:
     """Computed figures against the published ones and the budget in each config; exit 1 if any fails.
-    Example: mobcost check v1"""
+    A published figure that declares its counting (`counting: torch`) is checked that way; --params counts the
+    others and the budget. Example: mobcost check v1"""
     from mobcost.check import check as run_checks
     from mobcost.report import check_table
     from mobcost.spec import builtin_models, load_model
 
     names = models or sorted({path.stem for path in builtin_models().values()})
-    results = [result for name in names for result in run_checks(load_model(name)[0])]
+    results = [result for name in names for result in run_checks(load_model(name)[0], params.value)]
     _emit(check_table(results), fmt)
     if any(r.status == "FAIL" for r in results):
         raise typer.Exit(1)
+
+
+@_command
+def memory(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
+           dtype: Annotated[Dtype, typer.Option("--dtype", help="Bytes per activation: fp32 4, fp16 2, int8 1.")]
+           = Dtype.fp16,
+           layers: Annotated[bool, typer.Option("--layers", help="Every layer's input and output activations.")]
+           = False) -> None:
+    """Activation memory: the widest tensor at each resolution (MobileNetV2 Table 3) and the peak live set.
+    Example: mobcost memory v2 --dtype fp16"""
+    from mobcost.report import memory_layers_table, memory_table
+
+    analysis = analyze(model, alpha=alpha, resolution=res, rho=rho)
+    _emit((memory_layers_table if layers else memory_table)(analysis, dtype.value), fmt)
 
 
 @_command

@@ -12,13 +12,27 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Annotated, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, PositiveInt, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PlainSerializer, PlainValidator, PositiveInt, Tag
 
 Padding = Union[Literal["same", "valid"], Annotated[int, Field(ge=0)]]
 Channels = Union[PositiveInt, Literal["classes"]]
 Activation = Literal["relu", "relu6", "hswish", "hsigmoid", "sigmoid", "swish"]
 Width = Literal["scaled", "fixed", "grow"]
 """How α reaches a layer's output channels: always, never, or only when α > 1 (MobileNetV2's last conv)."""
+
+
+def _ratio(value) -> Fraction:
+    try:
+        ratio = None if isinstance(value, bool) else Fraction(str(value))
+    except (ValueError, ZeroDivisionError):
+        ratio = None
+    if ratio is None or ratio <= 0:
+        raise ValueError(f"{value!r} is not a positive ratio; write 6, 2.5 or 184/80")
+    return ratio
+
+
+Ratio = Annotated[Fraction, PlainValidator(_ratio), PlainSerializer(str)]
+"""An exact positive ratio written as 6, 2.5 or "184/80" (TF-slim writes MobileNetV3's expansions as ef=184/80.)."""
 
 
 class ShapeError(ValueError):
@@ -98,6 +112,10 @@ class _Kind(BaseModel):
     def category(self, x: Shape) -> str:
         """The layer type as MobileNets Table 2 groups it."""
         return self.paper_type
+
+    def elementwise(self, x: Shape) -> int:
+        """Element-wise multiplies or adds (residual add, SE scale): 0 Mult-Adds by the paper's convention."""
+        return 0
 
     def bn_channels(self, x: Shape) -> int:
         """Channels normalized by a batch norm after this layer (each has γ, β and a running mean and variance)."""
@@ -213,10 +231,10 @@ class Separable(_Widening, _Kind):
     padding: Padding = "same"
 
     def parts(self, x: Shape | None = None) -> tuple[DepthwiseConv, Pointwise]:
-        """The block's layers, in order, as the trace expands them (a block's parts may depend on its input)."""
+        """The block's layers, in order, as the trace expands them from the resolved block (α already applied)."""
         common = {"bias": self.bias, "bn": self.bn, "act": self.act}
         return (DepthwiseConv(name="dw", kernel=self.kernel, stride=self.stride, padding=self.padding, **common),
-                Pointwise(name="pw", out=self.out, width=self.width, **common))
+                Pointwise(name="pw", out=self.out, width="fixed", **common))
 
     def as_conv(self) -> Conv:
         """The full k×k convolution this block replaces (MobileNets Table 4, "Conv MobileNet")."""
@@ -274,12 +292,10 @@ class FullyConnected(_Widening, _Kind):
         return "Fully Connected"
 
 
-class Softmax(_Kind):
-    """Softmax classifier: no Mult-Adds by the paper's convention, no parameters."""
+class _Free(_Kind):
+    """A layer with no Mult-Adds (the paper's convention) and no weights."""
 
-    kind: Literal["softmax"] = "softmax"
     stride: Literal[1] = 1
-    paper_type: ClassVar[str] = "Softmax"
 
     def output_shape(self, x: Shape) -> Shape:
         return x
@@ -290,8 +306,126 @@ class Softmax(_Kind):
     def params(self, x: Shape) -> int:
         return 0
 
+
+class Softmax(_Free):
+    """Softmax classifier: no Mult-Adds by the paper's convention, no parameters."""
+
+    kind: Literal["softmax"] = "softmax"
+    paper_type: ClassVar[str] = "Softmax"
+
     def filter_shape(self, x: Shape) -> str:
         return "Classifier"
+
+
+class Add(_Free):
+    """Residual add of a block's input to its output (MobileNetV2 Fig. 3): element-wise, 0 Mult-Adds, no weights."""
+
+    kind: Literal["add"] = "add"
+    skip: PositiveInt  # the other operand is the input of the row `skip` rows earlier (the block's input)
+    paper_type: ClassVar[str] = "Add"
+
+    def elementwise(self, x: Shape) -> int:
+        return x.size
+
+    def filter_shape(self, x: Shape) -> str:
+        return "residual add"
+
+
+class Scale(_Free):
+    """Squeeze-and-excite gating: a 1×1×c gate times the h×w×c tensor it was pooled from, channel by channel."""
+
+    kind: Literal["scale"] = "scale"
+    h: PositiveInt
+    w: PositiveInt
+    skip: PositiveInt  # the scaled tensor is the input of the row `skip` rows earlier (the SE's global pool)
+    paper_type: ClassVar[str] = "Scale"
+
+    def output_shape(self, x: Shape) -> Shape:
+        return Shape(self.h, self.w, x.c)
+
+    def elementwise(self, x: Shape) -> int:
+        return self.h * self.w * x.c
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"{self.h}×{self.w}×{x.c} × gate"
+
+
+class SqueezeExcite(_Kind):
+    """Squeeze-and-excite (MobileNetV3 §5.3, Fig. 4): global pool, 1×1 reduce, act, 1×1 expand, gate, scale.
+
+    Squeeze width: make_divisible(c / reduction, divisor) as TF-slim's `squeeze_excite` (squeeze_factor=4,
+    divisible_by=8); torchvision's `_make_divisible(c // 4, 8)` agrees whenever c is a multiple of 4, as every
+    expansion width rounded to 8 is. Both 1×1 convs carry biases and no batch norm, as in both implementations.
+    """
+
+    kind: Literal["se"] = "se"
+    stride: Literal[1] = 1
+    reduction: PositiveInt = 4
+    divisor: PositiveInt = 8
+    act: Activation = "relu"
+    gate: Activation = "hsigmoid"
+
+    def squeeze(self, c: int) -> int:
+        return make_divisible(Fraction(c, self.reduction), self.divisor)
+
+    def parts(self, x: Shape) -> tuple[AvgPool, Pointwise, Pointwise, Scale]:
+        return (AvgPool(name="pool"),
+                Pointwise(name="reduce", out=self.squeeze(x.c), width="fixed", bias=True, act=self.act),
+                Pointwise(name="expand", out=x.c, width="fixed", bias=True, act=self.gate),
+                Scale(name="scale", h=x.h, w=x.w, skip=3))
+
+
+class Bottleneck(_Widening, _Kind):
+    """Inverted residual with linear bottleneck, repeated n times (MobileNetV2 Table 1 and 2; MobileNetV3 "bneck").
+
+    1×1 expansion to t·c channels (left out when t = 1), k×k depthwise with the stride (first repeat only), optional
+    squeeze-and-excite, linear 1×1 projection, and a residual add when input and output shapes match.
+    Mult-Adds per repeat (V2 §5.1): h·w·d'·t·(d' + k² + d'') with the depthwise at the output resolution.
+    """
+
+    kind: Literal["bottleneck"] = "bottleneck"
+    t: Ratio = Fraction(6)  # expansion factor
+    n: PositiveInt = 1  # repeats, as the V2 paper's Table 2 column n
+    kernel: PositiveInt = 3
+    stride: PositiveInt = 1
+    se: bool = False
+    residual: bool = True
+    bn: bool = True
+    act: Activation = "relu6"  # of the expansion and the depthwise; the projection is linear (V2 §3.2)
+    divisor: PositiveInt | None = None  # the expansion's rounding; default: the network's width_rounding divisor
+
+    def resolve(self, scaling: Scaling) -> Bottleneck:
+        return self.model_copy(update={"out": scaling.channels(self.out, self.width),
+                                       "divisor": self.divisor or scaling.divisor})
+
+    def expansion(self, c: int) -> int:
+        """Expanded channels: make_divisible(c·t) as TF-slim's expand_input_by_factor, else round(c·t) as
+        torchvision's `int(round(inp * expand_ratio))`; the two agree whenever c·t is a multiple of the divisor."""
+        if self.t == 1:
+            return c
+        return make_divisible(c * self.t, self.divisor) if self.divisor else round(c * self.t)
+
+    def parts(self, x: Shape) -> tuple[_Kind, ...]:
+        layers: list[_Kind] = []
+        common = {"bn": self.bn, "act": self.act}
+        for k in range(1, self.n + 1):
+            prefix = f"{k}/" if self.n > 1 else ""
+            e = self.expansion(x.c)
+            block: list[_Kind] = []
+            if self.t != 1:
+                block.append(Pointwise(name=f"{prefix}expand", out=e, width="fixed", **common))
+            dw = DepthwiseConv(name=f"{prefix}dw", kernel=self.kernel, stride=self.stride if k == 1 else 1, **common)
+            block.append(dw)
+            h, w = dw.spatial(x)
+            if self.se:
+                block += [part.model_copy(update={"name": f"{prefix}se/{part.name}"})
+                          for part in SqueezeExcite().parts(Shape(h, w, e))]
+            block.append(Pointwise(name=f"{prefix}project", out=self.out, width="fixed", bn=self.bn))
+            if self.residual and dw.stride == 1 and x.c == self.out:
+                block.append(Add(name=f"{prefix}add", skip=len(block)))
+            layers += block
+            x = Shape(h, w, self.out)
+        return tuple(layers)
 
 
 class Repeat(_Kind):
@@ -309,12 +443,13 @@ def kind_of(value) -> str | None:
     return getattr(value, "kind", None)
 
 
-LAYER_KINDS = (Conv, DepthwiseConv, Pointwise, Separable, AvgPool, FullyConnected, Softmax, Repeat)
+LAYER_KINDS = (Conv, DepthwiseConv, Pointwise, Separable, Bottleneck, SqueezeExcite, AvgPool, FullyConnected, Softmax,
+               Repeat)
 Layer = Annotated[
     Union[tuple(Annotated[k, Tag(k.model_fields["kind"].default)] for k in LAYER_KINDS)],
     Discriminator(kind_of, custom_error_type="layer_kind",
                   custom_error_message="unknown layer kind; expected one of "
                                        + ", ".join(k.model_fields["kind"].default for k in LAYER_KINDS)),
 ]
-Leaf = Union[Conv, DepthwiseConv, Pointwise, AvgPool, FullyConnected, Softmax]
+Leaf = Union[Conv, DepthwiseConv, Pointwise, AvgPool, FullyConnected, Softmax, Add, Scale]
 Repeat.model_rebuild()

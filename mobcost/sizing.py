@@ -15,7 +15,8 @@ from fractions import Fraction
 from typing import Iterable, Iterator
 
 from mobcost.spec import Budget, MobcostError, Network, parse_size
-from mobcost.trace import Analysis, Totals, sweep, trace
+from mobcost.memory import BYTES, Dtype, peak_memory
+from mobcost.trace import Totals, sweep, trace
 
 # ---- grids: `0.25:1.0:0.05`, `224,192,160`, or both mixed -------------------------------------------------------
 
@@ -57,22 +58,10 @@ def resolutions_of(text: str) -> list[int]:
 
 # ---- memory -----------------------------------------------------------------------------------------------------
 
-BYTES_PER_VALUE = {"float32": 4, "float16": 2, "int8": 1}
-
-
 def parse_bytes(value: str | int) -> int:
     """A number of bytes: `1MB`, `512kB`, `1.5M`, `2e6` (decimal units, M = 10⁶; a trailing B means bytes)."""
     text = str(value).strip()
     return parse_size(text[:-1] if text.endswith("B") and re.search(r"[0-9kKMGT]B$", text) else text)
-
-
-def peak_activation_bytes(analysis: Analysis, bytes_per_value: int) -> int:
-    """The largest input + output of any one layer, in bytes: what a runtime that frees each input after its layer
-    must hold at once (the MobileNetV2 paper's memory model: the peak over operations of their inputs and outputs).
-
-    Provisional: the lead reconciles it with `mobcost memory` (issue 3) at merge; fit calls only this function.
-    """
-    return max(row.input.size + row.output.size for row in analysis.rows) * bytes_per_value
 
 
 # ---- accuracy estimates -----------------------------------------------------------------------------------------
@@ -157,7 +146,7 @@ class Candidate:
     """One variant within the budgets, with its estimated accuracy and whether it is on the Pareto front."""
 
     totals: Totals
-    memory: int | None = None  # peak activation bytes, when a memory budget was given
+    memory: int | None = None  # peak activation bytes (mobcost.memory's rule), when a memory budget was given
     estimate: Estimate | None = None
     front: bool = False
 
@@ -169,14 +158,14 @@ class Limits:
     max_macs: int | None = None
     max_params: int | None = None
     max_memory: int | None = None
-    dtype: str = "float32"
+    dtype: Dtype = "fp16"
 
     @classmethod
     def of(cls, budget: Budget | None, max_macs: str | None = None, max_params: str | None = None,
-           max_memory: str | None = None, dtype: str = "float32") -> Limits:
+           max_memory: str | None = None, dtype: Dtype = "fp16") -> Limits:
         """Limits from command-line sizes (`150M`, `1.5G`, `2.5e6`, `300k`, `1MB`); with none given, the config's budget."""
-        if dtype not in BYTES_PER_VALUE:
-            raise MobcostError(f"--dtype takes {', '.join(BYTES_PER_VALUE)} (found {dtype!r})")
+        if dtype not in BYTES:
+            raise MobcostError(f"--dtype takes {', '.join(BYTES)} (found {dtype!r})")
         values = []
         for option, text, parse in (("--max-macs", max_macs, parse_size), ("--max-params", max_params, parse_size),
                                     ("--max-memory", max_memory, parse_bytes)):
@@ -217,7 +206,7 @@ def _within(network: Network, alphas, resolutions, limits: Limits) -> Iterator[t
             continue
         memory = None
         if limits.max_memory is not None:
-            memory = peak_activation_bytes(trace(network, t.alpha, t.resolution), BYTES_PER_VALUE[limits.dtype])
+            memory = peak_memory(trace(network, t.alpha, t.resolution), limits.dtype)
             if memory > limits.max_memory:
                 continue
         yield t, memory

@@ -11,16 +11,21 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, PrivateAttr, ValidationError,
-                      WithJsonSchema)
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, PrivateAttr, TypeAdapter,
+                      ValidationError, WithJsonSchema)
 
 from mobcost.layers import Layer, Repeat, Separable, kind_of
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Path_ = tuple[Union[str, int], ...]
+
+ParamCounting = Literal["weights", "torch", "keras"]
+"""How parameters are counted: weights and declared biases (the papers'); plus batch-norm γ and β (PyTorch's
+`sum(p.numel() for p in model.parameters())`); plus batch-norm running mean and variance (Keras' `count_params()`)."""
+BN_PARAMS: dict[str, int] = {"weights": 0, "torch": 2, "keras": 4}  # parameters per batch-normalized channel
 
 
 class MobcostError(Exception):
@@ -112,6 +117,7 @@ class Variant(_Strict):
     title: str
     full_conv: bool = False  # every separable block becomes one full k×k conv (MobileNets Table 4)
     drop: list[str] = []  # top-level layers removed by name (MobileNets Table 5, "Shallow MobileNet")
+    set: dict[str, dict[str, Any]] = {}  # top-level layer name → fields changed, e.g. a paper's head width
 
 
 class Reference(_Strict):
@@ -127,6 +133,8 @@ class Reference(_Strict):
     params: Printed | None = None  # million parameters
     shares: dict[Literal["macs", "params"], dict[str, Printed]] = {}  # percent per layer type (Table 2)
     rounding: Literal["nearest", "down", "up"] = "nearest"
+    counting: ParamCounting | None = None  # how the source counts parameters (default: the check's --params)
+    classes: PositiveInt | None = None  # the source's classifier width, e.g. 1001 where TF-slim adds a background class
     errata: dict[str, str] = {}  # figure key ("macs", "params:Conv 3×3") → why the source disagrees
 
 
@@ -182,12 +190,25 @@ class Network(_Strict):
                                f"it has: {', '.join(self.variants) or 'none'}")
         edit = self.variants[key]
         known = {layer.name for layer in self.layers}
-        if missing := [n for n in edit.drop if n not in known]:
-            raise self.problem(("variants", key, "drop"), "drop", f"no top-level layer is named {missing[0]!r}")
-        layers = [_edited(layer, edit) for layer in self.layers if layer.name not in edit.drop]
-        net = self.model_copy(update={"layers": layers, "title": edit.title})
+        for field in ("drop", "set"):
+            if missing := [n for n in getattr(edit, field) if n not in known]:
+                raise self.problem(("variants", key, field), field, f"no top-level layer is named {missing[0]!r}")
+        layers = [self._set(layer, edit.set.get(layer.name), key)
+                  for layer in self.layers if layer.name not in edit.drop]
+        net = self.model_copy(update={"layers": [_edited(layer, edit) for layer in layers], "title": edit.title})
         net._file, net._positions = self._file, {}
         return net
+
+    def _set(self, layer, changes: dict | None, key: str):
+        """A layer with a variant's field changes, validated as the layer it becomes."""
+        if not changes:
+            return layer
+        try:
+            return TypeAdapter(Layer).validate_python({**layer.model_dump(exclude_none=True), **changes})
+        except ValidationError as e:
+            err = e.errors(include_url=False)[0]
+            where = ".".join(map(str, (layer.name, *err["loc"][1:2])))  # the layer kind's tag, then the field
+            raise self.problem(("variants", key, "set", layer.name), "set", f"{where}: {_message(err)}") from None
 
 
 def _edited(layer, edit: Variant):

@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Iterable, Iterator, Literal
+from itertools import groupby
+from typing import Iterable, Iterator
 
-from mobcost.layers import Conv, Leaf, Repeat, Scaling, Separable, Shape, ShapeError
-from mobcost.spec import MakeDivisible, MobcostError, Network, Path_
-
-
-ParamCounting = Literal["weights", "torch", "keras"]
+from mobcost.layers import Conv, Layer, Leaf, Repeat, Scaling, Separable, Shape, ShapeError
+from mobcost.spec import BN_PARAMS, MakeDivisible, MobcostError, Network, ParamCounting, Path_
 
 
 @dataclass(frozen=True)
@@ -26,6 +24,11 @@ class Row:
     params: int
     block: str | None = None  # the block (e.g. separable) this row came from
     bn: int = 0  # batch-normalized channels: 2·bn affine parameters (γ, β) and 2·bn running statistics
+    unit: Layer | None = None  # the block as built (α applied), for tables that show one row per block
+
+    def params_counted(self, counting: ParamCounting = "weights") -> int:
+        """This row's parameters as a framework counts them (see Analysis.params_counted)."""
+        return self.params + BN_PARAMS[counting] * self.bn
 
     @property
     def kind(self) -> str:
@@ -79,6 +82,11 @@ class Totals(Scaled):
 
     macs: int
     params: int
+    bn: int = 0  # batch-normalized channels, as Row.bn
+
+    def params_counted(self, counting: ParamCounting = "weights") -> int:
+        """Parameters as a framework counts them (see Analysis.params_counted)."""
+        return self.params + BN_PARAMS[counting] * self.bn
 
 
 @dataclass(frozen=True)
@@ -98,8 +106,7 @@ class Analysis(Scaled):
     def params_counted(self, counting: ParamCounting = "weights") -> int:
         """Parameters as a framework counts them: weights and declared biases only (the papers'), plus batch-norm
         γ and β (PyTorch's `sum(p.numel())`), plus batch-norm running mean and variance (Keras' `count_params()`)."""
-        per_bn = {"weights": 0, "torch": 2, "keras": 4}[counting]
-        return self.params + per_bn * sum(row.bn for row in self.rows)
+        return sum(row.params_counted(counting) for row in self.rows)
 
     def breakdown(self) -> dict[str, tuple[int, int]]:
         """Mult-Adds and parameters per layer type (MobileNets Table 2), in order of first appearance."""
@@ -130,50 +137,72 @@ def resolution_of(network: Network, resolution: int | None = None, rho: float | 
 
 def trace(network: Network, alpha: float = 1.0, resolution: int | None = None) -> Analysis:
     """Propagate the input through every layer at width multiplier α and the given resolution."""
-    if not alpha > 0:
-        raise MobcostError(f"the width multiplier α must be positive (found {alpha})")
-    exact_alpha = Fraction(str(alpha))
+    scaling = _scaling(network, alpha)
     resolution = resolution_of(network, resolution)
-    rounding = network.width_rounding
-    scaling = Scaling(exact_alpha, network.classes, rounding.divisor if isinstance(rounding, MakeDivisible) else None)
     walk = _Walk(network, scaling, resolution)
     walk.layers(network.layers, Shape(resolution, resolution, network.input.channels), ("layers",))
-    return Analysis(network, exact_alpha, resolution, tuple(walk.rows))
+    return Analysis(network, scaling.alpha, resolution, tuple(walk.rows))
+
+
+def _scaling(network: Network, alpha: float) -> Scaling:
+    if not alpha > 0:
+        raise MobcostError(f"the width multiplier α must be positive (found {alpha})")
+    rounding = network.width_rounding
+    return Scaling(Fraction(str(alpha)), network.classes,
+                   rounding.divisor if isinstance(rounding, MakeDivisible) else None)
 
 
 def sweep(network: Network, alphas: Iterable[float], resolutions: Iterable[int]) -> Iterator[Totals]:
     """Totals of every α × resolution, α-major, one at a time, so memory stays flat however large the grid.
 
-    The layers are built (α applied, blocks expanded) once per α by a full trace at the first resolution and then
-    reused at every other one: a block's parts depend on its input's channels, which α sets, never on its spatial
-    size (tests/test_sizing.py holds every built-in model to it).
+    At each α one full trace builds the layers (α applied); every other resolution reuses them, keeping sums rather
+    than rows. A block's parts may depend on its input (an SE block's scale records the spatial size), so each block
+    is expanded again, and each layer costed again, only when its input differs from the previous resolution's.
     """
     resolutions = [resolution_of(network, r) for r in resolutions]
     for alpha in alphas:
         first = trace(network, alpha, resolutions[0])
-        yield Totals(network, first.alpha, first.resolution, first.macs, first.params)
-        layers = [row.layer for row in first.rows]
+        yield Totals(network, first.alpha, first.resolution, first.macs, first.params, sum(r.bn for r in first.rows))
+        program = [(rows[0].unit, [row.layer for row in rows])  # the rows of each block (units compare equal
+                   for rows in (list(g) for _, g in groupby(first.rows, key=lambda r: id(r.unit)))]  # when repeated)
+        scaling, last = _scaling(network, alpha), {}
         for resolution in resolutions[1:]:
-            yield _totals(network, first.alpha, resolution, layers)
+            yield _replay(network, scaling, resolution, program, last)
 
 
-def _totals(network: Network, alpha: Fraction, resolution: int, layers: list[Leaf]) -> Totals:
-    """The sums a trace at this resolution gives, from layers already built, without keeping rows."""
+def _replay(network: Network, scaling: Scaling, resolution: int, program: list, last: dict) -> Totals:
+    """What trace(network, α, resolution) sums to, from the layers a trace at another resolution built."""
     x = Shape(resolution, resolution, network.input.channels)
-    macs = params = 0
-    for layer in layers:
-        try:
-            y = layer.output_shape(x)
-        except ShapeError:
-            trace(network, alpha, resolution)  # raises the error, located in the spec
-            raise
-        macs += layer.macs(x)
-        params += layer.params(x)
-        x = y
-    return Totals(network, alpha, resolution, macs, params)
+    macs = params = bn = 0
+    for i, (unit, layers) in enumerate(program):
+        if unit is not None:  # a block, as the trace expands it: its parts at this input, α applied
+            layers = _again(last, i, unit, x, lambda: [part.resolve(scaling) for part in unit.parts(x)])
+        for j, layer in enumerate(layers):
+            y, *cost = _again(last, (i, j), layer, x, lambda: _cost(network, scaling.alpha, resolution, layer, x))
+            macs, params, bn = macs + cost[0], params + cost[1], bn + cost[2]
+            x = y
+    return Totals(network, scaling.alpha, resolution, macs, params, bn)
 
 
-_PREFIX = {"separable": "sep", "avgpool": "pool"}
+def _again(last: dict, place, item, x: Shape, compute):
+    """compute() for the layer or block at this place at input x, or its result at the previous resolution if the
+    same item had the same input (deep layers do at neighbouring resolutions). One entry a place: flat memory."""
+    hit = last.get(place)
+    if hit is None or hit[0] is not item or hit[1] != x:
+        hit = last[place] = (item, x, compute())
+    return hit[2]
+
+
+def _cost(network: Network, alpha: Fraction, resolution: int, layer: Leaf, x: Shape) -> tuple[Shape, int, int, int]:
+    try:
+        y = layer.output_shape(x)
+    except ShapeError:
+        trace(network, alpha, resolution)  # raises the error, located in the spec
+        raise
+    return y, layer.macs(x), layer.params(x), layer.bn_channels(x)
+
+
+_PREFIX = {"separable": "sep", "avgpool": "pool", "bottleneck": "bneck"}
 
 
 @dataclass
@@ -195,19 +224,20 @@ class _Walk:
                 for k in range(1, layer.repeat + 1):
                     x = self.layers(layer.layers, x, here + ("layers",), f"{suffix}.{k}")
             elif hasattr(layer, "parts"):  # a block: its parts are named block/part and carry the block's name
-                for part in layer.parts(x):
-                    x = self.leaf(part, x, here, f"{name}/{part.name or part.kind}", name)
+                unit = layer.resolve(self.scaling)  # α first: a block's parts depend on its resolved widths
+                for part in unit.parts(x):
+                    x = self.leaf(part, x, here, f"{name}/{part.name or part.kind}", name, unit)
             else:
                 x = self.leaf(layer, x, here, name, None)
         return x
 
-    def leaf(self, layer: Leaf, x: Shape, path: Path_, name: str, block: str | None) -> Shape:
+    def leaf(self, layer: Leaf, x: Shape, path: Path_, name: str, block: str | None, unit=None) -> Shape:
         built = layer.resolve(self.scaling)
         try:
             y = built.output_shape(x)
         except ShapeError as e:
             raise self.network.problem(path, e.field, f"{e} (input {x}, at resolution {self.resolution})") from None
-        self.rows.append(Row(name, built, x, y, built.macs(x), built.params(x), block, built.bn_channels(x)))
+        self.rows.append(Row(name, built, x, y, built.macs(x), built.params(x), block, built.bn_channels(x), unit))
         return y
 
 

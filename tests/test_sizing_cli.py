@@ -88,7 +88,7 @@ def test_fit_rich_table_says_estimate_and_marks_the_front():
 
 
 @pytest.mark.parametrize("args, message", [(["--max-macs", "lots"], "--max-macs: "),
-                                           (["--max-memory", "1MB", "--dtype", "float8"], "--dtype takes"),
+                                           (["--max-memory", "1MB", "--dtype", "float8"], "--dtype"),
                                            (["--max-macs", "1M", "--res", "96:1"], "--res")])
 def test_fit_bad_input_exits_2(args, message):
     result = run("fit", "v1", *args)
