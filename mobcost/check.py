@@ -60,7 +60,7 @@ def check_reference(network: Network, ref: Reference) -> list[CheckResult]:
     results = []
     for key in ("macs", "params"):
         if (printed := getattr(ref, key)) is not None:
-            value = Fraction(getattr(analysis, key), 10**6)
+            value = Fraction(analysis.params_counted(ref.counting) if key == "params" else analysis.macs, 10**6)
             results.append(_judge(ref, key, printed, value, ref.label, f"Million {_FIGURES[key]}"))
     breakdown = analysis.breakdown()
     for key, shares in ref.shares.items():

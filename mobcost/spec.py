@@ -119,6 +119,7 @@ class Reference(_Strict):
     accuracy: float | None = None
     macs: Printed | None = None  # million Mult-Adds
     params: Printed | None = None  # million parameters
+    counting: Literal["weights", "torch", "keras"] = "weights"  # how `params` counts batch norm (trace.params_counted)
     shares: dict[Literal["macs", "params"], dict[str, Printed]] = {}  # percent per layer type (Table 2)
     rounding: Literal["nearest", "down", "up"] = "nearest"
     errata: dict[str, str] = {}  # figure key ("macs", "params:Conv 3×3") → why the source disagrees
@@ -277,9 +278,9 @@ def _problem(file: str, data, positions: dict, loc: Path_, field: str | None, me
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
-            if path and path[-1] == "layers":
+            if path and (path[-1] in ("layers", "shortcut") or path[-2:-1] == ["branches"]):
                 name, kind = (node.get("name"), node.get("kind")) if isinstance(node, dict) else (None, None)
-                index = ".".join(f"layers[{p}]" for p in _layer_indices(path + [part]))
+                index = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path + [part]).lstrip(".")
                 layer = f"layer {index}" + (f" ({name!r})" if name else f" ({kind})" if kind else "")
                 found, tag = None, kind_of(node)
         elif isinstance(node, dict) and i == len(loc) - 1:
@@ -293,10 +294,6 @@ def _problem(file: str, data, positions: dict, loc: Path_, field: str | None, me
     line_col = next((positions[tuple(path[:end])] for end in range(len(path), -1, -1)
                      if tuple(path[:end]) in positions), (None, None))
     return Problem(file, message, *line_col, layer=layer, field=field or found)
-
-
-def _layer_indices(path: list) -> list[int]:
-    return [p for prev, p in zip(path, path[1:]) if prev == "layers" and isinstance(p, int)]
 
 
 # ---- the model zoo and model references ---------------------------------------------------------------------

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
 
-from mobcost.layers import Conv, Leaf, Repeat, Scaling, Separable, Shape, ShapeError
+from mobcost.layers import Add, Branches, Concat, Conv, Leaf, Repeat, Residual, Scaling, Separable, Shape, ShapeError
 from mobcost.spec import MakeDivisible, MobcostError, Network, Path_
 
 
@@ -132,27 +132,47 @@ _PREFIX = {"separable": "sep", "avgpool": "pool"}
 
 @dataclass
 class _Walk:
-    """One pass over the spec: expands repeats and blocks, names unnamed layers, appends a Row per leaf."""
+    """One pass over the spec: expands repeats and blocks, names unnamed layers, appends a Row per leaf.
+
+    Branches and residual blocks recurse with the block's input: each branch, body and shortcut is traced from it
+    and names its rows inside the block (`inception3a/b2/conv2`, `layer1.0/shortcut/conv1`), counting unnamed
+    layers afresh in each such scope."""
 
     network: Network
     scaling: Scaling
     resolution: int
     rows: list = field(default_factory=list)
-    counts: Counter = field(default_factory=Counter)
+    counts: defaultdict = field(default_factory=lambda: defaultdict(Counter))
 
-    def layers(self, layers, x: Shape, path: Path_, suffix: str = "") -> Shape:
+    def layers(self, layers, x: Shape, path: Path_, scope: str = "", suffix: str = "", block: str | None = None) -> Shape:
+        counts = self.counts[scope]
         for i, layer in enumerate(layers):
             here = path + (i,)
-            self.counts[layer.kind] += 1
-            name = layer.name + suffix if layer.name else f"{_PREFIX.get(layer.kind, layer.kind)}{self.counts[layer.kind]}"
+            counts[layer.kind] += 1
+            name = scope + (layer.name + suffix if layer.name else f"{_PREFIX.get(layer.kind, layer.kind)}{counts[layer.kind]}")
             if isinstance(layer, Repeat):
                 for k in range(1, layer.repeat + 1):
-                    x = self.layers(layer.layers, x, here + ("layers",), f"{suffix}.{k}")
+                    x = self.layers(layer.layers, x, here + ("layers",), scope, f"{suffix}.{k}", block)
+            elif isinstance(layer, Branches):
+                outs = [self.layers(branch, x, here + ("branches", b), f"{name}/b{b + 1}/", block=name)
+                        for b, branch in enumerate(layer.branches)]
+                if len({(y.h, y.w) for y in outs}) > 1:
+                    raise self.network.problem(here, "branches", "branch outputs must share their height and width to "
+                                               f"be concatenated; they are {', '.join(map(str, outs))} (input {x})")
+                x = self.leaf(Concat(), Shape(outs[0].h, outs[0].w, sum(y.c for y in outs)), here, f"{name}/concat", name)
+            elif isinstance(layer, Residual):
+                body = self.layers(layer.layers, x, here + ("layers",), f"{name}/", block=name)
+                shortcut = self.layers(layer.shortcut, x, here + ("shortcut",), f"{name}/shortcut/", block=name)
+                if body != shortcut:
+                    raise self.network.problem(here, "shortcut", f"the body gives {body} but the shortcut gives "
+                                               f"{shortcut} (input {x}); they must match to be added, so give the "
+                                               "shortcut a 1×1 projection conv with the body's stride and channels")
+                x = self.leaf(Add(), body, here, f"{name}/add", name)
             elif hasattr(layer, "parts"):  # a block: its parts are named block/part and carry the block's name
                 for part in layer.parts(x):
                     x = self.leaf(part, x, here, f"{name}/{part.name or part.kind}", name)
             else:
-                x = self.leaf(layer, x, here, name, None)
+                x = self.leaf(layer, x, here, name, block)
         return x
 
     def leaf(self, layer: Leaf, x: Shape, path: Path_, name: str, block: str | None) -> Shape:
