@@ -369,7 +369,11 @@ class Concat(_Free):
     stacked along channels, which is also its output."""
 
     kind: Literal["concat"] = "concat"
+    widths: tuple[PositiveInt, ...] = ()  # each branch's output channels
     paper_type: ClassVar[str] = "Concat"
+
+    def filter_shape(self, x: Shape) -> str:
+        return " + ".join(map(str, self.widths))
 
 
 class Add(_Free):

@@ -144,36 +144,48 @@ class _Walk:
     rows: list = field(default_factory=list)
     counts: defaultdict = field(default_factory=lambda: defaultdict(Counter))
 
-    def layers(self, layers, x: Shape, path: Path_, scope: str = "", suffix: str = "", block: str | None = None) -> Shape:
+    def layers(self, layers, x: Shape, path: Path_, scope: str = "", suffix: str = "",
+               block: str | None = None) -> Shape:
+        """Trace layers from x: `scope` prefixes their names, `suffix` numbers a repeat's passes."""
         counts = self.counts[scope]
         for i, layer in enumerate(layers):
             here = path + (i,)
             counts[layer.kind] += 1
-            name = scope + (layer.name + suffix if layer.name else f"{_PREFIX.get(layer.kind, layer.kind)}{counts[layer.kind]}")
+            own = layer.name + suffix if layer.name else f"{_PREFIX.get(layer.kind, layer.kind)}{counts[layer.kind]}"
+            name = scope + own
             if isinstance(layer, Repeat):
                 for k in range(1, layer.repeat + 1):
                     x = self.layers(layer.layers, x, here + ("layers",), scope, f"{suffix}.{k}", block)
             elif isinstance(layer, Branches):
-                outs = [self.layers(branch, x, here + ("branches", b), f"{name}/b{b + 1}/", block=name)
-                        for b, branch in enumerate(layer.branches)]
-                if len({(y.h, y.w) for y in outs}) > 1:
-                    raise self.network.problem(here, "branches", "branch outputs must share their height and width to "
-                                               f"be concatenated; they are {', '.join(map(str, outs))} (input {x})")
-                x = self.leaf(Concat(), Shape(outs[0].h, outs[0].w, sum(y.c for y in outs)), here, f"{name}/concat", name)
+                x = self.branches(layer, x, here, name)
             elif isinstance(layer, Residual):
-                body = self.layers(layer.layers, x, here + ("layers",), f"{name}/", block=name)
-                shortcut = self.layers(layer.shortcut, x, here + ("shortcut",), f"{name}/shortcut/", block=name)
-                if body != shortcut:
-                    raise self.network.problem(here, "shortcut", f"the body gives {body} but the shortcut gives "
-                                               f"{shortcut} (input {x}); they must match to be added, so give the "
-                                               "shortcut a 1×1 projection conv with the body's stride and channels")
-                x = self.leaf(Add(), body, here, f"{name}/add", name)
+                x = self.residual(layer, x, here, name)
             elif hasattr(layer, "parts"):  # a block: its parts are named block/part and carry the block's name
                 for part in layer.parts(x):
                     x = self.leaf(part, x, here, f"{name}/{part.name or part.kind}", name)
             else:
                 x = self.leaf(layer, x, here, name, block)
         return x
+
+    def branches(self, layer: Branches, x: Shape, path: Path_, name: str) -> Shape:
+        """Every branch from x, then a concat row whose input is their outputs stacked along channels."""
+        outs = [self.layers(branch, x, path + ("branches", b), f"{name}/b{b + 1}/", block=name)
+                for b, branch in enumerate(layer.branches)]
+        if len({(y.h, y.w) for y in outs}) > 1:
+            raise self.network.problem(path, "branches", "branch outputs must share their height and width to be "
+                                       f"concatenated; they are {', '.join(map(str, outs))} (input {x})")
+        joined = Concat(widths=tuple(y.c for y in outs))
+        return self.leaf(joined, Shape(outs[0].h, outs[0].w, sum(joined.widths)), path, f"{name}/concat", name)
+
+    def residual(self, layer: Residual, x: Shape, path: Path_, name: str) -> Shape:
+        """The body and the shortcut from x, then an add row of their common shape."""
+        body = self.layers(layer.layers, x, path + ("layers",), f"{name}/", block=name)
+        shortcut = self.layers(layer.shortcut, x, path + ("shortcut",), f"{name}/shortcut/", block=name)
+        if body != shortcut:
+            raise self.network.problem(path, "shortcut", f"the body gives {body} but the shortcut gives {shortcut} "
+                                       f"(input {x}); they must match to be added, so give the shortcut a 1×1 "
+                                       "projection conv with the body's stride and channels")
+        return self.leaf(Add(), body, path, f"{name}/add", name)
 
     def leaf(self, layer: Leaf, x: Shape, path: Path_, name: str, block: str | None) -> Shape:
         built = layer.resolve(self.scaling)

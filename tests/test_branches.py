@@ -126,6 +126,7 @@ def test_inception_module_shapes_names_and_cost():
     concat = rows["inception3a/concat"]
     assert concat.kind == "concat" and concat.macs == 0 and concat.params == 0
     assert concat.output == Shape(28, 28, 64 + 128 + 32 + 32)
+    assert concat.filter == "64 + 128 + 32 + 32"
     hw = 28 * 28
     assert analysis.macs == (192 * 64 * hw + 192 * 96 * hw + 3 * 3 * 96 * 128 * hw
                              + 192 * 16 * hw + 5 * 5 * 16 * 32 * hw + 192 * 32 * hw)

@@ -3,6 +3,7 @@ integers, the published figures at their printed precision, and the arithmetic b
 
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -180,7 +181,8 @@ def resnet50_spec(layout: str) -> str:
                       f"      - {{kind: conv, kernel: 3, stride: {s3}, padding: 1, out: {width}, {bn}}}",
                       f"      - {{kind: conv, kernel: 1, out: {4 * width}, bn: true}}"]
             if channels != 4 * width:
-                lines += ["    shortcut:", f"      - {{kind: conv, kernel: 1, stride: {stride}, out: {4 * width}, bn: true}}"]
+                lines += ["    shortcut:",
+                          f"      - {{kind: conv, kernel: 1, stride: {stride}, out: {4 * width}, bn: true}}"]
             elif stride > 1:
                 lines += ["    shortcut:", f"      - {{kind: maxpool, kernel: 1, stride: {stride}, ceil_mode: false}}"]
             channels = 4 * width
@@ -208,3 +210,17 @@ def test_resnet50_rows_are_named_as_torchvision_modules():
     names = [row.name for row in mobcost.analyze("resnet50").rows]
     for name in ("layer1.0/conv1", "layer1.0/shortcut/conv1", "layer1.0/add", "layer2.3/conv3", "layer4.2/add"):
         assert name in names
+
+
+def test_cli_checks_and_tables_the_classic_networks(mobcost):
+    assert mobcost("check", *CLASSIC).exit_code == 0
+    result = mobcost("table", "googlenet", "--format", "csv")
+    assert result.exit_code == 0
+    assert "inception3a/concat,Concat / s1,64 + 128 + 32 + 32,28×28×256,0,0" in result.stdout
+
+
+@pytest.mark.parametrize("model", [model for model, _ in TORCHVISION_PARAMS.values()])
+def test_readme_comparison_table(model):
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    a = mobcost.analyze(model)
+    assert f"| `{model}` |" in readme and f"| {a.params_counted('torch'):,} | {a.macs:,} |" in readme
