@@ -306,10 +306,11 @@ def builtin_dir() -> Path:
 
 @cache
 def builtin_models() -> dict[str, Path]:
-    """Every built-in name and alias → its config file."""
+    """Every built-in name and alias → its config file, read from each file's head (what precedes `layers:`) so that
+    naming a model does not parse the whole zoo."""
     names: dict[str, Path] = {}
     for path in sorted(builtin_dir().glob("*.yaml")):
-        head = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        head = yaml.load(path.read_text(encoding="utf-8").split("\nlayers:", 1)[0], Loader=_Loader)
         for name in [head["name"], *head.get("aliases", [])]:
             names[name] = path
     return names
