@@ -4,7 +4,8 @@ cost-free LRN, dropout and flatten. Expected values are the formulas' arithmetic
 import pytest
 
 from mobcost import parse_spec, trace
-from mobcost.layers import Add, Conv, Dropout, Flatten, LocalResponseNorm, MaxPool, AvgPool, Shape, ShapeError
+from mobcost.check import check
+from mobcost.layers import Add, AvgPool, Conv, Dropout, Flatten, LocalResponseNorm, MaxPool, Shape, ShapeError
 from mobcost.spec import SpecError
 
 
@@ -226,7 +227,6 @@ def test_reference_counts_parameters_as_declared():
             "  - {source: weights, label: w, params: \"0.000216\"}\n"
             "  - {source: torch, label: t, params: \"0.000232\", counting: torch}\n"
             "  - {source: keras, label: k, params: \"0.000248\", counting: keras}\n")
-    from mobcost.check import check
     network = parse_spec(spec("  - {kind: conv, kernel: 3, out: 8, bn: true}\n", 8, 3, refs))
     assert [r.status for r in check(network)] == ["ok", "ok", "ok"]
     assert 3 * 3 * 3 * 8 == 216 and 216 + 2 * 8 == 232 and 216 + 4 * 8 == 248
