@@ -224,3 +224,13 @@ def test_readme_comparison_table(model):
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     a = mobcost.analyze(model)
     assert f"| `{model}` |" in readme and f"| {a.params_counted('torch'):,} | {a.macs:,} |" in readme
+
+
+def test_keras_applications_counts():
+    # keras.io Applications table (keras-io templates/api/applications/index.md, commit 01b6d6c4): VGG16 has no
+    # batch norm, so every counting agrees; Keras' ResNet50 gives each conv a bias (Conv2D's use_bias default)
+    # ahead of its batch norm, and count_params() includes the running mean and variance.
+    vgg16, resnet50 = mobcost.analyze("vgg16"), mobcost.analyze("resnet50")
+    assert vgg16.params_counted("keras") == vgg16.params == 138_357_544
+    conv_biases = sum(row.output.c for row in resnet50.rows if row.kind == "conv")
+    assert resnet50.params_counted("keras") + conv_biases == 25_636_712
