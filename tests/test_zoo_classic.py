@@ -10,7 +10,7 @@ import pytest
 import mobcost
 from mobcost import parse_spec, trace
 from mobcost.check import at_precision, check
-from mobcost.layers import Branches
+from mobcost.layers import Branches, Shape
 from mobcost.spec import load_model
 
 CLASSIC = ["alexnet", "alexnet_2012", "googlenet", "resnet50", "squeezenet", "vgg16"]
@@ -234,3 +234,14 @@ def test_keras_applications_counts():
     assert vgg16.params_counted("keras") == vgg16.params == 138_357_544
     conv_biases = sum(row.output.c for row in resnet50.rows if row.kind == "conv")
     assert resnet50.params_counted("keras") + conv_biases == 25_636_712
+
+
+def test_readme_spec_example_traces_as_its_comments_say():
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("## The comparison networks")[1]
+    layers = section.split("```yaml\n")[1].split("```")[0]
+    rows = trace(parse_spec(f"name: e\ntitle: E\ninput: {{resolution: 111, channels: 96}}\nlayers:\n{layers}")).rows
+    names = [row.name for row in rows]
+    assert names[1:4] == ["fire2/b1/expand1x1", "fire2/b2/expand3x3", "fire2/concat"]
+    assert names[4] == "layer2.0/conv1" and names[-2:] == ["layer2.0/shortcut/conv1", "layer2.0/add"]
+    assert rows[-1].output == Shape(28, 28, 512)  # 111 → 55 (ceil mode) → 28
