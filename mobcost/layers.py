@@ -1,7 +1,8 @@
 """Layer kinds: each owns its fields, its shape rule and its Mult-Add and parameter formulas.
 
 Counting convention (the MobileNets paper's, used throughout): a Mult-Add (MAC) is one fused multiply and
-add; convolutions and fully connected layers cost Mult-Adds, pooling and softmax cost none. Parameters are
+add; convolutions and fully connected layers cost Mult-Adds; pooling, softmax, local response normalization,
+dropout, flatten, concatenation and residual adds cost none (each is still recorded as a row). Parameters are
 the weights, plus one bias per output channel where the spec declares `bias: true`. Every figure is an exact
 integer; rounding happens only when a number is shown.
 """
@@ -84,16 +85,21 @@ def make_divisible(v: Fraction, divisor: int) -> int:
     return new_v + divisor if new_v < Fraction(9, 10) * v else new_v
 
 
-def out_size(n: int, kernel: int, stride: int, padding: Padding) -> int:
-    """Output length along one axis: `same` is ceil(n / stride) as in TensorFlow, else (n + 2p − k) // s + 1."""
+def out_size(n: int, kernel: int, stride: int, padding: Padding, ceil_mode: bool = False) -> int:
+    """Output length along one axis: `same` is ceil(n / stride) as in TensorFlow, else ⌊(n + 2p − k) / s⌋ + 1,
+    or ⌈(n + 2p − k) / s⌉ + 1 in ceil mode, less one if that last window would start in the right padding
+    (PyTorch's `ceil_mode`, as Caffe's pooling)."""
     if padding == "same":
         return -(-n // stride)
     pad = 0 if padding == "valid" else padding
-    size = (n + 2 * pad - kernel) // stride + 1
-    if size < 1:
+    span = n + 2 * pad - kernel
+    if span < 0:
         raise ShapeError("kernel", f"a {kernel}×{kernel} kernel with stride {stride} and padding {padding!r} "
                                    f"leaves nothing of a {n}-pixel feature map")
-    return size
+    if not ceil_mode:
+        return span // stride + 1
+    size = -(-span // stride) + 1
+    return size - 1 if (size - 1) * stride >= n + pad else size
 
 
 class _Kind(BaseModel):
@@ -151,23 +157,29 @@ class _Widening(_Normed):
 
 
 class Conv(_Widening, _Spatial):
-    """Standard k×k convolution (MobileNets eq. 2)."""
+    """Standard k×k convolution (MobileNets eq. 2), optionally grouped: each of g groups maps M/g input channels
+    to N/g output channels (AlexNet's two towers, Krizhevsky et al. 2012 Fig. 2)."""
 
     kind: Literal["conv"] = "conv"
+    groups: PositiveInt = 1
     paper_type: ClassVar[str] = "Conv"
 
     def output_shape(self, x: Shape) -> Shape:
+        if x.c % self.groups or self.out % self.groups:
+            raise ShapeError("groups", f"{self.groups} groups must divide both the input channels ({x.c}) and "
+                                       f"the output channels ({self.out})")
         return Shape(*self.spatial(x), self.out)
 
     def macs(self, x: Shape) -> int:
         y = self.output_shape(x)
-        return self.kernel * self.kernel * x.c * y.c * y.h * y.w  # D_K·D_K·M·N·D_F·D_F
+        return self.kernel * self.kernel * (x.c // self.groups) * y.c * y.h * y.w  # D_K·D_K·(M/g)·N·D_F·D_F
 
     def params(self, x: Shape) -> int:
-        return self.kernel * self.kernel * x.c * self.out + (self.out if self.bias else 0)
+        return self.kernel * self.kernel * (x.c // self.groups) * self.out + (self.out if self.bias else 0)
 
     def filter_shape(self, x: Shape) -> str:
-        return f"{self.kernel}×{self.kernel}×{x.c}×{self.out}"
+        grouped = f" in {self.groups} groups" if self.groups > 1 else ""
+        return f"{self.kernel}×{self.kernel}×{x.c // self.groups}×{self.out}{grouped}"
 
     def category(self, x: Shape) -> str:
         return f"Conv {self.kernel}×{self.kernel}"
@@ -242,20 +254,16 @@ class Separable(_Widening, _Kind):
                     out=self.out, width=self.width, bias=self.bias, bn=self.bn, act=self.act)
 
 
-class AvgPool(_Kind):
-    """Average pooling, global or k×k: no Mult-Adds by the paper's convention, no parameters."""
-
-    kind: Literal["avgpool"] = "avgpool"
-    kernel: PositiveInt | Literal["global"] = "global"
+class _Pool(_Kind):
     stride: PositiveInt = 1
     padding: Padding = "valid"
-    paper_type: ClassVar[str] = "Avg Pool"
+    ceil_mode: bool = False  # round the output size up, as PyTorch's ceil_mode and Caffe's pooling
 
     def output_shape(self, x: Shape) -> Shape:
         if self.kernel == "global":
             return Shape(1, 1, x.c)
-        return Shape(out_size(x.h, self.kernel, self.stride, self.padding),
-                     out_size(x.w, self.kernel, self.stride, self.padding), x.c)
+        return Shape(out_size(x.h, self.kernel, self.stride, self.padding, self.ceil_mode),
+                     out_size(x.w, self.kernel, self.stride, self.padding, self.ceil_mode), x.c)
 
     def macs(self, x: Shape) -> int:
         return 0
@@ -265,6 +273,24 @@ class AvgPool(_Kind):
 
     def filter_shape(self, x: Shape) -> str:
         return f"Pool {x.h}×{x.w}" if self.kernel == "global" else f"Pool {self.kernel}×{self.kernel}"
+
+
+class AvgPool(_Pool):
+    """Average pooling, global or k×k: no Mult-Adds by the paper's convention, no parameters."""
+
+    kind: Literal["avgpool"] = "avgpool"
+    kernel: PositiveInt | Literal["global"] = "global"
+    paper_type: ClassVar[str] = "Avg Pool"
+
+
+class MaxPool(_Pool):
+    """k×k max pooling: no Mult-Adds by the paper's convention, no parameters. Floor or ceil output size must
+    be declared: the two differ whenever (n + 2p − k) is not a multiple of the stride (GoogLeNet's 112 → 56)."""
+
+    kind: Literal["maxpool"] = "maxpool"
+    kernel: PositiveInt
+    ceil_mode: bool
+    paper_type: ClassVar[str] = "Max Pool"
 
 
 class FullyConnected(_Widening, _Kind):
@@ -293,7 +319,7 @@ class FullyConnected(_Widening, _Kind):
 
 
 class _Free(_Kind):
-    """A layer with no Mult-Adds (the paper's convention) and no weights."""
+    """A layer with no Mult-Adds and no parameters by the paper's convention, which keeps its input's shape."""
 
     stride: Literal[1] = 1
 
@@ -307,8 +333,12 @@ class _Free(_Kind):
         return 0
 
 
+    def filter_shape(self, x: Shape) -> str:
+        return ""
+
+
 class Softmax(_Free):
-    """Softmax classifier: no Mult-Adds by the paper's convention, no parameters."""
+    """Softmax classifier."""
 
     kind: Literal["softmax"] = "softmax"
     paper_type: ClassVar[str] = "Softmax"
@@ -428,12 +458,77 @@ class Bottleneck(_Widening, _Kind):
         return tuple(layers)
 
 
+class LocalResponseNorm(_Free):
+    """Local response normalization across `size` neighbouring channels (AlexNet §3.3, GoogLeNet); PyTorch's
+    fields: b = a / (k + α/size · Σ a²)^β."""
+
+    kind: Literal["lrn"] = "lrn"
+    size: PositiveInt = 5
+    alpha: float = 1e-4
+    beta: float = 0.75
+    k: float = 1.0
+    paper_type: ClassVar[str] = "LRN"
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"size {self.size}"
+
+
+class Dropout(_Free):
+    """Dropout: the identity at inference."""
+
+    kind: Literal["dropout"] = "dropout"
+    p: float = Field(0.5, ge=0, lt=1)
+    paper_type: ClassVar[str] = "Dropout"
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"p = {self.p:g}"
+
+
+class Flatten(_Free):
+    """H×W×C → 1×1×(H·W·C), before a fully connected layer."""
+
+    kind: Literal["flatten"] = "flatten"
+    paper_type: ClassVar[str] = "Flatten"
+
+    def output_shape(self, x: Shape) -> Shape:
+        return Shape(1, 1, x.size)
+
+
+class Concat(_Free):
+    """Where parallel branches meet, made by the trace (not written in specs): its input is the branch outputs
+    stacked along channels, which is also its output."""
+
+    kind: Literal["concat"] = "concat"
+    widths: tuple[PositiveInt, ...] = ()  # each branch's output channels
+    paper_type: ClassVar[str] = "Concat"
+
+    def filter_shape(self, x: Shape) -> str:
+        return " + ".join(map(str, self.widths))
+
+
 class Repeat(_Kind):
     """A group of layers repeated `repeat` times, as the paper's "5×" rows."""
 
     kind: Literal["repeat"] = "repeat"
     repeat: PositiveInt
     layers: list[Layer] = Field(min_length=1)
+
+
+class Branches(_Kind):
+    """Parallel branches from one input, concatenated along channels (GoogLeNet's Inception module, SqueezeNet's
+    fire module); an empty branch passes its input through."""
+
+    kind: Literal["concat"] = "concat"
+    branches: list[list[Layer]] = Field(min_length=2)
+
+
+class Residual(_Kind):
+    """A body and a shortcut added element-wise (ResNet, He et al. 2015 eq. 1 and 2): the shortcut is the identity
+    unless it lists its own layers (a projection, eq. 2)."""
+
+    kind: Literal["residual"] = "residual"
+    layers: list[Layer] = Field(min_length=1)
+    shortcut: list[Layer] = []
 
 
 def kind_of(value) -> str | None:
@@ -443,13 +538,16 @@ def kind_of(value) -> str | None:
     return getattr(value, "kind", None)
 
 
-LAYER_KINDS = (Conv, DepthwiseConv, Pointwise, Separable, Bottleneck, SqueezeExcite, AvgPool, FullyConnected, Softmax,
-               Repeat)
+LAYER_KINDS = (Conv, DepthwiseConv, Pointwise, Separable, Bottleneck, SqueezeExcite, AvgPool, MaxPool, FullyConnected,
+               Softmax, LocalResponseNorm, Dropout, Flatten, Branches, Residual, Repeat)
 Layer = Annotated[
     Union[tuple(Annotated[k, Tag(k.model_fields["kind"].default)] for k in LAYER_KINDS)],
     Discriminator(kind_of, custom_error_type="layer_kind",
                   custom_error_message="unknown layer kind; expected one of "
                                        + ", ".join(k.model_fields["kind"].default for k in LAYER_KINDS)),
 ]
-Leaf = Union[Conv, DepthwiseConv, Pointwise, AvgPool, FullyConnected, Softmax, Add, Scale]
+Leaf = Union[Conv, DepthwiseConv, Pointwise, AvgPool, MaxPool, FullyConnected, Softmax, LocalResponseNorm, Dropout,
+             Flatten, Concat, Add, Scale]
 Repeat.model_rebuild()
+Branches.model_rebuild()
+Residual.model_rebuild()

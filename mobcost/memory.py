@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from mobcost.layers import Bottleneck
+from mobcost.spec import MobcostError
 from mobcost.trace import Analysis, Row
 
 Dtype = Literal["fp32", "fp16", "int8"]
@@ -65,6 +66,10 @@ def materialized(analysis: Analysis) -> list[bool]:
 def steps(analysis: Analysis) -> list[Step]:
     """The network as steps between materialized tensors, each with its live set."""
     rows, whole = analysis.rows, materialized(analysis)
+    if fork := next((row for row in rows if row.kind == "concat" or "/shortcut/" in row.name), None):
+        raise MobcostError(f"{analysis.network.name}: the live-set rule covers a chain of layers with residual adds "
+                           f"(the MobileNets, ResNet's identity blocks); {fork.name} joins parallel branches, whose "
+                           "outputs it would have to hold at once, and mobcost does not model that yet")
     holds = [(i - row.layer.skip, i) for i, row in enumerate(rows) if row.kind in ("add", "scale")]
     result, start = [], 0
     for end, row in enumerate(rows):

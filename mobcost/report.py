@@ -17,8 +17,8 @@ from mobcost.spec import ParamCounting
 from mobcost.trace import Analysis, Row, Scaled
 
 CONVENTION = ("Mult-Adds = fused multiply-adds of convolutions and fully connected layers; pooling, softmax, "
-              "batch norm and activations count 0 (the MobileNets paper's convention). Parameters = weights, "
-              "plus biases where the spec declares them.")
+              "batch norm, activations, LRN, and element-wise adds, scales and concatenations count 0 (the "
+              "MobileNets paper's convention). Parameters = weights, plus biases where the spec declares them.")
 _COUNTING = {"weights": "",
              "torch": " Counted as PyTorch does: plus batch-norm γ and β (2 per normalized channel).",
              "keras": " Counted as Keras does: plus batch-norm γ, β, moving mean and variance "

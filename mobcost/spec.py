@@ -309,9 +309,9 @@ def _problem(file: str, data, positions: dict, loc: Path_, field: str | None, me
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
-            if path and path[-1] == "layers":
+            if path and (path[-1] in ("layers", "shortcut") or path[-2:-1] == ["branches"]):
                 name, kind = (node.get("name"), node.get("kind")) if isinstance(node, dict) else (None, None)
-                index = ".".join(f"layers[{p}]" for p in _layer_indices(path + [part]))
+                index = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path + [part]).lstrip(".")
                 layer = f"layer {index}" + (f" ({name!r})" if name else f" ({kind})" if kind else "")
                 found, tag = None, kind_of(node)
         elif isinstance(node, dict) and i == len(loc) - 1:
@@ -327,10 +327,6 @@ def _problem(file: str, data, positions: dict, loc: Path_, field: str | None, me
     return Problem(file, message, *line_col, layer=layer, field=field or found)
 
 
-def _layer_indices(path: list) -> list[int]:
-    return [p for prev, p in zip(path, path[1:]) if prev == "layers" and isinstance(p, int)]
-
-
 # ---- the model zoo and model references ---------------------------------------------------------------------
 
 def builtin_dir() -> Path:
@@ -341,10 +337,11 @@ def builtin_dir() -> Path:
 
 @cache
 def builtin_models() -> dict[str, Path]:
-    """Every built-in name and alias → its config file."""
+    """Every built-in name and alias → its config file, read from each file's head (what precedes `layers:`) so that
+    naming a model does not parse the whole zoo."""
     names: dict[str, Path] = {}
     for path in sorted(builtin_dir().glob("*.yaml")):
-        head = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        head = yaml.load(path.read_text(encoding="utf-8").split("\nlayers:", 1)[0], Loader=_Loader)
         for name in [head["name"], *head.get("aliases", [])]:
             names[name] = path
     return names

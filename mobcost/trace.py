@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import groupby
 from typing import Iterable, Iterator
 
-from mobcost.layers import Conv, Layer, Leaf, Repeat, Scaling, Separable, Shape, ShapeError
+from mobcost.layers import (Add, Branches, Concat, Conv, Layer, Leaf, Repeat, Residual, Scaling, Separable, Shape,
+                            ShapeError)
 from mobcost.spec import BN_PARAMS, MakeDivisible, MobcostError, Network, ParamCounting, Path_
 
 
@@ -155,19 +156,35 @@ def _scaling(network: Network, alpha: float) -> Scaling:
 def sweep(network: Network, alphas: Iterable[float], resolutions: Iterable[int]) -> Iterator[Totals]:
     """Totals of every α × resolution, α-major, one at a time, so memory stays flat however large the grid.
 
-    At each α one full trace builds the layers (α applied); every other resolution reuses them, keeping sums rather
-    than rows. A block's parts may depend on its input (an SE block's scale records the spatial size), so each block
-    is expanded again, and each layer costed again, only when its input differs from the previous resolution's.
+    At each α one full trace builds the layers (α applied). In a chain of layers (no branches) every other
+    resolution reuses them and keeps sums rather than rows; a block's parts may depend on its input (an SE block's
+    scale records the spatial size), so a block is expanded again, and a layer costed again, only when its input
+    differs from the previous resolution's. A network with branches is traced in full at every resolution.
     """
     resolutions = [resolution_of(network, r) for r in resolutions]
+    chain = _chain(network.layers)
     for alpha in alphas:
         first = trace(network, alpha, resolutions[0])
-        yield Totals(network, first.alpha, first.resolution, first.macs, first.params, sum(r.bn for r in first.rows))
+        yield _summed(first)
+        if not chain:
+            yield from (_summed(trace(network, alpha, resolution)) for resolution in resolutions[1:])
+            continue
         program = [(rows[0].unit, [row.layer for row in rows])  # the rows of each block (units compare equal
                    for rows in (list(g) for _, g in groupby(first.rows, key=lambda r: id(r.unit)))]  # when repeated)
         scaling, last = _scaling(network, alpha), {}
         for resolution in resolutions[1:]:
             yield _replay(network, scaling, resolution, program, last)
+
+
+def _summed(analysis: Analysis) -> Totals:
+    return Totals(analysis.network, analysis.alpha, analysis.resolution, analysis.macs, analysis.params,
+                  sum(row.bn for row in analysis.rows))
+
+
+def _chain(layers) -> bool:
+    """Whether every leaf reads the previous leaf's output: no parallel branches and no residual blocks."""
+    return not any(isinstance(layer, (Branches, Residual)) or (isinstance(layer, Repeat) and not _chain(layer.layers))
+                   for layer in layers)
 
 
 def _replay(network: Network, scaling: Scaling, resolution: int, program: list, last: dict) -> Totals:
@@ -207,29 +224,62 @@ _PREFIX = {"separable": "sep", "avgpool": "pool", "bottleneck": "bneck"}
 
 @dataclass
 class _Walk:
-    """One pass over the spec: expands repeats and blocks, names unnamed layers, appends a Row per leaf."""
+    """One pass over the spec: expands repeats and blocks, names unnamed layers, appends a Row per leaf.
+
+    Branches and residual blocks recurse with the block's input: each branch, body and shortcut is traced from it
+    and names its rows inside the block (`inception3a/b2/conv2`, `layer1.0/shortcut/conv1`), counting unnamed
+    layers afresh in each such scope."""
 
     network: Network
     scaling: Scaling
     resolution: int
     rows: list = field(default_factory=list)
-    counts: Counter = field(default_factory=Counter)
+    counts: defaultdict = field(default_factory=lambda: defaultdict(Counter))
 
-    def layers(self, layers, x: Shape, path: Path_, suffix: str = "") -> Shape:
+    def layers(self, layers, x: Shape, path: Path_, scope: str = "", suffix: str = "",
+               block: str | None = None) -> Shape:
+        """Trace layers from x: `scope` prefixes their names, `suffix` numbers a repeat's passes."""
+        counts = self.counts[scope]
         for i, layer in enumerate(layers):
             here = path + (i,)
-            self.counts[layer.kind] += 1
-            name = layer.name + suffix if layer.name else f"{_PREFIX.get(layer.kind, layer.kind)}{self.counts[layer.kind]}"
+            counts[layer.kind] += 1
+            own = layer.name + suffix if layer.name else f"{_PREFIX.get(layer.kind, layer.kind)}{counts[layer.kind]}"
+            name = scope + own
             if isinstance(layer, Repeat):
                 for k in range(1, layer.repeat + 1):
-                    x = self.layers(layer.layers, x, here + ("layers",), f"{suffix}.{k}")
+                    x = self.layers(layer.layers, x, here + ("layers",), scope, f"{suffix}.{k}", block)
+            elif isinstance(layer, Branches):
+                x = self.branches(layer, x, here, name)
+            elif isinstance(layer, Residual):
+                x = self.residual(layer, x, here, name)
             elif hasattr(layer, "parts"):  # a block: its parts are named block/part and carry the block's name
                 unit = layer.resolve(self.scaling)  # α first: a block's parts depend on its resolved widths
                 for part in unit.parts(x):
                     x = self.leaf(part, x, here, f"{name}/{part.name or part.kind}", name, unit)
             else:
-                x = self.leaf(layer, x, here, name, None)
+                x = self.leaf(layer, x, here, name, block)
         return x
+
+    def branches(self, layer: Branches, x: Shape, path: Path_, name: str) -> Shape:
+        """Every branch from x, then a concat row whose input is their outputs stacked along channels."""
+        outs = [self.layers(branch, x, path + ("branches", b), f"{name}/b{b + 1}/", block=name)
+                for b, branch in enumerate(layer.branches)]
+        if len({(y.h, y.w) for y in outs}) > 1:
+            raise self.network.problem(path, "branches", "branch outputs must share their height and width to be "
+                                       f"concatenated; they are {', '.join(map(str, outs))} (input {x})")
+        joined = Concat(widths=tuple(y.c for y in outs))
+        return self.leaf(joined, Shape(outs[0].h, outs[0].w, sum(joined.widths)), path, f"{name}/concat", name)
+
+    def residual(self, layer: Residual, x: Shape, path: Path_, name: str) -> Shape:
+        """The body and the shortcut from x, then an add row of their common shape."""
+        first = len(self.rows)  # the block's input is the input of its first row
+        body = self.layers(layer.layers, x, path + ("layers",), f"{name}/", block=name)
+        shortcut = self.layers(layer.shortcut, x, path + ("shortcut",), f"{name}/shortcut/", block=name)
+        if body != shortcut:
+            raise self.network.problem(path, "shortcut", f"the body gives {body} but the shortcut gives {shortcut} "
+                                       f"(input {x}); they must match to be added, so give the shortcut a 1×1 "
+                                       "projection conv with the body's stride and channels")
+        return self.leaf(Add(skip=len(self.rows) - first), body, path, f"{name}/add", name)
 
     def leaf(self, layer: Leaf, x: Shape, path: Path_, name: str, block: str | None, unit=None) -> Shape:
         built = layer.resolve(self.scaling)

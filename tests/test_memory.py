@@ -82,3 +82,8 @@ def test_memory_command(mobcost):
     assert "112×112,16,401408,401408,bneck1/project" in result.stdout
     assert mobcost("memory", "v2", "--layers", "-f", "csv").stdout.count("sliced") > 0
     assert mobcost("memory", "v2", "--dtype", "fp8").exit_code == 2
+
+
+def test_parallel_branches_are_refused_rather_than_undercounted(mobcost):
+    result = mobcost("memory", "googlenet")
+    assert result.exit_code == 2 and "joins parallel branches" in result.stderr and result.stdout == ""

@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 
 from mobcost.sizing import AccuracyGrid, Limits, alphas_of, fit, parse_bytes, resolutions_of
-from mobcost.spec import Budget, MobcostError, builtin_models, load_model, load_spec, parse_spec
+from mobcost.spec import Budget, MobcostError, SpecError, builtin_models, load_model, load_spec, parse_spec
 from mobcost.trace import sweep, trace
 
 TF_SLIM = "TF-slim mobilenet_v1.md (2018-02-22 checkpoints)"
@@ -103,9 +103,17 @@ def test_sweep_totals_equal_hand_arithmetic_and_trace(v1):
 @pytest.mark.parametrize("path", sorted(set(builtin_models().values())), ids=lambda p: p.stem)
 def test_sweep_reuses_layers_across_resolutions_only_where_trace_agrees(path):
     network = load_spec(path)
-    for t in sweep(network, [1.0, 0.6, 0.35], [224, 161, 96]):
+    for t in sweep(network, [1.0, 0.75, 0.5, 0.25], [224, 161, 96]):
         full = trace(network, float(t.alpha), t.resolution)
-        assert (t.macs, t.params) == (full.macs, full.params), t.label
+        assert (t.macs, t.params, t.params_counted("keras")) == (full.macs, full.params,
+                                                                 full.params_counted("keras")), t.label
+
+
+def test_a_sweep_locates_a_layer_that_fails_at_one_resolution():
+    net = parse_spec(TINY.replace("{kind: conv, stride: 2, out: 8}", "{kind: conv, kernel: 5, padding: valid, out: 8}"),
+                     "tiny.yaml")
+    with pytest.raises(SpecError, match=r"tiny.yaml, line 6.*layers\[0\].*at resolution 4"):
+        list(sweep(net, [1.0], [32, 4]))
 
 
 # ---- accuracy estimates -------------------------------------------------------------------------------------
