@@ -2,7 +2,8 @@
 
 Accuracy is never computed, only estimated from published figures: bilinear interpolation in (α, resolution) over
 the largest full grid of published accuracies one source gives for the network (for MobileNet V1 the 16 TF-slim
-checkpoints, α ∈ {0.25, 0.5, 0.75, 1} × {128, 160, 192, 224}). Outside that grid there is no estimate.
+checkpoints, α ∈ {0.25, 0.5, 0.75, 1} × {128, 160, 192, 224}; for V2 the TF-slim README's 20 at α ≤ 1). Outside
+that grid there is no estimate.
 """
 
 from __future__ import annotations
@@ -94,18 +95,26 @@ class AccuracyGrid:
 
     @classmethod
     def of(cls, network: Network, variant: str | None = None) -> AccuracyGrid | None:
-        """The largest full grid one source publishes for this network and variant, or None."""
+        """The largest full α × resolution grid one source publishes for this network and variant, or None."""
         by_source: dict[str, dict[tuple[Fraction, int], float]] = {}
         for ref in network.reference:
             if ref.accuracy is not None and ref.variant == variant:
                 key = (Fraction(str(ref.alpha)), ref.resolution or network.input.resolution)
                 by_source.setdefault(ref.source, {}).setdefault(key, ref.accuracy)
-        grids = []
-        for source, points in by_source.items():
-            alphas, resolutions = sorted({a for a, _ in points}), sorted({r for _, r in points})
-            if len(alphas) > 1 and len(resolutions) > 1 and len(points) == len(alphas) * len(resolutions):
-                grids.append(cls(source, tuple(alphas), tuple(resolutions), points))
+        grids = [grid for source, points in by_source.items() if (grid := cls._rectangle(source, points))]
         return max(grids, key=lambda g: len(g.accuracy), default=None)
+
+    @classmethod
+    def _rectangle(cls, source: str, points: dict) -> AccuracyGrid | None:
+        """The largest α × resolution grid inside one source's points (TF-slim V2 leaves out 1.3 and 1.4 below 224)."""
+        published = {a: {r for b, r in points if b == a} for a, _ in points}
+        best = None
+        for resolutions in {frozenset(rs) for rs in published.values() if len(rs) > 1}:
+            alphas = sorted(a for a, rs in published.items() if rs >= resolutions)
+            if len(alphas) > 1 and (best is None or len(alphas) * len(resolutions) > len(best.accuracy)):
+                best = cls(source, tuple(alphas), tuple(sorted(resolutions)),
+                           {(a, r): points[a, r] for a in alphas for r in resolutions})
+        return best
 
     def estimate(self, alpha: Fraction, resolution: int) -> Estimate | None:
         """Bilinear in (α, resolution) between the four surrounding published points; None outside the grid."""

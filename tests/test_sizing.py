@@ -125,6 +125,14 @@ def test_the_published_grid_is_the_tf_slim_table(v1):
     assert AccuracyGrid.of(v1, "shallow") is None  # one published point, not a grid
 
 
+def test_the_largest_rectangle_of_a_source_is_the_grid():
+    grid = AccuracyGrid.of(load_model("v2")[0])  # TF-slim V2 README: 1.4 and 1.3 only at 224, so left out
+    assert grid.source == "TF-slim V2 README" and len(grid.accuracy) == 4 * 5
+    assert [float(a) for a in grid.alphas] == [0.35, 0.5, 0.75, 1.0] and grid.resolutions == (96, 128, 160, 192, 224)
+    assert grid.estimate(Fraction("1.4"), 224) is None
+    assert grid.estimate(Fraction("0.875"), 224).accuracy == pytest.approx((69.8 + 71.8) / 2)  # published-figures §5a
+
+
 @pytest.mark.parametrize("alpha, resolution", TF_SLIM_TOP1, ids=[f"TF-slim {a}_{r}" for a, r in TF_SLIM_TOP1])
 def test_an_estimate_at_a_published_point_is_that_point(v1, alpha, resolution):
     estimate = AccuracyGrid.of(v1).estimate(Fraction(str(alpha)), resolution)
