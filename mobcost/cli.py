@@ -156,7 +156,7 @@ def sweep(model: Model,
     _emit(totals_table(f"{network.title}: width multiplier × resolution", totals, accuracy, params.value), fmt)
 
 
-_LONG_SWEEP = 2000  # variants: about a second of work, long enough to show progress
+_LONG_SWEEP = 5000  # variants: half a second of work or more, long enough to show progress
 
 
 def _progress(items, total: int, fmt: Format):
