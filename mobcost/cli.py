@@ -134,12 +134,14 @@ def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, f
 
 @_command
 def sweep(model: Model,
-          alpha: Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers: a list 1,0.75,0.5 and/or "
-                                             "ranges start:stop[:step] such as 0.25:1.0:0.05 (step 0.05 if left out).")] = "",
+          alpha: Annotated[str, typer.Option("--alpha", "-a", help=(
+              "Width multipliers: a list 1,0.75,0.5 and/or ranges start:stop[:step] such as 0.25:1.0:0.05 "
+              "(step 0.05 if left out)."))] = "",
           res: Annotated[str, typer.Option("--res", "-r", help="Resolutions: a list 224,192,160 and/or ranges such as "
                                            "96:320:8 (step 8 if left out).")] = "",
           fmt: Fmt = Format.rich, params: Params = Counting.weights) -> None:
-    """Totals for every α × resolution (MobileNets Tables 6 and 7). Example: mobcost sweep v1 --alpha 0.25:1.0:0.25 --res 128:224:32"""
+    """Totals for every α × resolution (MobileNets Tables 6 and 7).
+    Example: mobcost sweep v1 --alpha 0.25:1.0:0.25 --res 128:224:32"""
     from mobcost.report import totals_table
     from mobcost.sizing import alphas_of, resolutions_of
     from mobcost.spec import MobcostError, load_model
@@ -177,7 +179,8 @@ def fit(model: Model,
             help="Most bytes of activations alive at once (the peak of `mobcost memory`), e.g. 1MB.")] = None,
         dtype: Annotated[Dtype, typer.Option("--dtype", help="Bytes per activation: fp32 4, fp16 2, int8 1.")]
         = Dtype.fp16,
-        alpha: Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers to try (list or range).")] = "0.25:1.4",
+        alpha: Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers to try (list or range).")]
+        = "0.25:1.4",
         res: Annotated[str, typer.Option("--res", "-r", help="Resolutions to try (list or range).")] = "96:320",
         top: Annotated[Optional[int], typer.Option(min=1, help="Show only the best N.")] = None,
         fmt: Fmt = Format.rich) -> None:
@@ -196,7 +199,8 @@ def fit(model: Model,
 @_command
 def plot(model: Model,
          out: Annotated[Path, typer.Option("--out", "-o", help="The figure file: .png or .svg.")],
-         against: Annotated[str, typer.Option(help="The x axis: macs (Figure 4, log scale) or params (Figure 5).")] = "macs") -> None:
+         against: Annotated[str, typer.Option(help="The x axis: macs (Figure 4, log scale) or params (Figure 5).")]
+         = "macs") -> None:
     """Published accuracy against computed Mult-Adds or parameters (MobileNets Figures 4 and 5); needs the plot extra.
     Example: mobcost plot v1 --against macs --out figure4.png"""
     from mobcost.plot import accuracy_figure

@@ -10,11 +10,14 @@ import io
 import json
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from mobcost.check import CheckResult
 from mobcost.spec import ParamCounting
 from mobcost.trace import Analysis, Row, Scaled
+
+if TYPE_CHECKING:
+    from mobcost.sizing import AccuracyGrid, Candidate, Limits
 
 CONVENTION = ("Mult-Adds = fused multiply-adds of convolutions and fully connected layers; pooling, softmax, "
               "batch norm, activations, LRN, and element-wise adds, scales and concatenations count 0 (the "
@@ -242,7 +245,8 @@ def check_table(results: list[CheckResult]) -> Report:
                   notes=(summary,), style=lambda row: colors[row["status"]])
 
 
-def fit_table(network_title: str, candidates: list, grid, limits, shown: int | None = None) -> Report:
+def fit_table(network_title: str, candidates: list[Candidate], grid: AccuracyGrid | None, limits: Limits,
+              shown: int | None = None) -> Report:
     """The variants within a budget, best first, with estimated accuracy and the Pareto front (mobcost fit)."""
     fitting, candidates = len(candidates), candidates[:shown]
     memory = limits.max_memory is not None
@@ -273,8 +277,9 @@ def fit_table(network_title: str, candidates: list, grid, limits, shown: int | N
         notes.append("Peak activations: the largest live set of activations during inference, as `mobcost memory` "
                      "computes it (MobileNetV2 §5.1), in bytes (M = 10⁶).")
     notes.append(f"M = 10⁶. {CONVENTION}")
-    data = {"model": network_title, "fitting": fitting, "budget": {"max_macs": limits.max_macs, "max_params": limits.max_params,
-                                               "max_memory": limits.max_memory, "dtype": limits.dtype},
+    budget = {"max_macs": limits.max_macs, "max_params": limits.max_params, "max_memory": limits.max_memory,
+              "dtype": limits.dtype}
+    data = {"model": network_title, "fitting": fitting, "budget": budget,
             "estimated_from": grid.describe() if grid else None,
             "variants": [{**{k: row[k] for k in ("rank", "model", "alpha", "resolution", "macs", "params",
                                                   "accuracy", "front")},

@@ -106,7 +106,7 @@ class AccuracyGrid:
 
     @classmethod
     def _rectangle(cls, source: str, points: dict) -> AccuracyGrid | None:
-        """The largest α × resolution grid inside one source's points (TF-slim V2 leaves out 1.3 and 1.4 below 224)."""
+        """The largest α × resolution grid inside one source's points (TF-slim V2 has 1.3 and 1.4 at 224 only)."""
         published = {a: {r for b, r in points if b == a} for a, _ in points}
         best = None
         for resolutions in {frozenset(rs) for rs in published.values() if len(rs) > 1}:
@@ -172,7 +172,7 @@ class Limits:
     @classmethod
     def of(cls, budget: Budget | None, max_macs: str | None = None, max_params: str | None = None,
            max_memory: str | None = None, dtype: Dtype = "fp16") -> Limits:
-        """Limits from command-line sizes (`150M`, `1.5G`, `2.5e6`, `300k`, `1MB`); with none given, the config's budget."""
+        """Limits from command-line sizes (`150M`, `1.5G`, `2.5e6`, `300k`, `1MB`); with none, the config's budget."""
         if dtype not in BYTES:
             raise MobcostError(f"--dtype takes {', '.join(BYTES)} (found {dtype!r})")
         values = []
@@ -189,7 +189,7 @@ class Limits:
     def describe(self) -> str:
         parts = [f"Mult-Adds ≤ {self.max_macs:,}" if self.max_macs is not None else "",
                  f"parameters ≤ {self.max_params:,}" if self.max_params is not None else "",
-                 f"peak activations ≤ {self.max_memory:,} bytes ({self.dtype})" if self.max_memory is not None else ""]
+                 "" if self.max_memory is None else f"peak activations ≤ {self.max_memory:,} bytes ({self.dtype})"]
         return ", ".join(filter(None, parts))
 
 

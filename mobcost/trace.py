@@ -169,8 +169,8 @@ def sweep(network: Network, alphas: Iterable[float], resolutions: Iterable[int])
         if not chain:
             yield from (_summed(trace(network, alpha, resolution)) for resolution in resolutions[1:])
             continue
-        program = [(rows[0].unit, [row.layer for row in rows])  # the rows of each block (units compare equal
-                   for rows in (list(g) for _, g in groupby(first.rows, key=lambda r: id(r.unit)))]  # when repeated)
+        occurrences = groupby(first.rows, key=lambda r: (id(r.unit), r.block))  # each block as it occurs
+        program = [(rows[0].unit, [row.layer for row in rows]) for rows in (list(g) for _, g in occurrences)]
         scaling, last = _scaling(network, alpha), {}
         for resolution in resolutions[1:]:
             yield _replay(network, scaling, resolution, program, last)

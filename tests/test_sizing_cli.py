@@ -41,7 +41,7 @@ def test_sweep_csv_and_json_parse_back_to_the_hand_arithmetic():
 
 def test_sweep_markdown_has_one_row_per_variant():
     out = run("sweep", "v1", "--alpha", "0.5,1", "--res", "160:224:64", "-f", "markdown").stdout
-    assert sum(line.startswith("| 0.5 MobileNet") or line.startswith("| 1.0 MobileNet") for line in out.splitlines()) == 4
+    assert sum(line.startswith(("| 0.5 MobileNet", "| 1.0 MobileNet")) for line in out.splitlines()) == 4
 
 
 def test_sweep_refuses_a_bad_range():
