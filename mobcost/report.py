@@ -262,11 +262,14 @@ def fit_table(network_title: str, candidates: list[Candidate], grid: AccuracyGri
              "basis": c.estimate.describe() if c.estimate else "no estimate: outside the published grid",
              "front": c.front} for i, c in enumerate(candidates, 1)]
     axes = ("estimated accuracy against Mult-Adds" if any(c.estimate for c in candidates)
-            else "Mult-Adds against parameters (no published accuracies to estimate from)")
+            else "Mult-Adds against parameters (no accuracy estimate among them)")
     shown_note = f"; the best {len(candidates)} are shown" if len(candidates) < fitting else ""
-    notes = [f"Budget: {limits.describe()}. {fitting} of the variants tried fit{shown_note}.",
-             f"★ marks the Pareto front of {axes}: no other variant that fits is at least as good on both and "
-             f"better on one."]
+    notes = [f"Budget: {limits.describe()}. {fitting} of the variants tried fit{shown_note}."]
+    if not fitting:
+        notes.append("None fits: loosen the budget or widen --alpha and --res.")
+    else:
+        notes.append(f"★ marks the Pareto front of {axes}: no other variant that fits is at least as good on both "
+                     f"and better on one.")
     if grid:
         notes.append(f"Accuracy is an ESTIMATE, not a measurement: bilinear interpolation in (α, resolution) between "
                      f"the {grid.describe()}; outside that grid there is no estimate, and those variants follow, "

@@ -165,3 +165,8 @@ def test_plot_without_matplotlib_says_how_to_install(tmp_path, monkeypatch):
 def test_plot_bad_options_exit_2(tmp_path, args, message):
     result = run("plot", "v1", "--out", str(tmp_path / "f.png"), *args)
     assert result.exit_code == 2 and message in result.stderr
+
+
+def test_fit_says_when_nothing_fits():
+    result = run("fit", "v1", "--max-macs", "1k", "-f", "markdown")
+    assert result.exit_code == 0 and "0 of the variants tried fit" in result.stdout and "None fits" in result.stdout
