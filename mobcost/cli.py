@@ -5,9 +5,12 @@ Exit codes: 0 success, 1 a check failed, 2 bad input (a spec, a model name or an
 
 from __future__ import annotations
 
+import contextvars
 import functools
-import math
+import inspect
 import sys
+from enum import Enum
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -16,6 +19,20 @@ from mobcost import analyze
 from mobcost.report import Format
 
 EXIT_CODES = "Exit codes: 0 success, 1 a check failed, 2 bad input (a spec, a model name or an option)."
+
+
+class Counting(str, Enum):
+    weights = "weights"
+    torch = "torch"
+    keras = "keras"
+
+
+class Dtype(str, Enum):
+    fp32 = "fp32"
+    fp16 = "fp16"
+    int8 = "int8"
+
+
 app = typer.Typer(
     name="mobcost",
     help=f"Exact Mult-Adds and parameters of MobileNet-style networks, from a YAML spec. {EXIT_CODES}",
@@ -28,21 +45,41 @@ Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", help="Width mul
 Res = Annotated[Optional[int], typer.Option("--res", "-r", help="Input resolution in pixels (default: the spec's).")]
 Rho = Annotated[Optional[float], typer.Option("--rho", help="Resolution multiplier ρ: resolution = round(ρ × the spec's).")]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+Params = Annotated[Counting, typer.Option(
+    "--params", help="Parameter counting: weights (weights and declared biases, as the papers count), torch "
+                     "(plus batch-norm γ and β, as PyTorch's parameters()), keras (plus batch-norm moving mean and "
+                     "variance, as Keras' count_params()).")]
+Export = Annotated[Optional[Path], typer.Option(
+    "--export", help="Also save the table as SVG or HTML (by the file's suffix), e.g. --export table.svg.")]
+_export: contextvars.ContextVar[Path | None] = contextvars.ContextVar("export", default=None)
 
 
 def _command(func):
-    """Register a command whose bad-input errors print as one paragraph and exit 2."""
+    """Register a command whose bad-input errors print as one paragraph and exit 2.
+
+    A command that renders a table (it takes `fmt`) also gets `--export FILE.svg|.html`, which `_emit` honours.
+    """
+    signature = inspect.signature(func, eval_str=True)
+    tabular = "fmt" in signature.parameters
 
     @functools.wraps(func)
-    def run(*args, **kwargs):
+    def run(*args, export: Path | None = None, **kwargs):
         from mobcost.spec import MobcostError
 
+        token = _export.set(export)
         try:
+            if export is not None and export.suffix.lower() not in (".svg", ".html", ".htm"):
+                raise MobcostError(f"--export saves a table as .svg or .html (found {str(export)!r})")
             return func(*args, **kwargs)
         except MobcostError as e:
             typer.echo(f"mobcost: {e}", err=True)
             raise typer.Exit(2) from None
+        finally:
+            _export.reset(token)
 
+    if tabular:
+        extra = inspect.Parameter("export", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Export)
+        run.__signature__ = signature.replace(parameters=[*signature.parameters.values(), extra])
     return app.command(epilog=EXIT_CODES)(run)
 
 
@@ -59,45 +96,131 @@ def _emit(report, fmt: Format) -> None:
         if not console.is_terminal:
             console = Console(width=200)  # a pipe or file: no wrapping, the table takes the width it needs
         console.print(out)
+    if (path := _export.get()) is not None:
+        _save(render(report, Format.rich), report.title, path)
 
 
-def _floats(text: str, option: str) -> list[float]:
+def _save(renderable, title: str, path: Path) -> None:
+    """The rich table as SVG or HTML, by rich's own export (Console(record=True))."""
+    import io
+
+    from rich.console import Console
+
     from mobcost.spec import MobcostError
 
+    console = Console(record=True, file=io.StringIO(), width=200)
+    console.print(renderable)
     try:
-        numbers = [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        numbers = [math.nan]
-    if not all(map(math.isfinite, numbers)):
-        raise MobcostError(f"{option} takes numbers separated by commas, e.g. 1,0.75,0.5 (found {text!r})")
-    return numbers
+        if path.suffix.lower() == ".svg":
+            console.save_svg(str(path), title=title)
+        else:
+            console.save_html(str(path))
+    except OSError as e:
+        raise MobcostError(f"--export: cannot write {str(path)!r}: {e.strerror}") from None
 
 
 @_command
-def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich) -> None:
-    """Per-layer Mult-Adds and parameters (MobileNets Table 1). Example: mobcost table v1 --alpha 0.5 --res 160"""
-    from mobcost.report import layer_table
+def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
+          layers: Annotated[Optional[bool], typer.Option(
+              "--layers/--blocks", help="Every layer, or one row per block (default: blocks for networks built "
+                                        "of bottlenecks, as the V2/V3 papers list them).")] = None,
+          params: Params = Counting.weights) -> None:
+    """Mult-Adds and parameters per layer (MobileNets Table 1) or per block (MobileNetV2 Table 2, V3 Tables 1–2).
+    Example: mobcost table v2 --layers --params torch"""
+    from mobcost.report import block_table, has_blocks, layer_table
 
-    _emit(layer_table(analyze(model, alpha=alpha, resolution=res, rho=rho)), fmt)
+    analysis = analyze(model, alpha=alpha, resolution=res, rho=rho)
+    by_layer = layers if layers is not None else not has_blocks(analysis)
+    _emit((layer_table if by_layer else block_table)(analysis, params.value), fmt)
 
 
 @_command
 def sweep(model: Model,
-          alpha: Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers, e.g. 1,0.75,0.5,0.25.")] = "",
-          res: Annotated[str, typer.Option("--res", "-r", help="Resolutions, e.g. 224,192,160,128.")] = "",
-          fmt: Fmt = Format.rich) -> None:
-    """Totals for every α × resolution (MobileNets Tables 6 and 7). Example: mobcost sweep v1 --alpha 1,0.75,0.5,0.25"""
+          alpha: Annotated[str, typer.Option("--alpha", "-a", help=(
+              "Width multipliers: a list 1,0.75,0.5 and/or ranges start:stop[:step] such as 0.25:1.0:0.05 "
+              "(step 0.05 if left out)."))] = "",
+          res: Annotated[str, typer.Option("--res", "-r", help="Resolutions: a list 224,192,160 and/or ranges such as "
+                                           "96:320:8 (step 8 if left out).")] = "",
+          fmt: Fmt = Format.rich, params: Params = Counting.weights) -> None:
+    """Totals for every α × resolution (MobileNets Tables 6 and 7).
+    Example: mobcost sweep v1 --alpha 0.25:1.0:0.25 --res 128:224:32"""
     from mobcost.report import totals_table
+    from mobcost.sizing import alphas_of, resolutions_of
     from mobcost.spec import MobcostError, load_model
+    from mobcost.trace import sweep as sweep_grid
 
     if not alpha and not res:
         raise MobcostError("sweep needs --alpha, --res or both, e.g. --alpha 1,0.75,0.5,0.25 --res 224,192,160,128")
     network, ref = load_model(model)
-    alphas = _floats(alpha, "--alpha") or [ref.alpha or 1.0]
-    resolutions = [int(r) for r in _floats(res, "--res")] or [ref.resolution]
-    analyses = [analyze(network, alpha=a, resolution=r) for a in alphas for r in resolutions]
-    accuracy = [network.accuracy(ref.variant, a.alpha, a.resolution) for a in analyses]
-    _emit(totals_table(f"{network.title}: width multiplier × resolution", analyses, accuracy), fmt)
+    alphas = alphas_of(alpha) or [ref.alpha or 1.0]
+    resolutions = resolutions_of(res) or [ref.resolution]
+    variants = _progress(sweep_grid(network, alphas, resolutions), len(alphas) * len(resolutions), fmt)
+    totals = list(variants)
+    accuracy = [network.accuracy(ref.variant, t.alpha, t.resolution) for t in totals]
+    _emit(totals_table(f"{network.title}: width multiplier × resolution", totals, accuracy, params.value), fmt)
+
+
+_LONG_SWEEP = 5000  # variants: half a second of work or more, long enough to show progress
+
+
+def _progress(items, total: int, fmt: Format):
+    """Items with a progress bar on stderr, only when stdout is a terminal, the output is not JSON and it is long."""
+    if total < _LONG_SWEEP or fmt is Format.json or not sys.stdout.isatty():
+        return items
+    from rich.console import Console
+    from rich.progress import track
+
+    return track(items, total=total, description="Sweeping", console=Console(stderr=True), transient=True)
+
+
+@_command
+def fit(model: Model,
+        max_macs: Annotated[Optional[str], typer.Option(help="Most Mult-Adds, e.g. 150M, 1.5G, 2.5e6, 300k.")] = None,
+        max_params: Annotated[Optional[str], typer.Option(help="Most parameters, e.g. 2M, 300k.")] = None,
+        max_memory: Annotated[Optional[str], typer.Option(
+            help="Most bytes of activations alive at once (the peak of `mobcost memory`), e.g. 1MB.")] = None,
+        dtype: Annotated[Dtype, typer.Option("--dtype", help="Bytes per activation: fp32 4, fp16 2, int8 1.")]
+        = Dtype.fp16,
+        alpha: Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers to try (list or range).")]
+        = "0.25:1.4",
+        res: Annotated[str, typer.Option("--res", "-r", help="Resolutions to try (list or range).")] = "96:320",
+        top: Annotated[Optional[int], typer.Option(min=1, help="Show only the best N.")] = None,
+        fmt: Fmt = Format.rich) -> None:
+    """Every α × resolution within a budget, best first, with estimated accuracy and the Pareto front.
+    Example: mobcost fit v1 --max-macs 150M --max-params 2M"""
+    from mobcost.report import fit_table
+    from mobcost.sizing import Limits, alphas_of, fit as fit_variants, resolutions_of
+    from mobcost.spec import load_model
+
+    network, ref = load_model(model)
+    limits = Limits.of(network.budget, max_macs, max_params, max_memory, dtype.value)
+    candidates, grid = fit_variants(network, alphas_of(alpha), resolutions_of(res), limits, ref.variant)
+    _emit(fit_table(network.title, candidates, grid, limits, top), fmt)
+
+
+@_command
+def plot(model: Model,
+         out: Annotated[Path, typer.Option("--out", "-o", help="The figure file: .png or .svg.")],
+         against: Annotated[str, typer.Option(help="The x axis: macs (Figure 4, log scale) or params (Figure 5).")]
+         = "macs") -> None:
+    """Published accuracy against computed Mult-Adds or parameters (MobileNets Figures 4 and 5); needs the plot extra.
+    Example: mobcost plot v1 --against macs --out figure4.png"""
+    from mobcost.plot import accuracy_figure
+    from mobcost.spec import load_model
+
+    network, ref = load_model(model)
+    points = accuracy_figure(network, against, out, ref.variant)
+    typer.echo(f"{out}: {points} published models, accuracy against computed {against}")
+
+
+@_command
+def schema() -> None:
+    """The JSON Schema of the YAML spec format, for editors. Example: mobcost schema > mobcost.schema.json"""
+    import json
+
+    from mobcost.spec import spec_schema
+
+    typer.echo(json.dumps(spec_schema(), indent=2, ensure_ascii=False))
 
 
 @_command
@@ -151,18 +274,33 @@ def conv(input: Annotated[str, typer.Option("--input", "-i", help="Input size H�
 @_command
 def check(models: Annotated[Optional[list[str]], typer.Argument(
               metavar="[MODEL...]", help="Models or YAML specs (default: every built-in model).")] = None,
-          fmt: Fmt = Format.rich) -> None:
+          fmt: Fmt = Format.rich, params: Params = Counting.weights) -> None:
     """Computed figures against the published ones and the budget in each config; exit 1 if any fails.
-    Example: mobcost check v1"""
+    A published figure that declares its counting (`counting: torch`) is checked that way; --params counts the
+    others and the budget. Example: mobcost check v1"""
     from mobcost.check import check as run_checks
     from mobcost.report import check_table
     from mobcost.spec import builtin_models, load_model
 
     names = models or sorted({path.stem for path in builtin_models().values()})
-    results = [result for name in names for result in run_checks(load_model(name)[0])]
+    results = [result for name in names for result in run_checks(load_model(name)[0], params.value)]
     _emit(check_table(results), fmt)
     if any(r.status == "FAIL" for r in results):
         raise typer.Exit(1)
+
+
+@_command
+def memory(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
+           dtype: Annotated[Dtype, typer.Option("--dtype", help="Bytes per activation: fp32 4, fp16 2, int8 1.")]
+           = Dtype.fp16,
+           layers: Annotated[bool, typer.Option("--layers", help="Every layer's input and output activations.")]
+           = False) -> None:
+    """Activation memory: the widest tensor at each resolution (MobileNetV2 Table 3) and the peak live set.
+    Example: mobcost memory v2 --dtype fp16"""
+    from mobcost.report import memory_layers_table, memory_table
+
+    analysis = analyze(model, alpha=alpha, resolution=res, rho=rho)
+    _emit((memory_layers_table if layers else memory_table)(analysis, dtype.value), fmt)
 
 
 @_command

@@ -14,6 +14,7 @@ a traceback or an out-of-memory kill. The README's "Limits" section lists them w
 | MAX_PIXELS       | resolution, kernel, stride, padding, every feature map    | field types (limits.Pixels); trace, per layer     |
 | MAX_CHANNELS     | input channels, out, classes, every α-scaled feature map  | field types (limits.ChannelCount); trace, per layer   |
 | MAX_COUNT        | a budget (max_macs, max_params)                           | spec.parse_size, before building the int   |
+| MAX_GRID         | values of one --alpha or --res list or range (sweep, fit) | sizing.parse_grid, before building the list|
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ MAX_LAYERS = 10_000  # the largest MobileNets have about 100 rows
 MAX_PIXELS = 2**16  # 65,536: ImageNet models run at 224
 MAX_CHANNELS = 2**20  # 1,048,576: MobileNets stop at 1,280
 MAX_COUNT = 10**18  # a budget of a billion billion Mult-Adds
+MAX_GRID = 1_000  # so a sweep has at most a million α × resolution variants
 
 
 def _at_most(limit: int, unit: str) -> AfterValidator:

@@ -10,14 +10,27 @@ import io
 import json
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from mobcost.check import CheckResult
-from mobcost.trace import Analysis
+from mobcost.spec import ParamCounting
+from mobcost.trace import Analysis, Row, Scaled
+
+if TYPE_CHECKING:
+    from mobcost.sizing import AccuracyGrid, Candidate, Limits
 
 CONVENTION = ("Mult-Adds = fused multiply-adds of convolutions and fully connected layers; pooling, softmax, "
-              "batch norm and activations count 0 (the MobileNets paper's convention). Parameters = weights, "
-              "plus biases where the spec declares them.")
+              "batch norm, activations, LRN, and element-wise adds, scales and concatenations count 0 (the "
+              "MobileNets paper's convention). Parameters = weights, plus biases where the spec declares them.")
+_COUNTING = {"weights": "",
+             "torch": " Counted as PyTorch does: plus batch-norm γ and β (2 per normalized channel).",
+             "keras": " Counted as Keras does: plus batch-norm γ, β, moving mean and variance "
+                      "(4 per normalized channel)."}
+
+
+def convention(counting: ParamCounting = "weights") -> str:
+    """The counting convention in words, with the parameter counting in use."""
+    return CONVENTION + _COUNTING[counting]
 
 
 class Format(str, Enum):
@@ -69,33 +82,90 @@ class Report:
 
 # ---- builders -----------------------------------------------------------------------------------------------
 
-def layer_table(analysis: Analysis) -> Report:
+def layer_table(analysis: Analysis, counting: ParamCounting = "weights") -> Report:
     """MobileNets Table 1 with Mult-Adds and Parameters per layer and a totals row."""
     columns = (Column("name", "Layer"), Column("type", "Type / Stride"), Column("filter", "Filter Shape"),
                Column("input", "Input Size"), Column("macs", "Mult-Adds", exact, True),
                Column("params", "Parameters", exact, True))
     rows = [{"name": r.name, "type": r.type, "filter": r.filter, "input": str(r.input), "macs": r.macs,
-             "params": r.params} for r in analysis.rows]
+             "params": r.params_counted(counting)} for r in analysis.rows]
+    return _per_row(analysis, columns, rows, counting)
+
+
+def _per_row(analysis: Analysis, columns: tuple[Column, ...], rows: list[dict], counting: ParamCounting) -> Report:
+    params = analysis.params_counted(counting)
     notes = [f"{r.name}: {r.layer.note}" for r in analysis.rows if r.layer.note]
-    notes.append(f"Total: {analysis.macs / 10**6:,.1f} million Mult-Adds, {analysis.params / 10**6:,.2f} million "
-                 f"parameters (M = 10⁶). {CONVENTION}")
+    notes.append(f"Total: {analysis.macs / 10**6:,.1f} million Mult-Adds, {params / 10**6:,.2f} million "
+                 f"parameters (M = 10⁶). {convention(counting)}")
     return Report(f"{analysis.label} (α = {float(analysis.alpha):g}, {analysis.resolution}×{analysis.resolution})",
                   columns, rows, analysis.to_dict(),
-                  total={"name": "Total", "macs": analysis.macs, "params": analysis.params}, notes=tuple(notes))
+                  total={columns[0].key: "Total", "macs": analysis.macs, "params": params}, notes=tuple(notes))
 
 
-def totals_table(title: str, analyses: list[Analysis], accuracy: list[tuple[float, str] | None]) -> Report:
+_NL = {"relu": "RE", "relu6": "RE6", "hswish": "HS", "hsigmoid": "HSIG", "sigmoid": "SIG", "swish": "SW"}
+
+
+def _ratio(t) -> str:
+    return f"{float(t):g}" if 10**6 % t.denominator == 0 else f"{t.numerator}/{t.denominator}"
+
+
+def _blocks(rows: tuple[Row, ...]) -> list[list[Row]]:
+    """Rows grouped by the block they came from; a row outside any block is a group of its own."""
+    groups: list[list[Row]] = []
+    for row in rows:
+        if groups and row.block is not None and groups[-1][0].block == row.block:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
+
+
+def _block_row(group: list[Row], counting: ParamCounting) -> dict:
+    first, unit = group[0], group[0].unit
+    size = f"{first.input.h}²" if first.input.h == first.input.w else f"{first.input.h}×{first.input.w}"
+    row = {"input": f"{size} × {first.input.c}", "out": group[-1].output.c, "n": 1, "stride": first.stride,
+           "act": _NL.get(getattr(first.layer, "act", None), "–"), "t": "–", "exp": "–", "se": "–",
+           "macs": sum(r.macs for r in group), "params": sum(r.params_counted(counting) for r in group)}
+    if unit is None:
+        normed = first.kind not in ("conv", "pw", "dw") or first.layer.bn
+        return {**row, "operator": first.category.lower() + ("" if normed else ", NBN")}
+    dw = next((r for r in group if r.kind == "dw"), first)
+    return {**row, "operator": f"{unit.kind} {unit.kernel}×{unit.kernel}", "stride": unit.stride,
+            "act": _NL.get(unit.act, "–"), "n": getattr(unit, "n", 1), "exp": dw.input.c,
+            "t": _ratio(unit.t) if hasattr(unit, "t") else "–", "se": "✓" if getattr(unit, "se", False) else "–"}
+
+
+def block_table(analysis: Analysis, counting: ParamCounting = "weights") -> Report:
+    """One row per block (MobileNetV2 Table 2: t, c, n, s; MobileNetV3 Tables 1–2: exp size, #out, SE, NL, s)."""
+    rows = [_block_row(group, counting) for group in _blocks(analysis.rows)]
+    columns = [Column("input", "Input"), Column("operator", "Operator"), Column("t", "t", numeric=True),
+               Column("exp", "exp size", numeric=True), Column("out", "c (#out)", numeric=True),
+               Column("n", "n", numeric=True), Column("se", "SE"), Column("act", "NL"),
+               Column("stride", "s", numeric=True), Column("macs", "Mult-Adds", exact, True),
+               Column("params", "Parameters", exact, True)]
+    unused = {"n": all(r["n"] == 1 for r in rows), "se": all(r["se"] == "–" for r in rows)}
+    columns = tuple(c for c in columns if not unused.get(c.key))
+    return _per_row(analysis, columns, rows, counting)
+
+
+def has_blocks(analysis: Analysis) -> bool:
+    """Whether the network's papers list it by block (inverted residuals) rather than by layer (V1 Table 1)."""
+    return any(row.unit is not None and row.unit.kind == "bottleneck" for row in analysis.rows)
+
+
+def totals_table(title: str, analyses: list[Scaled], accuracy: list[tuple[float, str] | None],
+                 counting: ParamCounting = "weights") -> Report:
     """One row per model with Million Mult-Adds and Million Parameters (MobileNets Tables 4–7)."""
     columns = (Column("model", "Model"), Column("accuracy", "ImageNet Accuracy (published)", optional("{:.1f}%".format), True),
                Column("macs", "Million Mult-Adds", millions(1), True),
                Column("params", "Million Parameters", millions(2), True))
-    rows = [{"model": a.label, "accuracy": acc[0] if acc else None, "macs": a.macs, "params": a.params}
-            for a, acc in zip(analyses, accuracy)]
+    rows = [{"model": a.label, "accuracy": acc[0] if acc else None, "macs": a.macs,
+             "params": a.params_counted(counting)} for a, acc in zip(analyses, accuracy)]
     sources = sorted({acc[1] for acc in accuracy if acc})
     notes = [f"Accuracy as published in {', '.join(sources)}; mobcost computes costs, not accuracy."] if sources else []
-    notes.append(f"M = 10⁶. {CONVENTION}")
+    notes.append(f"M = 10⁶. {convention(counting)}")
     data = [{"model": a.label, "name": a.network.name, "alpha": float(a.alpha), "resolution": a.resolution,
-             "accuracy": row["accuracy"], "macs": a.macs, "params": a.params} for a, row in zip(analyses, rows)]
+             "accuracy": row["accuracy"], "macs": a.macs, "params": row["params"]} for a, row in zip(analyses, rows)]
     return Report(title, columns, rows, data, notes=tuple(notes))
 
 
@@ -112,6 +182,46 @@ def breakdown_table(analysis: Analysis) -> Report:
     return Report(f"Resource per layer type: {analysis.label}", columns, rows, data,
                   total={"type": "Total", "macs": analysis.macs, "params": analysis.params},
                   notes=(f"Layer types with no Mult-Adds and no parameters are left out. {CONVENTION}",))
+
+
+def memory_table(analysis: Analysis, dtype: str = "fp16") -> Report:
+    """The widest materialized tensor at each spatial resolution and the peak (MobileNetV2 Table 3)."""
+    from mobcost.memory import BYTES, RULE, by_resolution, peak_memory, steps
+
+    size = BYTES[dtype]
+    rows = [{"resolution": f"{h}×{w}", "channels": c, "bytes": h * w * c * size, "kb": h * w * c * size,
+             "tensor": name} for (h, w), c, name in by_resolution(analysis)]
+    peak = peak_memory(analysis, dtype)
+    where = max(steps(analysis), key=lambda step: step.live).rows
+    columns = (Column("resolution", "Size"), Column("channels", "Max channels", numeric=True),
+               Column("kb", "Memory (kB)", lambda n: f"{n / 1000:,.1f}", True),
+               Column("bytes", "Memory (bytes)", exact, True), Column("tensor", "Written by"))
+    notes = (f"Peak live activations: {peak:,} bytes ({peak / 1000:,.1f} kB, {dtype}, one image), "
+             f"during {where[0].name}" + (f" … {where[-1].name}" if len(where) > 1 else "") + ".",
+             f"{RULE} kB = 10³ bytes.")
+    data = {"model": analysis.network.name, "alpha": float(analysis.alpha), "resolution": analysis.resolution,
+            "dtype": dtype, "bytes_per_activation": size, "peak_bytes": peak,
+            "resolutions": [{k: row[k] for k in ("resolution", "channels", "bytes", "tensor")} for row in rows]}
+    return Report(f"Activation memory: {analysis.label} ({dtype})", columns, rows, data, notes=notes)
+
+
+def memory_layers_table(analysis: Analysis, dtype: str = "fp16") -> Report:
+    """Every row's input and output activations, whether its output is materialized, and its step's live set."""
+    from mobcost.memory import BYTES, RULE, steps
+
+    size = BYTES[dtype]
+    rows = []
+    for step in steps(analysis):
+        for row in step.rows:
+            rows.append({"name": row.name, "input": str(row.input), "output": str(row.output),
+                         "input_size": row.input.size, "output_size": row.output.size,
+                         "whole": "yes" if row is step.rows[-1] else "sliced", "live": step.live * size})
+    columns = (Column("name", "Layer"), Column("input", "Input"), Column("output", "Output"),
+               Column("input_size", "Input activations", exact, True),
+               Column("output_size", "Output activations", exact, True), Column("whole", "Output materialized"),
+               Column("live", f"Live set (bytes, {dtype})", exact, True))
+    return Report(f"Activations per layer: {analysis.label}", columns, rows, {"model": analysis.network.name,
+                  "dtype": dtype, "layers": rows}, notes=(f"{RULE} Activations are counted in elements.",))
 
 
 def conv_table(steps: list[dict], ratio_note: str) -> Report:
@@ -133,6 +243,55 @@ def check_table(results: list[CheckResult]) -> Report:
     colors = {"ok": "green", "erratum": "yellow", "FAIL": "bold red"}
     return Report("Published figures and budgets", columns, rows, {"results": rows, "summary": counts},
                   notes=(summary,), style=lambda row: colors[row["status"]])
+
+
+def fit_table(network_title: str, candidates: list[Candidate], grid: AccuracyGrid | None, limits: Limits,
+              shown: int | None = None) -> Report:
+    """The variants within a budget, best first, with estimated accuracy and the Pareto front (mobcost fit)."""
+    fitting, candidates = len(candidates), candidates[:shown]
+    memory = limits.max_memory is not None
+    columns = (Column("rank", "Rank", str, True), Column("model", "Model"), Column("alpha", "α", "{:g}".format, True),
+               Column("resolution", "Resolution", str, True), Column("macs", "Million Mult-Adds", millions(1), True),
+               Column("params", "Million Parameters", millions(2), True),
+               *([Column("memory", f"Peak activations (MB, {limits.dtype})", millions(2), True)] if memory else []),
+               Column("accuracy", "Top-1 % (estimate)", optional("{:.1f}".format), True),
+               Column("basis", "Estimated from"), Column("front", "Pareto", lambda f: "★" if f else "", False))
+    rows = [{"rank": i, "model": c.totals.label, "alpha": float(c.totals.alpha), "resolution": c.totals.resolution,
+             "macs": c.totals.macs, "params": c.totals.params, "memory": c.memory,
+             "accuracy": c.estimate.accuracy if c.estimate else None,
+             "basis": c.estimate.describe() if c.estimate else "no estimate: outside the published grid",
+             "front": c.front} for i, c in enumerate(candidates, 1)]
+    axes = ("estimated accuracy against Mult-Adds" if any(c.estimate for c in candidates)
+            else "Mult-Adds against parameters (no accuracy estimate among them)")
+    shown_note = f"; the best {len(candidates)} are shown" if len(candidates) < fitting else ""
+    notes = [f"Budget: {limits.describe()}. {fitting} of the variants tried fit{shown_note}."]
+    if not fitting:
+        notes.append("None fits: loosen the budget or widen --alpha and --res.")
+    else:
+        notes.append(f"★ marks the Pareto front of {axes}: no other variant that fits is at least as good on both "
+                     f"and better on one.")
+    if grid:
+        notes.append(f"Accuracy is an ESTIMATE, not a measurement: bilinear interpolation in (α, resolution) between "
+                     f"the {grid.describe()}; outside that grid there is no estimate, and those variants follow, "
+                     f"ranked by Mult-Adds.")
+    else:
+        notes.append("No published grid of accuracies for this model: variants are ranked by Mult-Adds, most first.")
+    if memory:
+        notes.append("Peak activations: the largest live set of activations during inference, as `mobcost memory` "
+                     "computes it (MobileNetV2 §5.1), in bytes (M = 10⁶).")
+    notes.append(f"M = 10⁶. {CONVENTION}")
+    budget = {"max_macs": limits.max_macs, "max_params": limits.max_params, "max_memory": limits.max_memory,
+              "dtype": limits.dtype}
+    data = {"model": network_title, "fitting": fitting, "budget": budget,
+            "estimated_from": grid.describe() if grid else None,
+            "variants": [{**{k: row[k] for k in ("rank", "model", "alpha", "resolution", "macs", "params",
+                                                  "accuracy", "front")},
+                          **({"memory": row["memory"]} if memory else {}),
+                          "accuracy_points": [{"alpha": float(a), "resolution": r, "accuracy": acc}
+                                              for a, r, acc in c.estimate.points] if c.estimate else None}
+                         for row, c in zip(rows, candidates)]}
+    return Report(f"{network_title}: variants within the budget, best first", columns, rows, data, notes=tuple(notes),
+                  style=lambda row: "bold" if row["front"] else None)
 
 
 def models_table(entries: list[dict]) -> Report:

@@ -12,10 +12,11 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal, Union, get_args
+from typing import Annotated, Any, Literal, Union, get_args
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, PrivateAttr, TypeAdapter,
+                      ValidationError, WithJsonSchema)
 
 from mobcost.layers import LAYER_KINDS, Layer, Repeat, Separable, kind_of
 from mobcost.limits import (MAX_COUNT, MAX_DEPTH, MAX_FILE_BYTES, MAX_LAYERS, MAX_NODES, MAX_NUMBER_CHARS,
@@ -23,6 +24,11 @@ from mobcost.limits import (MAX_COUNT, MAX_DEPTH, MAX_FILE_BYTES, MAX_LAYERS, MA
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Path_ = tuple[Union[str, int], ...]
+
+ParamCounting = Literal["weights", "torch", "keras"]
+"""How parameters are counted: weights and declared biases (the papers'); plus batch-norm γ and β (PyTorch's
+`sum(p.numel() for p in model.parameters())`); plus batch-norm running mean and variance (Keras' `count_params()`)."""
+BN_PARAMS: dict[str, int] = {"weights": 0, "torch": 2, "keras": 4}  # parameters per batch-normalized channel
 
 
 class MobcostError(Exception):
@@ -73,7 +79,10 @@ def parse_size(value: str | int | float) -> int:
     return int(number)
 
 
-Size = Annotated[int, BeforeValidator(parse_size)]
+Size = Annotated[int, BeforeValidator(parse_size), WithJsonSchema({
+    "anyOf": [{"type": "number", "minimum": 0},
+              {"type": "string", "pattern": r"^\s*[0-9.eE+-]+\s*[kKMGBT]?\s*$"}],
+    "description": "A count: 150M, 1.5G, 2.5e6, 300k or a plain number (k = 10³, M = 10⁶, G = B = 10⁹)."})]
 
 
 def _printed(value) -> str:
@@ -83,7 +92,9 @@ def _printed(value) -> str:
     return text
 
 
-Printed = Annotated[str, BeforeValidator(_printed)]
+Printed = Annotated[str, BeforeValidator(_printed), WithJsonSchema({
+    "anyOf": [{"type": "string", "pattern": r"^\s*-?[0-9]*\.?[0-9]+\s*$"}, {"type": "number"}],
+    "description": "A published figure as printed; quote it to keep trailing zeros (\"4.20\")."})]
 """A published figure exactly as printed (quote it in YAML to keep trailing zeros): its digits give its precision."""
 
 
@@ -108,6 +119,7 @@ class Variant(_Strict):
     title: str
     full_conv: bool = False  # every separable block becomes one full k×k conv (MobileNets Table 4)
     drop: list[str] = []  # top-level layers removed by name (MobileNets Table 5, "Shallow MobileNet")
+    set: dict[str, dict[str, Any]] = {}  # top-level layer name → fields changed, e.g. a paper's head width
 
 
 class Reference(_Strict):
@@ -123,6 +135,8 @@ class Reference(_Strict):
     params: Printed | None = None  # million parameters
     shares: dict[Literal["macs", "params"], dict[str, Printed]] = {}  # percent per layer type (Table 2)
     rounding: Literal["nearest", "down", "up"] = "nearest"
+    counting: ParamCounting | None = None  # how the source counts parameters (default: the check's --params)
+    classes: PositiveInt | None = None  # the source's classifier width, e.g. 1001 where TF-slim adds a background class
     errata: dict[str, str] = {}  # figure key ("macs", "params:Conv 3×3") → why the source disagrees
 
 
@@ -162,9 +176,10 @@ class Network(_Strict):
         return _problem(self._file, self._data(), self._positions, path, field, message)
 
     def _semantic_problems(self) -> list[Problem]:
-        """Names the spec uses that it does not define: variants' drops, references' and the budget's variants."""
-        found = [self._at(("variants", key, "drop"), None, message)
-                 for key, edit in self.variants.items() if (message := self._missing_drop(edit))]
+        """Names the spec uses that it does not define (variants' layers, references' and the budget's variants),
+        and a network too large to expand."""
+        found = [self._at(("variants", key, unknown[0]), None, unknown[1])
+                 for key, edit in self.variants.items() if (unknown := self._unknown_layer(edit))]
         uses = [(("reference", i, "variant"), ref.variant) for i, ref in enumerate(self.reference)]
         uses.append((("budget", "variant"), self.budget and self.budget.variant))
         variants = ", ".join(self.variants) or "none defined"
@@ -177,17 +192,20 @@ class Network(_Strict):
                                                              f"are multiplied out {_LIMIT}; this layer expands to more"))
         return found
 
-    def _missing_drop(self, edit: Variant) -> str | None:
+    def _unknown_layer(self, edit: Variant) -> tuple[str, str] | None:
+        """The first name a variant drops or sets that no top-level layer has: (its field, the message)."""
         known = [layer.name for layer in self.layers if layer.name]
-        missing = [name for name in edit.drop if name not in known]
-        return missing and (f"no top-level layer is named {missing[0]!r}; expected one of: "
-                            f"{', '.join(known) or 'none has a name'}{_closest(missing[0], known)}")
+        for field in ("drop", "set"):
+            if missing := [name for name in getattr(edit, field) if name not in known]:
+                return field, (f"no top-level layer is named {missing[0]!r}; expected one of: "
+                               f"{', '.join(known) or 'none has a name'}{_closest(missing[0], known)}")
+        return None
 
     def accuracy(self, variant: str | None, alpha, resolution: int) -> tuple[float, str] | None:
         """The first published accuracy for this variant, α and resolution, with its source."""
         for ref in self.reference:
-            if (ref.accuracy is not None and ref.variant == variant and ref.alpha == alpha
-                    and (ref.resolution or self.input.resolution) == resolution):
+            if (ref.accuracy is not None and ref.variant == variant
+                    and (ref.resolution or self.input.resolution) == resolution and ref.alpha == alpha):
                 return ref.accuracy, ref.source
         return None
 
@@ -202,12 +220,24 @@ class Network(_Strict):
             raise MobcostError(f"{self._file}: {self.name} has no variant {key!r}; "
                                f"it has: {', '.join(self.variants) or 'none'}")
         edit = self.variants[key]
-        if message := self._missing_drop(edit):
-            raise self.problem(("variants", key, "drop"), None, message)
-        layers = [_edited(layer, edit) for layer in self.layers if layer.name not in edit.drop]
-        net = self.model_copy(update={"layers": layers, "title": edit.title})
+        if unknown := self._unknown_layer(edit):
+            raise self.problem(("variants", key, unknown[0]), None, unknown[1])
+        layers = [self._set(layer, edit.set.get(layer.name), key)
+                  for layer in self.layers if layer.name not in edit.drop]
+        net = self.model_copy(update={"layers": [_edited(layer, edit) for layer in layers], "title": edit.title})
         net._file, net._positions = self._file, {}
         return net
+
+    def _set(self, layer, changes: dict | None, key: str):
+        """A layer with a variant's field changes, validated as the layer it becomes."""
+        if not changes:
+            return layer
+        try:
+            return TypeAdapter(Layer).validate_python({**layer.model_dump(exclude_none=True), **changes})
+        except ValidationError as e:
+            err = e.errors(include_url=False)[0]
+            where = ".".join(map(str, (layer.name, *err["loc"][1:2])))  # the layer kind's tag, then the field
+            raise self.problem(("variants", key, "set", layer.name), "set", f"{where}: {_message(err)}") from None
 
 
 def _rows(layers) -> int:
@@ -223,6 +253,11 @@ def _edited(layer, edit: Variant):
     if isinstance(layer, Separable) and edit.full_conv:
         return layer.as_conv()
     return layer
+
+
+def spec_schema() -> dict:
+    """The JSON Schema of the spec format, generated from the pydantic models (`mobcost schema`)."""
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **Network.model_json_schema()}
 
 
 # ---- loading ------------------------------------------------------------------------------------------------
@@ -417,21 +452,25 @@ _KINDS = {kind.model_fields["kind"].default: kind for kind in LAYER_KINDS}
 
 
 def _error_problem(file: str, data, positions: dict, err: dict) -> Problem:
-    """One pydantic error as a Problem: expected, found and, for a misspelled name, the closest valid one."""
+    """One pydantic error as a Problem, at the layer's `kind` when that is what is wrong."""
     loc, value = err["loc"], err.get("input")
+    if err["type"] == "layer_kind" and isinstance(value, dict) and "kind" in value:
+        loc += ("kind",)
+    return _problem(file, data, positions, loc, None, _message(err))
+
+
+def _message(err: dict) -> str:
+    """What was expected and what was found; for a misspelled kind or field, the closest valid name."""
     if err["type"] == "layer_kind":
-        message = _kind_message(value)
-        if isinstance(value, dict) and "kind" in value:
-            loc += ("kind",)
-    elif err["type"] == "missing":
-        message = "is required but missing"
-    elif err["type"] == "extra_forbidden":
-        message = _unknown_field(loc)
-    else:
-        expected = err["msg"].removeprefix("Value error, ")
-        expected = "expected " + expected.removeprefix("Input should be ") if expected.startswith("Input should be ") else expected
-        message = f"{expected}; found {_found(value)}"
-    return _problem(file, data, positions, loc, None, message)
+        return _kind_message(err.get("input"))
+    if err["type"] == "missing":
+        return "is required but missing"
+    if err["type"] == "extra_forbidden":
+        return _unknown_field(err["loc"])
+    expected = err["msg"].removeprefix("Value error, ")
+    if expected.startswith("Input should be "):
+        expected = "expected " + expected.removeprefix("Input should be ")
+    return f"{expected}; found {_found(err.get('input'))}"
 
 
 def _found(value) -> str:
@@ -467,8 +506,9 @@ def _unknown_field(loc: Path_) -> str:
 
 
 def _model_at(loc: Path_) -> type[BaseModel] | None:
-    """The model whose fields are valid at an error location, found by walking the spec's types along it."""
-    model = Network
+    """The model whose fields are valid at an error location, found by walking the spec's types along it (from
+    the network, or from a layer kind when the location starts with one, as a variant's `set` does)."""
+    model = _KINDS[loc[0]] if loc and loc[0] in _KINDS else Network
     for part in loc:
         if model in LAYER_KINDS and part in _KINDS:
             model = _KINDS[part]  # the discriminator's tag names the layer's kind
@@ -514,10 +554,10 @@ def _problem(file: str, data, positions: dict, loc: Path_, field: str | None, me
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
-            if path and path[-1] == "layers":
+            if path and (path[-1] in ("layers", "shortcut") or path[-2:-1] == ["branches"]):
                 name, kind = (node.get("name"), node.get("kind")) if isinstance(node, dict) else (None, None)
                 name, kind = (v if isinstance(v, str) else None for v in (name, kind))
-                index = ".".join(f"layers[{p}]" for p in _layer_indices(path + [part]))
+                index = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path + [part]).lstrip(".")
                 layer = f"layer {index}" + (f" ({name!r})" if name else f" ({kind})" if kind else "")
                 found, tag = None, kind_of(node)
         elif isinstance(node, dict) and i == len(loc) - 1:
@@ -533,10 +573,6 @@ def _problem(file: str, data, positions: dict, loc: Path_, field: str | None, me
     return Problem(file, message, *line_col, layer=layer, field=field or found)
 
 
-def _layer_indices(path: list) -> list[int]:
-    return [p for prev, p in zip(path, path[1:]) if prev == "layers" and isinstance(p, int)]
-
-
 # ---- the model zoo and model references ---------------------------------------------------------------------
 
 def builtin_dir() -> Path:
@@ -547,10 +583,11 @@ def builtin_dir() -> Path:
 
 @cache
 def builtin_models() -> dict[str, Path]:
-    """Every built-in name and alias → its config file."""
+    """Every built-in name and alias → its config file, read from each file's head (what precedes `layers:`) so that
+    naming a model does not parse the whole zoo."""
     names: dict[str, Path] = {}
     for path in sorted(builtin_dir().glob("*.yaml")):
-        head = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        head = yaml.load(path.read_text(encoding="utf-8").split("\nlayers:", 1)[0], Loader=_Loader)
         for name in [head["name"], *head.get("aliases", [])]:
             names[name] = path
     return names

@@ -100,8 +100,8 @@ def test_non_utf8_file(tmp_path):
 
 
 def test_unknown_model_suggests_the_closest():
-    with pytest.raises(MobcostError, match="Did you mean 'v1'"):
-        load_model("v7")
+    with pytest.raises(MobcostError, match="Did you mean 'mobilenet_v1'"):
+        load_model("mobilnet_v1")
 
 
 def test_unknown_variant_lists_the_variants():
