@@ -18,7 +18,7 @@ import yaml
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, PrivateAttr, TypeAdapter,
                       ValidationError, WithJsonSchema)
 
-from mobcost.layers import LAYER_KINDS, Layer, Repeat, Separable, kind_of
+from mobcost.layers import LAYER_KINDS, Bottleneck, Branches, Layer, Repeat, Residual, Separable, kind_of
 from mobcost.limits import (MAX_COUNT, MAX_DEPTH, MAX_FILE_BYTES, MAX_LAYERS, MAX_NODES, MAX_NUMBER_CHARS,
                             ChannelCount, Pixels)
 
@@ -241,10 +241,19 @@ class Network(_Strict):
 
 
 def _rows(layers) -> int:
-    """Rows the layers expand to with repeats multiplied out, a block counted once (trace.trace holds the exact
-    count to the same limit); capped just past the limit, so that nested repeats build no huge number."""
-    return min(MAX_LAYERS + 1, sum(layer.repeat * _rows(layer.layers) if isinstance(layer, Repeat) else 1
-                                   for layer in layers))
+    """Rows the layers expand to with repeats multiplied out, a block counted once per repeat (trace.trace holds
+    the exact count to the same limit); capped just past the limit, so that nested repeats build no huge number."""
+    total = 0
+    for layer in layers:
+        if isinstance(layer, Repeat):
+            total += layer.repeat * _rows(layer.layers)
+        elif isinstance(layer, Residual):
+            total += _rows(layer.layers) + _rows(layer.shortcut) + 1
+        elif isinstance(layer, Branches):
+            total += sum(map(_rows, layer.branches)) + 1
+        else:
+            total += layer.n if isinstance(layer, Bottleneck) else 1
+    return min(MAX_LAYERS + 1, total)
 
 
 def _edited(layer, edit: Variant):

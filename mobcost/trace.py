@@ -271,11 +271,19 @@ class _Walk:
                 x = self.residual(layer, x, here, name)
             elif hasattr(layer, "parts"):  # a block: its parts are named block/part and carry the block's name
                 unit = layer.resolve(self.scaling)  # α first: a block's parts depend on its resolved widths
-                for part in unit.parts(x):
+                for part in self.parts(unit, x, here):
                     x = self.leaf(part, x, here, f"{name}/{part.name or part.kind}", name, unit)
             else:
                 x = self.leaf(layer, x, here, name, block)
         return x
+
+    def parts(self, unit, x: Shape, path: Path_) -> tuple:
+        try:
+            return unit.parts(x)
+        except ValidationError as e:  # a part past a limit, such as an expansion t·c of more channels than allowed
+            error = e.errors(include_url=False)[0]
+            raise self.network.problem(path, None, f"expands to a part whose {error['loc'][0]} is {error['input']}: "
+                                                   f"{error['msg']} (input {x})") from None
 
     def branches(self, layer: Branches, x: Shape, path: Path_, name: str) -> Shape:
         """Every branch from x, then a concat row whose input is their outputs stacked along channels."""
