@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import functools
 import sys
+from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
 from mobcost import analyze
+from mobcost.conventions import CONVENTIONS
 from mobcost.report import Format
 
 app = typer.Typer(
@@ -27,6 +29,12 @@ Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", help="Width mul
 Res = Annotated[Optional[int], typer.Option("--res", "-r", help="Input resolution in pixels (default: the spec's).")]
 Rho = Annotated[Optional[float], typer.Option("--rho", help="Resolution multiplier ρ: resolution = round(ρ × the spec's).")]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+ConventionName = Enum("ConventionName", {name: name for name in CONVENTIONS}, type=str)
+Convention = Annotated[ConventionName, typer.Option(
+    "--convention", "-c", help="Count as the paper (default), PyTorch, Keras, fvcore, ptflops or thop do; "
+                               "`mobcost conventions` shows what each counts.")]
+Flops = Annotated[bool, typer.Option("--flops", help="Show FLOPs = 2 × Mult-Adds instead of Mult-Adds.")]
+PAPER = ConventionName("paper")
 
 
 def _command(func):
@@ -69,19 +77,26 @@ def _floats(text: str, option: str) -> list[float]:
         raise MobcostError(f"{option} takes numbers separated by commas, e.g. 1,0.75,0.5 (found {text!r})") from None
 
 
+def _counted(model, convention: ConventionName, **scale):
+    from mobcost.conventions import counted
+
+    return counted(analyze(model, **scale), convention.value)
+
+
 @_command
-def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich) -> None:
+def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, convention: Convention = PAPER,
+          flops: Flops = False, fmt: Fmt = Format.rich) -> None:
     """Per-layer Mult-Adds and parameters (MobileNets Table 1). Example: mobcost table v1 --alpha 0.5 --res 160"""
     from mobcost.report import layer_table
 
-    _emit(layer_table(analyze(model, alpha=alpha, resolution=res, rho=rho)), fmt)
+    _emit(layer_table(_counted(model, convention, alpha=alpha, resolution=res, rho=rho), flops), fmt)
 
 
 @_command
 def sweep(model: Model,
           alpha: Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers, e.g. 1,0.75,0.5,0.25.")] = "",
           res: Annotated[str, typer.Option("--res", "-r", help="Resolutions, e.g. 224,192,160,128.")] = "",
-          fmt: Fmt = Format.rich) -> None:
+          convention: Convention = PAPER, flops: Flops = False, fmt: Fmt = Format.rich) -> None:
     """Totals for every α × resolution (MobileNets Tables 6 and 7). Example: mobcost sweep v1 --alpha 1,0.75,0.5,0.25"""
     from mobcost.report import totals_table
     from mobcost.spec import MobcostError, load_model
@@ -91,22 +106,24 @@ def sweep(model: Model,
     network, ref = load_model(model)
     alphas = _floats(alpha, "--alpha") or [ref.alpha or 1.0]
     resolutions = [int(r) for r in _floats(res, "--res")] or [ref.resolution]
-    analyses = [analyze(network, alpha=a, resolution=r) for a in alphas for r in resolutions]
+    analyses = [_counted(network, convention, alpha=a, resolution=r) for a in alphas for r in resolutions]
     accuracy = [network.accuracy(ref.variant, a.alpha, a.resolution) for a in analyses]
-    _emit(totals_table(f"{network.title}: width multiplier × resolution", analyses, accuracy), fmt)
+    _emit(totals_table(f"{network.title}: width multiplier × resolution", analyses, accuracy, flops), fmt)
 
 
 @_command
-def breakdown(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich) -> None:
+def breakdown(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, convention: Convention = PAPER,
+              flops: Flops = False, fmt: Fmt = Format.rich) -> None:
     """Share of Mult-Adds and parameters per layer type (MobileNets Table 2). Example: mobcost breakdown v1"""
     from mobcost.report import breakdown_table
 
-    _emit(breakdown_table(analyze(model, alpha=alpha, resolution=res, rho=rho)), fmt)
+    _emit(breakdown_table(_counted(model, convention, alpha=alpha, resolution=res, rho=rho), flops), fmt)
 
 
 @_command
 def compare(models: Annotated[list[str], typer.Argument(help="Models or variants, e.g. v1:conv v1.")],
-            alpha: Alpha = None, res: Res = None, fmt: Fmt = Format.rich) -> None:
+            alpha: Alpha = None, res: Res = None, convention: Convention = PAPER, flops: Flops = False,
+            fmt: Fmt = Format.rich) -> None:
     """Totals side by side (MobileNets Tables 4 and 5). Example: mobcost compare v1:conv v1"""
     from mobcost.report import totals_table
     from mobcost.spec import load_model
@@ -114,10 +131,10 @@ def compare(models: Annotated[list[str], typer.Argument(help="Models or variants
     analyses, accuracy = [], []
     for name in models:
         network, ref = load_model(name)
-        analysis = analyze(network, alpha=ref.alpha or alpha, resolution=ref.resolution or res)
+        analysis = _counted(network, convention, alpha=ref.alpha or alpha, resolution=ref.resolution or res)
         analyses.append(analysis)
         accuracy.append(network.accuracy(ref.variant, analysis.alpha, analysis.resolution))
-    _emit(totals_table("Comparison", analyses, accuracy), fmt)
+    _emit(totals_table("Comparison", analyses, accuracy, flops), fmt)
 
 
 @_command
@@ -175,6 +192,52 @@ def models(fmt: Fmt = Format.rich) -> None:
                         "resolution": network.input.resolution, "macs": totals.macs, "params": totals.params,
                         "variants": ", ".join(network.variants), "source": network.source or ""})
     _emit(models_table(entries), fmt)
+
+
+@_command
+def conventions(fmt: Fmt = Format.rich) -> None:
+    """What each counting convention counts, per operation class. Example: mobcost conventions"""
+    from mobcost.report import conventions_table
+
+    _emit(conventions_table(), fmt)
+
+
+@_command
+def explain(models: Annotated[list[str], typer.Argument(help="Models, e.g. v1 v1@0.5_160.")],
+            between: Annotated[Optional[tuple[ConventionName, ConventionName]], typer.Option(
+                help="Two conventions: where and by how much they differ, per operation class and per layer.")] = None,
+            alpha: Alpha = None, res: Res = None, flops: Flops = False, fmt: Fmt = Format.rich) -> None:
+    """Why tools disagree: every convention's totals, or where two differ.
+    Example: mobcost explain v1 --between paper ptflops"""
+    from mobcost.report import conventions_totals, difference_table
+    from mobcost.spec import MobcostError
+
+    analyses = [analyze(name, alpha=alpha, resolution=res) for name in models]
+    if between is None:
+        _emit(conventions_totals(analyses, flops), fmt)
+    elif len(analyses) != 1:
+        raise MobcostError(f"--between compares two conventions on one model; {len(models)} models were given")
+    else:
+        _emit(difference_table(analyses[0], between[0].value, between[1].value), fmt)
+
+
+@_command
+def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format.rich) -> None:
+    """Build the spec as a torch.nn.Module and hold every layer's shape and counts to PyTorch's; exit 1 on a
+    mismatch. Needs: pip install 'mobcost[torch]'. Example: mobcost verify v1 --alpha 0.5 --res 160"""
+    from mobcost.report import verify_table
+
+    try:
+        from mobcost import verify as torch_check
+    except ImportError:
+        typer.echo("mobcost: verify needs PyTorch; install the extra with: pip install 'mobcost[torch]' "
+                   "(for the CPU build: pip install torch==2.13.0)", err=True)
+        raise typer.Exit(2) from None
+    analysis = analyze(model, alpha=alpha, resolution=res)
+    checks = torch_check.verify(analysis)
+    _emit(verify_table(analysis, checks, torch_check.torch.__version__), fmt)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -12,6 +12,9 @@ from mobcost.spec import MakeDivisible, MobcostError, Network, Path_
 
 
 ParamCounting = Literal["weights", "torch", "keras"]
+BN_PARAMS: dict[ParamCounting, int] = {"weights": 0, "torch": 2, "keras": 4}
+"""Parameters per batch-normalized channel: none (the papers'), γ and β (PyTorch's `sum(p.numel())`), and the
+running mean and variance too (Keras' `count_params()`)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class Analysis:
     alpha: Fraction
     resolution: int
     rows: tuple[Row, ...]
+    convention: str = "paper"  # how the rows' Mult-Adds and parameters were counted (mobcost.conventions)
 
     @property
     def macs(self) -> int:
@@ -76,10 +80,8 @@ class Analysis:
         return sum(row.params for row in self.rows)
 
     def params_counted(self, counting: ParamCounting = "weights") -> int:
-        """Parameters as a framework counts them: weights and declared biases only (the papers'), plus batch-norm
-        γ and β (PyTorch's `sum(p.numel())`), plus batch-norm running mean and variance (Keras' `count_params()`)."""
-        per_bn = {"weights": 0, "torch": 2, "keras": 4}[counting]
-        return self.params + per_bn * sum(row.bn for row in self.rows)
+        """Parameters as a framework counts them (see BN_PARAMS)."""
+        return self.params + BN_PARAMS[counting] * sum(row.bn for row in self.rows)
 
     @property
     def label(self) -> str:
