@@ -205,7 +205,8 @@ def conventions(fmt: Fmt = Format.rich) -> None:
 @_command
 def explain(models: Annotated[list[str], typer.Argument(help="Models, e.g. v1 v1@0.5_160.")],
             between: Annotated[Optional[tuple[ConventionName, ConventionName]], typer.Option(
-                help="Two conventions: where and by how much they differ, per operation class and per layer.")] = None,
+                metavar="A B", help=f"Two conventions ({', '.join(CONVENTIONS)}): where and by how much they "
+                                    "differ, per operation class and per layer.")] = None,
             alpha: Alpha = None, res: Res = None, flops: Flops = False, fmt: Fmt = Format.rich) -> None:
     """Why tools disagree: every convention's totals, or where two differ.
     Example: mobcost explain v1 --between paper ptflops"""

@@ -3,8 +3,10 @@
 Every convention counts the same traced rows; it differs only in what it charges for each class of operation
 (multiply-adds, bias adds, batch norm, activations, pooling, softmax) and in which batch-norm terms it counts as
 parameters. A count is in Mult-Adds: one fused multiply-add, or one elementary operation, is 1 (FLOPs = 2 × that).
-Each rule below was read from the tool's source and is proven against the tool by tests/test_verify.py:
+Each rule below was read from the tool's source and is proven against the tool by tests/test_verify.py (Keras:
+tests/test_keras.py):
   torch    torch/utils/flop_counter.py: conv_flop_count and mm_flop, 2 FLOPs per multiply-add, bias ignored
+  keras    keras BatchNormalization: γ, β, moving mean and moving variance are all weights for count_params()
   fvcore   fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS and jit_handles.py (batchnorm_flop_jit in eval mode)
   ptflops  ptflops/pytorch_ops.py MODULES_MAPPING hooks and FUNCTIONAL_MAPPING patches (pytorch backend)
   thop     thop/profile.py register_hooks and thop/vision/basic_hooks.py, calc_func.py

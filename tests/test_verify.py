@@ -7,61 +7,20 @@ import io
 import logging
 import sys
 import warnings
-from functools import cache
 
 import pytest
 from typer.testing import CliRunner
+from zoo import MODELS, analysis
 
 import mobcost
 from mobcost.cli import app
 from mobcost.conventions import CONVENTIONS, counted, operations
-from mobcost.spec import builtin_models, load_spec
 
 torch = pytest.importorskip("torch")
 verify = pytest.importorskip("mobcost.verify")
 
-# Every leaf kind, every activation, biases, k×k and global pooling, an odd input and a numeric padding.
-EVERY_KIND = """
-name: every_kind
-title: Every kind
-input: {resolution: 9, channels: 3}
-classes: 10
-layers:
-  - {kind: conv, kernel: 3, stride: 2, out: 8, bias: true, bn: true, act: relu6}
-  - {kind: dw, kernel: 5, bias: true, act: hswish}
-  - {kind: pw, out: 12, bn: true, act: swish}
-  - {kind: separable, stride: 2, out: 16, bn: true, act: sigmoid}
-  - {kind: avgpool, kernel: 3, stride: 1, padding: same}
-  - {kind: pw, out: 16, bn: true, act: hsigmoid}
-  - {kind: conv, kernel: 3, padding: 1, out: 8, bn: true, act: relu}
-  - {kind: avgpool, kernel: 2, stride: 1}
-  - {kind: avgpool}
-  - {kind: fc, bias: true}
-  - {kind: softmax}
-"""
 
-
-def _shipped() -> list[tuple[str, str | None]]:
-    """Every shipped config with each of its variants."""
-    models = []
-    for path in sorted(set(builtin_models().values())):
-        network = load_spec(path)
-        models += [(network.name, None)] + [(network.name, key) for key in network.variants]
-    return models
-
-
-# every shipped model and variant at its own size, then α and resolution variants of each shipped config
-MODELS = ([f"{name}:{variant}" if variant else name for name, variant in _shipped()]
-          + [f"{name}@{scale}" for name in sorted({n for n, _ in _shipped()})
-             for scale in ("0.75_192", "0.5_160", "0.25_128", "1.0_97")])
-
-
-@cache
-def analysis(model: str):
-    return mobcost.analyze(mobcost.parse_spec(EVERY_KIND) if model == "every_kind" else model)
-
-
-@pytest.mark.parametrize("model", MODELS + ["every_kind"])
+@pytest.mark.parametrize("model", MODELS)
 def test_every_layer_agrees_with_pytorch(model):
     a = analysis(model)
     checks = verify.verify(a)
@@ -111,7 +70,7 @@ COUNTERS = {"fvcore": fvcore_count, "ptflops": ptflops_count, "thop": thop_count
 
 
 @pytest.mark.parametrize("tool", COUNTERS)
-@pytest.mark.parametrize("model", MODELS + ["every_kind"])
+@pytest.mark.parametrize("model", MODELS)
 def test_each_convention_matches_its_tool(model, tool):
     pytest.importorskip(tool)
     _quiet()
