@@ -168,9 +168,11 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
          "global pool": Rule("(h·w + 1) per output element",
                              lambda row: (row.input.h * row.input.w + 1) * _outputs(row)),
          "avg pool": Rule("1 per output element", _outputs),
-         "softmax": Rule("3·n − 1 for n classes", lambda row: 3 * _outputs(row) - 1)},
+         "softmax": Rule("3·c − 1 per position, c channels",
+                         lambda row: row.output.h * row.output.w * (3 * row.output.c - 1))},
         "Counted as thop's profile: Mult-Adds without bias, batch norm 4 per element, activations 0, global "
-        "pooling h·w + 1 per output element, k×k pooling 1 per output element, softmax 3n − 1. Parameters with "
+        "pooling h·w + 1 per output element, k×k pooling 1 per output element, softmax 3c − 1 per position. "
+        "Parameters with "
         "batch-norm γ and β."),
 )}
 
@@ -181,11 +183,18 @@ def convention(name: str) -> Convention:
     return CONVENTIONS[name]
 
 
+def _traced(analysis: Analysis) -> Analysis:
+    """Conventions count from the trace's own figures, never from an analysis already counted another way."""
+    if analysis.convention != "paper":
+        raise ValueError(f"this analysis is already counted as {analysis.convention}; count from the trace")
+    return analysis
+
+
 def counted(analysis: Analysis, name: str = "paper") -> Analysis:
     """The analysis with every row's Mult-Adds and parameters counted by a named convention."""
     conv = convention(name)
     rows = tuple(dataclasses.replace(row, macs=sum(conv.count(row).values()), params=conv.params_of(row))
-                 for row in analysis.rows)
+                 for row in _traced(analysis).rows)
     return dataclasses.replace(analysis, rows=rows, convention=name)
 
 
@@ -218,7 +227,7 @@ def difference(analysis: Analysis, a: str, b: str) -> Difference:
     by_class: dict[OpClass, list[int]] = {op: [0, 0] for op in OPERATION_CLASSES}
     bugs: dict[OpClass, list[int]] = {op: [0, 0] for op in OPERATION_CLASSES}
     by_row = []
-    for row in analysis.rows:
+    for row in _traced(analysis).rows:
         na, nb = ca.count(row), cb.count(row)
         for op in operations(row):
             by_class[op][0] += na[op]

@@ -108,8 +108,9 @@ def verify(analysis: Analysis) -> list[LayerCheck]:
         child.register_forward_hook(lambda module, args, out, i=i: shapes.__setitem__(i, tuple(out.shape)))
     with torch.no_grad(), FlopCounterMode(display=False) as mode:
         model(input_tensor(analysis))
-    flops = mode.get_flop_counts()
+    flops = mode.get_flop_counts()  # by module path: the root's class name, then child names
+    root = type(model).__name__
     expected = counted(analysis, "torch").rows
     return [LayerCheck(row.name, row.output, shapes[i], row.params, sum(p.numel() for p in child.parameters()),
-                       row.macs, sum(flops.get(f"Sequential.{i}", {}).values()))
+                       row.macs, sum(flops.get(f"{root}.{i}", {}).values()))
             for i, (row, child) in enumerate(zip(expected, model))]

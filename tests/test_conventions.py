@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
+from zoo import leaf_kinds
 
 import mobcost
 from mobcost.cli import app
 from mobcost.conventions import CONVENTIONS, KIND_CLASS, OPERATION_CLASSES, counted, difference, operations
-from mobcost.layers import LAYER_KINDS
 from mobcost.report import Format, conventions_table, conventions_totals, render
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
@@ -46,7 +46,7 @@ def tiny():
     # bias adds of conv and FC; batch norm 2; ReLU 1, counted twice; pool 1 per input element, twice; softmax 1
     ("ptflops", CONV_MACS + FC_MACS + CONV_OUT + 5 + 2 * CONV_OUT + 2 * CONV_OUT + 2 * CONV_OUT + 5,
      PAPER_PARAMS + 2 * 3),
-    # batch norm 4 per element; global pool (4·4 + 1) per output element; softmax 3·5 − 1
+    # batch norm 4 per element; global pool (4·4 + 1) per output element; softmax 3·5 − 1 at its one position
     ("thop", CONV_MACS + FC_MACS + 4 * CONV_OUT + (4 * 4 + 1) * 3 + (3 * 5 - 1), PAPER_PARAMS + 2 * 3),
 ])
 def test_each_convention_by_hand(tiny, name, macs, params):
@@ -60,9 +60,12 @@ def test_every_convention_has_a_rule_for_every_operation_class():
 
 
 def test_every_leaf_kind_has_an_operation_class():
-    blocks = {"repeat", "separable"}  # expanded by the trace into leaf rows
-    leaves = {k.model_fields["kind"].default for k in LAYER_KINDS} - blocks
-    assert leaves == set(KIND_CLASS)
+    assert leaf_kinds() == set(KIND_CLASS)
+
+
+def test_counting_twice_is_refused(tiny):
+    with pytest.raises(ValueError, match="already counted as thop"):
+        counted(counted(tiny, "thop"), "ptflops")
 
 
 def test_row_operations_come_from_its_fields(tiny):

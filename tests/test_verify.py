@@ -10,7 +10,7 @@ import warnings
 
 import pytest
 from typer.testing import CliRunner
-from zoo import MODELS, analysis
+from zoo import MODELS, analysis, leaf_kinds
 
 import mobcost
 from mobcost.cli import app
@@ -27,6 +27,10 @@ def test_every_layer_agrees_with_pytorch(model):
     assert [c.name for c in checks if not c.ok] == []
     assert sum(c.torch_flops for c in checks) == 2 * a.macs  # FlopCounterMode: 2 FLOPs per Mult-Add
     assert sum(c.torch_params for c in checks) == a.params_counted("torch")
+
+
+def test_every_leaf_kind_has_a_torch_module():
+    assert leaf_kinds() == set(verify.TORCH_MODULE)
 
 
 def test_verify_counts_v1_as_the_paper():

@@ -3,6 +3,7 @@
 from functools import cache
 
 import mobcost
+from mobcost.layers import LAYER_KINDS, Repeat
 from mobcost.spec import builtin_models, load_spec
 
 # Every leaf kind, every activation, biases, k×k and global pooling, an odd input and a numeric padding.
@@ -46,3 +47,8 @@ MODELS = ([f"{name}:{variant}" if variant else name for name, variant in _shippe
 def analysis(model: str):
     return mobcost.analyze(mobcost.parse_spec(EVERY_KIND) if model == "every_kind" else model)
 
+
+
+def leaf_kinds() -> set[str]:
+    """Every layer kind that becomes a row: blocks (with parts) and repeats expand into leaves."""
+    return {k.model_fields["kind"].default for k in LAYER_KINDS if not hasattr(k, "parts") and k is not Repeat}
