@@ -219,7 +219,7 @@ def explain(models: Annotated[list[str], typer.Argument(help="Models, e.g. v1 v1
     elif len(analyses) != 1:
         raise MobcostError(f"--between compares two conventions on one model; {len(models)} models were given")
     else:
-        _emit(difference_table(analyses[0], between[0].value, between[1].value), fmt)
+        _emit(difference_table(analyses[0], between[0].value, between[1].value, flops), fmt)
 
 
 @_command

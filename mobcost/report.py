@@ -219,31 +219,33 @@ def conventions_totals(analyses: list[Analysis], flops: bool = False) -> Report:
                   notes=notes)
 
 
-def difference_table(analysis: Analysis, a: str, b: str) -> Report:
+def difference_table(analysis: Analysis, a: str, b: str, flops: bool = False) -> Report:
     """Where conventions a and b differ: per operation class over the network, then per layer."""
     from mobcost.conventions import OPERATION_CLASSES, convention, difference
 
     diff = difference(analysis, a, b)
-    columns = (Column("where", "Where"), Column("what", "What differs"), Column("a", f"{a} Mult-Adds", exact, True),
-               Column("b", f"{b} Mult-Adds", exact, True), Column("delta", f"{b} − {a}", signed, True),
+    unit, scale = _unit(flops)[1], 2 if flops else 1
+    columns = (Column("where", "Where"), Column("what", "What differs"), Column("a", f"{a} {unit}", exact, True),
+               Column("b", f"{b} {unit}", exact, True), Column("delta", f"{unit} {b} − {a}", signed, True),
                Column("params_delta", f"Parameters {b} − {a}", signed, True))
-    rows = [{"where": "all layers", "what": f"{op}: {OPERATION_CLASSES[op]}", "a": x, "b": y, "delta": y - x}
-            for op, (x, y) in diff.by_class.items()]
-    rows += [{"where": d.row.name, "what": ", ".join(d.classes) or "parameters only", "a": d.macs[0],
-              "b": d.macs[1], "delta": d.macs[1] - d.macs[0], "params_delta": d.params[1] - d.params[0]}
-             for d in diff.by_row]
+    rows = [{"where": "all layers", "what": f"{op}: {OPERATION_CLASSES[op]}", "a": scale * x, "b": scale * y,
+             "delta": scale * (y - x)} for op, (x, y) in diff.by_class.items()]
+    rows += [{"where": d.row.name, "what": ", ".join(d.classes) or "parameters only", "a": scale * d.macs[0],
+              "b": scale * d.macs[1], "delta": scale * (d.macs[1] - d.macs[0]),
+              "params_delta": d.params[1] - d.params[0]} for d in diff.by_row]
     (ta, tb), (pa, pb) = diff.macs, diff.params
     channels = sum(row.bn for row in analysis.rows)
     notes = [f"Parameters: {a} {pa:,}, {b} {pb:,} ({signed(pb - pa)}; {channels:,} batch-normalized channels). "
              "Only the operation classes and layers that differ are listed; the total is the whole network's."]
-    notes += [f"{name}: {extra:,} of its {op} count is a bug ({convention(name).rules[op].bug})."
+    notes += [f"{name}: {scale * extra:,} of its {op} count is a bug ({convention(name).rules[op].bug})."
               for op, extras in diff.bugs.items() for name, extra in zip((a, b), extras) if extra]
     by_layer = [{"layer": d.row.name, "classes": d.classes, "macs": list(d.macs), "params": list(d.params)}
                 for d in diff.by_row]
     return Report(f"{analysis.label}: {a} vs {b}", columns, rows,
                   {"a": a, "b": b, "by_class": {op: list(v) for op, v in diff.by_class.items()},
-                   "by_layer": by_layer, "macs": [ta, tb], "params": [pa, pb]},
-                  total={"where": "Total", "a": ta, "b": tb, "delta": tb - ta, "params_delta": pb - pa},
+                   "by_layer": by_layer, "macs": [ta, tb], "params": [pa, pb], "shown_as": unit},
+                  total={"where": "Total", "a": scale * ta, "b": scale * tb, "delta": scale * (tb - ta),
+                         "params_delta": pb - pa},
                   notes=tuple(notes))
 
 

@@ -1,6 +1,7 @@
 """Counting conventions: each rule by hand arithmetic, the README's tables, and the --convention/--flops options."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,11 @@ def test_v1_differences_are_batch_norm_activations_and_pooling():
     assert counted(v1, "keras").params - v1.params == 4 * V1_BN_CHANNELS
 
 
+def test_readme_prose_numbers():
+    assert f"its {V1_BN_ELEMENTS:,} normalized elements" in README and f"over {V1_BN_CHANNELS:,} channels" in README
+    assert "the Keras count is 4,253,864, the figure keras.io prints" in README
+
+
 def test_keras_count_matches_keras_io_with_the_classifier_bias():
     """keras.io lists MobileNet at 4,253,864 parameters; Keras' classifier is a 1×1 conv with 1000 biases."""
     v1 = mobcost.parse_spec(Path(mobcost.spec.locate("v1")).read_text().replace("bias: false", "bias: true"))
@@ -128,7 +134,9 @@ def test_readme_shows_the_conventions_table():
 
 
 def test_readme_why_tools_disagree_is_mobcosts_output():
-    assert _markdown_table(conventions_totals([mobcost.analyze("v1")])) in README
+    """The README names the command that produced its table; the table is that command's output."""
+    models = re.search(r"`mobcost explain ([^`]+) --format markdown`", README)[1].split()
+    assert _markdown_table(conventions_totals([mobcost.analyze(m) for m in models])) in README
 
 
 runner = CliRunner()
@@ -173,6 +181,7 @@ def test_conventions_command_lists_every_convention():
 def test_explain_between():
     text = run("explain", "v1", "--between", "paper", "ptflops", "-f", "markdown").stdout
     assert f"| all layers | bn: {OPERATION_CLASSES['bn']} | 0 | {2 * V1_BN_ELEMENTS:,} | +{2 * V1_BN_ELEMENTS:,} |" in text
+    assert "| ptflops Mult-Adds | Mult-Adds ptflops − paper | Parameters ptflops − paper |" in text
     assert f"ptflops: {V1_BN_ELEMENTS:,} of its act count is a bug (relu counted twice)." in text
     paper = mobcost.analyze("v1").macs
     ptflops = paper + 2 * V1_BN_ELEMENTS + 2 * V1_BN_ELEMENTS + 2 * 7 * 7 * 1024 + 1000
@@ -182,3 +191,9 @@ def test_explain_between():
 def test_explain_between_takes_one_model():
     result = run("explain", "v1", "v1@0.5", "--between", "paper", "thop")
     assert result.exit_code == 2 and "one model" in result.output
+
+
+def test_explain_between_in_flops():
+    text = run("explain", "v1", "--between", "paper", "fvcore", "--flops", "-f", "markdown").stdout
+    assert f"| all layers | bn: {OPERATION_CLASSES['bn']} | 0 | {4 * V1_BN_ELEMENTS:,} | +{4 * V1_BN_ELEMENTS:,} |" in text
+    assert "| paper FLOPs | fvcore FLOPs | FLOPs fvcore − paper |" in text and "Mult-Adds" not in text.split("\n\n")[1]
