@@ -7,7 +7,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Literal
 
-from mobcost.spec import Network, Reference
+from mobcost.spec import Network, ParamCounting, Reference
 from mobcost.trace import Analysis, trace
 
 Status = Literal["ok", "erratum", "FAIL"]
@@ -54,17 +54,22 @@ def _judge(ref: Reference, key: str, printed: str, value: Fraction, model: str, 
     return CheckResult(model, figure, ref.source, printed, f"{exact} → {shown}", status, note)
 
 
-def check_reference(network: Network, ref: Reference) -> list[CheckResult]:
-    """Every figure of one published row, at its printed precision."""
-    analysis = trace(network.variant(ref.variant), ref.alpha, ref.resolution)
+def check_reference(network: Network, ref: Reference, counting: ParamCounting = "weights") -> list[CheckResult]:
+    """Every figure of one published row, at its printed precision, counted as the source counts (its `classes`,
+    its `counting` of parameters, else `counting`)."""
+    built = network.variant(ref.variant)
+    if ref.classes is not None:
+        built = built.model_copy(update={"classes": ref.classes})
+    analysis = trace(built, ref.alpha, ref.resolution)
+    computed = {"macs": analysis.macs, "params": analysis.params_counted(ref.counting or counting)}
     results = []
     for key in ("macs", "params"):
         if (printed := getattr(ref, key)) is not None:
-            value = Fraction(getattr(analysis, key), 10**6)
+            value = Fraction(computed[key], 10**6)
             results.append(_judge(ref, key, printed, value, ref.label, f"Million {_FIGURES[key]}"))
     breakdown = analysis.breakdown()
     for key, shares in ref.shares.items():
-        total = getattr(analysis, key)
+        total = computed[key]
         for category, printed in shares.items():
             if category not in breakdown:
                 raise network.problem(("reference",), "shares", f"{category!r} is not a layer type of "
@@ -79,8 +84,8 @@ def check_reference(network: Network, ref: Reference) -> list[CheckResult]:
     return results
 
 
-def check_budget(network: Network) -> list[CheckResult]:
-    """The budget's limits against the computed totals."""
+def check_budget(network: Network, counting: ParamCounting = "weights") -> list[CheckResult]:
+    """The budget's limits against the computed totals, parameters counted by `counting`."""
     budget = network.budget
     if budget is None:
         return []
@@ -88,13 +93,14 @@ def check_budget(network: Network) -> list[CheckResult]:
     results = []
     for key, limit in (("macs", budget.max_macs), ("params", budget.max_params)):
         if limit is not None:
-            value = getattr(analysis, key)
+            value = analysis.macs if key == "macs" else analysis.params_counted(counting)
             results.append(CheckResult(analysis.label, f"{_FIGURES[key]} budget", "budget", f"≤ {limit:,}",
                                        f"{value:,}", "ok" if value <= limit else "FAIL",
                                        "" if value <= limit else f"over by {value - limit:,}"))
     return results
 
 
-def check(network: Network) -> list[CheckResult]:
-    """All published figures and budget limits of a network."""
-    return [r for ref in network.reference for r in check_reference(network, ref)] + check_budget(network)
+def check(network: Network, counting: ParamCounting = "weights") -> list[CheckResult]:
+    """All published figures and budget limits of a network; `counting` for sources that do not declare theirs."""
+    return ([r for ref in network.reference for r in check_reference(network, ref, counting)]
+            + check_budget(network, counting))

@@ -16,23 +16,41 @@ from mobcost import analyze
 from mobcost.conventions import CONVENTIONS
 from mobcost.report import Format
 
+
+class Counting(str, Enum):
+    weights = "weights"
+    torch = "torch"
+    keras = "keras"
+
+
+class Dtype(str, Enum):
+    fp32 = "fp32"
+    fp16 = "fp16"
+    int8 = "int8"
+
 app = typer.Typer(
     name="mobcost",
     help="Exact Mult-Adds and parameters of MobileNet-style networks, from a YAML spec. "
          "Exit codes: 0 success, 1 a check failed, 2 bad input.",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
 )
 
-Model = Annotated[str, typer.Argument(help="A built-in model (see `mobcost models`) or a YAML spec; "
+Model = Annotated[str, typer.Argument(metavar="MODEL", help="A built-in model (see `mobcost models`) or a YAML spec; "
                                            "`v1:shallow` names a variant, `v1@0.75_160` an α and resolution.")]
 Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", help="Width multiplier α (default 1).")]
 Res = Annotated[Optional[int], typer.Option("--res", "-r", help="Input resolution in pixels (default: the spec's).")]
 Rho = Annotated[Optional[float], typer.Option("--rho", help="Resolution multiplier ρ: resolution = round(ρ × the spec's).")]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+_PARAMS = ("Parameter counting: weights (weights and declared biases, as the papers count), torch (plus batch-norm "
+           "γ and β, as PyTorch's parameters()), keras (plus batch-norm moving mean and variance, as Keras' "
+           "count_params()).")
+Params = Annotated[Counting, typer.Option("--params", help=_PARAMS)]
 ConventionName = Enum("ConventionName", {name: name for name in CONVENTIONS}, type=str)
 Convention = Annotated[ConventionName, typer.Option(
-    "--convention", "-c", help="Count as the paper (default), PyTorch, Keras, fvcore, ptflops or thop do; "
-                               "`mobcost conventions` shows what each counts.")]
+    "--convention", "-c", help="Count as the paper (default), PyTorch, Keras, fvcore, ptflops or thop do, Mult-Adds "
+                               "and parameters; `mobcost conventions` shows what each counts. --params overrides "
+                               "its parameter counting.")]
+ConventionParams = Annotated[Optional[Counting], typer.Option("--params", help=_PARAMS + " Default: the convention's.")]
 Flops = Annotated[bool, typer.Option("--flops", help="Show FLOPs = 2 × Mult-Adds instead of Mult-Adds.")]
 PAPER = ConventionName("paper")
 
@@ -68,6 +86,17 @@ def _emit(report, fmt: Format) -> None:
         console.print(out)
 
 
+def _counted(model, convention: ConventionName, **scale):
+    from mobcost.conventions import counted
+
+    return counted(analyze(model, **scale), convention.value)
+
+
+def _counting(convention: ConventionName, params: Counting | None) -> str:
+    """The parameter counting asked for, else the convention's."""
+    return params.value if params is not None else CONVENTIONS[convention.value].params
+
+
 def _floats(text: str, option: str) -> list[float]:
     from mobcost.spec import MobcostError
 
@@ -77,26 +106,27 @@ def _floats(text: str, option: str) -> list[float]:
         raise MobcostError(f"{option} takes numbers separated by commas, e.g. 1,0.75,0.5 (found {text!r})") from None
 
 
-def _counted(model, convention: ConventionName, **scale):
-    from mobcost.conventions import counted
-
-    return counted(analyze(model, **scale), convention.value)
-
-
 @_command
-def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, convention: Convention = PAPER,
-          flops: Flops = False, fmt: Fmt = Format.rich) -> None:
-    """Per-layer Mult-Adds and parameters (MobileNets Table 1). Example: mobcost table v1 --alpha 0.5 --res 160"""
-    from mobcost.report import layer_table
+def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
+          layers: Annotated[Optional[bool], typer.Option(
+              "--layers/--blocks", help="Every layer, or one row per block (default: blocks for networks built "
+                                        "of bottlenecks, as the V2/V3 papers list them).")] = None,
+          params: ConventionParams = None, convention: Convention = PAPER, flops: Flops = False) -> None:
+    """Mult-Adds and parameters per layer (MobileNets Table 1) or per block (MobileNetV2 Table 2, V3 Tables 1–2).
+    Example: mobcost table v2 --layers --params torch"""
+    from mobcost.report import block_table, has_blocks, layer_table
 
-    _emit(layer_table(_counted(model, convention, alpha=alpha, resolution=res, rho=rho), flops), fmt)
+    analysis = _counted(model, convention, alpha=alpha, resolution=res, rho=rho)
+    by_layer = layers if layers is not None else not has_blocks(analysis)
+    _emit((layer_table if by_layer else block_table)(analysis, _counting(convention, params), flops), fmt)
 
 
 @_command
 def sweep(model: Model,
           alpha: Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers, e.g. 1,0.75,0.5,0.25.")] = "",
           res: Annotated[str, typer.Option("--res", "-r", help="Resolutions, e.g. 224,192,160,128.")] = "",
-          convention: Convention = PAPER, flops: Flops = False, fmt: Fmt = Format.rich) -> None:
+          fmt: Fmt = Format.rich, params: ConventionParams = None, convention: Convention = PAPER,
+          flops: Flops = False) -> None:
     """Totals for every α × resolution (MobileNets Tables 6 and 7). Example: mobcost sweep v1 --alpha 1,0.75,0.5,0.25"""
     from mobcost.report import totals_table
     from mobcost.spec import MobcostError, load_model
@@ -108,22 +138,24 @@ def sweep(model: Model,
     resolutions = [int(r) for r in _floats(res, "--res")] or [ref.resolution]
     analyses = [_counted(network, convention, alpha=a, resolution=r) for a in alphas for r in resolutions]
     accuracy = [network.accuracy(ref.variant, a.alpha, a.resolution) for a in analyses]
-    _emit(totals_table(f"{network.title}: width multiplier × resolution", analyses, accuracy, flops), fmt)
+    _emit(totals_table(f"{network.title}: width multiplier × resolution", analyses, accuracy,
+                       _counting(convention, params), flops), fmt)
 
 
 @_command
-def breakdown(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, convention: Convention = PAPER,
-              flops: Flops = False, fmt: Fmt = Format.rich) -> None:
+def breakdown(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
+              params: ConventionParams = None, convention: Convention = PAPER, flops: Flops = False) -> None:
     """Share of Mult-Adds and parameters per layer type (MobileNets Table 2). Example: mobcost breakdown v1"""
     from mobcost.report import breakdown_table
 
-    _emit(breakdown_table(_counted(model, convention, alpha=alpha, resolution=res, rho=rho), flops), fmt)
+    analysis = _counted(model, convention, alpha=alpha, resolution=res, rho=rho)
+    _emit(breakdown_table(analysis, _counting(convention, params), flops), fmt)
 
 
 @_command
-def compare(models: Annotated[list[str], typer.Argument(help="Models or variants, e.g. v1:conv v1.")],
-            alpha: Alpha = None, res: Res = None, convention: Convention = PAPER, flops: Flops = False,
-            fmt: Fmt = Format.rich) -> None:
+def compare(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help="Models or variants, e.g. v1:conv v1.")],
+            alpha: Alpha = None, res: Res = None, fmt: Fmt = Format.rich, params: ConventionParams = None,
+            convention: Convention = PAPER, flops: Flops = False) -> None:
     """Totals side by side (MobileNets Tables 4 and 5). Example: mobcost compare v1:conv v1"""
     from mobcost.report import totals_table
     from mobcost.spec import load_model
@@ -134,7 +166,7 @@ def compare(models: Annotated[list[str], typer.Argument(help="Models or variants
         analysis = _counted(network, convention, alpha=ref.alpha or alpha, resolution=ref.resolution or res)
         analyses.append(analysis)
         accuracy.append(network.accuracy(ref.variant, analysis.alpha, analysis.resolution))
-    _emit(totals_table("Comparison", analyses, accuracy, flops), fmt)
+    _emit(totals_table("Comparison", analyses, accuracy, _counting(convention, params), flops), fmt)
 
 
 @_command
@@ -163,19 +195,34 @@ def conv(input: Annotated[str, typer.Option("--input", "-i", help="Input size H�
 
 @_command
 def check(models: Annotated[Optional[list[str]], typer.Argument(
-              help="Models or YAML specs (default: every built-in model).")] = None,
-          fmt: Fmt = Format.rich) -> None:
+              metavar="[MODEL...]", help="Models or YAML specs (default: every built-in model).")] = None,
+          fmt: Fmt = Format.rich, params: Params = Counting.weights) -> None:
     """Computed figures against the published ones and the budget in each config; exit 1 if any fails.
-    Example: mobcost check v1"""
+    A published figure that declares its counting (`counting: torch`) is checked that way; --params counts the
+    others and the budget. Example: mobcost check v1"""
     from mobcost.check import check as run_checks
     from mobcost.report import check_table
     from mobcost.spec import builtin_models, load_model
 
     names = models or sorted({path.stem for path in builtin_models().values()})
-    results = [result for name in names for result in run_checks(load_model(name)[0])]
+    results = [result for name in names for result in run_checks(load_model(name)[0], params.value)]
     _emit(check_table(results), fmt)
     if any(r.status == "FAIL" for r in results):
         raise typer.Exit(1)
+
+
+@_command
+def memory(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
+           dtype: Annotated[Dtype, typer.Option("--dtype", help="Bytes per activation: fp32 4, fp16 2, int8 1.")]
+           = Dtype.fp16,
+           layers: Annotated[bool, typer.Option("--layers", help="Every layer's input and output activations.")]
+           = False) -> None:
+    """Activation memory: the widest tensor at each resolution (MobileNetV2 Table 3) and the peak live set.
+    Example: mobcost memory v2 --dtype fp16"""
+    from mobcost.report import memory_layers_table, memory_table
+
+    analysis = analyze(model, alpha=alpha, resolution=res, rho=rho)
+    _emit((memory_layers_table if layers else memory_table)(analysis, dtype.value), fmt)
 
 
 @_command
@@ -203,12 +250,13 @@ def conventions(fmt: Fmt = Format.rich) -> None:
 
 
 @_command
-def explain(models: Annotated[list[str], typer.Argument(help="Models, e.g. v1 v1@0.5_160.")],
+def explain(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help="Models, e.g. v1 v2@0.5_160.")],
             between: Annotated[Optional[tuple[ConventionName, ConventionName]], typer.Option(
                 metavar="A B", help=f"Two conventions ({', '.join(CONVENTIONS)}): where and by how much they "
                                     "differ, per operation class and per layer.")] = None,
             alpha: Alpha = None, res: Res = None, flops: Flops = False, fmt: Fmt = Format.rich) -> None:
     """Why tools disagree: every convention's totals, or where two differ.
+
     Example: mobcost explain v1 --between paper ptflops"""
     from mobcost.report import conventions_totals, difference_table
     from mobcost.spec import MobcostError
@@ -225,7 +273,9 @@ def explain(models: Annotated[list[str], typer.Argument(help="Models, e.g. v1 v1
 @_command
 def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format.rich) -> None:
     """Build the spec as a torch.nn.Module and hold every layer's shape and counts to PyTorch's; exit 1 on a
-    mismatch. Needs: pip install 'mobcost[torch]'. Example: mobcost verify v1 --alpha 0.5 --res 160"""
+    mismatch. Needs: pip install 'mobcost[torch]'.
+
+    Example: mobcost verify v1 --alpha 0.5 --res 160"""
     from mobcost.report import verify_table
 
     try:

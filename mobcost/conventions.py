@@ -19,20 +19,26 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Literal
 
-from mobcost.spec import MobcostError
-from mobcost.trace import BN_PARAMS, Analysis, ParamCounting, Row
+from mobcost.spec import MobcostError, ParamCounting
+from mobcost.trace import Analysis, Row
 
-OpClass = Literal["conv", "fc", "bias", "bn", "act", "global pool", "avg pool", "softmax"]
+OpClass = Literal["conv", "fc", "bias", "bn", "act", "global pool", "avg pool", "max pool", "lrn", "softmax", "add",
+                  "scale", "data movement"]
 
 OPERATION_CLASSES: dict[OpClass, str] = {
-    "conv": "Mult-Adds of convolutions (standard, depthwise, pointwise)",
+    "conv": "Mult-Adds of convolutions (standard, grouped, depthwise, pointwise)",
     "fc": "Mult-Adds of fully connected layers",
     "bias": "bias adds, one per output element of a layer with `bias: true`",
     "bn": "batch norm, per normalized element (inference: a scale and a shift)",
     "act": "activation, per output element",
     "global pool": "global average pooling",
     "avg pool": "k×k average pooling",
+    "max pool": "k×k max pooling",
+    "lrn": "local response normalization across `size` channels",
     "softmax": "softmax over the classes",
+    "add": "residual add, per element (built as `x + y`, as torchvision does)",
+    "scale": "squeeze-and-excite gating, per element (built as `gate * x`)",
+    "data movement": "dropout (the identity at inference), flatten, concat",
 }
 
 # The class of a leaf kind's own work, the one thing a new layer kind adds here. Bias, batch norm and
@@ -43,7 +49,14 @@ KIND_CLASS: dict[str, Callable[[Row], OpClass]] = {
     "pw": lambda row: "conv",
     "fc": lambda row: "fc",
     "avgpool": lambda row: "global pool" if row.layer.kernel == "global" else "avg pool",
+    "maxpool": lambda row: "max pool",
+    "lrn": lambda row: "lrn",
     "softmax": lambda row: "softmax",
+    "add": lambda row: "add",
+    "scale": lambda row: "scale",
+    "dropout": lambda row: "data movement",
+    "flatten": lambda row: "data movement",
+    "concat": lambda row: "data movement",
 }
 
 
@@ -122,58 +135,65 @@ class Convention:
         return Counter({op: self.rules[op].total(row) for op in operations(row)})
 
     def params_of(self, row: Row) -> int:
-        return row.params + BN_PARAMS[self.params] * row.bn
+        return row.params_counted(self.params)
 
 
-_PAPER_RULES: dict[OpClass, Rule] = {"conv": MACS, "fc": MACS, "bias": ZERO, "bn": ZERO, "act": ZERO,
-                                     "global pool": ZERO, "avg pool": ZERO, "softmax": ZERO}
+def _rules(**counted: Rule) -> dict[OpClass, Rule]:
+    """A convention's rules: Mult-Adds for conv and fc, the given ones, and 0 for every other class."""
+    named = {op.replace("_", " "): rule for op, rule in counted.items()}
+    if unknown := named.keys() - OPERATION_CLASSES.keys():
+        raise ValueError(f"no operation class {', '.join(unknown)}")
+    return {op: named.get(op, MACS if op in ("conv", "fc") else ZERO) for op in OPERATION_CLASSES}
+
+
+_PAPER_RULES = _rules()
 
 CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
     Convention(
         "paper", "the MobileNets papers (Mult-Adds, Table 1-7)", "weights", _PAPER_RULES,
-        "Mult-Adds = fused multiply-adds of convolutions and fully connected layers; pooling, softmax, batch norm "
-        "and activations count 0 (the MobileNets paper's convention). Parameters = weights, plus biases where the "
-        "spec declares them."),
+        "Mult-Adds = fused multiply-adds of convolutions and fully connected layers; pooling, softmax, batch norm, "
+        "activations, LRN, and element-wise adds, scales and concatenations count 0 (the MobileNets paper's "
+        "convention)."),
     Convention(
         "torch", "torch.utils.flop_counter.FlopCounterMode ÷ 2; sum(p.numel() for p in model.parameters())",
         "torch", _PAPER_RULES,
-        "Counted as PyTorch's FlopCounterMode does, halved to Mult-Adds: convolutions and matrix products only, "
-        "bias ignored. Parameters as sum(p.numel()): weights, biases and batch-norm γ and β."),
+        "Mult-Adds counted as PyTorch's FlopCounterMode does, halved: convolutions and matrix products only, bias "
+        "ignored (the paper's count)."),
     Convention(
         "keras", "model.count_params() (Keras has no Mult-Add counter)", "keras", _PAPER_RULES,
-        "Mult-Adds as the paper (Keras Applications quote TF-slim's figures; Keras has no counter). Parameters as "
-        "Keras' count_params(): weights, biases, batch-norm γ and β and the moving mean and variance."),
+        "Mult-Adds as the paper (Keras has no counter; Keras Applications quote TF-slim's figures)."),
     Convention(
         "fvcore", "fvcore.nn.FlopCountAnalysis(model.eval(), x).total(); fvcore.nn.parameter_count", "torch",
-        {"conv": MACS, "fc": MACS, "bias": ZERO, "bn": _per_bn_element(2), "act": ZERO,
-         "global pool": Rule("1 per input element", _inputs), "avg pool": ZERO, "softmax": ZERO},
-        "Counted as fvcore's FlopCountAnalysis (its \"flops\" are Mult-Adds): convolutions and matrix products "
-        "without bias, batch norm 2 per element in eval mode, global pooling 1 per input element; activations, "
-        "k×k pooling and softmax are skipped. Parameters with batch-norm γ and β."),
+        _rules(bn=_per_bn_element(2), global_pool=Rule("1 per input element", _inputs)),
+        "Mult-Adds counted as fvcore's FlopCountAnalysis (its \"flops\" are Mult-Adds): convolutions and matrix "
+        "products without bias, batch norm 2 per element in eval mode, global pooling 1 per input element; "
+        "activations, k×k pooling, LRN, softmax and element-wise operations are skipped."),
     Convention(
         "ptflops", "ptflops.get_model_complexity_info(model, (c, h, w), backend='pytorch')", "torch",
-        {"conv": MACS, "fc": MACS, "bias": Rule("1 per output element", _outputs),
-         "bn": _per_bn_element(2),
-         "act": _activations({"relu": 1, "relu6": 1, "swish": 1}, bug={"relu": 1}),
-         "global pool": Rule("1 per input element", _inputs, "counted twice", _inputs),
-         "avg pool": Rule("1 per input element", _inputs, "counted twice", _inputs),
-         "softmax": Rule("1 per element", _outputs)},
-        "Counted as ptflops' pytorch backend: Mult-Adds plus bias adds, batch norm 2 per element, ReLU, ReLU6 and "
-        "swish 1 per element, pooling 1 per input element, softmax 1 per element; ReLU and pooling are counted "
-        "twice (the module hook and the patched functional both fire, ptflops issue 139). Parameters with "
-        "batch-norm γ and β."),
+        _rules(bias=Rule("1 per output element", _outputs), bn=_per_bn_element(2),
+               act=_activations({"relu": 1, "relu6": 1, "swish": 1}, bug={"relu": 1}),
+               global_pool=Rule("1 per input element", _inputs, "counted twice", _inputs),
+               avg_pool=Rule("1 per input element", _inputs, "counted twice", _inputs),
+               max_pool=Rule("1 per input element", _inputs, "counted twice", _inputs),
+               # F.local_response_norm: x·x, x·α and + k per element, and avg_pool3d over the channel-padded squares
+               lrn=Rule("3 per element + (c + size − 1)·h·w",
+                        lambda row: 3 * _inputs(row) + (row.input.c + row.layer.size - 1) * row.input.h * row.input.w),
+               softmax=Rule("1 per element", _outputs)),
+        "Mult-Adds counted as ptflops' pytorch backend: plus bias adds, batch norm 2 per element, ReLU, ReLU6 and "
+        "swish 1 per element, pooling 1 per input element, LRN's element-wise operations, softmax 1 per element; "
+        "ReLU and pooling are counted twice (the module hook and the patched functional both fire, ptflops issue "
+        "139)."),
     Convention(
         "thop", "thop.profile(model, inputs=(x,))", "torch",
-        {"conv": MACS, "fc": MACS, "bias": ZERO, "bn": _per_bn_element(4), "act": ZERO,
-         "global pool": Rule("(h·w + 1) per output element",
-                             lambda row: (row.input.h * row.input.w + 1) * _outputs(row)),
-         "avg pool": Rule("1 per output element", _outputs),
-         "softmax": Rule("3·c − 1 per position, c channels",
-                         lambda row: row.output.h * row.output.w * (3 * row.output.c - 1))},
-        "Counted as thop's profile: Mult-Adds without bias, batch norm 4 per element, activations 0, global "
-        "pooling h·w + 1 per output element, k×k pooling 1 per output element, softmax 3c − 1 per position. "
-        "Parameters with "
-        "batch-norm γ and β."),
+        _rules(bn=_per_bn_element(4),
+               global_pool=Rule("(h·w + 1) per output element",
+                                lambda row: (row.input.h * row.input.w + 1) * _outputs(row)),
+               avg_pool=Rule("1 per output element", _outputs),
+               softmax=Rule("3·c − 1 per position, c channels",
+                            lambda row: row.output.h * row.output.w * (3 * row.output.c - 1))),
+        "Mult-Adds counted as thop's profile: without bias, batch norm 4 per element, activations and max pooling "
+        "0, global average pooling h·w + 1 per output element, k×k average pooling 1 per output element, softmax "
+        "3c − 1 per position."),
 )}
 
 
@@ -191,11 +211,16 @@ def _traced(analysis: Analysis) -> Analysis:
 
 
 def counted(analysis: Analysis, name: str = "paper") -> Analysis:
-    """The analysis with every row's Mult-Adds and parameters counted by a named convention."""
+    """The analysis with every row's Mult-Adds counted by a named convention (parameters stay as traced: count
+    them with `params_counted(convention(name).params)`, or as the user asks)."""
     conv = convention(name)
-    rows = tuple(dataclasses.replace(row, macs=sum(conv.count(row).values()), params=conv.params_of(row))
-                 for row in _traced(analysis).rows)
+    rows = tuple(dataclasses.replace(row, macs=sum(conv.count(row).values())) for row in _traced(analysis).rows)
     return dataclasses.replace(analysis, rows=rows, convention=name)
+
+
+def totals(analysis: Analysis, name: str) -> tuple[int, int]:
+    """Mult-Adds and parameters of the whole network, as a named convention counts them."""
+    return counted(analysis, name).macs, analysis.params_counted(convention(name).params)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Layer kinds: each owns its fields, its shape rule and its Mult-Add and parameter formulas.
 
 Counting convention (the MobileNets paper's, used throughout): a Mult-Add (MAC) is one fused multiply and
-add; convolutions and fully connected layers cost Mult-Adds, pooling and softmax cost none. Parameters are
+add; convolutions and fully connected layers cost Mult-Adds; pooling, softmax, local response normalization,
+dropout, flatten, concatenation and residual adds cost none (each is still recorded as a row). Parameters are
 the weights, plus one bias per output channel where the spec declares `bias: true`. Every figure is an exact
 integer; rounding happens only when a number is shown.
 """
@@ -12,13 +13,27 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Annotated, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, PositiveInt, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PlainSerializer, PlainValidator, PositiveInt, Tag
 
 Padding = Union[Literal["same", "valid"], Annotated[int, Field(ge=0)]]
 Channels = Union[PositiveInt, Literal["classes"]]
 Activation = Literal["relu", "relu6", "hswish", "hsigmoid", "sigmoid", "swish"]
 Width = Literal["scaled", "fixed", "grow"]
 """How α reaches a layer's output channels: always, never, or only when α > 1 (MobileNetV2's last conv)."""
+
+
+def _ratio(value) -> Fraction:
+    try:
+        ratio = None if isinstance(value, bool) else Fraction(str(value))
+    except (ValueError, ZeroDivisionError):
+        ratio = None
+    if ratio is None or ratio <= 0:
+        raise ValueError(f"{value!r} is not a positive ratio; write 6, 2.5 or 184/80")
+    return ratio
+
+
+Ratio = Annotated[Fraction, PlainValidator(_ratio), PlainSerializer(str)]
+"""An exact positive ratio written as 6, 2.5 or "184/80" (TF-slim writes MobileNetV3's expansions as ef=184/80.)."""
 
 
 class ShapeError(ValueError):
@@ -70,16 +85,21 @@ def make_divisible(v: Fraction, divisor: int) -> int:
     return new_v + divisor if new_v < Fraction(9, 10) * v else new_v
 
 
-def out_size(n: int, kernel: int, stride: int, padding: Padding) -> int:
-    """Output length along one axis: `same` is ceil(n / stride) as in TensorFlow, else (n + 2p − k) // s + 1."""
+def out_size(n: int, kernel: int, stride: int, padding: Padding, ceil_mode: bool = False) -> int:
+    """Output length along one axis: `same` is ceil(n / stride) as in TensorFlow, else ⌊(n + 2p − k) / s⌋ + 1,
+    or ⌈(n + 2p − k) / s⌉ + 1 in ceil mode, less one if that last window would start in the right padding
+    (PyTorch's `ceil_mode`, as Caffe's pooling)."""
     if padding == "same":
         return -(-n // stride)
     pad = 0 if padding == "valid" else padding
-    size = (n + 2 * pad - kernel) // stride + 1
-    if size < 1:
+    span = n + 2 * pad - kernel
+    if span < 0:
         raise ShapeError("kernel", f"a {kernel}×{kernel} kernel with stride {stride} and padding {padding!r} "
                                    f"leaves nothing of a {n}-pixel feature map")
-    return size
+    if not ceil_mode:
+        return span // stride + 1
+    size = -(-span // stride) + 1
+    return size - 1 if (size - 1) * stride >= n + pad else size
 
 
 class _Kind(BaseModel):
@@ -98,6 +118,10 @@ class _Kind(BaseModel):
     def category(self, x: Shape) -> str:
         """The layer type as MobileNets Table 2 groups it."""
         return self.paper_type
+
+    def elementwise(self, x: Shape) -> int:
+        """Element-wise multiplies or adds (residual add, SE scale): 0 Mult-Adds by the paper's convention."""
+        return 0
 
     def bn_channels(self, x: Shape) -> int:
         """Channels normalized by a batch norm after this layer (each has γ, β and a running mean and variance)."""
@@ -133,23 +157,29 @@ class _Widening(_Normed):
 
 
 class Conv(_Widening, _Spatial):
-    """Standard k×k convolution (MobileNets eq. 2)."""
+    """Standard k×k convolution (MobileNets eq. 2), optionally grouped: each of g groups maps M/g input channels
+    to N/g output channels (AlexNet's two towers, Krizhevsky et al. 2012 Fig. 2)."""
 
     kind: Literal["conv"] = "conv"
+    groups: PositiveInt = 1
     paper_type: ClassVar[str] = "Conv"
 
     def output_shape(self, x: Shape) -> Shape:
+        if x.c % self.groups or self.out % self.groups:
+            raise ShapeError("groups", f"{self.groups} groups must divide both the input channels ({x.c}) and "
+                                       f"the output channels ({self.out})")
         return Shape(*self.spatial(x), self.out)
 
     def macs(self, x: Shape) -> int:
         y = self.output_shape(x)
-        return self.kernel * self.kernel * x.c * y.c * y.h * y.w  # D_K·D_K·M·N·D_F·D_F
+        return self.kernel * self.kernel * (x.c // self.groups) * y.c * y.h * y.w  # D_K·D_K·(M/g)·N·D_F·D_F
 
     def params(self, x: Shape) -> int:
-        return self.kernel * self.kernel * x.c * self.out + (self.out if self.bias else 0)
+        return self.kernel * self.kernel * (x.c // self.groups) * self.out + (self.out if self.bias else 0)
 
     def filter_shape(self, x: Shape) -> str:
-        return f"{self.kernel}×{self.kernel}×{x.c}×{self.out}"
+        grouped = f" in {self.groups} groups" if self.groups > 1 else ""
+        return f"{self.kernel}×{self.kernel}×{x.c // self.groups}×{self.out}{grouped}"
 
     def category(self, x: Shape) -> str:
         return f"Conv {self.kernel}×{self.kernel}"
@@ -213,10 +243,10 @@ class Separable(_Widening, _Kind):
     padding: Padding = "same"
 
     def parts(self, x: Shape | None = None) -> tuple[DepthwiseConv, Pointwise]:
-        """The block's layers, in order, as the trace expands them (a block's parts may depend on its input)."""
+        """The block's layers, in order, as the trace expands them from the resolved block (α already applied)."""
         common = {"bias": self.bias, "bn": self.bn, "act": self.act}
         return (DepthwiseConv(name="dw", kernel=self.kernel, stride=self.stride, padding=self.padding, **common),
-                Pointwise(name="pw", out=self.out, width=self.width, **common))
+                Pointwise(name="pw", out=self.out, width="fixed", **common))
 
     def as_conv(self) -> Conv:
         """The full k×k convolution this block replaces (MobileNets Table 4, "Conv MobileNet")."""
@@ -224,20 +254,16 @@ class Separable(_Widening, _Kind):
                     out=self.out, width=self.width, bias=self.bias, bn=self.bn, act=self.act)
 
 
-class AvgPool(_Kind):
-    """Average pooling, global or k×k: no Mult-Adds by the paper's convention, no parameters."""
-
-    kind: Literal["avgpool"] = "avgpool"
-    kernel: PositiveInt | Literal["global"] = "global"
+class _Pool(_Kind):
     stride: PositiveInt = 1
     padding: Padding = "valid"
-    paper_type: ClassVar[str] = "Avg Pool"
+    ceil_mode: bool = False  # round the output size up, as PyTorch's ceil_mode and Caffe's pooling
 
     def output_shape(self, x: Shape) -> Shape:
         if self.kernel == "global":
             return Shape(1, 1, x.c)
-        return Shape(out_size(x.h, self.kernel, self.stride, self.padding),
-                     out_size(x.w, self.kernel, self.stride, self.padding), x.c)
+        return Shape(out_size(x.h, self.kernel, self.stride, self.padding, self.ceil_mode),
+                     out_size(x.w, self.kernel, self.stride, self.padding, self.ceil_mode), x.c)
 
     def macs(self, x: Shape) -> int:
         return 0
@@ -247,6 +273,24 @@ class AvgPool(_Kind):
 
     def filter_shape(self, x: Shape) -> str:
         return f"Pool {x.h}×{x.w}" if self.kernel == "global" else f"Pool {self.kernel}×{self.kernel}"
+
+
+class AvgPool(_Pool):
+    """Average pooling, global or k×k: no Mult-Adds by the paper's convention, no parameters."""
+
+    kind: Literal["avgpool"] = "avgpool"
+    kernel: PositiveInt | Literal["global"] = "global"
+    paper_type: ClassVar[str] = "Avg Pool"
+
+
+class MaxPool(_Pool):
+    """k×k max pooling: no Mult-Adds by the paper's convention, no parameters. Floor or ceil output size must
+    be declared: the two differ whenever (n + 2p − k) is not a multiple of the stride (GoogLeNet's 112 → 56)."""
+
+    kind: Literal["maxpool"] = "maxpool"
+    kernel: PositiveInt
+    ceil_mode: bool
+    paper_type: ClassVar[str] = "Max Pool"
 
 
 class FullyConnected(_Widening, _Kind):
@@ -274,12 +318,10 @@ class FullyConnected(_Widening, _Kind):
         return "Fully Connected"
 
 
-class Softmax(_Kind):
-    """Softmax classifier: no Mult-Adds by the paper's convention, no parameters."""
+class _Free(_Kind):
+    """A layer with no Mult-Adds and no parameters by the paper's convention, which keeps its input's shape."""
 
-    kind: Literal["softmax"] = "softmax"
     stride: Literal[1] = 1
-    paper_type: ClassVar[str] = "Softmax"
 
     def output_shape(self, x: Shape) -> Shape:
         return x
@@ -290,8 +332,178 @@ class Softmax(_Kind):
     def params(self, x: Shape) -> int:
         return 0
 
+
+    def filter_shape(self, x: Shape) -> str:
+        return ""
+
+
+class Softmax(_Free):
+    """Softmax classifier."""
+
+    kind: Literal["softmax"] = "softmax"
+    paper_type: ClassVar[str] = "Softmax"
+
     def filter_shape(self, x: Shape) -> str:
         return "Classifier"
+
+
+class Add(_Free):
+    """Residual add of a block's input to its output (MobileNetV2 Fig. 3): element-wise, 0 Mult-Adds, no weights."""
+
+    kind: Literal["add"] = "add"
+    skip: PositiveInt  # the other operand is the input of the row `skip` rows earlier (the block's input)
+    paper_type: ClassVar[str] = "Add"
+
+    def elementwise(self, x: Shape) -> int:
+        return x.size
+
+    def filter_shape(self, x: Shape) -> str:
+        return "residual add"
+
+
+class Scale(_Free):
+    """Squeeze-and-excite gating: a 1×1×c gate times the h×w×c tensor it was pooled from, channel by channel."""
+
+    kind: Literal["scale"] = "scale"
+    h: PositiveInt
+    w: PositiveInt
+    skip: PositiveInt  # the scaled tensor is the input of the row `skip` rows earlier (the SE's global pool)
+    paper_type: ClassVar[str] = "Scale"
+
+    def output_shape(self, x: Shape) -> Shape:
+        return Shape(self.h, self.w, x.c)
+
+    def elementwise(self, x: Shape) -> int:
+        return self.h * self.w * x.c
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"{self.h}×{self.w}×{x.c} × gate"
+
+
+class SqueezeExcite(_Kind):
+    """Squeeze-and-excite (MobileNetV3 §5.3, Fig. 4): global pool, 1×1 reduce, act, 1×1 expand, gate, scale.
+
+    Squeeze width: make_divisible(c / reduction, divisor) as TF-slim's `squeeze_excite` (squeeze_factor=4,
+    divisible_by=8); torchvision's `_make_divisible(c // 4, 8)` agrees whenever c is a multiple of 4, as every
+    expansion width rounded to 8 is. Both 1×1 convs carry biases and no batch norm, as in both implementations.
+    """
+
+    kind: Literal["se"] = "se"
+    stride: Literal[1] = 1
+    reduction: PositiveInt = 4
+    divisor: PositiveInt = 8
+    act: Activation = "relu"
+    gate: Activation = "hsigmoid"
+
+    def squeeze(self, c: int) -> int:
+        return make_divisible(Fraction(c, self.reduction), self.divisor)
+
+    def parts(self, x: Shape) -> tuple[AvgPool, Pointwise, Pointwise, Scale]:
+        return (AvgPool(name="pool"),
+                Pointwise(name="reduce", out=self.squeeze(x.c), width="fixed", bias=True, act=self.act),
+                Pointwise(name="expand", out=x.c, width="fixed", bias=True, act=self.gate),
+                Scale(name="scale", h=x.h, w=x.w, skip=3))
+
+
+class Bottleneck(_Widening, _Kind):
+    """Inverted residual with linear bottleneck, repeated n times (MobileNetV2 Table 1 and 2; MobileNetV3 "bneck").
+
+    1×1 expansion to t·c channels (left out when t = 1), k×k depthwise with the stride (first repeat only), optional
+    squeeze-and-excite, linear 1×1 projection, and a residual add when input and output shapes match.
+    Mult-Adds per repeat (V2 §5.1): h·w·d'·t·(d' + k² + d'') with the depthwise at the output resolution.
+    """
+
+    kind: Literal["bottleneck"] = "bottleneck"
+    t: Ratio = Fraction(6)  # expansion factor
+    n: PositiveInt = 1  # repeats, as the V2 paper's Table 2 column n
+    kernel: PositiveInt = 3
+    stride: PositiveInt = 1
+    se: bool = False
+    residual: bool = True
+    bn: bool = True
+    act: Activation = "relu6"  # of the expansion and the depthwise; the projection is linear (V2 §3.2)
+    divisor: PositiveInt | None = None  # the expansion's rounding; default: the network's width_rounding divisor
+
+    def resolve(self, scaling: Scaling) -> Bottleneck:
+        return self.model_copy(update={"out": scaling.channels(self.out, self.width),
+                                       "divisor": self.divisor or scaling.divisor})
+
+    def expansion(self, c: int) -> int:
+        """Expanded channels: make_divisible(c·t) as TF-slim's expand_input_by_factor, else round(c·t) as
+        torchvision's `int(round(inp * expand_ratio))`; the two agree whenever c·t is a multiple of the divisor."""
+        if self.t == 1:
+            return c
+        return make_divisible(c * self.t, self.divisor) if self.divisor else round(c * self.t)
+
+    def parts(self, x: Shape) -> tuple[_Kind, ...]:
+        layers: list[_Kind] = []
+        common = {"bn": self.bn, "act": self.act}
+        for k in range(1, self.n + 1):
+            prefix = f"{k}/" if self.n > 1 else ""
+            e = self.expansion(x.c)
+            block: list[_Kind] = []
+            if self.t != 1:
+                block.append(Pointwise(name=f"{prefix}expand", out=e, width="fixed", **common))
+            dw = DepthwiseConv(name=f"{prefix}dw", kernel=self.kernel, stride=self.stride if k == 1 else 1, **common)
+            block.append(dw)
+            h, w = dw.spatial(x)
+            if self.se:
+                block += [part.model_copy(update={"name": f"{prefix}se/{part.name}"})
+                          for part in SqueezeExcite().parts(Shape(h, w, e))]
+            block.append(Pointwise(name=f"{prefix}project", out=self.out, width="fixed", bn=self.bn))
+            if self.residual and dw.stride == 1 and x.c == self.out:
+                block.append(Add(name=f"{prefix}add", skip=len(block)))
+            layers += block
+            x = Shape(h, w, self.out)
+        return tuple(layers)
+
+
+class LocalResponseNorm(_Free):
+    """Local response normalization across `size` neighbouring channels (AlexNet §3.3, GoogLeNet); PyTorch's
+    fields: b = a / (k + α/size · Σ a²)^β."""
+
+    kind: Literal["lrn"] = "lrn"
+    size: PositiveInt = 5
+    alpha: float = 1e-4
+    beta: float = 0.75
+    k: float = 1.0
+    paper_type: ClassVar[str] = "LRN"
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"size {self.size}"
+
+
+class Dropout(_Free):
+    """Dropout: the identity at inference."""
+
+    kind: Literal["dropout"] = "dropout"
+    p: float = Field(0.5, ge=0, lt=1)
+    paper_type: ClassVar[str] = "Dropout"
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"p = {self.p:g}"
+
+
+class Flatten(_Free):
+    """H×W×C → 1×1×(H·W·C), before a fully connected layer."""
+
+    kind: Literal["flatten"] = "flatten"
+    paper_type: ClassVar[str] = "Flatten"
+
+    def output_shape(self, x: Shape) -> Shape:
+        return Shape(1, 1, x.size)
+
+
+class Concat(_Free):
+    """Where parallel branches meet, made by the trace (not written in specs): its input is the branch outputs
+    stacked along channels, which is also its output."""
+
+    kind: Literal["concat"] = "concat"
+    widths: tuple[PositiveInt, ...] = ()  # each branch's output channels
+    paper_type: ClassVar[str] = "Concat"
+
+    def filter_shape(self, x: Shape) -> str:
+        return " + ".join(map(str, self.widths))
 
 
 class Repeat(_Kind):
@@ -302,18 +514,40 @@ class Repeat(_Kind):
     layers: list[Layer] = Field(min_length=1)
 
 
-def _kind_of(value) -> str | None:
+class Branches(_Kind):
+    """Parallel branches from one input, concatenated along channels (GoogLeNet's Inception module, SqueezeNet's
+    fire module); an empty branch passes its input through."""
+
+    kind: Literal["concat"] = "concat"
+    branches: list[list[Layer]] = Field(min_length=2)
+
+
+class Residual(_Kind):
+    """A body and a shortcut added element-wise (ResNet, He et al. 2015 eq. 1 and 2): the shortcut is the identity
+    unless it lists its own layers (a projection, eq. 2)."""
+
+    kind: Literal["residual"] = "residual"
+    layers: list[Layer] = Field(min_length=1)
+    shortcut: list[Layer] = []
+
+
+def kind_of(value) -> str | None:
+    """The union tag of a layer given as data: its `kind`, or `repeat` for a repeated group."""
     if isinstance(value, dict):
         return value.get("kind", "repeat" if "repeat" in value else None)
     return getattr(value, "kind", None)
 
 
-LAYER_KINDS = (Conv, DepthwiseConv, Pointwise, Separable, AvgPool, FullyConnected, Softmax, Repeat)
+LAYER_KINDS = (Conv, DepthwiseConv, Pointwise, Separable, Bottleneck, SqueezeExcite, AvgPool, MaxPool, FullyConnected,
+               Softmax, LocalResponseNorm, Dropout, Flatten, Branches, Residual, Repeat)
 Layer = Annotated[
     Union[tuple(Annotated[k, Tag(k.model_fields["kind"].default)] for k in LAYER_KINDS)],
-    Discriminator(_kind_of, custom_error_type="layer_kind",
+    Discriminator(kind_of, custom_error_type="layer_kind",
                   custom_error_message="unknown layer kind; expected one of "
                                        + ", ".join(k.model_fields["kind"].default for k in LAYER_KINDS)),
 ]
-Leaf = Union[Conv, DepthwiseConv, Pointwise, AvgPool, FullyConnected, Softmax]
+Leaf = Union[Conv, DepthwiseConv, Pointwise, AvgPool, MaxPool, FullyConnected, Softmax, LocalResponseNorm, Dropout,
+             Flatten, Concat, Add, Scale]
 Repeat.model_rebuild()
+Branches.model_rebuild()
+Residual.model_rebuild()

@@ -13,8 +13,38 @@ from enum import Enum
 from typing import Any, Callable
 
 from mobcost.check import CheckResult
-from mobcost.conventions import convention
-from mobcost.trace import Analysis
+from mobcost.conventions import CONVENTIONS
+from mobcost.spec import ParamCounting
+from mobcost.trace import Analysis, Row
+
+_COUNTING = {"weights": "",
+             "torch": " Counted as PyTorch does: plus batch-norm γ and β (2 per normalized channel).",
+             "keras": " Counted as Keras does: plus batch-norm γ, β, moving mean and variance "
+                      "(4 per normalized channel)."}
+
+
+def convention(counting: ParamCounting = "weights", name: str = "paper", flops: bool = False) -> str:
+    """The counting convention in words: the Mult-Adds convention, the parameter counting, and the unit shown."""
+    return (f"{CONVENTIONS[name].description} Parameters = weights, plus biases where the spec declares them."
+            + _COUNTING[counting] + (" FLOPs = 2 × Mult-Adds." if flops else ""))
+
+
+def _unit(flops: bool, name: str = "paper") -> tuple[str, str]:
+    """The key and the header of a cost column: Mult-Adds, or FLOPs = 2 × Mult-Adds, and how they were counted."""
+    key, unit = ("flops", "FLOPs") if flops else ("macs", "Mult-Adds")
+    return key, unit if name == "paper" else f"{unit} ({name})"
+
+
+def _in_unit(rows: list[dict], flops: bool) -> list[dict]:
+    """Rows with their Mult-Adds also as FLOPs = 2 × Mult-Adds, where FLOPs are asked for."""
+    return [{**row, "flops": 2 * row["macs"]} for row in rows] if flops else rows
+
+
+def _data(analysis: Analysis, data, flops: bool):
+    """JSON data (always in Mult-Adds), saying how it was counted where that is not the paper's way in Mult-Adds."""
+    if analysis.convention == "paper" and not flops:
+        return data
+    return {**data, "counting": {"convention": analysis.convention, "shown_as": _unit(flops)[1]}}
 
 
 class Format(str, Enum):
@@ -64,82 +94,157 @@ class Report:
         return [c.show(row[c.key]) if c.key in row else "" for c in self.columns]
 
 
-# ---- counting: the convention and the unit every cost column says ---------------------------------------------
-
-def _unit(flops: bool, name: str = "paper") -> tuple[str, str]:
-    """The key and the header of a cost column: Mult-Adds, or FLOPs = 2 × Mult-Adds, and how they were counted."""
-    key, unit = ("flops", "FLOPs") if flops else ("macs", "Mult-Adds")
-    return key, unit if name == "paper" else f"{unit} ({name})"
-
-
-def _cost(macs: int, flops: bool) -> dict:
-    return {"flops": 2 * macs} if flops else {"macs": macs}
-
-
-def _counting(analysis: Analysis, flops: bool) -> str:
-    """The note that says how a table was counted."""
-    return convention(analysis.convention).description + (" FLOPs = 2 × Mult-Adds." if flops else "")
-
-
-def _data(analysis: Analysis, data: dict, flops: bool) -> dict:
-    """JSON data (always in Mult-Adds), saying how it was counted where that is not the paper's way in MACs."""
-    if analysis.convention == "paper" and not flops:
-        return data
-    return {**data, "counting": {"convention": analysis.convention, "shown_as": _unit(flops)[1]}}
-
-
 # ---- builders -----------------------------------------------------------------------------------------------
 
-def layer_table(analysis: Analysis, flops: bool = False) -> Report:
+def layer_table(analysis: Analysis, counting: ParamCounting = "weights", flops: bool = False) -> Report:
     """MobileNets Table 1 with Mult-Adds and Parameters per layer and a totals row."""
-    key, unit = _unit(flops, analysis.convention)
     columns = (Column("name", "Layer"), Column("type", "Type / Stride"), Column("filter", "Filter Shape"),
-               Column("input", "Input Size"), Column(key, unit, exact, True),
+               Column("input", "Input Size"), Column(*_unit(flops, analysis.convention), exact, True),
                Column("params", "Parameters", exact, True))
-    rows = [{"name": r.name, "type": r.type, "filter": r.filter, "input": str(r.input), **_cost(r.macs, flops),
-             "params": r.params} for r in analysis.rows]
+    rows = [{"name": r.name, "type": r.type, "filter": r.filter, "input": str(r.input), "macs": r.macs,
+             "params": r.params_counted(counting)} for r in analysis.rows]
+    return _per_row(analysis, columns, rows, counting, flops)
+
+
+def _per_row(analysis: Analysis, columns: tuple[Column, ...], rows: list[dict], counting: ParamCounting,
+             flops: bool) -> Report:
+    params = analysis.params_counted(counting)
     notes = [f"{r.name}: {r.layer.note}" for r in analysis.rows if r.layer.note]
-    notes.append(f"Total: {(2 if flops else 1) * analysis.macs / 10**6:,.1f} million {unit}, "
-                 f"{analysis.params / 10**6:,.2f} million parameters (M = 10⁶). {_counting(analysis, flops)}")
+    notes.append(f"Total: {(2 if flops else 1) * analysis.macs / 10**6:,.1f} million "
+                 f"{_unit(flops, analysis.convention)[1]}, {params / 10**6:,.2f} million parameters (M = 10⁶). "
+                 f"{convention(counting, analysis.convention, flops)}")
+    total = {columns[0].key: "Total", "macs": analysis.macs, "params": params}
     return Report(f"{analysis.label} (α = {float(analysis.alpha):g}, {analysis.resolution}×{analysis.resolution})",
-                  columns, rows, _data(analysis, analysis.to_dict(), flops),
-                  total={"name": "Total", **_cost(analysis.macs, flops), "params": analysis.params},
-                  notes=tuple(notes))
+                  columns, _in_unit(rows, flops), _data(analysis, analysis.to_dict(), flops),
+                  total=_in_unit([total], flops)[0], notes=tuple(notes))
+
+
+_NL = {"relu": "RE", "relu6": "RE6", "hswish": "HS", "hsigmoid": "HSIG", "sigmoid": "SIG", "swish": "SW"}
+
+
+def _ratio(t) -> str:
+    return f"{float(t):g}" if 10**6 % t.denominator == 0 else f"{t.numerator}/{t.denominator}"
+
+
+def _blocks(rows: tuple[Row, ...]) -> list[list[Row]]:
+    """Rows grouped by the block they came from; a row outside any block is a group of its own."""
+    groups: list[list[Row]] = []
+    for row in rows:
+        if groups and row.block is not None and groups[-1][0].block == row.block:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
+
+
+def _block_row(group: list[Row], counting: ParamCounting) -> dict:
+    first, unit = group[0], group[0].unit
+    size = f"{first.input.h}²" if first.input.h == first.input.w else f"{first.input.h}×{first.input.w}"
+    row = {"input": f"{size} × {first.input.c}", "out": group[-1].output.c, "n": 1, "stride": first.stride,
+           "act": _NL.get(getattr(first.layer, "act", None), "–"), "t": "–", "exp": "–", "se": "–",
+           "macs": sum(r.macs for r in group), "params": sum(r.params_counted(counting) for r in group)}
+    if unit is None:
+        normed = first.kind not in ("conv", "pw", "dw") or first.layer.bn
+        return {**row, "operator": first.category.lower() + ("" if normed else ", NBN")}
+    dw = next((r for r in group if r.kind == "dw"), first)
+    return {**row, "operator": f"{unit.kind} {unit.kernel}×{unit.kernel}", "stride": unit.stride,
+            "act": _NL.get(unit.act, "–"), "n": getattr(unit, "n", 1), "exp": dw.input.c,
+            "t": _ratio(unit.t) if hasattr(unit, "t") else "–", "se": "✓" if getattr(unit, "se", False) else "–"}
+
+
+def block_table(analysis: Analysis, counting: ParamCounting = "weights", flops: bool = False) -> Report:
+    """One row per block (MobileNetV2 Table 2: t, c, n, s; MobileNetV3 Tables 1–2: exp size, #out, SE, NL, s)."""
+    rows = [_block_row(group, counting) for group in _blocks(analysis.rows)]
+    columns = [Column("input", "Input"), Column("operator", "Operator"), Column("t", "t", numeric=True),
+               Column("exp", "exp size", numeric=True), Column("out", "c (#out)", numeric=True),
+               Column("n", "n", numeric=True), Column("se", "SE"), Column("act", "NL"),
+               Column("stride", "s", numeric=True), Column(*_unit(flops, analysis.convention), exact, True),
+               Column("params", "Parameters", exact, True)]
+    unused = {"n": all(r["n"] == 1 for r in rows), "se": all(r["se"] == "–" for r in rows)}
+    columns = tuple(c for c in columns if not unused.get(c.key))
+    return _per_row(analysis, columns, rows, counting, flops)
+
+
+def has_blocks(analysis: Analysis) -> bool:
+    """Whether the network's papers list it by block (inverted residuals) rather than by layer (V1 Table 1)."""
+    return any(row.unit is not None and row.unit.kind == "bottleneck" for row in analysis.rows)
 
 
 def totals_table(title: str, analyses: list[Analysis], accuracy: list[tuple[float, str] | None],
-                 flops: bool = False) -> Report:
+                 counting: ParamCounting = "weights", flops: bool = False) -> Report:
     """One row per model with Million Mult-Adds and Million Parameters (MobileNets Tables 4–7)."""
     key, unit = _unit(flops, analyses[0].convention)
     columns = (Column("model", "Model"), Column("accuracy", "ImageNet Accuracy (published)", optional("{:.1f}%".format), True),
                Column(key, f"Million {unit}", millions(1), True),
                Column("params", "Million Parameters", millions(2), True))
-    rows = [{"model": a.label, "accuracy": acc[0] if acc else None, **_cost(a.macs, flops), "params": a.params}
-            for a, acc in zip(analyses, accuracy)]
+    rows = [{"model": a.label, "accuracy": acc[0] if acc else None, "macs": a.macs,
+             "params": a.params_counted(counting)} for a, acc in zip(analyses, accuracy)]
     sources = sorted({acc[1] for acc in accuracy if acc})
     notes = [f"Accuracy as published in {', '.join(sources)}; mobcost computes costs, not accuracy."] if sources else []
-    notes.append(f"M = 10⁶. {_counting(analyses[0], flops)}")
+    notes.append(f"M = 10⁶. {convention(counting, analyses[0].convention, flops)}")
     data = [_data(a, {"model": a.label, "name": a.network.name, "alpha": float(a.alpha), "resolution": a.resolution,
-                      "accuracy": row["accuracy"], "macs": a.macs, "params": a.params}, flops)
+                      "accuracy": row["accuracy"], "macs": a.macs, "params": row["params"]}, flops)
             for a, row in zip(analyses, rows)]
-    return Report(title, columns, rows, data, notes=tuple(notes))
+    return Report(title, columns, _in_unit(rows, flops), data, notes=tuple(notes))
 
 
-def breakdown_table(analysis: Analysis, flops: bool = False) -> Report:
+def breakdown_table(analysis: Analysis, counting: ParamCounting = "weights", flops: bool = False) -> Report:
     """Share of Mult-Adds and parameters per layer type (MobileNets Table 2)."""
     key, unit = _unit(flops, analysis.convention)
+    params_total = analysis.params_counted(counting)
     columns = (Column("type", "Type"), Column("macs_share", f"{unit} (%)", percent, True),
                Column("params_share", "Parameters (%)", percent, True),
                Column(key, unit, exact, True), Column("params", "Parameters", exact, True))
-    rows = [{"type": kind, "macs_share": 100 * macs / analysis.macs, "params_share": 100 * params / analysis.params,
-             "macs": macs, **_cost(macs, flops), "params": params}
-            for kind, (macs, params) in analysis.breakdown().items()]
+    rows = [{"type": kind, "macs_share": 100 * macs / analysis.macs, "params_share": 100 * params / params_total,
+             "macs": macs, "params": params} for kind, (macs, params) in analysis.breakdown(counting).items()]
     data = {"model": analysis.network.name, "alpha": float(analysis.alpha), "resolution": analysis.resolution,
-            "totals": {"macs": analysis.macs, "params": analysis.params},
+            "totals": {"macs": analysis.macs, "params": params_total},
             "types": [{k: row[k] for k in ("type", "macs", "params")} for row in rows]}
-    return Report(f"Resource per layer type: {analysis.label}", columns, rows, _data(analysis, data, flops),
-                  total={"type": "Total", **_cost(analysis.macs, flops), "params": analysis.params},
-                  notes=(f"Layer types with no Mult-Adds and no parameters are left out. {_counting(analysis, flops)}",))
+    return Report(f"Resource per layer type: {analysis.label}", columns, _in_unit(rows, flops),
+                  _data(analysis, data, flops),
+                  total=_in_unit([{"type": "Total", "macs": analysis.macs, "params": params_total}], flops)[0],
+                  notes=("Layer types with no Mult-Adds and no parameters are left out. "
+                         + convention(counting, analysis.convention, flops),))
+
+
+def memory_table(analysis: Analysis, dtype: str = "fp16") -> Report:
+    """The widest materialized tensor at each spatial resolution and the peak (MobileNetV2 Table 3)."""
+    from mobcost.memory import BYTES, RULE, by_resolution, peak_memory, steps
+
+    size = BYTES[dtype]
+    rows = [{"resolution": f"{h}×{w}", "channels": c, "bytes": h * w * c * size, "kb": h * w * c * size,
+             "tensor": name} for (h, w), c, name in by_resolution(analysis)]
+    peak = peak_memory(analysis, dtype)
+    where = max(steps(analysis), key=lambda step: step.live).rows
+    columns = (Column("resolution", "Size"), Column("channels", "Max channels", numeric=True),
+               Column("kb", "Memory (kB)", lambda n: f"{n / 1000:,.1f}", True),
+               Column("bytes", "Memory (bytes)", exact, True), Column("tensor", "Written by"))
+    notes = (f"Peak live activations: {peak:,} bytes ({peak / 1000:,.1f} kB, {dtype}, one image), "
+             f"during {where[0].name}" + (f" … {where[-1].name}" if len(where) > 1 else "") + ".",
+             f"{RULE} kB = 10³ bytes.")
+    data = {"model": analysis.network.name, "alpha": float(analysis.alpha), "resolution": analysis.resolution,
+            "dtype": dtype, "bytes_per_activation": size, "peak_bytes": peak,
+            "resolutions": [{k: row[k] for k in ("resolution", "channels", "bytes", "tensor")} for row in rows]}
+    return Report(f"Activation memory: {analysis.label} ({dtype})", columns, rows, data, notes=notes)
+
+
+def memory_layers_table(analysis: Analysis, dtype: str = "fp16") -> Report:
+    """Every row's input and output activations, whether its output is materialized, and its step's live set."""
+    from mobcost.memory import BYTES, RULE, steps
+
+    size = BYTES[dtype]
+    rows = []
+    for step in steps(analysis):
+        for row in step.rows:
+            rows.append({"name": row.name, "input": str(row.input), "output": str(row.output),
+                         "input_size": row.input.size, "output_size": row.output.size,
+                         "whole": "yes" if row is step.rows[-1] else "sliced", "live": step.live * size})
+    columns = (Column("name", "Layer"), Column("input", "Input"), Column("output", "Output"),
+               Column("input_size", "Input activations", exact, True),
+               Column("output_size", "Output activations", exact, True), Column("whole", "Output materialized"),
+               Column("live", f"Live set (bytes, {dtype})", exact, True))
+    return Report(f"Activations per layer: {analysis.label}", columns, rows, {"model": analysis.network.name,
+                  "dtype": dtype, "layers": rows}, notes=(f"{RULE} Activations are counted in elements.",))
 
 
 def conv_table(steps: list[dict], ratio_note: str) -> Report:
@@ -179,7 +284,7 @@ def signed(n: int) -> str:
 
 def conventions_table() -> Report:
     """What each counting convention charges per operation class, and the batch-norm terms it counts as parameters."""
-    from mobcost.conventions import CONVENTIONS, OPERATION_CLASSES
+    from mobcost.conventions import OPERATION_CLASSES
 
     columns = (Column("operation", "Operation"),
                *(Column(name, name) for name in CONVENTIONS))
@@ -198,7 +303,7 @@ def conventions_table() -> Report:
 
 def conventions_totals(analyses: list[Analysis], flops: bool = False) -> Report:
     """Every convention's totals side by side, one row per convention, a column pair per model."""
-    from mobcost.conventions import CONVENTIONS, counted
+    from mobcost.conventions import totals
 
     key, unit = _unit(flops)
     columns = [Column("convention", "Convention")]
@@ -209,9 +314,9 @@ def conventions_totals(analyses: list[Analysis], flops: bool = False) -> Report:
     for name in CONVENTIONS:
         row: dict = {"convention": name}
         for i, a in enumerate(analyses):
-            c = counted(a, name)
-            row |= {f"{key}{i}": (2 if flops else 1) * c.macs, f"params{i}": c.params}
-            data.append({"convention": name, "model": a.label, "macs": c.macs, "params": c.params})
+            macs, params = totals(a, name)
+            row |= {f"{key}{i}": (2 if flops else 1) * macs, f"params{i}": params}
+            data.append({"convention": name, "model": a.label, "macs": macs, "params": params})
         rows.append(row)
     notes = (f"{'FLOPs = 2 × Mult-Adds. ' if flops else ''}Each convention counts the same traced network; "
              "`mobcost conventions` shows what each counts, `mobcost explain MODEL --between A B` where two differ.",)
@@ -221,7 +326,7 @@ def conventions_totals(analyses: list[Analysis], flops: bool = False) -> Report:
 
 def difference_table(analysis: Analysis, a: str, b: str, flops: bool = False) -> Report:
     """Where conventions a and b differ: per operation class over the network, then per layer."""
-    from mobcost.conventions import OPERATION_CLASSES, convention, difference
+    from mobcost.conventions import OPERATION_CLASSES, difference
 
     diff = difference(analysis, a, b)
     unit, scale = _unit(flops)[1], 2 if flops else 1
@@ -237,7 +342,7 @@ def difference_table(analysis: Analysis, a: str, b: str, flops: bool = False) ->
     channels = sum(row.bn for row in analysis.rows)
     notes = [f"Parameters: {a} {pa:,}, {b} {pb:,} ({signed(pb - pa)}; {channels:,} batch-normalized channels). "
              "Only the operation classes and layers that differ are listed; the total is the whole network's."]
-    notes += [f"{name}: {scale * extra:,} of its {op} count is a bug ({convention(name).rules[op].bug})."
+    notes += [f"{name}: {scale * extra:,} of its {op} count is a bug ({CONVENTIONS[name].rules[op].bug})."
               for op, extras in diff.bugs.items() for name, extra in zip((a, b), extras) if extra]
     by_layer = [{"layer": d.row.name, "classes": d.classes, "macs": list(d.macs), "params": list(d.params)}
                 for d in diff.by_row]

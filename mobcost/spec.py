@@ -11,15 +11,21 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, PrivateAttr, ValidationError
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, PrivateAttr, TypeAdapter,
+                      ValidationError)
 
-from mobcost.layers import Layer, Repeat, Separable
+from mobcost.layers import Layer, Repeat, Separable, kind_of
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Path_ = tuple[Union[str, int], ...]
+
+ParamCounting = Literal["weights", "torch", "keras"]
+"""How parameters are counted: weights and declared biases (the papers'); plus batch-norm γ and β (PyTorch's
+`sum(p.numel() for p in model.parameters())`); plus batch-norm running mean and variance (Keras' `count_params()`)."""
+BN_PARAMS: dict[str, int] = {"weights": 0, "torch": 2, "keras": 4}  # parameters per batch-normalized channel
 
 
 class MobcostError(Exception):
@@ -106,6 +112,7 @@ class Variant(_Strict):
     title: str
     full_conv: bool = False  # every separable block becomes one full k×k conv (MobileNets Table 4)
     drop: list[str] = []  # top-level layers removed by name (MobileNets Table 5, "Shallow MobileNet")
+    set: dict[str, dict[str, Any]] = {}  # top-level layer name → fields changed, e.g. a paper's head width
 
 
 class Reference(_Strict):
@@ -121,6 +128,8 @@ class Reference(_Strict):
     params: Printed | None = None  # million parameters
     shares: dict[Literal["macs", "params"], dict[str, Printed]] = {}  # percent per layer type (Table 2)
     rounding: Literal["nearest", "down", "up"] = "nearest"
+    counting: ParamCounting | None = None  # how the source counts parameters (default: the check's --params)
+    classes: PositiveInt | None = None  # the source's classifier width, e.g. 1001 where TF-slim adds a background class
     errata: dict[str, str] = {}  # figure key ("macs", "params:Conv 3×3") → why the source disagrees
 
 
@@ -176,12 +185,25 @@ class Network(_Strict):
                                f"it has: {', '.join(self.variants) or 'none'}")
         edit = self.variants[key]
         known = {layer.name for layer in self.layers}
-        if missing := [n for n in edit.drop if n not in known]:
-            raise self.problem(("variants", key, "drop"), "drop", f"no top-level layer is named {missing[0]!r}")
-        layers = [_edited(layer, edit) for layer in self.layers if layer.name not in edit.drop]
-        net = self.model_copy(update={"layers": layers, "title": edit.title})
+        for field in ("drop", "set"):
+            if missing := [n for n in getattr(edit, field) if n not in known]:
+                raise self.problem(("variants", key, field), field, f"no top-level layer is named {missing[0]!r}")
+        layers = [self._set(layer, edit.set.get(layer.name), key)
+                  for layer in self.layers if layer.name not in edit.drop]
+        net = self.model_copy(update={"layers": [_edited(layer, edit) for layer in layers], "title": edit.title})
         net._file, net._positions = self._file, {}
         return net
+
+    def _set(self, layer, changes: dict | None, key: str):
+        """A layer with a variant's field changes, validated as the layer it becomes."""
+        if not changes:
+            return layer
+        try:
+            return TypeAdapter(Layer).validate_python({**layer.model_dump(exclude_none=True), **changes})
+        except ValidationError as e:
+            err = e.errors(include_url=False)[0]
+            where = ".".join(map(str, (layer.name, *err["loc"][1:2])))  # the layer kind's tag, then the field
+            raise self.problem(("variants", key, "set", layer.name), "set", f"{where}: {_message(err)}") from None
 
 
 def _edited(layer, edit: Variant):
@@ -266,40 +288,33 @@ def _message(err: dict) -> str:
 def _problem(file: str, data, positions: dict, loc: Path_, field: str | None, message: str) -> Problem:
     """Walk an error's location through the data: the real path (skipping union tags), the layer and the field."""
     path: list = []
-    layer = None
+    layer = found = tag = None
     node = data
     for i, part in enumerate(loc):
+        if part == tag:  # pydantic names the union member right after the layer's index
+            tag = None
+            continue
+        tag = None
         if isinstance(node, dict) and part in node:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
-            if path and path[-1] == "layers":
-                name = node.get("name") if isinstance(node, dict) else None
-                kind = node.get("kind") if isinstance(node, dict) else None
-                index = ".".join(f"layers[{p}]" for p in _layer_indices(path + [part]))
+            if path and (path[-1] in ("layers", "shortcut") or path[-2:-1] == ["branches"]):
+                name, kind = (node.get("name"), node.get("kind")) if isinstance(node, dict) else (None, None)
+                index = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path + [part]).lstrip(".")
                 layer = f"layer {index}" + (f" ({name!r})" if name else f" ({kind})" if kind else "")
-                field = None
+                found, tag = None, kind_of(node)
         elif isinstance(node, dict) and i == len(loc) - 1:
-            path.append(part)  # a missing or misspelled key: point at its mapping
-            field = part
+            found = part if found is None else f"{found}.{part}"  # a missing or misspelled key
             break
         else:
             continue  # a discriminator tag in the location
         path.append(part)
-        if layer and isinstance(part, str):
-            field = part if field is None else f"{field}.{part}"
-    line_col = (None, None)
-    for end in range(len(path), -1, -1):
-        if tuple(path[:end]) in positions:
-            line_col = positions[tuple(path[:end])]
-            break
-    if field is None and path and isinstance(path[-1], str) and layer is None:
-        field = ".".join(str(p) for p in path)
-    return Problem(file, message, *line_col, layer=layer, field=field)
-
-
-def _layer_indices(path: list) -> list[int]:
-    return [p for prev, p in zip(path, path[1:]) if prev == "layers" and isinstance(p, int)]
+        if isinstance(part, str):
+            found = part if found is None else f"{found}.{part}"
+    line_col = next((positions[tuple(path[:end])] for end in range(len(path), -1, -1)
+                     if tuple(path[:end]) in positions), (None, None))
+    return Problem(file, message, *line_col, layer=layer, field=field or found)
 
 
 # ---- the model zoo and model references ---------------------------------------------------------------------
@@ -312,10 +327,11 @@ def builtin_dir() -> Path:
 
 @cache
 def builtin_models() -> dict[str, Path]:
-    """Every built-in name and alias → its config file."""
+    """Every built-in name and alias → its config file, read from each file's head (what precedes `layers:`) so that
+    naming a model does not parse the whole zoo."""
     names: dict[str, Path] = {}
     for path in sorted(builtin_dir().glob("*.yaml")):
-        head = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        head = yaml.load(path.read_text(encoding="utf-8").split("\nlayers:", 1)[0], Loader=_Loader)
         for name in [head["name"], *head.get("aliases", [])]:
             names[name] = path
     return names
@@ -348,7 +364,7 @@ def locate(target: str) -> Path:
     path = Path(target)
     if path.suffix in (".yaml", ".yml") or path.exists() or "/" in target:
         return path
-    close = difflib.get_close_matches(target, models, n=1)
+    close = difflib.get_close_matches(target, models, n=1, cutoff=0.5)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise MobcostError(f"unknown model {target!r}: not a built-in model ({', '.join(models)}) "
                        f"and not a path to a YAML spec.{hint} `mobcost models` lists the built-in ones.")

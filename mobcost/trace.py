@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Literal
 
-from mobcost.layers import Conv, Leaf, Repeat, Scaling, Separable, Shape, ShapeError
-from mobcost.spec import MakeDivisible, MobcostError, Network, Path_
-
-
-ParamCounting = Literal["weights", "torch", "keras"]
-BN_PARAMS: dict[ParamCounting, int] = {"weights": 0, "torch": 2, "keras": 4}
-"""Parameters per batch-normalized channel: none (the papers'), γ and β (PyTorch's `sum(p.numel())`), and the
-running mean and variance too (Keras' `count_params()`)."""
+from mobcost.layers import (Add, Branches, Concat, Conv, Layer, Leaf, Repeat, Residual, Scaling, Separable, Shape,
+                            ShapeError)
+from mobcost.spec import BN_PARAMS, MakeDivisible, MobcostError, Network, ParamCounting, Path_
 
 
 @dataclass(frozen=True)
@@ -29,6 +23,11 @@ class Row:
     params: int
     block: str | None = None  # the block (e.g. separable) this row came from
     bn: int = 0  # batch-normalized channels: 2·bn affine parameters (γ, β) and 2·bn running statistics
+    unit: Layer | None = None  # the block as built (α applied), for tables that show one row per block
+
+    def params_counted(self, counting: ParamCounting = "weights") -> int:
+        """This row's parameters as a framework counts them (see Analysis.params_counted)."""
+        return self.params + BN_PARAMS[counting] * self.bn
 
     @property
     def kind(self) -> str:
@@ -69,7 +68,7 @@ class Analysis:
     alpha: Fraction
     resolution: int
     rows: tuple[Row, ...]
-    convention: str = "paper"  # how the rows' Mult-Adds and parameters were counted (mobcost.conventions)
+    convention: str = "paper"  # how the rows' Mult-Adds were counted (mobcost.conventions)
 
     @property
     def macs(self) -> int:
@@ -80,8 +79,9 @@ class Analysis:
         return sum(row.params for row in self.rows)
 
     def params_counted(self, counting: ParamCounting = "weights") -> int:
-        """Parameters as a framework counts them (see BN_PARAMS)."""
-        return self.params + BN_PARAMS[counting] * sum(row.bn for row in self.rows)
+        """Parameters as a framework counts them: weights and declared biases only (the papers'), plus batch-norm
+        γ and β (PyTorch's `sum(p.numel())`), plus batch-norm running mean and variance (Keras' `count_params()`)."""
+        return sum(row.params_counted(counting) for row in self.rows)
 
     @property
     def label(self) -> str:
@@ -89,12 +89,12 @@ class Analysis:
         alpha = f"{float(self.alpha):g}"
         return f"{alpha if '.' in alpha else alpha + '.0'} {self.network.title}-{self.resolution}"
 
-    def breakdown(self) -> dict[str, tuple[int, int]]:
+    def breakdown(self, counting: ParamCounting = "weights") -> dict[str, tuple[int, int]]:
         """Mult-Adds and parameters per layer type (MobileNets Table 2), in order of first appearance."""
         macs, params = Counter(), Counter()
         for row in self.rows:
             macs[row.category] += row.macs
-            params[row.category] += row.params
+            params[row.category] += row.params_counted(counting)
         return {key: (macs[key], params[key]) for key in macs if macs[key] or params[key]}
 
     def to_dict(self) -> dict:
@@ -129,41 +129,75 @@ def trace(network: Network, alpha: float = 1.0, resolution: int | None = None) -
     return Analysis(network, exact_alpha, resolution, tuple(walk.rows))
 
 
-_PREFIX = {"separable": "sep", "avgpool": "pool"}
+_PREFIX = {"separable": "sep", "avgpool": "pool", "bottleneck": "bneck"}
 
 
 @dataclass
 class _Walk:
-    """One pass over the spec: expands repeats and blocks, names unnamed layers, appends a Row per leaf."""
+    """One pass over the spec: expands repeats and blocks, names unnamed layers, appends a Row per leaf.
+
+    Branches and residual blocks recurse with the block's input: each branch, body and shortcut is traced from it
+    and names its rows inside the block (`inception3a/b2/conv2`, `layer1.0/shortcut/conv1`), counting unnamed
+    layers afresh in each such scope."""
 
     network: Network
     scaling: Scaling
     resolution: int
     rows: list = field(default_factory=list)
-    counts: Counter = field(default_factory=Counter)
+    counts: defaultdict = field(default_factory=lambda: defaultdict(Counter))
 
-    def layers(self, layers, x: Shape, path: Path_, suffix: str = "") -> Shape:
+    def layers(self, layers, x: Shape, path: Path_, scope: str = "", suffix: str = "",
+               block: str | None = None) -> Shape:
+        """Trace layers from x: `scope` prefixes their names, `suffix` numbers a repeat's passes."""
+        counts = self.counts[scope]
         for i, layer in enumerate(layers):
             here = path + (i,)
-            self.counts[layer.kind] += 1
-            name = layer.name + suffix if layer.name else f"{_PREFIX.get(layer.kind, layer.kind)}{self.counts[layer.kind]}"
+            counts[layer.kind] += 1
+            own = layer.name + suffix if layer.name else f"{_PREFIX.get(layer.kind, layer.kind)}{counts[layer.kind]}"
+            name = scope + own
             if isinstance(layer, Repeat):
                 for k in range(1, layer.repeat + 1):
-                    x = self.layers(layer.layers, x, here + ("layers",), f"{suffix}.{k}")
+                    x = self.layers(layer.layers, x, here + ("layers",), scope, f"{suffix}.{k}", block)
+            elif isinstance(layer, Branches):
+                x = self.branches(layer, x, here, name)
+            elif isinstance(layer, Residual):
+                x = self.residual(layer, x, here, name)
             elif hasattr(layer, "parts"):  # a block: its parts are named block/part and carry the block's name
-                for part in layer.parts(x):
-                    x = self.leaf(part, x, here, f"{name}/{part.name or part.kind}", name)
+                unit = layer.resolve(self.scaling)  # α first: a block's parts depend on its resolved widths
+                for part in unit.parts(x):
+                    x = self.leaf(part, x, here, f"{name}/{part.name or part.kind}", name, unit)
             else:
-                x = self.leaf(layer, x, here, name, None)
+                x = self.leaf(layer, x, here, name, block)
         return x
 
-    def leaf(self, layer: Leaf, x: Shape, path: Path_, name: str, block: str | None) -> Shape:
+    def branches(self, layer: Branches, x: Shape, path: Path_, name: str) -> Shape:
+        """Every branch from x, then a concat row whose input is their outputs stacked along channels."""
+        outs = [self.layers(branch, x, path + ("branches", b), f"{name}/b{b + 1}/", block=name)
+                for b, branch in enumerate(layer.branches)]
+        if len({(y.h, y.w) for y in outs}) > 1:
+            raise self.network.problem(path, "branches", "branch outputs must share their height and width to be "
+                                       f"concatenated; they are {', '.join(map(str, outs))} (input {x})")
+        joined = Concat(widths=tuple(y.c for y in outs))
+        return self.leaf(joined, Shape(outs[0].h, outs[0].w, sum(joined.widths)), path, f"{name}/concat", name)
+
+    def residual(self, layer: Residual, x: Shape, path: Path_, name: str) -> Shape:
+        """The body and the shortcut from x, then an add row of their common shape."""
+        first = len(self.rows)  # the block's input is the input of its first row
+        body = self.layers(layer.layers, x, path + ("layers",), f"{name}/", block=name)
+        shortcut = self.layers(layer.shortcut, x, path + ("shortcut",), f"{name}/shortcut/", block=name)
+        if body != shortcut:
+            raise self.network.problem(path, "shortcut", f"the body gives {body} but the shortcut gives {shortcut} "
+                                       f"(input {x}); they must match to be added, so give the shortcut a 1×1 "
+                                       "projection conv with the body's stride and channels")
+        return self.leaf(Add(skip=len(self.rows) - first), body, path, f"{name}/add", name)
+
+    def leaf(self, layer: Leaf, x: Shape, path: Path_, name: str, block: str | None, unit=None) -> Shape:
         built = layer.resolve(self.scaling)
         try:
             y = built.output_shape(x)
         except ShapeError as e:
             raise self.network.problem(path, e.field, f"{e} (input {x}, at resolution {self.resolution})") from None
-        self.rows.append(Row(name, built, x, y, built.macs(x), built.params(x), block, built.bn_channels(x)))
+        self.rows.append(Row(name, built, x, y, built.macs(x), built.params(x), block, built.bn_channels(x), unit))
         return y
 
 

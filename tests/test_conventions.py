@@ -10,7 +10,7 @@ from zoo import leaf_kinds
 
 import mobcost
 from mobcost.cli import app
-from mobcost.conventions import CONVENTIONS, KIND_CLASS, OPERATION_CLASSES, counted, difference, operations
+from mobcost.conventions import CONVENTIONS, KIND_CLASS, OPERATION_CLASSES, counted, difference, operations, totals
 from mobcost.report import Format, conventions_table, conventions_totals, render
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
@@ -51,8 +51,48 @@ def tiny():
     ("thop", CONV_MACS + FC_MACS + 4 * CONV_OUT + (4 * 4 + 1) * 3 + (3 * 5 - 1), PAPER_PARAMS + 2 * 3),
 ])
 def test_each_convention_by_hand(tiny, name, macs, params):
-    result = counted(tiny, name)
-    assert (result.macs, result.params, result.convention) == (macs, params, name)
+    assert totals(tiny, name) == (macs, params)
+    assert counted(tiny, name).convention == name
+
+
+# 6×6×4 input: a residual block (3×3 conv with batch norm and ReLU, identity shortcut), a fire-like pair of branches
+# (1×1 conv; 3×3 max pool), LRN, a squeeze-and-excite, flatten, dropout
+BLOCKS = """
+name: blocks
+title: Blocks
+input: {resolution: 6, channels: 4}
+classes: 3
+layers:
+  - kind: residual
+    layers: [{kind: conv, kernel: 3, out: 4, bn: true, act: relu}]
+  - kind: concat
+    branches:
+      - [{kind: pw, out: 2}]
+      - [{kind: maxpool, kernel: 3, stride: 1, padding: 1, ceil_mode: false}]
+  - {kind: lrn, size: 3}
+  - {kind: se}
+  - {kind: flatten}
+  - {kind: dropout}
+"""
+X = 6 * 6 * 4  # elements of the input, and of the residual block's output
+Y = 6 * 6 * 6  # after the concat: 2 + 4 channels
+SE_SQUEEZE = 8  # make_divisible(6 / 4, 8)
+BLOCK_MACS = 3 * 3 * 4 * 4 * 6 * 6 + 4 * 2 * 6 * 6 + 6 * SE_SQUEEZE + SE_SQUEEZE * 6
+
+
+@pytest.mark.parametrize("name, extra", [
+    ("paper", 0),
+    ("fvcore", 2 * X + Y),  # batch norm; the SE's global pool reads its input
+    # batch norm 2, ReLU twice, max pool twice its input, LRN 3·Y + (6 + 3 − 1)·6·6, SE: pool twice its input,
+    # the biases of its two 1×1 convs, ReLU twice on the squeeze; add, scale, concat, flatten, dropout 0
+    ("ptflops", 2 * X + 2 * X + 2 * X + 3 * Y + (6 + 3 - 1) * 6 * 6 + 2 * Y + SE_SQUEEZE + 6 + 2 * SE_SQUEEZE),
+    # batch norm 4, max pool 0, LRN 0, the SE's global pool (6·6 + 1) per output element, its biases 0
+    ("thop", 4 * X + (6 * 6 + 1) * 6),
+])
+def test_blocks_by_hand(name, extra):
+    blocks = mobcost.analyze(mobcost.parse_spec(BLOCKS))
+    assert blocks.macs == BLOCK_MACS
+    assert totals(blocks, name)[0] == BLOCK_MACS + extra
 
 
 def test_every_convention_has_a_rule_for_every_operation_class():
@@ -94,8 +134,8 @@ def test_v1_differences_are_batch_norm_activations_and_pooling():
     assert counted(v1, "fvcore").macs - paper == 2 * V1_BN_ELEMENTS + 7 * 7 * 1024
     assert counted(v1, "ptflops").macs - paper == 2 * V1_BN_ELEMENTS + 2 * V1_BN_ELEMENTS + 2 * 7 * 7 * 1024 + 1000
     assert counted(v1, "thop").macs - paper == 4 * V1_BN_ELEMENTS + (7 * 7 + 1) * 1024 + 3 * 1000 - 1
-    assert counted(v1, "torch").params - v1.params == 2 * V1_BN_CHANNELS
-    assert counted(v1, "keras").params - v1.params == 4 * V1_BN_CHANNELS
+    assert totals(v1, "torch")[1] - v1.params == 2 * V1_BN_CHANNELS
+    assert totals(v1, "keras")[1] - v1.params == 4 * V1_BN_CHANNELS
 
 
 def test_readme_prose_numbers():
@@ -106,7 +146,7 @@ def test_readme_prose_numbers():
 def test_keras_count_matches_keras_io_with_the_classifier_bias():
     """keras.io lists MobileNet at 4,253,864 parameters; Keras' classifier is a 1×1 conv with 1000 biases."""
     v1 = mobcost.parse_spec(Path(mobcost.spec.locate("v1")).read_text().replace("bias: false", "bias: true"))
-    assert counted(mobcost.analyze(v1), "keras").params == 4_253_864
+    assert totals(mobcost.analyze(v1), "keras")[1] == 4_253_864
 
 
 def test_difference_by_class_and_row():

@@ -14,7 +14,7 @@ from zoo import MODELS, analysis, leaf_kinds
 
 import mobcost
 from mobcost.cli import app
-from mobcost.conventions import CONVENTIONS, counted, operations
+from mobcost.conventions import CONVENTIONS, counted, operations, totals
 
 torch = pytest.importorskip("torch")
 verify = pytest.importorskip("mobcost.verify")
@@ -79,26 +79,25 @@ def test_each_convention_matches_its_tool(model, tool):
     pytest.importorskip(tool)
     _quiet()
     a = analysis(model)
-    expected = counted(a, tool)
-    assert COUNTERS[tool](verify.build(a), verify.input_tensor(a)) == (expected.macs, expected.params)
+    assert COUNTERS[tool](verify.build(a), verify.input_tensor(a)) == totals(a, tool)
 
 
 def test_ptflops_double_count_is_the_functional_patch():
     """ptflops issue 139: nn.ReLU and pooling modules are counted by their hook and again by the patched functional
-    they call. Without functional counting, the bug's share goes, and so does softmax, which has no module hook."""
+    they call. Without functional counting the bug's share goes, and so do the counts that only the patched
+    functionals make: softmax, swish (nn.SiLU has no module hook) and LRN's element-wise operations."""
     pytest.importorskip("ptflops")
     _quiet()
     a = analysis("every_kind")
     ptflops = CONVENTIONS["ptflops"]
     bug = sum(ptflops.rules[op].extra(row) for row in a.rows for op in operations(row))
-    softmax = sum(ptflops.rules["softmax"].count(row) for row in a.rows if row.kind == "softmax")
-    # swish counts only through the patched F.silu: nn.SiLU has no module hook
-    swish = sum(row.output.size for row in a.rows if getattr(row.layer, "act", None) == "swish")
     relu = sum(row.output.size for row in a.rows if getattr(row.layer, "act", None) == "relu")
-    pools = sum(row.input.size for row in a.rows if row.kind == "avgpool")
+    pools = sum(row.input.size for row in a.rows if row.kind in ("avgpool", "maxpool"))
     assert bug == relu + pools
+    functional = sum(ptflops.rules[op].count(row) for row in a.rows for op in operations(row)
+                     if op in ("softmax", "lrn") or (op == "act" and row.layer.act == "swish"))
     macs, _ = ptflops_count(verify.build(a), verify.input_tensor(a), count_functional=False)
-    assert macs == counted(a, "ptflops").macs - bug - softmax - swish
+    assert macs == counted(a, "ptflops").macs - bug - functional
 
 
 # ---- the command ------------------------------------------------------------------------------------------

@@ -1,0 +1,127 @@
+"""V1 paper Tables 2, 4, 5, 6, 7 at their printed precision, and the check's verdicts on them."""
+
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+import mobcost
+from mobcost.check import at_precision, check, check_budget
+from mobcost.spec import load_model, parse_spec
+
+# (model reference, published million Mult-Adds, published million parameters), as printed.
+TOTALS = {
+    "Table 4 MobileNet": ("v1", "569", "4.2"),
+    "Table 4 Conv MobileNet (params)": ("v1:conv", None, "29.3"),
+    "Table 5 0.75 MobileNet": ("v1@0.75", "325", "2.6"),
+    "Table 5 Shallow MobileNet": ("v1:shallow", "307", "2.9"),
+    "Table 6 1.0 MobileNet-224": ("v1@1.0_224", "569", "4.2"),
+    "Table 6 0.75 MobileNet-224": ("v1@0.75_224", "325", "2.6"),
+    "Table 6 0.5 MobileNet-224": ("v1@0.5_224", "149", "1.3"),
+    "Table 6 0.25 MobileNet-224": ("v1@0.25_224", "41", "0.5"),
+    "Table 7 1.0 MobileNet-192": ("v1@1.0_192", "418", "4.2"),
+    "Table 7 1.0 MobileNet-160 (params)": ("v1@1.0_160", None, "4.2"),
+    "Table 7 1.0 MobileNet-128": ("v1@1.0_128", "186", "4.2"),
+}
+
+
+def millions(n: int) -> Fraction:
+    return Fraction(n, 10**6)
+
+
+@pytest.mark.parametrize("ref, macs, params", TOTALS.values(), ids=TOTALS.keys())
+def test_published_totals_at_printed_precision(ref, macs, params):
+    a = mobcost.analyze(ref)
+    if macs:
+        assert at_precision(millions(a.macs), macs, "nearest") == Decimal(macs)
+    assert at_precision(millions(a.params), params, "nearest") == Decimal(params)
+
+
+TABLE_2 = {  # MobileNets V1 Table 2: % Mult-Adds, % Parameters
+    "Conv 1×1": ("94.86", "74.59"),
+    "Conv DW 3×3": ("3.06", "1.06"),
+    "Conv 3×3 (params)": (None, "0.02"),
+    "Fully Connected": ("0.18", "24.33"),
+}
+
+
+@pytest.mark.parametrize("kind, macs, params", [(k, *v) for k, v in TABLE_2.items()], ids=[f"Table 2 {k}" for k in TABLE_2])
+def test_table_2_shares(kind, macs, params):
+    a = mobcost.analyze("v1")
+    kind_macs, kind_params = a.breakdown()[kind.removesuffix(" (params)")]
+    if macs:
+        assert at_precision(Fraction(100 * kind_macs, a.macs), macs, "nearest") == Decimal(macs)
+    assert at_precision(Fraction(100 * kind_params, a.params), params, "nearest") == Decimal(params)
+
+
+# The three places where the paper disagrees with its own arithmetic (published-figures.md §1).
+def test_table_2_prints_1_19_where_the_arithmetic_gives_1_91():
+    a = mobcost.analyze("v1")
+    assert at_precision(Fraction(100 * 3 * 3 * 3 * 32 * 112 * 112, a.macs), "1.19", "nearest") == Decimal("1.91")
+
+
+def test_table_4_4866_leaves_out_the_fc_layer():
+    a = mobcost.analyze("v1:conv")
+    assert round(millions(a.macs)) == 4867 and round(millions(a.macs - 1024 * 1000)) == 4866
+
+
+def test_table_7_290_is_290_7_rounded_down():
+    a = mobcost.analyze("v1@1.0_160")
+    assert a.macs == 290_675_200 and at_precision(millions(a.macs), "290", "down") == 290
+
+
+def test_check_v1_marks_exactly_the_known_errata():
+    results = check(load_model("v1")[0])
+    errata = {(r.source, r.model, r.figure) for r in results if r.status == "erratum"}
+    assert errata == {
+        ("MobileNets V1 Table 2", "1.0 MobileNet-224, resource per layer type", "% Mult-Adds, Conv 3×3"),
+        ("MobileNets V1 Table 4", "Conv MobileNet", "Million Mult-Adds"),
+        ("MobileNets V1 Table 7", "1.0 MobileNet-160", "Million Mult-Adds"),
+        ("MobileNets V1 Table 9", "0.50 MobileNet-160", "Million Mult-Adds"),
+    }
+    assert all(r.status == "ok" for r in results if (r.source, r.model, r.figure) not in errata)
+
+
+def test_rounding_rules():
+    assert at_precision(Fraction(5687, 10), "569", "nearest") == 569
+    assert at_precision(Fraction(5687, 10), "569", "down") == 568
+    assert at_precision(Fraction(5681, 10), "569", "up") == 569
+    assert at_precision(Fraction(4209088, 10**6), "4.24", "nearest") == Decimal("4.21")
+
+
+SPEC = """\
+name: tiny
+title: Tiny
+input: {resolution: 8}
+classes: 10
+layers:
+  - {kind: conv, kernel: 3, out: 4}
+  - {kind: avgpool}
+  - {kind: fc}
+"""
+TINY_MACS = 3 * 3 * 3 * 4 * 8 * 8 + 4 * 10  # 6952
+TINY_PARAMS = 3 * 3 * 3 * 4 + 4 * 10 + 10  # 158
+
+
+def test_a_wrong_figure_fails_and_a_right_one_passes():
+    net = parse_spec(SPEC + 'reference:\n  - {source: s, label: l, macs: "0.007", params: "0.00016"}\n'
+                            '  - {source: s, label: l, macs: "0.006"}\n')
+    assert [r.status for r in check(net)] == ["ok", "ok", "FAIL"]
+
+
+def test_an_erratum_that_the_arithmetic_agrees_with_fails():
+    net = parse_spec(SPEC + 'reference:\n  - {source: s, label: l, macs: "0.007", errata: {macs: "not really"}}\n')
+    [result] = check(net)
+    assert result.status == "FAIL" and "arithmetic agrees" in result.note
+
+
+def test_an_erratum_key_must_name_a_figure():
+    net = parse_spec(SPEC + 'reference:\n  - {source: s, label: l, macs: "0.007", errata: {flops: "?"}}\n')
+    with pytest.raises(mobcost.SpecError, match="'flops' names no figure"):
+        check(net)
+
+
+@pytest.mark.parametrize("max_macs, status", [(TINY_MACS, "ok"), (TINY_MACS - 1, "FAIL")])
+def test_budget(max_macs, status):
+    net = parse_spec(SPEC + f"budget: {{max_macs: {max_macs}, max_params: {TINY_PARAMS}}}\n")
+    assert [r.status for r in check_budget(net)] == [status, "ok"]

@@ -1,0 +1,139 @@
+"""Every command and format through typer's runner; golden files pin the rendered tables."""
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from mobcost.cli import app
+from test_trace import v1_by_hand
+
+GOLDEN = Path(__file__).parent / "golden"
+COMMANDS = {
+    "table_v1_0.5_160": ["table", "v1", "--alpha", "0.5", "--res", "160"],
+    "table_v1_markdown": ["table", "v1", "--format", "markdown"],
+    "breakdown_v1": ["breakdown", "v1"],
+    "sweep_v1_table6": ["sweep", "v1", "--alpha", "1,0.75,0.5,0.25"],
+    "sweep_v1_table7": ["sweep", "v1", "--res", "224,192,160,128", "--format", "markdown"],
+    "compare_v1_table4": ["compare", "v1:conv", "v1"],
+    "compare_v1_table5": ["compare", "v1@0.75", "v1:shallow"],
+    "conv_seed_example": ["conv", "--input", "6x6x3", "--kernel", "3", "--out", "5", "--padding", "valid"],
+    "check_v1": ["check", "v1"],
+    "models": ["models"],
+}
+
+
+@pytest.mark.parametrize("args", COMMANDS.values(), ids=COMMANDS.keys())
+def test_golden_output(mobcost, args, request):
+    result = mobcost(*args)
+    assert result.exit_code == 0, result.stderr
+    golden = GOLDEN / f"{request.node.callspec.id}.txt"
+    if os.environ.get("MOBCOST_UPDATE_GOLDEN"):
+        golden.write_text(result.stdout)
+    assert result.stdout == golden.read_text()
+
+
+def test_every_command_has_help_with_an_example(mobcost):
+    for command in app.registered_commands:
+        result = mobcost(command.callback.__name__, "--help")
+        assert result.exit_code == 0 and "Example: mobcost" in result.stdout, command.callback.__name__
+
+
+@pytest.mark.parametrize("fmt", ["rich", "markdown", "csv", "json"])
+@pytest.mark.parametrize("command", [["table", "v1"], ["breakdown", "v1"], ["sweep", "v1", "--alpha", "1,0.5"],
+                                     ["compare", "v1", "v1:shallow"], ["check", "v1"], ["models"],
+                                     ["conv", "--input", "14x14x512", "--out", "512"]])
+def test_every_command_in_every_format(mobcost, command, fmt):
+    result = mobcost(*command, "--format", fmt)
+    assert result.exit_code == 0 and result.stdout.strip()
+    if fmt == "json":
+        json.loads(result.stdout)
+
+
+def test_table_json_has_exact_integers(mobcost):
+    data = json.loads(mobcost("table", "v1", "--alpha", "0.5", "--res", "160", "--format", "json").stdout)
+    assert data["model"] == "mobilenet_v1" and data["alpha"] == 0.5 and data["resolution"] == 160
+    assert (data["totals"]["macs"], data["totals"]["params"]) == v1_by_hand(0.5, 160)
+    assert set(data["layers"][0]) == {"name", "kind", "stride", "filter", "input", "output", "macs", "params"}
+    assert data["layers"][1]["macs"] == 3 * 3 * 16 * 80 * 80
+
+
+def test_csv_columns_sum_to_the_total_row(mobcost):
+    rows = list(csv.DictReader(io.StringIO(mobcost("table", "v1", "--format", "csv").stdout)))
+    *layers, total = rows
+    assert total["name"] == "Total"
+    assert sum(int(r["macs"]) for r in layers) == int(total["macs"]) == v1_by_hand(1.0, 224)[0]
+    assert sum(int(r["params"]) for r in layers) == int(total["params"]) == v1_by_hand(1.0, 224)[1]
+
+
+def test_markdown_columns_sum_to_the_total_row(mobcost):
+    lines = mobcost("table", "v1", "--format", "markdown").stdout.splitlines()
+    cells = [[c.strip(" *").replace(",", "") for c in line.strip("|").split("|")] for line in lines
+             if line.startswith("| ") and "Layer" not in line]
+    *layers, total = cells
+    assert sum(int(r[4]) for r in layers) == int(total[4]) and sum(int(r[5]) for r in layers) == int(total[5])
+
+
+def test_conv_reproduces_the_seed_example(mobcost):
+    data = json.loads(mobcost("conv", "--input", "6x6x3", "--kernel", "3", "--out", "5", "--padding", "valid",
+                              "--format", "json").stdout)
+    assert [s["macs"] for s in data["steps"]] == [3 * 3 * 3 * 5 * 4 * 4, 3 * 3 * 3 * 4 * 4, 3 * 5 * 4 * 4, 432 + 240]
+
+
+def test_sweep_shows_published_accuracy(mobcost):
+    data = json.loads(mobcost("sweep", "v1", "--alpha", "1,0.75,0.5,0.25", "--format", "json").stdout)
+    assert [row["accuracy"] for row in data] == [70.6, 68.4, 63.7, 50.6]  # MobileNets V1 Table 6
+    assert [row["macs"] for row in data] == [v1_by_hand(a, 224)[0] for a in (1.0, 0.75, 0.5, 0.25)]
+
+
+def test_rho_and_model_reference(mobcost):
+    by_rho = json.loads(mobcost("table", "v1", "--rho", "0.714", "--format", "json").stdout)
+    assert by_rho["resolution"] == 160 and by_rho["totals"]["macs"] == v1_by_hand(1.0, 160)[0]
+
+
+def test_a_failed_check_exits_1(mobcost, tmp_path):
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text("name: tiny\ntitle: Tiny\ninput: {resolution: 8}\nclasses: 10\n"
+                    "layers:\n  - {kind: conv, out: 4}\n  - {kind: avgpool}\n  - {kind: fc}\n"
+                    "budget: {max_macs: 1k}\n")
+    result = mobcost("check", str(spec))
+    assert result.exit_code == 1 and "FAIL" in result.stdout
+
+
+BAD_INPUT = {
+    "unknown model": (["table", "v7"], "unknown model 'v7'"),
+    "unknown variant": (["table", "v1:deep"], "no variant 'deep'"),
+    "missing file": (["table", "nowhere/spec.yaml"], "nowhere/spec.yaml: no such file"),
+    "alpha zero": (["table", "v1", "--alpha", "0"], "α must be positive"),
+    "res and rho": (["table", "v1", "--res", "160", "--rho", "0.7"], "not both"),
+    "resolution zero": (["table", "v1", "--res", "0"], "resolution must be a positive number"),
+    "bad sweep list": (["sweep", "v1", "--alpha", "1,x"], "numbers separated by commas"),
+    "sweep without grid": (["sweep", "v1"], "needs --alpha, --res or both"),
+    "bad conv input": (["conv", "--input", "6x6", "--out", "5"], "--input takes H×W×C"),
+    "conv kernel too large": (["conv", "--input", "2x2x3", "--kernel", "3", "--out", "5", "--padding", "valid"],
+                              "leaves nothing"),
+}
+
+
+@pytest.mark.parametrize("args, message", BAD_INPUT.values(), ids=BAD_INPUT.keys())
+def test_bad_input_is_one_paragraph_and_exit_2(mobcost, args, message):
+    result = mobcost(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr and result.stderr.startswith("mobcost: ")
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_a_bad_spec_file(mobcost, tmp_path):
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("name: bad\ntitle: Bad\ninput: {resolution: 8}\nlayers:\n  - {kind: conv, out: 4, stride: 0}\n")
+    result = mobcost("table", str(spec))
+    assert result.exit_code == 2
+    assert f"{spec}, line 5, column 34: layer layers[0] (conv), field 'stride'" in result.stderr
+
+
+def test_a_typo_in_a_flag_exits_2(mobcost):
+    result = mobcost("table", "v1", "--alpah", "0.5")
+    assert result.exit_code == 2 and "No such option" in result.stderr
