@@ -15,18 +15,18 @@ from mobcost.report import Format, conventions_table, conventions_totals, render
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
 
+def network(resolution: int, channels: int, classes: int, layers: str) -> mobcost.Network:
+    return mobcost.parse_spec(f"name: test\ntitle: Test\ninput: {{resolution: {resolution}, channels: {channels}}}\n"
+                              f"classes: {classes}\nlayers:\n{layers}")
+
+
 # 4×4×2 input: a 3×3 conv to 3 channels with bias, batch norm and ReLU; global pool; FC to 5 classes; softmax
-TINY = """
-name: tiny
-title: Tiny
-input: {resolution: 4, channels: 2}
-classes: 5
-layers:
+TINY = network(4, 2, 5, """
   - {kind: conv, kernel: 3, out: 3, bias: true, bn: true, act: relu}
   - {kind: avgpool}
   - {kind: fc}
   - {kind: softmax}
-"""
+""")
 CONV_MACS = 3 * 3 * 2 * 3 * 4 * 4
 FC_MACS = 3 * 5
 CONV_OUT = 4 * 4 * 3  # the conv's output elements: its bias adds, batch norm and ReLU act on each
@@ -35,7 +35,7 @@ PAPER_PARAMS = 3 * 3 * 2 * 3 + 3 + 3 * 5 + 5
 
 @pytest.fixture(scope="module")
 def tiny():
-    return mobcost.analyze(mobcost.parse_spec(TINY))
+    return mobcost.analyze(TINY)
 
 
 @pytest.mark.parametrize("name, macs, params", [
@@ -57,12 +57,7 @@ def test_each_convention_by_hand(tiny, name, macs, params):
 
 # 6×6×4 input: a residual block (3×3 conv with batch norm and ReLU, identity shortcut), a fire-like pair of branches
 # (1×1 conv; 3×3 max pool), LRN, a squeeze-and-excite, flatten, dropout
-BLOCKS = """
-name: blocks
-title: Blocks
-input: {resolution: 6, channels: 4}
-classes: 3
-layers:
+BLOCKS = network(6, 4, 3, """
   - kind: residual
     layers: [{kind: conv, kernel: 3, out: 4, bn: true, act: relu}]
   - kind: concat
@@ -73,7 +68,7 @@ layers:
   - {kind: se}
   - {kind: flatten}
   - {kind: dropout}
-"""
+""")
 X = 6 * 6 * 4  # elements of the input, and of the residual block's output
 Y = 6 * 6 * 6  # after the concat: 2 + 4 channels
 SE_SQUEEZE = 8  # make_divisible(6 / 4, 8)
@@ -90,7 +85,7 @@ BLOCK_MACS = 3 * 3 * 4 * 4 * 6 * 6 + 4 * 2 * 6 * 6 + 6 * SE_SQUEEZE + SE_SQUEEZE
     ("thop", 4 * X + (6 * 6 + 1) * 6),
 ])
 def test_blocks_by_hand(name, extra):
-    blocks = mobcost.analyze(mobcost.parse_spec(BLOCKS))
+    blocks = mobcost.analyze(BLOCKS)
     assert blocks.macs == BLOCK_MACS
     assert totals(blocks, name)[0] == BLOCK_MACS + extra
 
@@ -141,6 +136,12 @@ def test_v1_differences_are_batch_norm_activations_and_pooling():
 def test_readme_prose_numbers():
     assert f"its {V1_BN_ELEMENTS:,} normalized elements" in README and f"over {V1_BN_CHANNELS:,} channels" in README
     assert "the Keras count is 4,253,864, the figure keras.io prints" in README
+    v2 = mobcost.analyze("v2")
+    diff = difference(v2, "paper", "fvcore")
+    assert f"MobileNetV2's {v2.macs / 10**6:.1f}M Mult-Adds are {diff.macs[1] / 10**6:.1f}M by fvcore" in README
+    assert f"batch\nnorms at 2 per element ({diff.by_class['bn'][1]:,}) and its global pool ({diff.by_class['global pool'][1]:,})" in README
+    expansion = 112 * 112 * 32 * 32  # MobileNetV2 Table 2's first bottleneck, expanded as if t were not 1
+    assert f"32 = {expansion:,} Mult-Adds, {(v2.macs + expansion) / 10**6:.1f}M in all)" in README
 
 
 def test_keras_count_matches_keras_io_with_the_classifier_bias():
