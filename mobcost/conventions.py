@@ -1,8 +1,8 @@
 """Counting conventions: what the paper, PyTorch, Keras, fvcore, ptflops and thop each count, in one table.
 
 Every convention counts the same traced rows; it differs only in what it charges for each class of operation
-(multiply-adds, bias adds, batch norm, activations, pooling, softmax) and in which batch-norm terms it counts as
-parameters. A count is in Mult-Adds: one fused multiply-add, or one elementary operation, is 1 (FLOPs = 2 × that).
+(multiply-adds, bias adds, batch norm, activations, pooling, LRN, softmax, residual adds, SE scales) and in which
+batch-norm terms it counts as parameters. A count is in Mult-Adds: one fused multiply-add, or one elementary operation, is 1 (FLOPs = 2 × that).
 Each rule below was read from the tool's source and is proven against the tool by tests/test_verify.py (Keras:
 tests/test_keras.py):
   torch    torch/utils/flop_counter.py: conv_flop_count and mm_flop, 2 FLOPs per multiply-add, bias ignored
@@ -150,7 +150,7 @@ _PAPER_RULES = _rules()
 
 CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
     Convention(
-        "paper", "the MobileNets papers (Mult-Adds, Table 1-7)", "weights", _PAPER_RULES,
+        "paper", "the MobileNets papers' Mult-Adds (V1 Tables 1–10)", "weights", _PAPER_RULES,
         "Mult-Adds = fused multiply-adds of convolutions and fully connected layers; pooling, softmax, batch norm, "
         "activations, LRN, and element-wise adds, scales and concatenations count 0 (the MobileNets paper's "
         "convention)."),
@@ -263,6 +263,6 @@ def difference(analysis: Analysis, a: str, b: str) -> Difference:
         if (differ := [op for op in operations(row) if na[op] != nb[op]]) or params[0] != params[1]:
             by_row.append(RowDifference(row, (sum(na.values()), sum(nb.values())), params, differ))
     pa, pb = (sum(c.params_of(row) for row in analysis.rows) for c in (ca, cb))
-    totals = (sum(x for x, _ in by_class.values()), sum(y for _, y in by_class.values()))
-    return Difference(a, b, {op: (x, y) for op, (x, y) in by_class.items() if x != y}, by_row, totals, (pa, pb),
+    whole = (sum(x for x, _ in by_class.values()), sum(y for _, y in by_class.values()))
+    return Difference(a, b, {op: (x, y) for op, (x, y) in by_class.items() if x != y}, by_row, whole, (pa, pb),
                       {op: (x, y) for op, (x, y) in bugs.items() if x or y})

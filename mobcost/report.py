@@ -357,7 +357,8 @@ def difference_table(analysis: Analysis, a: str, b: str, flops: bool = False) ->
 def verify_table(analysis: Analysis, checks: list, torch_version: str) -> Report:
     """mobcost beside PyTorch, per layer: output shape, parameters, Mult-Adds (FlopCounterMode FLOPs ÷ 2)."""
     columns = (Column("name", "Layer"), Column("shape", "Output"), Column("torch_shape", "PyTorch output (N×C×H×W)"),
-               Column("params", "Parameters", exact, True), Column("torch_params", "PyTorch parameters", exact, True),
+               Column("params", "Parameters (torch)", exact, True),
+               Column("torch_params", "PyTorch parameters", exact, True),
                Column("macs", "Mult-Adds", exact, True), Column("torch_macs", "PyTorch Mult-Adds", exact, True),
                Column("status", "Status"))
     rows = [{"name": c.name, "shape": str(c.shape), "torch_shape": "×".join(map(str, c.torch_shape)),
