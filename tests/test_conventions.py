@@ -238,3 +238,10 @@ def test_explain_between_in_flops():
     text = run("explain", "v1", "--between", "paper", "fvcore", "--flops", "-f", "markdown").stdout
     assert f"| all layers | bn: {OPERATION_CLASSES['bn']} | 0 | {4 * V1_BN_ELEMENTS:,} | +{4 * V1_BN_ELEMENTS:,} |" in text
     assert "| paper FLOPs | fvcore FLOPs | FLOPs fvcore − paper |" in text and "Mult-Adds" not in text.split("\n\n")[1]
+
+
+def test_params_follow_the_convention_unless_given():
+    v1 = mobcost.analyze("v1")
+    keras = json.loads(run("compare", "v1", "--convention", "keras", "-f", "json").stdout)[0]
+    weights = json.loads(run("compare", "v1", "--convention", "keras", "--params", "weights", "-f", "json").stdout)[0]
+    assert keras["params"] == v1.params + 4 * V1_BN_CHANNELS and weights["params"] == v1.params
