@@ -144,6 +144,11 @@ def test_readme_prose_numbers():
     assert f"32 = {expansion:,} Mult-Adds, {(v2.macs + expansion) / 10**6:.1f}M in all)" in README
 
 
+def test_readme_api_example():
+    macs, params = totals(mobcost.analyze("v1", alpha=0.5, resolution=160), "fvcore")
+    assert f'totals(result, "fvcore")               # ({macs}, {params})' in README
+
+
 def test_keras_count_matches_keras_io_with_the_classifier_bias():
     """keras.io lists MobileNet at 4,253,864 parameters; Keras' classifier is a 1×1 conv with 1000 biases."""
     v1 = mobcost.parse_spec(Path(mobcost.spec.locate("v1")).read_text().replace("bias: false", "bias: true"))
