@@ -16,6 +16,7 @@ from typing import Annotated, Optional
 import typer
 
 from mobcost import analyze
+from mobcost.conventions import CONVENTIONS
 from mobcost.report import Format
 
 EXIT_CODES = "Exit codes: 0 success, 1 a check failed, 2 bad input (a spec, a model name or an option)."
@@ -45,10 +46,18 @@ Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", help="Width mul
 Res = Annotated[Optional[int], typer.Option("--res", "-r", help="Input resolution in pixels (default: the spec's).")]
 Rho = Annotated[Optional[float], typer.Option("--rho", help="Resolution multiplier ρ: resolution = round(ρ × the spec's).")]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
-Params = Annotated[Counting, typer.Option(
-    "--params", help="Parameter counting: weights (weights and declared biases, as the papers count), torch "
-                     "(plus batch-norm γ and β, as PyTorch's parameters()), keras (plus batch-norm moving mean and "
-                     "variance, as Keras' count_params()).")]
+_PARAMS = ("Parameter counting: weights (weights and declared biases, as the papers count), torch (plus batch-norm "
+           "γ and β, as PyTorch's parameters()), keras (plus batch-norm moving mean and variance, as Keras' "
+           "count_params()).")
+Params = Annotated[Counting, typer.Option("--params", help=_PARAMS)]
+ConventionName = Enum("ConventionName", {name: name for name in CONVENTIONS}, type=str)
+Convention = Annotated[ConventionName, typer.Option(
+    "--convention", "-c", help="Count as the paper (default), PyTorch, Keras, fvcore, ptflops or thop do, Mult-Adds "
+                               "and parameters; `mobcost conventions` shows what each counts. --params overrides "
+                               "its parameter counting.")]
+ConventionParams = Annotated[Optional[Counting], typer.Option("--params", help=_PARAMS + " Default: the convention's.")]
+Flops = Annotated[bool, typer.Option("--flops", help="Show FLOPs = 2 × Mult-Adds instead of Mult-Adds.")]
+PAPER = ConventionName("paper")
 Export = Annotated[Optional[Path], typer.Option(
     "--export", help="Also save the table as SVG or HTML (by the file's suffix), e.g. --export table.svg.")]
 _export: contextvars.ContextVar[Path | None] = contextvars.ContextVar("export", default=None)
@@ -100,6 +109,17 @@ def _emit(report, fmt: Format) -> None:
         _save(render(report, Format.rich), report.title, path)
 
 
+def _counted(model, convention: ConventionName, **scale):
+    from mobcost.conventions import counted
+
+    return counted(analyze(model, **scale), convention.value)
+
+
+def _counting(convention: ConventionName, params: Counting | None) -> str:
+    """The parameter counting asked for, else the convention's."""
+    return params.value if params is not None else CONVENTIONS[convention.value].params
+
+
 def _save(renderable, title: str, path: Path) -> None:
     """The rich table as SVG or HTML, by rich's own export (Console(record=True))."""
     import io
@@ -124,14 +144,14 @@ def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, f
           layers: Annotated[Optional[bool], typer.Option(
               "--layers/--blocks", help="Every layer, or one row per block (default: blocks for networks built "
                                         "of bottlenecks, as the V2/V3 papers list them).")] = None,
-          params: Params = Counting.weights) -> None:
+          params: ConventionParams = None, convention: Convention = PAPER, flops: Flops = False) -> None:
     """Mult-Adds and parameters per layer (MobileNets Table 1) or per block (MobileNetV2 Table 2, V3 Tables 1–2).
     Example: mobcost table v2 --layers --params torch"""
     from mobcost.report import block_table, has_blocks, layer_table
 
-    analysis = analyze(model, alpha=alpha, resolution=res, rho=rho)
+    analysis = _counted(model, convention, alpha=alpha, resolution=res, rho=rho)
     by_layer = layers if layers is not None else not has_blocks(analysis)
-    _emit((layer_table if by_layer else block_table)(analysis, params.value), fmt)
+    _emit((layer_table if by_layer else block_table)(analysis, _counting(convention, params), flops), fmt)
 
 
 @_command
@@ -141,7 +161,8 @@ def sweep(model: Model,
               "(step 0.05 if left out)."))] = "",
           res: Annotated[str, typer.Option("--res", "-r", help="Resolutions: a list 224,192,160 and/or ranges such as "
                                            "96:320:8 (step 8 if left out).")] = "",
-          fmt: Fmt = Format.rich, params: Params = Counting.weights) -> None:
+          fmt: Fmt = Format.rich, params: ConventionParams = None, convention: Convention = PAPER,
+          flops: Flops = False) -> None:
     """Totals for every α × resolution (MobileNets Tables 6 and 7).
     Example: mobcost sweep v1 --alpha 0.25:1.0:0.25 --res 128:224:32"""
     from mobcost.report import totals_table
@@ -154,10 +175,12 @@ def sweep(model: Model,
     network, ref = load_model(model)
     alphas = alphas_of(alpha) or [ref.alpha or 1.0]
     resolutions = resolutions_of(res) or [ref.resolution]
-    variants = _progress(sweep_grid(network, alphas, resolutions), len(alphas) * len(resolutions), fmt)
-    totals = list(variants)
+    grid = (sweep_grid(network, alphas, resolutions) if convention is PAPER  # the fast path counts as the paper
+            else (_counted(network, convention, alpha=a, resolution=r) for a in alphas for r in resolutions))
+    totals = list(_progress(grid, len(alphas) * len(resolutions), fmt))
     accuracy = [network.accuracy(ref.variant, t.alpha, t.resolution) for t in totals]
-    _emit(totals_table(f"{network.title}: width multiplier × resolution", totals, accuracy, params.value), fmt)
+    _emit(totals_table(f"{network.title}: width multiplier × resolution", totals, accuracy,
+                       _counting(convention, params), flops), fmt)
 
 
 _LONG_SWEEP = 5000  # variants: half a second of work or more, long enough to show progress
@@ -224,16 +247,19 @@ def schema() -> None:
 
 
 @_command
-def breakdown(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich) -> None:
+def breakdown(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
+              params: ConventionParams = None, convention: Convention = PAPER, flops: Flops = False) -> None:
     """Share of Mult-Adds and parameters per layer type (MobileNets Table 2). Example: mobcost breakdown v1"""
     from mobcost.report import breakdown_table
 
-    _emit(breakdown_table(analyze(model, alpha=alpha, resolution=res, rho=rho)), fmt)
+    analysis = _counted(model, convention, alpha=alpha, resolution=res, rho=rho)
+    _emit(breakdown_table(analysis, _counting(convention, params), flops), fmt)
 
 
 @_command
 def compare(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help="Models or variants, e.g. v1:conv v1.")],
-            alpha: Alpha = None, res: Res = None, fmt: Fmt = Format.rich) -> None:
+            alpha: Alpha = None, res: Res = None, fmt: Fmt = Format.rich, params: ConventionParams = None,
+            convention: Convention = PAPER, flops: Flops = False) -> None:
     """Totals side by side (MobileNets Tables 4 and 5). Example: mobcost compare v1:conv v1"""
     from mobcost.report import totals_table
     from mobcost.spec import load_model
@@ -241,10 +267,10 @@ def compare(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help
     analyses, accuracy = [], []
     for name in models:
         network, ref = load_model(name)
-        analysis = analyze(network, alpha=ref.alpha or alpha, resolution=ref.resolution or res)
+        analysis = _counted(network, convention, alpha=ref.alpha or alpha, resolution=ref.resolution or res)
         analyses.append(analysis)
         accuracy.append(network.accuracy(ref.variant, analysis.alpha, analysis.resolution))
-    _emit(totals_table("Comparison", analyses, accuracy), fmt)
+    _emit(totals_table("Comparison", analyses, accuracy, _counting(convention, params), flops), fmt)
 
 
 @_command
@@ -317,6 +343,56 @@ def models(fmt: Fmt = Format.rich) -> None:
                         "resolution": network.input.resolution, "macs": totals.macs, "params": totals.params,
                         "variants": ", ".join(network.variants), "source": network.source or ""})
     _emit(models_table(entries), fmt)
+
+
+@_command
+def conventions(fmt: Fmt = Format.rich) -> None:
+    """What each counting convention counts, per operation class. Example: mobcost conventions"""
+    from mobcost.report import conventions_table
+
+    _emit(conventions_table(), fmt)
+
+
+@_command
+def explain(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help="Models, e.g. v1 v2@0.5_160.")],
+            between: Annotated[Optional[tuple[ConventionName, ConventionName]], typer.Option(
+                metavar="A B", help=f"Two conventions ({', '.join(CONVENTIONS)}): where and by how much they "
+                                    "differ, per operation class and per layer.")] = None,
+            alpha: Alpha = None, res: Res = None, flops: Flops = False, fmt: Fmt = Format.rich) -> None:
+    """Why tools disagree: every convention's totals, or where two differ.
+
+    Example: mobcost explain v1 --between paper ptflops"""
+    from mobcost.report import conventions_totals, difference_table
+    from mobcost.spec import MobcostError
+
+    analyses = [analyze(name, alpha=alpha, resolution=res) for name in models]
+    if between is None:
+        _emit(conventions_totals(analyses, flops), fmt)
+    elif len(analyses) != 1:
+        raise MobcostError(f"--between compares two conventions on one model; {len(models)} models were given")
+    else:
+        _emit(difference_table(analyses[0], between[0].value, between[1].value, flops), fmt)
+
+
+@_command
+def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format.rich) -> None:
+    """Build the spec as a torch.nn.Module and hold every layer's shape and counts to PyTorch's; exit 1 on a
+    mismatch. Needs: pip install 'mobcost[torch]'.
+
+    Example: mobcost verify v1 --alpha 0.5 --res 160"""
+    from mobcost.report import verify_table
+
+    try:
+        from mobcost import verify as torch_check
+    except ImportError:
+        typer.echo("mobcost: verify needs PyTorch; install the extra with: pip install 'mobcost[torch]' "
+                   "(for the CPU build: pip install torch==2.13.0)", err=True)
+        raise typer.Exit(2) from None
+    analysis = analyze(model, alpha=alpha, resolution=res)
+    checks = torch_check.verify(analysis)
+    _emit(verify_table(analysis, checks, torch_check.torch.__version__), fmt)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
 
 
 def main() -> None:

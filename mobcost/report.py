@@ -13,24 +13,41 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable
 
 from mobcost.check import CheckResult
+from mobcost.conventions import CONVENTIONS
 from mobcost.spec import ParamCounting
 from mobcost.trace import Analysis, Row, Scaled
 
 if TYPE_CHECKING:
     from mobcost.sizing import AccuracyGrid, Candidate, Limits
 
-CONVENTION = ("Mult-Adds = fused multiply-adds of convolutions and fully connected layers; pooling, softmax, "
-              "batch norm, activations, LRN, and element-wise adds, scales and concatenations count 0 (the "
-              "MobileNets paper's convention). Parameters = weights, plus biases where the spec declares them.")
 _COUNTING = {"weights": "",
              "torch": " Counted as PyTorch does: plus batch-norm γ and β (2 per normalized channel).",
              "keras": " Counted as Keras does: plus batch-norm γ, β, moving mean and variance "
                       "(4 per normalized channel)."}
 
 
-def convention(counting: ParamCounting = "weights") -> str:
-    """The counting convention in words, with the parameter counting in use."""
-    return CONVENTION + _COUNTING[counting]
+def convention(counting: ParamCounting = "weights", name: str = "paper", flops: bool = False) -> str:
+    """The counting convention in words: the Mult-Adds convention, the parameter counting, and the unit shown."""
+    return (f"{CONVENTIONS[name].description} Parameters = weights, plus biases where the spec declares them."
+            + _COUNTING[counting] + (" FLOPs = 2 × Mult-Adds." if flops else ""))
+
+
+def _unit(flops: bool, name: str = "paper") -> tuple[str, str]:
+    """The key and the header of a cost column: Mult-Adds, or FLOPs = 2 × Mult-Adds, and how they were counted."""
+    key, unit = ("flops", "FLOPs") if flops else ("macs", "Mult-Adds")
+    return key, unit if name == "paper" else f"{unit} ({name})"
+
+
+def _in_unit(rows: list[dict], flops: bool) -> list[dict]:
+    """Rows with their Mult-Adds also as FLOPs = 2 × Mult-Adds, where FLOPs are asked for."""
+    return [{**row, "flops": 2 * row["macs"]} for row in rows] if flops else rows
+
+
+def _data(analysis: Analysis, data, flops: bool):
+    """JSON data (always in Mult-Adds), saying how it was counted where that is not the paper's way in Mult-Adds."""
+    if analysis.convention == "paper" and not flops:
+        return data
+    return {**data, "counting": {"convention": analysis.convention, "shown_as": _unit(flops)[1]}}
 
 
 class Format(str, Enum):
@@ -82,24 +99,27 @@ class Report:
 
 # ---- builders -----------------------------------------------------------------------------------------------
 
-def layer_table(analysis: Analysis, counting: ParamCounting = "weights") -> Report:
+def layer_table(analysis: Analysis, counting: ParamCounting = "weights", flops: bool = False) -> Report:
     """MobileNets Table 1 with Mult-Adds and Parameters per layer and a totals row."""
     columns = (Column("name", "Layer"), Column("type", "Type / Stride"), Column("filter", "Filter Shape"),
-               Column("input", "Input Size"), Column("macs", "Mult-Adds", exact, True),
+               Column("input", "Input Size"), Column(*_unit(flops, analysis.convention), exact, True),
                Column("params", "Parameters", exact, True))
     rows = [{"name": r.name, "type": r.type, "filter": r.filter, "input": str(r.input), "macs": r.macs,
              "params": r.params_counted(counting)} for r in analysis.rows]
-    return _per_row(analysis, columns, rows, counting)
+    return _per_row(analysis, columns, rows, counting, flops)
 
 
-def _per_row(analysis: Analysis, columns: tuple[Column, ...], rows: list[dict], counting: ParamCounting) -> Report:
+def _per_row(analysis: Analysis, columns: tuple[Column, ...], rows: list[dict], counting: ParamCounting,
+             flops: bool) -> Report:
     params = analysis.params_counted(counting)
     notes = [f"{r.name}: {r.layer.note}" for r in analysis.rows if r.layer.note]
-    notes.append(f"Total: {analysis.macs / 10**6:,.1f} million Mult-Adds, {params / 10**6:,.2f} million "
-                 f"parameters (M = 10⁶). {convention(counting)}")
+    notes.append(f"Total: {(2 if flops else 1) * analysis.macs / 10**6:,.1f} million "
+                 f"{_unit(flops, analysis.convention)[1]}, {params / 10**6:,.2f} million parameters (M = 10⁶). "
+                 f"{convention(counting, analysis.convention, flops)}")
+    total = {columns[0].key: "Total", "macs": analysis.macs, "params": params}
     return Report(f"{analysis.label} (α = {float(analysis.alpha):g}, {analysis.resolution}×{analysis.resolution})",
-                  columns, rows, analysis.to_dict(),
-                  total={columns[0].key: "Total", "macs": analysis.macs, "params": params}, notes=tuple(notes))
+                  columns, _in_unit(rows, flops), _data(analysis, analysis.to_dict(), flops),
+                  total=_in_unit([total], flops)[0], notes=tuple(notes))
 
 
 _NL = {"relu": "RE", "relu6": "RE6", "hswish": "HS", "hsigmoid": "HSIG", "sigmoid": "SIG", "swish": "SW"}
@@ -135,17 +155,17 @@ def _block_row(group: list[Row], counting: ParamCounting) -> dict:
             "t": _ratio(unit.t) if hasattr(unit, "t") else "–", "se": "✓" if getattr(unit, "se", False) else "–"}
 
 
-def block_table(analysis: Analysis, counting: ParamCounting = "weights") -> Report:
+def block_table(analysis: Analysis, counting: ParamCounting = "weights", flops: bool = False) -> Report:
     """One row per block (MobileNetV2 Table 2: t, c, n, s; MobileNetV3 Tables 1–2: exp size, #out, SE, NL, s)."""
     rows = [_block_row(group, counting) for group in _blocks(analysis.rows)]
     columns = [Column("input", "Input"), Column("operator", "Operator"), Column("t", "t", numeric=True),
                Column("exp", "exp size", numeric=True), Column("out", "c (#out)", numeric=True),
                Column("n", "n", numeric=True), Column("se", "SE"), Column("act", "NL"),
-               Column("stride", "s", numeric=True), Column("macs", "Mult-Adds", exact, True),
+               Column("stride", "s", numeric=True), Column(*_unit(flops, analysis.convention), exact, True),
                Column("params", "Parameters", exact, True)]
     unused = {"n": all(r["n"] == 1 for r in rows), "se": all(r["se"] == "–" for r in rows)}
     columns = tuple(c for c in columns if not unused.get(c.key))
-    return _per_row(analysis, columns, rows, counting)
+    return _per_row(analysis, columns, rows, counting, flops)
 
 
 def has_blocks(analysis: Analysis) -> bool:
@@ -154,34 +174,40 @@ def has_blocks(analysis: Analysis) -> bool:
 
 
 def totals_table(title: str, analyses: list[Scaled], accuracy: list[tuple[float, str] | None],
-                 counting: ParamCounting = "weights") -> Report:
+                 counting: ParamCounting = "weights", flops: bool = False) -> Report:
     """One row per model with Million Mult-Adds and Million Parameters (MobileNets Tables 4–7)."""
+    key, unit = _unit(flops, analyses[0].convention)
     columns = (Column("model", "Model"), Column("accuracy", "ImageNet Accuracy (published)", optional("{:.1f}%".format), True),
-               Column("macs", "Million Mult-Adds", millions(1), True),
+               Column(key, f"Million {unit}", millions(1), True),
                Column("params", "Million Parameters", millions(2), True))
     rows = [{"model": a.label, "accuracy": acc[0] if acc else None, "macs": a.macs,
              "params": a.params_counted(counting)} for a, acc in zip(analyses, accuracy)]
     sources = sorted({acc[1] for acc in accuracy if acc})
     notes = [f"Accuracy as published in {', '.join(sources)}; mobcost computes costs, not accuracy."] if sources else []
-    notes.append(f"M = 10⁶. {convention(counting)}")
-    data = [{"model": a.label, "name": a.network.name, "alpha": float(a.alpha), "resolution": a.resolution,
-             "accuracy": row["accuracy"], "macs": a.macs, "params": row["params"]} for a, row in zip(analyses, rows)]
-    return Report(title, columns, rows, data, notes=tuple(notes))
+    notes.append(f"M = 10⁶. {convention(counting, analyses[0].convention, flops)}")
+    data = [_data(a, {"model": a.label, "name": a.network.name, "alpha": float(a.alpha), "resolution": a.resolution,
+                      "accuracy": row["accuracy"], "macs": a.macs, "params": row["params"]}, flops)
+            for a, row in zip(analyses, rows)]
+    return Report(title, columns, _in_unit(rows, flops), data, notes=tuple(notes))
 
 
-def breakdown_table(analysis: Analysis) -> Report:
+def breakdown_table(analysis: Analysis, counting: ParamCounting = "weights", flops: bool = False) -> Report:
     """Share of Mult-Adds and parameters per layer type (MobileNets Table 2)."""
-    columns = (Column("type", "Type"), Column("macs_share", "Mult-Adds (%)", percent, True),
+    key, unit = _unit(flops, analysis.convention)
+    params_total = analysis.params_counted(counting)
+    columns = (Column("type", "Type"), Column("macs_share", f"{unit} (%)", percent, True),
                Column("params_share", "Parameters (%)", percent, True),
-               Column("macs", "Mult-Adds", exact, True), Column("params", "Parameters", exact, True))
-    rows = [{"type": kind, "macs_share": 100 * macs / analysis.macs, "params_share": 100 * params / analysis.params,
-             "macs": macs, "params": params} for kind, (macs, params) in analysis.breakdown().items()]
+               Column(key, unit, exact, True), Column("params", "Parameters", exact, True))
+    rows = [{"type": kind, "macs_share": 100 * macs / analysis.macs, "params_share": 100 * params / params_total,
+             "macs": macs, "params": params} for kind, (macs, params) in analysis.breakdown(counting).items()]
     data = {"model": analysis.network.name, "alpha": float(analysis.alpha), "resolution": analysis.resolution,
-            "totals": {"macs": analysis.macs, "params": analysis.params},
+            "totals": {"macs": analysis.macs, "params": params_total},
             "types": [{k: row[k] for k in ("type", "macs", "params")} for row in rows]}
-    return Report(f"Resource per layer type: {analysis.label}", columns, rows, data,
-                  total={"type": "Total", "macs": analysis.macs, "params": analysis.params},
-                  notes=(f"Layer types with no Mult-Adds and no parameters are left out. {CONVENTION}",))
+    return Report(f"Resource per layer type: {analysis.label}", columns, _in_unit(rows, flops),
+                  _data(analysis, data, flops),
+                  total=_in_unit([{"type": "Total", "macs": analysis.macs, "params": params_total}], flops)[0],
+                  notes=("Layer types with no Mult-Adds and no parameters are left out. "
+                         + convention(counting, analysis.convention, flops),))
 
 
 def memory_table(analysis: Analysis, dtype: str = "fp16") -> Report:
@@ -279,7 +305,7 @@ def fit_table(network_title: str, candidates: list[Candidate], grid: AccuracyGri
     if memory:
         notes.append("Peak activations: the largest live set of activations during inference, as `mobcost memory` "
                      "computes it (MobileNetV2 §5.1), in bytes (M = 10⁶).")
-    notes.append(f"M = 10⁶. {CONVENTION}")
+    notes.append(f"M = 10⁶. {convention()}")
     budget = {"max_macs": limits.max_macs, "max_params": limits.max_params, "max_memory": limits.max_memory,
               "dtype": limits.dtype}
     data = {"model": network_title, "fitting": fitting, "budget": budget,
@@ -300,6 +326,106 @@ def models_table(entries: list[dict]) -> Report:
                Column("params", "Million Parameters", millions(2), True), Column("variants", "Variants"),
                Column("source", "Source"))
     return Report("Built-in models (α = 1 at their own resolution)", columns, entries, entries)
+
+
+# ---- counting conventions and verification ------------------------------------------------------------------
+
+def signed(n: int) -> str:
+    return f"{n:+,}" if n else "0"
+
+
+def conventions_table() -> Report:
+    """What each counting convention charges per operation class, and the batch-norm terms it counts as parameters."""
+    from mobcost.conventions import OPERATION_CLASSES
+
+    columns = (Column("operation", "Operation"),
+               *(Column(name, name) for name in CONVENTIONS))
+    rows = [{"operation": op, **{c.name: c.rules[op].text + (f" ({c.rules[op].bug}: a bug)" if c.rules[op].bug else "")
+                                 for c in CONVENTIONS.values()}} for op in OPERATION_CLASSES]
+    per_channel = {"weights": "0", "torch": "γ, β", "keras": "γ, β, mean, variance"}
+    rows.append({"operation": "parameters per batch-norm channel",
+                 **{c.name: per_channel[c.params] for c in CONVENTIONS.values()}})
+    notes = tuple(f"{op}: {text}." for op, text in OPERATION_CLASSES.items())
+    notes += tuple(f"{c.name}: {c.tool}" for c in CONVENTIONS.values())
+    data = {c.name: {"tool": c.tool, "params": c.params, "rules": {op: r.text for op, r in c.rules.items()}}
+            for c in CONVENTIONS.values()}
+    return Report("Counting conventions: what each counts, in Mult-Adds (one multiply-add or one operation = 1)",
+                  columns, rows, data, notes=notes)
+
+
+def conventions_totals(analyses: list[Analysis], flops: bool = False) -> Report:
+    """Every convention's totals side by side, one row per convention, a column pair per model."""
+    from mobcost.conventions import totals
+
+    key, unit = _unit(flops)
+    columns = [Column("convention", "Convention")]
+    for i, a in enumerate(analyses):
+        columns += [Column(f"{key}{i}", f"{a.label} {unit}", exact, True),
+                    Column(f"params{i}", f"{a.label} Parameters", exact, True)]
+    rows, data = [], []
+    for name in CONVENTIONS:
+        row: dict = {"convention": name}
+        for i, a in enumerate(analyses):
+            macs, params = totals(a, name)
+            row |= {f"{key}{i}": (2 if flops else 1) * macs, f"params{i}": params}
+            data.append({"convention": name, "model": a.label, "macs": macs, "params": params})
+        rows.append(row)
+    notes = (f"{'FLOPs = 2 × Mult-Adds. ' if flops else ''}Each convention counts the same traced network; "
+             "`mobcost conventions` shows what each counts, `mobcost explain MODEL --between A B` where two differ.",)
+    return Report("Why tools disagree: one network, every counting convention", tuple(columns), rows, data,
+                  notes=notes)
+
+
+def difference_table(analysis: Analysis, a: str, b: str, flops: bool = False) -> Report:
+    """Where conventions a and b differ: per operation class over the network, then per layer."""
+    from mobcost.conventions import OPERATION_CLASSES, difference
+
+    diff = difference(analysis, a, b)
+    unit, scale = _unit(flops)[1], 2 if flops else 1
+    columns = (Column("where", "Where"), Column("what", "What differs"), Column("a", f"{a} {unit}", exact, True),
+               Column("b", f"{b} {unit}", exact, True), Column("delta", f"{unit} {b} − {a}", signed, True),
+               Column("params_delta", f"Parameters {b} − {a}", signed, True))
+    rows = [{"where": "all layers", "what": f"{op}: {OPERATION_CLASSES[op]}", "a": scale * x, "b": scale * y,
+             "delta": scale * (y - x)} for op, (x, y) in diff.by_class.items()]
+    rows += [{"where": d.row.name, "what": ", ".join(d.classes) or "parameters only", "a": scale * d.macs[0],
+              "b": scale * d.macs[1], "delta": scale * (d.macs[1] - d.macs[0]),
+              "params_delta": d.params[1] - d.params[0]} for d in diff.by_row]
+    (ta, tb), (pa, pb) = diff.macs, diff.params
+    channels = sum(row.bn for row in analysis.rows)
+    notes = [f"Parameters: {a} {pa:,}, {b} {pb:,} ({signed(pb - pa)}; {channels:,} batch-normalized channels). "
+             "Only the operation classes and layers that differ are listed; the total is the whole network's."]
+    notes += [f"{name}: {scale * extra:,} of its {op} count is a bug ({CONVENTIONS[name].rules[op].bug})."
+              for op, extras in diff.bugs.items() for name, extra in zip((a, b), extras) if extra]
+    by_layer = [{"layer": d.row.name, "classes": d.classes, "macs": list(d.macs), "params": list(d.params)}
+                for d in diff.by_row]
+    return Report(f"{analysis.label}: {a} vs {b}", columns, rows,
+                  {"a": a, "b": b, "by_class": {op: list(v) for op, v in diff.by_class.items()},
+                   "by_layer": by_layer, "macs": [ta, tb], "params": [pa, pb], "shown_as": unit},
+                  total={"where": "Total", "a": scale * ta, "b": scale * tb, "delta": scale * (tb - ta),
+                         "params_delta": pb - pa},
+                  notes=tuple(notes))
+
+
+def verify_table(analysis: Analysis, checks: list, torch_version: str) -> Report:
+    """mobcost beside PyTorch, per layer: output shape, parameters, Mult-Adds (FlopCounterMode FLOPs ÷ 2)."""
+    columns = (Column("name", "Layer"), Column("shape", "Output"), Column("torch_shape", "PyTorch output (N×C×H×W)"),
+               Column("params", "Parameters (torch)", exact, True),
+               Column("torch_params", "PyTorch parameters", exact, True),
+               Column("macs", "Mult-Adds", exact, True), Column("torch_macs", "PyTorch Mult-Adds", exact, True),
+               Column("status", "Status"))
+    rows = [{"name": c.name, "shape": str(c.shape), "torch_shape": "×".join(map(str, c.torch_shape)),
+             "params": c.params, "torch_params": c.torch_params, "macs": c.macs, "torch_macs": c.torch_macs,
+             "status": "ok" if c.ok else "MISMATCH"} for c in checks]
+    bad = sum(not c.ok for c in checks)
+    total = {"name": "Total", "params": sum(c.params for c in checks), "torch_params": sum(c.torch_params for c in checks),
+             "macs": sum(c.macs for c in checks), "torch_macs": sum(c.torch_macs for c in checks)}
+    total["status"] = "MISMATCH" if bad else "ok"
+    notes = (f"{len(checks) - bad} of {len(checks)} layers agree with PyTorch {torch_version}. Parameters as "
+             "sum(p.numel()) (weights, biases, batch-norm γ and β); Mult-Adds = torch.utils.flop_counter."
+             "FlopCounterMode FLOPs ÷ 2. PyTorch pads `same` symmetrically by k // 2, TensorFlow asymmetrically; "
+             "for odd kernels both give ceil(n / stride) outputs and the same costs.",)
+    return Report(f"{analysis.label}: mobcost vs PyTorch", columns, rows, {"layers": rows, "total": total},
+                  total=total, notes=notes, style=lambda row: None if row["status"] == "ok" else "bold red")
 
 
 # ---- renderers ----------------------------------------------------------------------------------------------

@@ -88,6 +88,7 @@ class Totals(Scaled):
     macs: int
     params: int
     bn: int = 0  # batch-normalized channels, as Row.bn
+    convention: str = "paper"  # a sweep's totals count as the paper does
 
     def params_counted(self, counting: ParamCounting = "weights") -> int:
         """Parameters as a framework counts them (see Analysis.params_counted)."""
@@ -99,6 +100,7 @@ class Analysis(Scaled):
     """A traced network: its rows and totals at one α and resolution."""
 
     rows: tuple[Row, ...]
+    convention: str = "paper"  # how the rows' Mult-Adds were counted (mobcost.conventions)
 
     @property
     def macs(self) -> int:
@@ -113,12 +115,12 @@ class Analysis(Scaled):
         γ and β (PyTorch's `sum(p.numel())`), plus batch-norm running mean and variance (Keras' `count_params()`)."""
         return sum(row.params_counted(counting) for row in self.rows)
 
-    def breakdown(self) -> dict[str, tuple[int, int]]:
+    def breakdown(self, counting: ParamCounting = "weights") -> dict[str, tuple[int, int]]:
         """Mult-Adds and parameters per layer type (MobileNets Table 2), in order of first appearance."""
         macs, params = Counter(), Counter()
         for row in self.rows:
             macs[row.category] += row.macs
-            params[row.category] += row.params
+            params[row.category] += row.params_counted(counting)
         return {key: (macs[key], params[key]) for key in macs if macs[key] or params[key]}
 
     def to_dict(self) -> dict:

@@ -9,6 +9,7 @@ import pytest
 from mobcost.sizing import AccuracyGrid, Limits, alphas_of, fit, parse_bytes, resolutions_of
 from mobcost.spec import Budget, MobcostError, SpecError, builtin_models, load_model, load_spec, parse_spec
 from mobcost.trace import sweep, trace
+from test_trace import v1_by_hand
 
 TF_SLIM = "TF-slim mobilenet_v1.md (2018-02-22 checkpoints)"
 # published-figures.md §4a: Top-1 of the 16 checkpoints of 2018-02-22
@@ -16,24 +17,6 @@ TF_SLIM_TOP1 = {(1.0, 224): 70.9, (1.0, 192): 70.0, (1.0, 160): 68.0, (1.0, 128)
                 (0.75, 224): 68.4, (0.75, 192): 67.2, (0.75, 160): 65.3, (0.75, 128): 62.1,
                 (0.5, 224): 63.3, (0.5, 192): 61.7, (0.5, 160): 59.1, (0.5, 128): 56.3,
                 (0.25, 224): 49.8, (0.25, 192): 47.7, (0.25, 160): 45.5, (0.25, 128): 41.5}
-
-# MobileNets Table 1: (output channels, stride) of the first conv and the 13 separable blocks
-V1_BODY = [(32, 2), (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
-           (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1)]
-
-
-def v1_by_hand(alpha: float, resolution: int) -> tuple[int, int]:
-    """MobileNets eq. 7 layer by layer (int(α·c) channels, `same` padding), FC to 1000 classes without bias."""
-    channels = [int(Fraction(str(alpha)) * c) for c, _ in V1_BODY]
-    size = -(-resolution // 2)
-    macs = 3 * 3 * 3 * channels[0] * size * size
-    params = 3 * 3 * 3 * channels[0]
-    for (m, n), (_, stride) in zip(zip(channels, channels[1:]), V1_BODY[1:]):
-        size = -(-size // stride)
-        macs += 3 * 3 * m * size * size + m * n * size * size
-        params += 3 * 3 * m + m * n
-    return macs + channels[-1] * 1000, params + channels[-1] * 1000
-
 
 @pytest.fixture(scope="module")
 def v1():

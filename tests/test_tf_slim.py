@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from test_sizing import V1_BODY, v1_by_hand
+from test_trace import V1_BODY, v1_by_hand
 
 PARAMS = {1.0: "4.24", 0.75: "2.59", 0.5: "1.34", 0.25: "0.47"}  # Million Parameters, every resolution
 MACS_075 = {224: "317", 192: "233", 160: "162", 128: "104"}  # Million MACs of the 0.75 rows

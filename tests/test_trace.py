@@ -1,6 +1,7 @@
 """Shape propagation, α and ρ, variants: the whole of MobileNet V1 against the paper's arithmetic."""
 
 import math
+from fractions import Fraction
 
 import pytest
 
@@ -8,21 +9,24 @@ import mobcost
 from mobcost.spec import MobcostError, load_model
 from mobcost.trace import resolution_of, trace
 
-# MobileNets Table 1 after the first conv: (output channels N, stride) of the 13 depthwise-separable blocks.
-V1_BLOCKS = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
+# MobileNets Table 1: (output channels, stride) of the first conv and the 13 depthwise-separable blocks.
+V1_BODY = [(32, 2), (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
+           (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1)]
+V1_BLOCKS = V1_BODY[1:]
 
 
-def v1_by_hand(alpha: float, res: int) -> tuple[int, int]:
-    """Eq. 7 layer by layer: D_K·D_K·αM·ρD_F·ρD_F + αM·αN·ρD_F·ρD_F, with int(α·c) channels and FC weights."""
-    c = lambda n: int(alpha * n)  # the V1 rounding rule
-    f = math.ceil(res / 2)
-    macs, params, m = 3 * 3 * 3 * c(32) * f * f, 3 * 3 * 3 * c(32), c(32)
-    for n, s in V1_BLOCKS:
-        f = math.ceil(f / s)
-        macs += 3 * 3 * m * f * f + m * c(n) * f * f
-        params += 3 * 3 * m + m * c(n)
-        m = c(n)
-    return macs + m * 1000, params + m * 1000  # the FC layer; pooling and softmax cost nothing
+def v1_by_hand(alpha: float, resolution: int) -> tuple[int, int]:
+    """MobileNets eq. 7 layer by layer: D_K·D_K·αM·ρD_F·ρD_F + αM·αN·ρD_F·ρD_F, with int(α·c) channels (α exact, as
+    written), `same` padding, and the FC's weights to 1000 classes; pooling and softmax cost nothing."""
+    channels = [int(Fraction(str(alpha)) * c) for c, _ in V1_BODY]
+    size = -(-resolution // 2)
+    macs = 3 * 3 * 3 * channels[0] * size * size
+    params = 3 * 3 * 3 * channels[0]
+    for (m, n), (_, stride) in zip(zip(channels, channels[1:]), V1_BLOCKS):
+        size = -(-size // stride)
+        macs += 3 * 3 * m * size * size + m * n * size * size
+        params += 3 * 3 * m + m * n
+    return macs + channels[-1] * 1000, params + channels[-1] * 1000
 
 
 def test_v1_total_is_the_sum_of_table_1():

@@ -1,0 +1,268 @@
+"""Counting conventions: what the paper, PyTorch, Keras, fvcore, ptflops and thop each count, in one table.
+
+Every convention counts the same traced rows; it differs only in what it charges for each class of operation
+(multiply-adds, bias adds, batch norm, activations, pooling, LRN, softmax, residual adds, SE scales) and in which
+batch-norm terms it counts as parameters. A count is in Mult-Adds: one fused multiply-add, or one elementary operation, is 1 (FLOPs = 2 × that).
+Each rule below was read from the tool's source and is proven against the tool by tests/test_verify.py (Keras:
+tests/test_keras.py):
+  torch    torch/utils/flop_counter.py: conv_flop_count and mm_flop, 2 FLOPs per multiply-add, bias ignored
+  keras    keras BatchNormalization: γ, β, moving mean and moving variance are all weights for count_params()
+  fvcore   fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS and jit_handles.py (batchnorm_flop_jit in eval mode)
+  ptflops  ptflops/pytorch_ops.py MODULES_MAPPING hooks and FUNCTIONAL_MAPPING patches (pytorch backend)
+  thop     thop/profile.py register_hooks and thop/vision/basic_hooks.py, calc_func.py
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Literal
+
+from mobcost.spec import MobcostError, ParamCounting
+from mobcost.trace import Analysis, Row
+
+OpClass = Literal["conv", "fc", "bias", "bn", "act", "global pool", "avg pool", "max pool", "lrn", "softmax", "add",
+                  "scale", "data movement"]
+
+OPERATION_CLASSES: dict[OpClass, str] = {
+    "conv": "Mult-Adds of convolutions (standard, grouped, depthwise, pointwise)",
+    "fc": "Mult-Adds of fully connected layers",
+    "bias": "bias adds, one per output element of a layer with `bias: true`",
+    "bn": "batch norm, per normalized element (inference: a scale and a shift)",
+    "act": "activation, per output element",
+    "global pool": "global average pooling",
+    "avg pool": "k×k average pooling",
+    "max pool": "k×k max pooling",
+    "lrn": "local response normalization across `size` channels",
+    "softmax": "softmax over the classes",
+    "add": "residual add, per element (built as `x + y`, as torchvision does)",
+    "scale": "squeeze-and-excite gating, per element (built as `gate * x`)",
+    "data movement": "dropout (the identity at inference), flatten, concat",
+}
+
+# The class of a leaf kind's own work, the one thing a new layer kind adds here. Bias, batch norm and
+# activation come from the row's fields, whatever its kind.
+KIND_CLASS: dict[str, Callable[[Row], OpClass]] = {
+    "conv": lambda row: "conv",
+    "dw": lambda row: "conv",
+    "pw": lambda row: "conv",
+    "fc": lambda row: "fc",
+    "avgpool": lambda row: "global pool" if row.layer.kernel == "global" else "avg pool",
+    "maxpool": lambda row: "max pool",
+    "lrn": lambda row: "lrn",
+    "softmax": lambda row: "softmax",
+    "add": lambda row: "add",
+    "scale": lambda row: "scale",
+    "dropout": lambda row: "data movement",
+    "flatten": lambda row: "data movement",
+    "concat": lambda row: "data movement",
+}
+
+
+def operations(row: Row) -> list[OpClass]:
+    """The operation classes one row performs, in order."""
+    ops = [KIND_CLASS[row.kind](row)]
+    if getattr(row.layer, "bias", False):
+        ops.append("bias")
+    if row.bn:
+        ops.append("bn")
+    if getattr(row.layer, "act", None):
+        ops.append("act")
+    return ops
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a convention charges for one operation class: `text` for the table, `count` for one row.
+
+    `bug` and `extra` describe and count what the tool adds by mistake (already part of the tool's total)."""
+
+    text: str
+    count: Callable[[Row], int]
+    bug: str = ""
+    extra: Callable[[Row], int] = lambda row: 0
+
+    def total(self, row: Row) -> int:
+        return self.count(row) + self.extra(row)
+
+
+def _macs(row: Row) -> int:
+    return row.macs
+
+
+def _outputs(row: Row) -> int:
+    return row.output.size
+
+
+def _inputs(row: Row) -> int:
+    return row.input.size
+
+
+def _bn_elements(row: Row) -> int:
+    return row.output.h * row.output.w * row.bn
+
+
+def _per_bn_element(n: int) -> Rule:
+    return Rule(f"{n} per element", lambda row: n * _bn_elements(row))
+
+
+def _activations(per: dict[str, int], bug: dict[str, int] | None = None) -> Rule:
+    """Per output element, by activation; an activation not named counts 0."""
+    counted = ", ".join(f"{name} {n}" for name, n in per.items() if n)
+    text = f"per element: {counted}; others 0" if counted else "0"
+    extra = (lambda row: bug.get(row.layer.act, 0) * _outputs(row)) if bug else (lambda row: 0)
+    return Rule(text, lambda row: per.get(row.layer.act, 0) * _outputs(row),
+                bug=f"{', '.join(bug)} counted twice" if bug else "", extra=extra)
+
+
+ZERO = Rule("0", lambda row: 0)
+MACS = Rule("Mult-Adds", _macs)
+
+
+@dataclass(frozen=True)
+class Convention:
+    """One way of counting: a rule per operation class, and the batch-norm terms counted as parameters."""
+
+    name: str
+    tool: str  # the call that counts this way
+    params: ParamCounting
+    rules: dict[OpClass, Rule]
+    description: str  # one sentence, shown under every table counted this way
+
+    def count(self, row: Row) -> Counter:
+        """This row's count per operation class."""
+        return Counter({op: self.rules[op].total(row) for op in operations(row)})
+
+    def params_of(self, row: Row) -> int:
+        return row.params_counted(self.params)
+
+
+def _rules(**counted: Rule) -> dict[OpClass, Rule]:
+    """A convention's rules: Mult-Adds for conv and fc, the given ones, and 0 for every other class."""
+    named = {op.replace("_", " "): rule for op, rule in counted.items()}
+    if unknown := named.keys() - OPERATION_CLASSES.keys():
+        raise ValueError(f"no operation class {', '.join(unknown)}")
+    return {op: named.get(op, MACS if op in ("conv", "fc") else ZERO) for op in OPERATION_CLASSES}
+
+
+_PAPER_RULES = _rules()
+
+CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
+    Convention(
+        "paper", "the MobileNets papers' Mult-Adds (V1 Tables 1–10)", "weights", _PAPER_RULES,
+        "Mult-Adds = fused multiply-adds of convolutions and fully connected layers; pooling, softmax, batch norm, "
+        "activations, LRN, and element-wise adds, scales and concatenations count 0 (the MobileNets paper's "
+        "convention)."),
+    Convention(
+        "torch", "torch.utils.flop_counter.FlopCounterMode ÷ 2; sum(p.numel() for p in model.parameters())",
+        "torch", _PAPER_RULES,
+        "Mult-Adds counted as PyTorch's FlopCounterMode does, halved: convolutions and matrix products only, bias "
+        "ignored (the paper's count)."),
+    Convention(
+        "keras", "model.count_params() (Keras has no Mult-Add counter)", "keras", _PAPER_RULES,
+        "Mult-Adds as the paper (Keras has no counter; Keras Applications quote TF-slim's figures)."),
+    Convention(
+        "fvcore", "fvcore.nn.FlopCountAnalysis(model.eval(), x).total(); fvcore.nn.parameter_count", "torch",
+        _rules(bn=_per_bn_element(2), global_pool=Rule("1 per input element", _inputs)),
+        "Mult-Adds counted as fvcore's FlopCountAnalysis (its \"flops\" are Mult-Adds): convolutions and matrix "
+        "products without bias, batch norm 2 per element in eval mode, global pooling 1 per input element; "
+        "activations, k×k pooling, LRN, softmax and element-wise operations are skipped."),
+    Convention(
+        "ptflops", "ptflops.get_model_complexity_info(model, (c, h, w), backend='pytorch')", "torch",
+        _rules(bias=Rule("1 per output element", _outputs), bn=_per_bn_element(2),
+               act=_activations({"relu": 1, "relu6": 1, "swish": 1}, bug={"relu": 1}),
+               global_pool=Rule("1 per input element", _inputs, "counted twice", _inputs),
+               avg_pool=Rule("1 per input element", _inputs, "counted twice", _inputs),
+               max_pool=Rule("1 per input element", _inputs, "counted twice", _inputs),
+               # F.local_response_norm: x·x, x·α and + k per element, and avg_pool3d over the channel-padded squares
+               lrn=Rule("3 per element + (c + size − 1)·h·w",
+                        lambda row: 3 * _inputs(row) + (row.input.c + row.layer.size - 1) * row.input.h * row.input.w),
+               softmax=Rule("1 per element", _outputs)),
+        "Mult-Adds counted as ptflops' pytorch backend: plus bias adds, batch norm 2 per element, ReLU, ReLU6 and "
+        "swish 1 per element, pooling 1 per input element, LRN's element-wise operations, softmax 1 per element; "
+        "ReLU and pooling are counted twice (the module hook and the patched functional both fire, ptflops issue "
+        "139)."),
+    Convention(
+        "thop", "thop.profile(model, inputs=(x,))", "torch",
+        _rules(bn=_per_bn_element(4),
+               global_pool=Rule("(h·w + 1) per output element",
+                                lambda row: (row.input.h * row.input.w + 1) * _outputs(row)),
+               avg_pool=Rule("1 per output element", _outputs),
+               softmax=Rule("3·c − 1 per position, c channels",
+                            lambda row: row.output.h * row.output.w * (3 * row.output.c - 1))),
+        "Mult-Adds counted as thop's profile: without bias, batch norm 4 per element, activations and max pooling "
+        "0, global average pooling h·w + 1 per output element, k×k average pooling 1 per output element, softmax "
+        "3c − 1 per position."),
+)}
+
+
+def convention(name: str) -> Convention:
+    if name not in CONVENTIONS:
+        raise MobcostError(f"unknown counting convention {name!r}; the conventions are {', '.join(CONVENTIONS)}")
+    return CONVENTIONS[name]
+
+
+def _traced(analysis: Analysis) -> Analysis:
+    """Conventions count from the trace's own figures, never from an analysis already counted another way."""
+    if analysis.convention != "paper":
+        raise ValueError(f"this analysis is already counted as {analysis.convention}; count from the trace")
+    return analysis
+
+
+def counted(analysis: Analysis, name: str = "paper") -> Analysis:
+    """The analysis with every row's Mult-Adds counted by a named convention (parameters stay as traced: count
+    them with `params_counted(convention(name).params)`, or as the user asks)."""
+    conv = convention(name)
+    rows = tuple(dataclasses.replace(row, macs=sum(conv.count(row).values())) for row in _traced(analysis).rows)
+    return dataclasses.replace(analysis, rows=rows, convention=name)
+
+
+def totals(analysis: Analysis, name: str) -> tuple[int, int]:
+    """Mult-Adds and parameters of the whole network, as a named convention counts them."""
+    return counted(analysis, name).macs, analysis.params_counted(convention(name).params)
+
+
+@dataclass(frozen=True)
+class RowDifference:
+    """One row that two conventions count differently."""
+
+    row: Row
+    macs: tuple[int, int]
+    params: tuple[int, int]
+    classes: list[OpClass]  # the operation classes counted differently (none: parameters only)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """Where two conventions count one network differently."""
+
+    a: str
+    b: str
+    by_class: dict[OpClass, tuple[int, int]]  # class → (count in a, count in b), classes that differ
+    by_row: list[RowDifference]
+    macs: tuple[int, int]  # the whole network's, in a and in b
+    params: tuple[int, int]
+    bugs: dict[OpClass, tuple[int, int]]  # class → (a's, b's) counts a tool adds by mistake
+
+
+def difference(analysis: Analysis, a: str, b: str) -> Difference:
+    """Per operation class and per row, what `a` and `b` count differently."""
+    ca, cb = convention(a), convention(b)
+    by_class: dict[OpClass, list[int]] = {op: [0, 0] for op in OPERATION_CLASSES}
+    bugs: dict[OpClass, list[int]] = {op: [0, 0] for op in OPERATION_CLASSES}
+    by_row = []
+    for row in _traced(analysis).rows:
+        na, nb = ca.count(row), cb.count(row)
+        for op in operations(row):
+            by_class[op][0] += na[op]
+            by_class[op][1] += nb[op]
+            bugs[op][0] += ca.rules[op].extra(row)
+            bugs[op][1] += cb.rules[op].extra(row)
+        params = (ca.params_of(row), cb.params_of(row))
+        if (differ := [op for op in operations(row) if na[op] != nb[op]]) or params[0] != params[1]:
+            by_row.append(RowDifference(row, (sum(na.values()), sum(nb.values())), params, differ))
+    pa, pb = (sum(c.params_of(row) for row in analysis.rows) for c in (ca, cb))
+    whole = (sum(x for x, _ in by_class.values()), sum(y for _, y in by_class.values()))
+    return Difference(a, b, {op: (x, y) for op, (x, y) in by_class.items() if x != y}, by_row, whole, (pa, pb),
+                      {op: (x, y) for op, (x, y) in bugs.items() if x or y})

@@ -1,0 +1,212 @@
+"""Build a real torch.nn.Module from a traced spec and hold mobcost's counts to PyTorch's own, layer by layer.
+
+Needs the `torch` extra (pip install 'mobcost[torch]'); only the `verify` command imports this module.
+Parameters are PyTorch's `sum(p.numel())`; Mult-Adds are torch.utils.flop_counter.FlopCounterMode's FLOPs ÷ 2
+(it counts 2 FLOPs per multiply-add of convolutions and matrix products, and nothing else).
+
+Padding: TensorFlow's `same` pads asymmetrically when it must (stride 2 on an even input pads one pixel, at the
+bottom and right); PyTorch pads k // 2 on every side. For odd kernels both give ceil(n / s) outputs and the same
+costs, though the windows sit one pixel apart; even kernels with `same` padding are refused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from mobcost.layers import Shape
+from mobcost.spec import MobcostError
+from mobcost.trace import Analysis, Row
+
+
+def _padding(row: Row) -> int:
+    """PyTorch's padding for a layer's `padding` field: k // 2 for `same` (odd kernels), 0 for `valid`."""
+    padding, kernel = row.layer.padding, row.layer.kernel
+    if padding == "valid":
+        return 0
+    if padding != "same":
+        return padding
+    if kernel % 2 == 0:
+        raise MobcostError(f"{row.name}: verify builds `same` padding as PyTorch's symmetric k // 2, which keeps "
+                           f"TensorFlow's output size only for odd kernels; this layer's kernel is {kernel}")
+    return kernel // 2
+
+
+class Add(nn.Module):
+    """Residual add, written `x + y` as torchvision writes it."""
+
+    def forward(self, x, y):
+        return x + y
+
+
+class Scale(nn.Module):
+    """Squeeze-and-excite gating, written `gate * x` as torchvision writes it."""
+
+    def forward(self, gate, x):
+        return gate * x
+
+
+class Concat(nn.Module):
+    def forward(self, *branches):
+        return torch.cat(branches, dim=1)
+
+
+def _flat(row: Row) -> list[nn.Module]:
+    """Flatten, keeping the N×C×1×1 shape every row has (mobcost's 1×1×(h·w·c))."""
+    return [nn.Flatten(), nn.Unflatten(1, (row.input.size, 1, 1))]
+
+
+# One PyTorch module per leaf kind, for the layer's own operation; batch norm and activation follow from the row.
+TORCH_MODULE: dict[str, Callable[[Row], nn.Module]] = {
+    "conv": lambda row: nn.Conv2d(row.input.c, row.output.c, row.layer.kernel, row.layer.stride, _padding(row),
+                                  groups=row.layer.groups, bias=row.layer.bias),
+    "dw": lambda row: nn.Conv2d(row.input.c, row.output.c, row.layer.kernel, row.layer.stride, _padding(row),
+                                groups=row.input.c, bias=row.layer.bias),
+    "pw": lambda row: nn.Conv2d(row.input.c, row.output.c, 1, bias=row.layer.bias),
+    "avgpool": lambda row: (nn.AdaptiveAvgPool2d(1) if row.layer.kernel == "global" else
+                            nn.AvgPool2d(row.layer.kernel, row.layer.stride, _padding(row), row.layer.ceil_mode)),
+    "maxpool": lambda row: nn.MaxPool2d(row.layer.kernel, row.layer.stride, _padding(row),
+                                        ceil_mode=row.layer.ceil_mode),
+    # over the flattened input, as the spec's FC
+    "fc": lambda row: nn.Sequential(nn.Flatten(), nn.Linear(row.input.size, row.output.c, bias=row.layer.bias),
+                                    nn.Unflatten(1, (row.output.c, 1, 1))),
+    "softmax": lambda row: nn.Softmax(dim=1),
+    "lrn": lambda row: nn.LocalResponseNorm(row.layer.size, row.layer.alpha, row.layer.beta, row.layer.k),
+    "dropout": lambda row: nn.Dropout(row.layer.p),
+    "flatten": lambda row: nn.Sequential(*_flat(row)),
+    "add": lambda row: Add(),
+    "scale": lambda row: Scale(),
+    "concat": lambda row: Concat(),
+}
+
+ACTIVATION: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU, "relu6": nn.ReLU6, "hswish": nn.Hardswish, "hsigmoid": nn.Hardsigmoid,
+    "sigmoid": nn.Sigmoid, "swish": nn.SiLU,
+}
+
+
+class RowModule(nn.Module):
+    """One row as PyTorch runs it: its operation, then batch norm and activation where the spec asks for them."""
+
+    def __init__(self, row: Row):
+        super().__init__()
+        self.op = TORCH_MODULE[row.kind](row)
+        after = [nn.BatchNorm2d(row.bn)] if row.bn else []
+        if act := getattr(row.layer, "act", None):
+            after.append(ACTIVATION[act]())
+        self.after = nn.Sequential(*after)
+
+    def forward(self, *inputs):
+        return self.after(self.op(*inputs))
+
+
+_SCOPE = re.compile(r"/(?:b\d+|shortcut)/")
+
+
+def _in_block(row: Row, block: str) -> bool:
+    """Whether a row was traced inside a block (or inside a block nested in it); a layer the spec itself names
+    `fire2/squeeze`, beside a block `fire2`, is not."""
+    return row.block is not None and f"{row.block}/".startswith(f"{block}/")
+
+
+def sources(rows: tuple[Row, ...]) -> list[tuple[int, ...]]:
+    """The tensors each row reads: value 0 is the input image, value j + 1 is row j's output.
+
+    A row reads the previous row's output, except where the trace says otherwise: the first row of a branch
+    (`NAME/b2/…`) or of a shortcut (`NAME/shortcut/…`) reads its block's input; a concat reads the last output of
+    each branch (the block's input for an empty one); an add reads the previous output and the input of the row
+    `skip` rows back, or, after a projection shortcut, the body's and the shortcut's last outputs; a scale reads the
+    gate and the tensor its squeeze-and-excite pooled (the input of the row `skip` rows back)."""
+    block_input: dict[str, int] = {}  # block name → the value its first row read
+    read: list[tuple[int, ...]] = []
+    for i, row in enumerate(rows):
+        first = i  # the previous row's output
+        for m in _SCOPE.finditer(row.name):
+            block, scope = row.name[:m.start()], row.name[:m.end()]
+            if _in_block(row, block) and (i == 0 or not rows[i - 1].name.startswith(scope)):
+                first = block_input.get(block, first)  # this row begins a branch or a shortcut
+                break
+        if row.block is not None:
+            for m in re.finditer("/|$", row.block):  # the row's block and every block around it
+                block_input.setdefault(row.block[:m.start()], first)
+        if row.kind == "concat":
+            ends = [max((j for j in range(i) if _in_block(rows[j], row.block)
+                         and rows[j].name.startswith(f"{row.block}/b{k}/")), default=None)
+                    for k in range(1, len(row.layer.widths) + 1)]
+            read.append(tuple(block_input[row.block] if j is None else j + 1 for j in ends))
+        elif row.kind == "add" and (short := [j for j in range(i - row.layer.skip, i)
+                                              if rows[j].name.startswith(f"{row.block}/shortcut/")]):
+            body = [j for j in range(i - row.layer.skip, i) if j not in short]
+            read.append((body[-1] + 1, short[-1] + 1))
+        elif row.kind in ("add", "scale"):
+            read.append((i, read[i - row.layer.skip][0]))
+        else:
+            read.append((first,))
+    return read
+
+
+class SpecNet(nn.Module):
+    """The traced network: one RowModule per row, each fed the tensors `sources` names."""
+
+    def __init__(self, analysis: Analysis):
+        super().__init__()
+        self.rows = nn.ModuleList(RowModule(row) for row in analysis.rows)
+        self.reads = sources(analysis.rows)
+
+    def forward(self, x):
+        values = [x]
+        for module, read in zip(self.rows, self.reads):
+            values.append(module(*(values[j] for j in read)))
+        return values[-1]
+
+
+def build(analysis: Analysis) -> SpecNet:
+    """The traced network as a torch.nn.Module in eval mode."""
+    return SpecNet(analysis).eval()
+
+
+def input_tensor(analysis: Analysis) -> torch.Tensor:
+    x = analysis.rows[0].input
+    return torch.zeros(1, x.c, x.h, x.w)
+
+
+@dataclass(frozen=True)
+class LayerCheck:
+    """One row: mobcost's output shape, parameters and Mult-Adds beside PyTorch's."""
+
+    name: str
+    shape: Shape
+    torch_shape: tuple[int, ...]
+    params: int
+    torch_params: int
+    macs: int
+    torch_flops: int
+
+    @property
+    def torch_macs(self) -> int:
+        return self.torch_flops // 2
+
+    @property
+    def ok(self) -> bool:
+        return (self.torch_shape == (1, self.shape.c, self.shape.h, self.shape.w) and self.params == self.torch_params
+                and 2 * self.macs == self.torch_flops)
+
+
+def verify(analysis: Analysis) -> list[LayerCheck]:
+    """Build, run once on a zero tensor of the input shape, and compare every row with PyTorch's counts."""
+    model = build(analysis)
+    shapes: dict[int, tuple[int, ...]] = {}
+    for i, child in enumerate(model.rows):
+        child.register_forward_hook(lambda module, args, out, i=i: shapes.__setitem__(i, tuple(out.shape)))
+    with torch.no_grad(), FlopCounterMode(display=False) as mode:
+        model(input_tensor(analysis))
+    flops = mode.get_flop_counts()  # by module path: the root's class name, then attribute names
+    return [LayerCheck(row.name, row.output, shapes[i], row.params_counted("torch"),
+                       sum(p.numel() for p in child.parameters()), row.macs,
+                       sum(flops.get(f"{type(model).__name__}.rows.{i}", {}).values()))
+            for i, (row, child) in enumerate(zip(analysis.rows, model.rows))]

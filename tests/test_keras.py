@@ -1,0 +1,98 @@
+"""The keras convention against Keras itself: model.count_params() and TensorFlow's `same` output sizes.
+
+Keras 3 runs here on its PyTorch backend (pip install torch==2.13.0 '.[counters]'); skipped without it. The model
+is built from the traced rows, one Keras layer per leaf kind, as tests/test_verify.py builds the PyTorch one.
+"""
+
+import os
+
+import pytest
+from zoo import MODELS, analysis
+
+import mobcost
+from mobcost.conventions import totals
+
+pytest.importorskip("torch")
+os.environ.setdefault("KERAS_BACKEND", "torch")
+keras = pytest.importorskip("keras")
+layers = keras.layers
+sources = pytest.importorskip("mobcost.verify").sources
+
+
+def _padded(row, layer):
+    """Keras takes `same` (TensorFlow's, asymmetric where it must be) and `valid`. A number of pixels pads first, plus
+    what a ceil-mode pool's last window reaches past the input (Keras has no ceil mode; the counts are the same)."""
+    padding = row.layer.padding
+    if padding == "same" or (padding == "valid" and not getattr(row.layer, "ceil_mode", False)):
+        return [layer(padding)]
+    pad = 0 if padding == "valid" else padding
+    k, s = row.layer.kernel, row.layer.stride
+    extra = [max(0, (out - 1) * s + k - (n + 2 * pad)) for n, out in ((row.input.h, row.output.h),
+                                                                       (row.input.w, row.output.w))]
+    return [layers.ZeroPadding2D(((pad, pad + extra[0]), (pad, pad + extra[1]))), layer("valid")]
+
+
+KERAS_LAYERS = {
+    "conv": lambda row: _padded(row, lambda p: layers.Conv2D(row.output.c, row.layer.kernel, row.layer.stride, p,
+                                                             groups=row.layer.groups, use_bias=row.layer.bias)),
+    "dw": lambda row: _padded(row, lambda p: layers.DepthwiseConv2D(row.layer.kernel, row.layer.stride, p,
+                                                                    use_bias=row.layer.bias)),
+    "pw": lambda row: [layers.Conv2D(row.output.c, 1, use_bias=row.layer.bias)],
+    "avgpool": lambda row: ([layers.GlobalAveragePooling2D(keepdims=True)] if row.layer.kernel == "global" else
+                            _padded(row, lambda p: layers.AveragePooling2D(row.layer.kernel, row.layer.stride, p))),
+    "maxpool": lambda row: _padded(row, lambda p: layers.MaxPooling2D(row.layer.kernel, row.layer.stride, p)),
+    "fc": lambda row: [layers.Flatten(), layers.Dense(row.output.c, use_bias=row.layer.bias),
+                       layers.Reshape((1, 1, row.output.c))],
+    "softmax": lambda row: [layers.Softmax()],
+    "lrn": lambda row: [layers.Identity()],  # Keras has no LRN layer; it has no weights
+    "dropout": lambda row: [layers.Dropout(row.layer.p)],
+    "flatten": lambda row: [layers.Flatten(), layers.Reshape((1, 1, row.input.size))],
+    "add": lambda row: [layers.Add()],
+    "scale": lambda row: [layers.Multiply()],
+    "concat": lambda row: [layers.Concatenate()],
+}
+KERAS_ACTIVATION = {"relu": "relu", "relu6": "relu6", "hswish": "hard_swish", "hsigmoid": "hard_sigmoid",
+                    "sigmoid": "sigmoid", "swish": "swish"}
+
+
+def keras_model(a) -> tuple:
+    """The traced network as a Keras model, each row fed the tensors `mobcost.verify.sources` names, and each
+    row's Keras output shape (H, W, C)."""
+    values = [keras.Input((a.resolution, a.resolution, a.rows[0].input.c))]
+    for row, read in zip(a.rows, sources(a.rows)):
+        inputs = [values[j] for j in read]
+        first, *rest = KERAS_LAYERS[row.kind](row)
+        x = first(inputs if len(inputs) > 1 else inputs[0])
+        for layer in rest:
+            x = layer(x)
+        if row.bn:
+            x = layers.BatchNormalization()(x)
+        if act := getattr(row.layer, "act", None):
+            x = layers.Activation(KERAS_ACTIVATION[act])(x)
+        values.append(x)
+    return keras.Model(values[0], values[-1]), [tuple(x.shape[1:]) for x in values[1:]]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_keras_count_params(model):
+    a = analysis(model)
+    net, shapes = keras_model(a)
+    assert shapes == [(row.output.h, row.output.w, row.output.c) for row in a.rows]
+    assert net.count_params() == totals(a, "keras")[1]
+
+
+def test_same_padding_is_tensorflows_for_even_kernels_too():
+    """TensorFlow's `same`: ceil(n / stride) outputs for any kernel (PyTorch's k // 2 keeps that only for odd k)."""
+    spec = """
+name: even
+title: Even kernels
+input: {resolution: 9}
+layers:
+  - {kind: conv, kernel: 2, stride: 2, out: 3}
+  - {kind: dw, kernel: 4, stride: 2}
+  - {kind: conv, kernel: 2, out: 4}
+"""
+    a = mobcost.analyze(mobcost.parse_spec(spec))
+    _, shapes = keras_model(a)
+    assert shapes == [(5, 5, 3), (3, 3, 3), (3, 3, 4)]  # ceil(9 / 2), ceil(5 / 2), 3
+    assert shapes == [(row.output.h, row.output.w, row.output.c) for row in a.rows]

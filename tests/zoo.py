@@ -1,0 +1,82 @@
+"""The models the counting tests run on: every shipped config and variant, α and resolution variants, every kind."""
+
+from functools import cache
+from typing import get_args
+
+import mobcost
+from mobcost.layers import Leaf
+from mobcost.spec import builtin_models, load_spec
+
+# Every leaf kind and block, every activation, biases, grouped conv, k×k and global pooling with floor and ceil
+# sizes, identity and projection shortcuts, an empty branch, squeeze-and-excite, an odd input, a numeric padding.
+EVERY_KIND = """
+name: every_kind
+title: Every kind
+input: {resolution: 17, channels: 3}
+classes: 10
+layers:
+  - {kind: conv, kernel: 3, stride: 2, out: 8, bias: true, bn: true, act: relu6}       # 9×9×8
+  - {kind: dw, kernel: 5, bias: true, act: hswish}
+  - {kind: pw, out: 12, bn: true, act: swish}
+  - {kind: conv, kernel: 3, out: 12, groups: 4, bn: true, act: relu}
+  - {kind: lrn, size: 5}
+  - {kind: maxpool, kernel: 2, stride: 2, ceil_mode: true}                            # 5×5×12
+  - kind: residual
+    layers:
+      - {kind: conv, kernel: 3, out: 12, bn: true, act: relu}
+      - {kind: conv, kernel: 3, padding: 1, out: 12, bn: true}
+  - kind: residual
+    layers:
+      - {kind: pw, out: 16, bn: true, act: relu}
+      - {kind: dw, stride: 2, bn: true, act: relu}
+      - {kind: pw, out: 16, bn: true}
+    shortcut: [{kind: conv, kernel: 1, stride: 2, out: 16, bn: true}]                 # 3×3×16
+  - kind: concat
+    branches:
+      - [{kind: pw, out: 8, act: relu}]
+      - []
+      - [{kind: maxpool, kernel: 3, padding: 1, ceil_mode: false}, {kind: pw, out: 4}]  # 3×3×28
+  - {kind: bottleneck, t: 1, out: 28, se: true, act: hswish}
+  - {kind: bottleneck, t: 6, kernel: 5, stride: 2, out: 24, se: true}                 # 2×2×24
+  - {kind: bottleneck, t: 3, n: 2, out: 24}
+  - {kind: separable, out: 16, bn: true, act: sigmoid}
+  - {kind: avgpool, kernel: 3, padding: same}
+  - {kind: pw, out: 16, bn: true, act: hsigmoid}
+  - {kind: avgpool, kernel: 2, stride: 1}                                              # 1×1×16
+  - {kind: se}
+  - {kind: flatten}
+  - {kind: dropout}
+  - {kind: fc, bias: true}
+  - {kind: softmax}
+"""
+
+
+def _shipped() -> list[tuple[str, str | None]]:
+    """Every shipped config with each of its variants."""
+    models = []
+    for path in sorted(set(builtin_models().values())):
+        network = load_spec(path)
+        models += [(network.name, None)] + [(network.name, key) for key in network.variants]
+    return models
+
+
+def _scales(name: str) -> tuple[str, ...]:
+    """α and resolution variants: the MobileNets' published grid and an odd resolution; one for the others."""
+    return ("0.75_192", "0.5_160", "0.25_128", "1.0_97") if name.startswith("mobilenet") else ("0.5_160",)
+
+
+# every shipped model and variant at its own size, α and resolution variants of each config, and every kind
+MODELS = ([f"{name}:{variant}" if variant else name for name, variant in _shipped()]
+          + [f"{name}@{scale}" for name in sorted({n for n, _ in _shipped()}) for scale in _scales(name)]
+          + ["every_kind"])
+
+
+@cache
+def analysis(model: str):
+    return mobcost.analyze(mobcost.parse_spec(EVERY_KIND) if model == "every_kind" else model)
+
+
+
+def leaf_kinds() -> set[str]:
+    """Every layer kind that becomes a row (blocks, branches and repeats expand into these)."""
+    return {k.model_fields["kind"].default for k in get_args(Leaf)}
