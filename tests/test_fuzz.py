@@ -4,7 +4,7 @@ Each mutant has one to three edits: a field or list item deleted, a value retype
 the limits and one past them, 10¹², NaN, a string, a list, null), an item duplicated, a key misspelled, or a
 line of the YAML text duplicated, deleted, cut short or given a stray character. Whatever the mutant, mobcost
 must end with exit 0, 1 or 2, never a traceback, and print nothing on stdout when it fails.
-bench/fuzz.py times this run.
+bench/fuzz.py times this run (about 100 s for 10,000 on a 2-core machine).
 """
 
 import functools
