@@ -257,8 +257,16 @@ def _rows(layers) -> int:
 
 
 def _edited(layer, edit: Variant):
+    """A layer with a variant's full_conv edit applied, inside repeats, branches and residual blocks too."""
+    def edit_all(layers):
+        return [_edited(inner, edit) for inner in layers]
+
     if isinstance(layer, Repeat):
-        return layer.model_copy(update={"layers": [_edited(inner, edit) for inner in layer.layers]})
+        return layer.model_copy(update={"layers": edit_all(layer.layers)})
+    if isinstance(layer, Branches):
+        return layer.model_copy(update={"branches": [edit_all(branch) for branch in layer.branches]})
+    if isinstance(layer, Residual):
+        return layer.model_copy(update={"layers": edit_all(layer.layers), "shortcut": edit_all(layer.shortcut)})
     if isinstance(layer, Separable) and edit.full_conv:
         return layer.as_conv()
     return layer

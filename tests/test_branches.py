@@ -230,3 +230,24 @@ def test_reference_counts_parameters_as_declared():
     network = parse_spec(spec("  - {kind: conv, kernel: 3, out: 8, bn: true}\n", 8, 3, refs))
     assert [r.status for r in check(network)] == ["ok", "ok", "ok"]
     assert 3 * 3 * 3 * 8 == 216 and 216 + 2 * 8 == 232 and 216 + 4 * 8 == 248
+
+
+def test_full_conv_variant_reaches_into_branches_and_residual_blocks():
+    net = parse_spec("""\
+name: nested
+title: Nested
+input: {resolution: 8, channels: 4}
+layers:
+  - kind: residual
+    layers: [{kind: separable, out: 4}]
+  - kind: concat
+    branches:
+      - [{kind: separable, out: 2}]
+      - [{kind: pw, out: 2}]
+variants:
+  conv: {title: Conv Nested, full_conv: true}
+""")
+    full = trace(net.variant("conv"))
+    assert [row.kind for row in full.rows] == ["conv", "add", "conv", "pw", "concat"]
+    # each separable becomes one 3×3 conv: 3·3·4·4·8·8 in the residual body, 3·3·4·2·8·8 in the first branch
+    assert full.macs == 3 * 3 * 4 * 4 * 8 * 8 + 3 * 3 * 4 * 2 * 8 * 8 + 4 * 2 * 8 * 8
