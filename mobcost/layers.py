@@ -155,7 +155,8 @@ class _Widening(_Normed):
     bias: bool = False
 
     def resolve(self, scaling: Scaling):
-        return self.model_copy(update={"out": scaling.channels(self.out, self.width)})
+        out = scaling.channels(self.out, self.width)
+        return self if out == self.out else self.model_copy(update={"out": out})
 
 
 class Conv(_Widening, _Spatial):
