@@ -7,7 +7,6 @@ Their speed and memory are measured by bench/hostile.py, not asserted here.
 """
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
