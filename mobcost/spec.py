@@ -499,9 +499,14 @@ def _found(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _nearest(name, valid, cutoff: float = 0.6) -> str | None:
+    """The valid name closest to a misspelled one, if any is close."""
+    return next(iter(difflib.get_close_matches(str(name), list(valid), n=1, cutoff=cutoff)), None)
+
+
 def _closest(name, valid) -> str:
-    close = difflib.get_close_matches(str(name), list(valid), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    close = _nearest(name, valid)
+    return f"; did you mean {close!r}?" if close else ""
 
 
 def _kind_message(value) -> str:
@@ -637,8 +642,8 @@ def locate(target: str) -> Path:
     path = Path(target)
     if path.suffix in (".yaml", ".yml") or path.exists() or "/" in target:
         return path
-    close = difflib.get_close_matches(target, models, n=1, cutoff=0.5)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
+    close = _nearest(target, models, cutoff=0.5)  # model names are short: v1 for v7
+    hint = f" Did you mean {close!r}?" if close else ""
     raise MobcostError(f"unknown model {target!r}: not a built-in model ({', '.join(models)}) "
                        f"and not a path to a YAML spec.{hint} `mobcost models` lists the built-in ones.")
 
