@@ -331,7 +331,11 @@ def check(models: Annotated[Optional[list[str]], typer.Argument(
     from mobcost.spec import builtin_models, load_model
 
     names = models or sorted({path.stem for path in builtin_models().values()})
-    results = [result for name in names for result in run_checks(load_model(name)[0], params.value)]
+    from mobcost.latency.check import check_latency
+
+    networks = [load_model(name)[0] for name in names]
+    results = [result for network in networks
+               for result in run_checks(network, params.value) + check_latency(network.name)]
     _emit(check_table(results), fmt)
     if any(r.status == "FAIL" for r in results):
         raise typer.Exit(1)
@@ -403,6 +407,7 @@ def latency(model: Model, device: Annotated[str, typer.Option("--device", help="
                                                                   "its share of the time.")] = False,
             fmt: Fmt = Format.rich) -> None:
     """Estimated latency on a device, with its interval and the published figure where one exists.
+
     Example: mobcost latency v2 --device pixel1"""
     from mobcost.latency.device import device as known_device
     from mobcost.latency.estimate import estimate
@@ -417,7 +422,9 @@ def latency(model: Model, device: Annotated[str, typer.Option("--device", help="
 @_command
 def devices(name: Annotated[Optional[str], typer.Argument(help="A device: list the figures it was fitted to.")] = None,
             fmt: Fmt = Format.rich) -> None:
-    """The latency devices and the published figures each was fitted to. Example: mobcost devices pixel1"""
+    """The latency devices and the published figures each was fitted to.
+
+    Example: mobcost devices pixel1"""
     from mobcost.latency.device import device, devices as known
     from mobcost.latency.report import device_table, devices_table
 

@@ -29,6 +29,7 @@ class Figure(_Strict):
     ms: PositiveFloat
     source: str
     label: str  # the row as the source names it
+    note: str = ""  # why the model cannot reach this figure, where the record itself is the likelier culprit
 
     @property
     def network(self) -> str:
