@@ -103,12 +103,15 @@ def devices_dir() -> Path:
 
 @cache
 def devices() -> dict[str, Device]:
-    """The shipped devices by name. They are the package's own data, read as plain YAML (never a user's file)."""
-    import yaml
+    """The shipped devices by name: the package's own data (never a user's file), read by the spec's YAML reader."""
+    from mobcost.spec.yaml import compose
 
     found = {}
     for path in sorted(devices_dir().glob("*.yaml")):
-        device = Device.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        data, _, repeated = compose(path.read_text(encoding="utf-8"), str(path))
+        if repeated:
+            raise MobcostError(f"{path}: repeats a key at {'.'.join(map(str, repeated[0]))}")
+        device = Device.model_validate(data)
         found[device.name] = device
     return found
 
