@@ -9,10 +9,13 @@ same way (least squares on relative errors). Needs numpy and scipy (`pip install
 """
 
 import sys
+from pathlib import Path
 
-from mobcost.latency.device import devices
-from mobcost.latency.fit import held_out, scores
-from mobcost.report import Column, Format, Report, render
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's mobcost, installed or not
+
+from mobcost.latency.device import devices  # noqa: E402
+from mobcost.latency.fit import held_out, scores  # noqa: E402
+from mobcost.report import Column, Format, Report, render  # noqa: E402
 
 
 def accuracy_report() -> Report:

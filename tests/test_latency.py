@@ -174,3 +174,21 @@ def test_estimates_import_neither_numpy_nor_scipy():
             "assert r.exit_code == 0, r.output; print(sorted({'numpy', 'scipy'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_check_holds_only_shipped_configs_to_published_latencies(mobcost, tmp_path):
+    """A user's spec that calls itself mobilenet_v2 is not the network the phones measured."""
+    copy = tmp_path / "mine.yaml"
+    copy.write_text((ROOT / "configs" / "mobilenet_v2.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    assert "Latency" not in mobcost("check", str(copy), "-f", "csv").stdout
+    shipped = mobcost("check", "v2", "-f", "csv").stdout
+    assert shipped.count("Latency (ms), estimated") == sum(
+        f.network == "mobilenet_v2" for d in devices().values() for f in d.figures)
+
+
+@pytest.mark.parametrize("convention", ["paper", "fvcore", "ptflops"])
+def test_latency_column_does_not_depend_on_the_counting_shown(mobcost, convention):
+    """The model's work is the paper's Mult-Adds, whatever convention the table counts in."""
+    compare = json.loads(mobcost("compare", "v2", "--device", "pixel1", "-c", convention, "-f", "json").stdout)
+    estimate = json.loads(mobcost("latency", "v2", "--device", "pixel1", "-f", "json").stdout)
+    assert compare[0]["latency_ms"] == pytest.approx(estimate["estimate_ms"])

@@ -97,12 +97,21 @@ def with_latency(report: Report, values: list[float | None], device: Device, dat
                    data=report.data if data is None else data, notes=(*report.notes, describe(device)))
 
 
+def _as_paper(scaled):
+    """The network traced with the paper's Mult-Adds, which the latency model's work is (whatever a table shows)."""
+    from mobcost.trace import Analysis, trace
+
+    if isinstance(scaled, Analysis) and scaled.convention == "paper":
+        return scaled
+    return trace(scaled.network, scaled.alpha, scaled.resolution)
+
+
 def layers_with_latency(report: Report, analysis, device: Device, by_layer: bool) -> Report:
     """`mobcost table --device`: each layer's (or block's) estimated milliseconds."""
     from mobcost.latency.estimate import estimate
     from mobcost.report import _blocks
 
-    per_row = estimate(analysis, device).by_row()
+    per_row = estimate(_as_paper(analysis), device).by_row()
     groups = [[row] for row in analysis.rows] if by_layer else _blocks(analysis.rows)
     values = [sum(per_row.get(row.name, 0.0) for row in group) for group in groups]
     data = {**report.data, "device": device.name,
@@ -113,10 +122,8 @@ def layers_with_latency(report: Report, analysis, device: Device, by_layer: bool
 def totals_with_latency(report: Report, scaled: list, device: Device) -> Report:
     """`mobcost sweep|compare --device`: each model's estimated milliseconds."""
     from mobcost.latency.estimate import estimate
-    from mobcost.trace import Analysis, trace
 
-    values = [estimate(s if isinstance(s, Analysis) else trace(s.network, s.alpha, s.resolution), device).ms
-              for s in scaled]
+    values = [estimate(_as_paper(s), device).ms for s in scaled]
     data = [{**item, "latency_ms": v, "device": device.name} for item, v in zip(report.data, values)]
     return with_latency(replace(report, total=None), values, device, data)
 
