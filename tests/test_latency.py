@@ -192,3 +192,8 @@ def test_latency_column_does_not_depend_on_the_counting_shown(mobcost, conventio
     compare = json.loads(mobcost("compare", "v2", "--device", "pixel1", "-c", convention, "-f", "json").stdout)
     estimate = json.loads(mobcost("latency", "v2", "--device", "pixel1", "-f", "json").stdout)
     assert compare[0]["latency_ms"] == pytest.approx(estimate["estimate_ms"])
+
+
+def test_estimate_outside_the_fitted_families_says_so(mobcost):
+    assert "extrapolates" in mobcost("latency", "resnet50", "--device", "pixel1", "-f", "markdown").stdout
+    assert "extrapolates" not in mobcost("latency", "v1", "--device", "pixel1", "-f", "markdown").stdout

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mobcost.latency.device import Device, estimate_ms
+from mobcost.latency.device import FAMILIES, Device, estimate_ms
 from mobcost.latency.estimate import LatencyEstimate, describe
 from mobcost.report import Column, Report, optional
 
@@ -30,8 +30,13 @@ def latency_table(est: LatencyEstimate) -> Report:
             "resolution": est.analysis.resolution, "device": est.device.name, "estimate_ms": est.ms,
             "interval_ms": list(interval) if interval else None,
             "published": [{"ms": f.ms, "source": f.source, "label": f.label} for f in est.published]}
+    notes = [describe(est.device)]
+    if FAMILIES.get(est.analysis.network.name) not in {f.family for f in est.device.figures}:
+        notes.append(f"No network of this family is among {est.device.name}'s figures: the estimate extrapolates "
+                     f"from {', '.join(sorted({f.family for f in est.device.figures}))}, and its error may exceed "
+                     f"the stated one.")
     return Report(f"Latency estimate on {est.device.name}: {est.analysis.label}", columns, rows, data,
-                  notes=(describe(est.device),))
+                  notes=tuple(notes))
 
 
 def latency_layers_table(est: LatencyEstimate) -> Report:
