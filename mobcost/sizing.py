@@ -198,7 +198,7 @@ class Limits:
             known_device(device)
         ms = None
         if max_latency is not None:
-            from mobcost.latency.report import parse_ms
+            from mobcost.latency.estimate import parse_ms
 
             ms = parse_ms(max_latency)
         if values == [None, None, None] and ms is None and budget is not None:

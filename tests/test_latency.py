@@ -197,3 +197,10 @@ def test_latency_column_does_not_depend_on_the_counting_shown(mobcost, conventio
 def test_estimate_outside_the_fitted_families_says_so(mobcost):
     assert "extrapolates" in mobcost("latency", "resnet50", "--device", "pixel1", "-f", "markdown").stdout
     assert "extrapolates" not in mobcost("latency", "v1", "--device", "pixel1", "-f", "markdown").stdout
+
+
+@pytest.mark.parametrize("text", ["20ms", "20", "0.02s", " 20 ms "])
+def test_latency_budget_units(text):
+    from mobcost.latency.estimate import parse_ms
+
+    assert parse_ms(text) == pytest.approx(20.0)

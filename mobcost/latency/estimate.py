@@ -8,6 +8,7 @@ from fractions import Fraction
 
 from mobcost.latency.device import Device, Figure
 from mobcost.latency.model import OpTime, op_times, ops
+from mobcost.spec import MobcostError
 from mobcost.trace import Analysis
 
 
@@ -56,3 +57,20 @@ def describe(device: Device) -> str:
                  f"fit (leave one family out: {h.mape:.1f}% mean error, {h.within_10:.0f}% of {h.points} figures "
                  f"within ±10%).")
     return text
+
+
+def parse_ms(text: str) -> float:
+    """A latency budget: `20ms`, `20`, `0.02s`."""
+    value = text.strip().lower().replace(" ", "")
+    scale = 1.0
+    if value.endswith("ms"):
+        value = value[:-2]
+    elif value.endswith("s"):
+        value, scale = value[:-1], 1000.0
+    try:
+        ms = float(value) * scale
+    except ValueError:
+        ms = -1.0
+    if not 0 < ms < float("inf"):
+        raise MobcostError(f"--max-latency takes a positive time such as 20ms or 0.02s (found {text!r})")
+    return ms

@@ -132,21 +132,3 @@ def totals_with_latency(report: Report, scaled: list, device: Device) -> Report:
     data = [{**item, "latency_ms": v, "device": device.name} for item, v in zip(report.data, values)]
     return with_latency(replace(report, total=None), values, device, data)
 
-
-def parse_ms(text: str) -> float:
-    """A latency budget: `20ms`, `20`, `0.02s`."""
-    from mobcost.spec import MobcostError
-
-    value = text.strip().lower().replace(" ", "")
-    scale = 1.0
-    if value.endswith("ms"):
-        value = value[:-2]
-    elif value.endswith("s"):
-        value, scale = value[:-1], 1000.0
-    try:
-        ms = float(value) * scale
-    except ValueError:
-        ms = -1.0
-    if not 0 < ms < float("inf"):
-        raise MobcostError(f"--max-latency takes a positive time such as 20ms or 0.02s (found {text!r})")
-    return ms
