@@ -24,5 +24,5 @@ def analyze(model: str | Network, alpha: float | None = None, resolution: int | 
     else:
         network, ref = load_model(model)
         ref_alpha, ref_res = ref.alpha, ref.resolution
-    alpha = alpha if alpha is not None else ref_alpha or 1.0
+    alpha = alpha if alpha is not None else ref_alpha if ref_alpha is not None else 1.0
     return trace(network, alpha, resolution_of(network, resolution if resolution is not None else ref_res, rho))

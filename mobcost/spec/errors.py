@@ -9,6 +9,13 @@ Path_ = tuple[Union[str, int], ...]
 """A place in a spec: the keys and indices from the document's root."""
 
 
+def shown(value, limit: int = 60) -> str:
+    """A value from the input as an error echoes it: at most `limit` characters, so that a 900 kB name is not
+    printed back in full."""
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit - 3]}..."
+
+
 class MobcostError(Exception):
     """Bad input: the CLI prints it as one paragraph and exits with code 2."""
 

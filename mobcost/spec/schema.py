@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -11,7 +10,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt
                       ValidationError, WithJsonSchema)
 
 from mobcost.layers import Bottleneck, Branches, Layer, Repeat, Residual, Separable
-from mobcost.limits import LIMIT, MAX_COUNT, MAX_LAYERS, ChannelCount, Pixels
+from mobcost.limits import LIMIT, MAX_COUNT, MAX_LAYERS, ChannelCount, Pixels, decimal_of
 from mobcost.spec.errors import MobcostError, Path_, Problem, SpecError
 from mobcost.spec.locate import did_you_mean, error_message, error_problem, merged, problem_at
 from mobcost.spec.yaml import compose, read_spec_file
@@ -30,11 +29,10 @@ _SUFFIX = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T
 def parse_size(value: str | int | float) -> int:
     """An exact count from `150M`, `1.5G`, `2.5e6`, `300k` or a plain number."""
     text = str(value).strip().replace("_", "").replace(",", "")
-    match = re.fullmatch(r"([0-9.eE+-]+)\s*([kKMGBT]?)", text)
-    try:
-        number = Decimal(match[1]) * _SUFFIX[match[2]] if match else None
-    except ArithmeticError:  # decimal's InvalidOperation, Overflow
-        number = None
+    match = re.fullmatch(r"(.*?)\s*([kKMGBT]?)", text)
+    number = decimal_of(match[1]) if match and not isinstance(value, bool) else None
+    if number is not None:
+        number *= _SUFFIX[match[2]]
     if number is None or number < 0 or number > MAX_COUNT or number != number.to_integral_value():
         raise ValueError(f"not a size: expected a whole count up to {MAX_COUNT:.0e}, such as 150M, "
                          "1.5G, 2.5e6 or 300k")
@@ -49,7 +47,7 @@ Size = Annotated[int, BeforeValidator(parse_size), WithJsonSchema({
 
 def _printed(value) -> str:
     text = str(value)
-    if not re.fullmatch(r"\d{1,15}(\.\d{1,9})?", text):
+    if not re.fullmatch(r"[0-9]{1,15}(\.[0-9]{1,9})?", text):
         raise ValueError('expected a figure as printed, such as "569" or "4.2" (up to 15 digits and 9 decimals)')
     return text
 
@@ -63,7 +61,7 @@ Printed = Annotated[str, BeforeValidator(_printed), WithJsonSchema({
 # ---- the spec -----------------------------------------------------------------------------------------------
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class Input(_Strict):
@@ -98,7 +96,7 @@ class Reference(_Strict):
     shares: dict[Literal["macs", "params"], dict[str, Printed]] = {}  # percent per layer type (Table 2)
     rounding: Literal["nearest", "down", "up"] = "nearest"
     counting: ParamCounting | None = None  # how the source counts parameters (default: the check's --params)
-    classes: PositiveInt | None = None  # the source's classifier width, e.g. 1001 where TF-slim adds a background class
+    classes: ChannelCount | None = None  # the source's classifier width, e.g. 1001 where TF-slim adds a background class
     errata: dict[str, str] = {}  # figure key ("macs", "params:Conv 3×3") → why the source disagrees
 
 
