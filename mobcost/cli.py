@@ -1,23 +1,34 @@
 """The typer app: parse arguments, call the library, print, map errors to exit codes.
 
-Exit codes: 0 success, 1 a check failed, 2 bad input (a spec, a model name or an option).
+Exit codes: 0 success (also when the reader of a pipe stops early, as `| head` does), 1 a check failed, 2 bad input
+(a spec, a model name or an option) or output that cannot be written, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
-import contextvars
-import functools
-import inspect
+import signal
 import sys
-from enum import Enum
-from pathlib import Path
-from typing import Annotated, Optional
 
-import typer
 
-from mobcost import analyze
-from mobcost.conventions import CONVENTIONS
-from mobcost.report import Format
+def _interrupted(signum, frame):
+    raise SystemExit(130)  # quietly, with the shell's code for Ctrl-C; `finally` blocks still run
+
+
+signal.signal(signal.SIGINT, _interrupted)  # first, so that Ctrl-C while the imports below run is no traceback
+
+import contextvars  # noqa: E402
+import functools  # noqa: E402
+import inspect  # noqa: E402
+from enum import Enum  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Annotated, Optional  # noqa: E402
+
+import typer  # noqa: E402
+
+from mobcost import analyze  # noqa: E402
+from mobcost.conventions import CONVENTIONS  # noqa: E402
+from mobcost.output import check_destination, printable, write_file  # noqa: E402
+from mobcost.report import Format  # noqa: E402
 
 EXIT_CODES = "Exit codes: 0 success, 1 a check failed, 2 bad input (a spec, a model name or an option)."
 
@@ -59,37 +70,76 @@ ConventionParams = Annotated[Optional[Counting], typer.Option("--params", help=_
 Flops = Annotated[bool, typer.Option("--flops", help="Show FLOPs = 2 × Mult-Adds instead of Mult-Adds.")]
 PAPER = ConventionName("paper")
 Export = Annotated[Optional[Path], typer.Option(
-    "--export", help="Also save the table as SVG or HTML (by the file's suffix), e.g. --export table.svg.")]
-_export: contextvars.ContextVar[Path | None] = contextvars.ContextVar("export", default=None)
+    "--export", help="Also save the table as SVG or HTML (by the file's suffix), e.g. --export table.svg; an "
+                     "existing file is replaced only with --force.")]
+Force = Annotated[bool, typer.Option("--force", help="Replace the file --export or --out names if it exists.")]
+_export: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("export", default=None)
 
 
 def _command(func):
     """Register a command whose bad-input errors print as one paragraph and exit 2.
 
-    A command that renders a table (it takes `fmt`) also gets `--export FILE.svg|.html`, which `_emit` honours.
+    A command that renders a table (it takes `fmt`) also gets `--export FILE.svg|.html` and `--force`, which
+    `_emit` honours.
     """
     signature = inspect.signature(func, eval_str=True)
     tabular = "fmt" in signature.parameters
 
     @functools.wraps(func)
-    def run(*args, export: Path | None = None, **kwargs):
+    def run(*args, **kwargs):
         from mobcost.spec import MobcostError
 
-        token = _export.set(export)
+        export, force = (kwargs.pop("export", None), kwargs.pop("force", False)) if tabular else (None, False)
+        token = _export.set(None if export is None else (export, force, _inputs(kwargs)))
         try:
-            if export is not None and export.suffix.lower() not in (".svg", ".html", ".htm"):
-                raise MobcostError(f"--export saves a table as .svg or .html (found {str(export)!r})")
+            if export is not None:
+                if export.suffix.lower() not in (".svg", ".html", ".htm"):
+                    raise MobcostError(f"--export saves a table as .svg or .html (found {str(export)!r})")
+                check_destination(*_export.get(), "--export")  # before any work or output
             return func(*args, **kwargs)
         except MobcostError as e:
-            typer.echo(f"mobcost: {e}", err=True)
-            raise typer.Exit(2) from None
+            _fail(str(e))
+        except BrokenPipeError:
+            _reader_gone()
+        except OSError as e:  # the output could not be written: a full disk, a closed or lost terminal
+            _fail(f"cannot write the output: {e.strerror or e}")
         finally:
             _export.reset(token)
 
     if tabular:
-        extra = inspect.Parameter("export", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Export)
-        run.__signature__ = signature.replace(parameters=[*signature.parameters.values(), extra])
+        extra = [inspect.Parameter("export", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Export),
+                 inspect.Parameter("force", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Force)]
+        run.__signature__ = signature.replace(parameters=[*signature.parameters.values(), *extra])
     return app.command(epilog=EXIT_CODES)(run)
+
+
+def _fail(message: str) -> None:
+    """One paragraph on stderr, control characters removed (a spec's names reach it), and exit 2."""
+    typer.echo(f"mobcost: {printable(message, lines=True)}", err=True)
+    raise typer.Exit(2)
+
+
+def _reader_gone() -> None:
+    """The reader of a pipe stopped early (`mobcost table v1 | head`): it has what it wanted, so exit 0 quietly,
+    with stdout pointed at /dev/null so that the flush at exit raises nothing."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise typer.Exit(0)
+
+
+def _inputs(kwargs: dict) -> tuple[Path, ...]:
+    """The spec files a command reads (the models it names, the shipped configs), which it never writes."""
+    from mobcost.spec import MobcostError, ModelRef, builtin_models, locate
+
+    paths = set(builtin_models().values())
+    for name in [kwargs["model"]] if "model" in kwargs else kwargs.get("models") or []:
+        try:
+            paths.add(locate(ModelRef.parse(name).target))
+        except MobcostError:
+            pass  # not a model: the command says so
+    return tuple(paths)
 
 
 def _emit(report, fmt: Format) -> None:
@@ -105,8 +155,9 @@ def _emit(report, fmt: Format) -> None:
         if not console.is_terminal:
             console = Console(width=200)  # a pipe or file: no wrapping, the table takes the width it needs
         console.print(out)
-    if (path := _export.get()) is not None:
-        _save(render(report, Format.rich), report.title, path)
+    sys.stdout.flush()  # here, so that a full disk or a closed pipe is reported by the command, not at exit
+    if (export := _export.get()) is not None:
+        _save(render(report, Format.rich), printable(report.title), *export)
 
 
 def _counted(model, convention: ConventionName, **scale):
@@ -120,23 +171,16 @@ def _counting(convention: ConventionName, params: Counting | None) -> str:
     return params.value if params is not None else CONVENTIONS[convention.value].params
 
 
-def _save(renderable, title: str, path: Path) -> None:
-    """The rich table as SVG or HTML, by rich's own export (Console(record=True))."""
+def _save(renderable, title: str, path: Path, force: bool, reading: tuple[Path, ...]) -> None:
+    """The rich table as SVG or HTML, by rich's own export (Console(record=True)), written by output.write_file."""
     import io
 
     from rich.console import Console
 
-    from mobcost.spec import MobcostError
-
     console = Console(record=True, file=io.StringIO(), width=200)
     console.print(renderable)
-    try:
-        if path.suffix.lower() == ".svg":
-            console.save_svg(str(path), title=title)
-        else:
-            console.save_html(str(path))
-    except OSError as e:
-        raise MobcostError(f"--export: cannot write {str(path)!r}: {e.strerror}") from None
+    text = console.export_svg(title=title) if path.suffix.lower() == ".svg" else console.export_html()
+    write_file(path, text.encode("utf-8"), force, reading, "--export")
 
 
 @_command
@@ -225,15 +269,18 @@ def fit(model: Model,
 def plot(model: Model,
          out: Annotated[Path, typer.Option("--out", "-o", help="The figure file: .png or .svg.")],
          against: Annotated[str, typer.Option(help="The x axis: macs (Figure 4, log scale) or params (Figure 5).")]
-         = "macs") -> None:
+         = "macs", force: Force = False) -> None:
     """Published accuracy against computed Mult-Adds or parameters (MobileNets Figures 4 and 5); needs the plot extra.
     Example: mobcost plot v1 --against macs --out figure4.png"""
     from mobcost.plot import accuracy_figure
     from mobcost.spec import load_model
 
+    reading = _inputs({"model": model})
+    check_destination(out, force, reading, "--out")  # before any work
     network, ref = load_model(model)
-    points = accuracy_figure(network, against, out, ref.variant)
-    typer.echo(f"{out}: {points} published models, accuracy against computed {against}")
+    image, points = accuracy_figure(network, against, out, ref.variant)
+    write_file(out, image, force, reading, "--out")
+    typer.echo(printable(f"{out}: {points} published models, accuracy against computed {against}"))
 
 
 @_command
@@ -396,6 +443,14 @@ def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format
 
 
 def main() -> None:
+    """The console entry point: every way the environment can fail ends in exit 0, 1, 2 or 130, never a traceback."""
+    if sys.stdout is None or sys.stderr is None:  # started with stdout or stderr closed (`mobcost table v1 >&-`)
+        if sys.stderr is not None:
+            sys.stderr.write("mobcost: cannot write the output: standard output is closed\n")
+        sys.exit(2)
+    for stream in (sys.stdout, sys.stderr):  # PYTHONIOENCODING=ascii: α and × as ?, not a UnicodeEncodeError
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     app(prog_name="mobcost")
 
 

@@ -203,6 +203,10 @@ def fit(network: Network, alphas: Iterable[float], resolutions: Iterable[int], l
     if limits.max_macs is None and limits.max_params is None and limits.max_memory is None:
         raise MobcostError("fit needs a budget: --max-macs, --max-params or --max-memory (e.g. --max-macs 150M), "
                            "or a `budget:` in the config")
+    alphas, resolutions = list(alphas), list(resolutions)
+    if not alphas or not resolutions:
+        raise MobcostError("fit needs at least one value in each of --alpha and --res (found "
+                           f"{len(alphas)} and {len(resolutions)}), e.g. --alpha 0.25:1.4 --res 96:320")
     grid = AccuracyGrid.of(network, variant)
     candidates = [Candidate(t, memory, grid.estimate(t.alpha, t.resolution) if grid else None)
                   for t, memory in _within(network, alphas, resolutions, limits)]
