@@ -11,6 +11,8 @@ command line can take Ctrl-C (exit 130) before pydantic, typer and rich are impo
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -30,6 +32,17 @@ def __getattr__(name: str):
     import importlib
 
     return getattr(importlib.import_module(f"mobcost.{_HOME[name]}"), name)
+
+
+class _Package(types.ModuleType):
+    def __setattr__(self, name: str, value) -> None:
+        """`mobcost.trace` names the function, as when this package imported it eagerly: importing the submodule
+        of the same name (which the import system then sets here) must not replace it."""
+        if not (name == "trace" and isinstance(value, types.ModuleType)):
+            super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def analyze(model: str | Network, alpha: float | None = None, resolution: int | None = None,

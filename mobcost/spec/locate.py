@@ -125,7 +125,7 @@ def problem_at(file: str, data, positions: dict, loc: Path_, field: str | None, 
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
             if path and (path[-1] in ("layers", "shortcut") or path[-2:-1] == ["branches"]):
-                name, kind = (node.get("name"), node.get("kind")) if isinstance(node, dict) else (None, None)
+                name, kind = (node.get("name"), kind_of(node)) if isinstance(node, dict) else (None, None)
                 name, kind = (v if isinstance(v, str) else None for v in (name, kind))
                 index = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path + [part]).lstrip(".")
                 layer = f"layer {index}" + (f" ({name!r})" if name else f" ({kind})" if kind else "")

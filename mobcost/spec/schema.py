@@ -11,7 +11,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt
 
 from mobcost.layers import Bottleneck, Branches, Layer, Repeat, Residual, Separable
 from mobcost.limits import LIMIT, MAX_COUNT, MAX_LAYERS, ChannelCount, Pixels, decimal_of
-from mobcost.spec.errors import MobcostError, Path_, Problem, SpecError
+from mobcost.spec.errors import MAX_PROBLEMS, MobcostError, Path_, Problem, SpecError, listed, shown
 from mobcost.spec.locate import did_you_mean, error_message, error_problem, merged, problem_at
 from mobcost.spec.yaml import compose, read_spec_file
 
@@ -127,6 +127,7 @@ class Network(_Strict):
 
     _file: str = PrivateAttr("<spec>")
     _positions: dict = PrivateAttr(default_factory=dict)
+    _source: Any = PrivateAttr(None)  # the data as read from the YAML, which the positions describe
 
     def problem(self, path: Path_, field: str | None, message: str) -> SpecError:
         """A SpecError at a place in this spec (a path of keys and indices into the YAML)."""
@@ -135,31 +136,62 @@ class Network(_Strict):
     def _at(self, path: Path_, field: str | None, message: str) -> Problem:
         return problem_at(self._file, self._data(), self._positions, path, field, message)
 
-    def _semantic_problems(self) -> list[Problem]:
+    def _semantic_problems(self) -> tuple[list[Problem], int]:
         """Names the spec uses that it does not define (variants' layers, references' and the budget's variants),
-        and a network too large to expand."""
-        found = [self._at(("variants", key, unknown[0]), None, unknown[1])
-                 for key, edit in self.variants.items() if (unknown := self._unknown_layer(edit))]
+        and a network too large to expand: the base network and every variant, each as it will be traced. Bad
+        names are found first, cheaply; only the first MAX_PROBLEMS are worded (with a closest-name suggestion),
+        the rest counted."""
+        found = [self._too_many_rows(self.layers, ("layers",))]
+        for key, edit in self.variants.items():
+            if (unknown := self._unknown_layer(edit)) is not None:
+                found.append(lambda key=key, unknown=unknown: self._at(("variants", key, unknown[0]), None,
+                                                                        self._unknown_message(*unknown)))
+                continue
+            try:
+                layers = self.variant(key).layers
+            except SpecError as e:
+                found += e.problems[:1]
+                continue
+            if not layers:
+                found.append(self._at(("variants", key, "drop"), None, "drops every layer; expected at least one "
+                                                                       "layer to remain"))
+            found.append(self._too_many_rows(layers, ("variants", key)))
         uses = [(("reference", i, "variant"), ref.variant) for i, ref in enumerate(self.reference)]
         uses.append((("budget", "variant"), self.budget and self.budget.variant))
-        variants = ", ".join(self.variants) or "none defined"
-        found += [self._at(path, None, f"expected a variant of this spec ({variants}); found {name!r}"
-                                            f"{did_you_mean(name, self.variants)}") for path, name in uses
-                  if name is not None and name not in self.variants]
-        if _rows(self.layers) > MAX_LAYERS:  # before any expanding: `repeat: 1000000000` fails here at once
-            biggest = max(range(len(self.layers)), key=lambda i: _rows(self.layers[i:i + 1]))
-            found.append(self._at(("layers", biggest), None, f"expected at most {MAX_LAYERS:,} layers once repeats "
-                                                             f"are multiplied out {LIMIT}; this layer expands to more"))
-        return found
+        found += [lambda path=path, name=name: self._at(path, None, f"expected a variant of this spec "
+                                                                    f"({listed(self.variants, 'none defined')}); "
+                                                                    f"found {shown(name)!r}"
+                                                                    f"{did_you_mean(name, self.variants)}")
+                  for path, name in uses if name is not None and name not in self.variants]
+        found = [problem for problem in found if problem is not None]
+        return [p if isinstance(p, Problem) else p() for p in found[:MAX_PROBLEMS]], max(0, len(found) - MAX_PROBLEMS)
 
-    def _unknown_layer(self, edit: Variant) -> tuple[str, str] | None:
-        """The first name a variant drops or sets that no top-level layer has: (its field, the message)."""
+    def _too_many_rows(self, layers, path: Path_) -> Problem | None:
+        """Before any expanding: `repeat: 1000000000` in the network or a variant's `set` fails here at once."""
+        if _rows(layers) <= MAX_LAYERS:
+            return None
+        biggest = max(range(len(layers)), key=lambda i: _rows(layers[i:i + 1]))
+        if path == ("layers",):
+            path = ("layers", biggest)
+        elif layers[biggest].name in self.variants[path[1]].set:
+            path = (*path, "set", layers[biggest].name)
+        return self._at(path, None, f"expected at most {MAX_LAYERS:,} layers once repeats are multiplied out "
+                                    f"{LIMIT}; {'this layer' if path[0] == 'layers' else 'this variant'} expands "
+                                    "to more")
+
+    def _unknown_layer(self, edit: Variant) -> tuple[str, str, list[str]] | None:
+        """The first name a variant drops or sets that no top-level layer has: (its field, the name, the names)."""
         known = [layer.name for layer in self.layers if layer.name]
+        names = set(known)
         for field in ("drop", "set"):
-            if missing := [name for name in getattr(edit, field) if name not in known]:
-                return field, (f"no top-level layer is named {missing[0]!r}; expected one of: "
-                               f"{', '.join(known) or 'none has a name'}{did_you_mean(missing[0], known)}")
+            if missing := next((name for name in getattr(edit, field) if name not in names), None):
+                return field, missing, known
         return None
+
+    @staticmethod
+    def _unknown_message(field: str, missing: str, known: list[str]) -> str:
+        return (f"no top-level layer is named {shown(missing)!r}; expected one of: "
+                f"{listed(known, 'none has a name')}{did_you_mean(missing, known)}")
 
     def accuracy(self, variant: str | None, alpha, resolution: int) -> tuple[float, str] | None:
         """The first published accuracy for this variant, α and resolution, with its source."""
@@ -170,22 +202,24 @@ class Network(_Strict):
         return None
 
     def _data(self):
-        return self.model_dump(mode="python", exclude_none=False, by_alias=True)
+        if self._source is None:  # built in Python, or a variant: its data as dumped
+            self._source = self.model_dump(mode="python", exclude_none=False, by_alias=True)
+        return self._source
 
     def variant(self, key: str | None) -> Network:
         """This network with a named variant's edits applied."""
         if key is None:
             return self
         if key not in self.variants:
-            raise MobcostError(f"{self._file}: {self.name} has no variant {key!r}; "
-                               f"it has: {', '.join(self.variants) or 'none'}")
+            raise MobcostError(f"{self._file}: {self.name} has no variant {shown(key)!r}; "
+                               f"it has: {listed(self.variants, 'none')}{did_you_mean(key, self.variants)}")
         edit = self.variants[key]
         if unknown := self._unknown_layer(edit):
-            raise self.problem(("variants", key, unknown[0]), None, unknown[1])
+            raise self.problem(("variants", key, unknown[0]), None, self._unknown_message(*unknown))
         layers = [self._set(layer, edit.set.get(layer.name), key)
                   for layer in self.layers if layer.name not in edit.drop]
         net = self.model_copy(update={"layers": [_edited(layer, edit) for layer in layers], "title": edit.title})
-        net._file, net._positions = self._file, {}
+        net._file, net._positions, net._source = self._file, {}, None
         return net
 
     def _set(self, layer, changes: dict | None, key: str):
@@ -256,10 +290,13 @@ def parse_spec(text: str, file: str = "<spec>") -> Network:
     try:
         net = Network.model_validate(data)
     except ValidationError as e:
-        problems += [error_problem(file, data, positions, err) for err in e.errors(include_url=False)]
-        raise SpecError(merged(problems)) from None
-    net._file, net._positions = file, positions
-    problems += net._semantic_problems()
+        errors = e.errors(include_url=False)
+        worded = errors[:3 * MAX_PROBLEMS]  # a union's branches fail together, and merge into one problem
+        problems += [error_problem(file, data, positions, err) for err in worded]
+        raise SpecError(merged(problems), more=len(errors) - len(worded)) from None
+    net._file, net._positions, net._source = file, positions, data
+    semantic, more = net._semantic_problems()
+    problems += semantic
     if problems:
-        raise SpecError(problems)
+        raise SpecError(problems, more)
     return net
