@@ -212,15 +212,17 @@ def sweep(model: Model,
     from mobcost.report import totals_table
     from mobcost.sizing import alphas_of, resolutions_of
     from mobcost.spec import MobcostError, load_model
-    from mobcost.trace import sweep as sweep_grid
+    from mobcost.trace import plan_work, summed, sweep as sweep_grid
 
     if not alpha and not res:
         raise MobcostError("sweep needs --alpha, --res or both, e.g. --alpha 1,0.75,0.5,0.25 --res 224,192,160,128")
     network, ref = load_model(model)
     alphas = alphas_of(alpha) or [ref.alpha or 1.0]
     resolutions = resolutions_of(res) or [ref.resolution]
+    if convention is not PAPER:  # each variant traced in full, to count its rows as the convention does
+        plan_work(network, len(alphas) * len(resolutions), f"sweep --convention {convention.value}")
     grid = (sweep_grid(network, alphas, resolutions) if convention is PAPER  # the fast path counts as the paper
-            else (_counted(network, convention, alpha=a, resolution=r) for a in alphas for r in resolutions))
+            else (summed(_counted(network, convention, alpha=a, resolution=r)) for a in alphas for r in resolutions))
     totals = list(_progress(grid, len(alphas) * len(resolutions), fmt))
     accuracy = [network.accuracy(ref.variant, t.alpha, t.resolution) for t in totals]
     _emit(totals_table(f"{network.title}: width multiplier × resolution", totals, accuracy,

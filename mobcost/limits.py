@@ -16,6 +16,8 @@ a traceback or an out-of-memory kill. The README's "Limits" section lists them w
 | MAX_CHANNELS     | input channels, out, classes, every α-scaled feature map  | field types (limits.ChannelCount); trace, per layer   |
 | MAX_COUNT        | a budget (max_macs, max_params)                           | spec.schema.parse_size, before the int     |
 | MAX_GRID         | values of one --alpha or --res list or range (sweep, fit) | sizing.parse_grid, before building the list|
+| MAX_TRACED_ROWS  | rows traced in full by one command: variants × layers     | trace.plan_work, before the first trace    |
+|                  | (sweep other than paper, fit --max-memory, check)         |                                            |
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ MAX_PIXELS = 2**16  # 65,536: ImageNet models run at 224
 MAX_CHANNELS = 2**20  # 1,048,576: MobileNets stop at 1,280
 MAX_COUNT = 10**18  # a budget of a billion billion Mult-Adds
 MAX_GRID = 1_000  # so a sweep has at most a million α × resolution variants
+MAX_TRACED_ROWS = 100_000  # about 3 s: fit's default grid (696 variants) on up to 140 rows; the zoo has 91 at most
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 

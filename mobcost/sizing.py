@@ -18,7 +18,7 @@ from typing import Iterable, Iterator
 from mobcost.limits import MAX_GRID
 from mobcost.spec import Budget, MobcostError, Network, parse_size
 from mobcost.memory import BYTES, Dtype, peak_memory
-from mobcost.trace import Totals, sweep, trace
+from mobcost.trace import Totals, plan_work, sweep, trace
 
 # ---- grids: `0.25:1.0:0.05`, `224,192,160`, or both mixed -------------------------------------------------------
 
@@ -207,6 +207,8 @@ def fit(network: Network, alphas: Iterable[float], resolutions: Iterable[int], l
     if not alphas or not resolutions:
         raise MobcostError("fit needs at least one value in each of --alpha and --res (found "
                            f"{len(alphas)} and {len(resolutions)}), e.g. --alpha 0.25:1.4 --res 96:320")
+    if limits.max_memory is not None:  # each variant within the other limits is traced in full for its memory
+        plan_work(network, len(alphas) * len(resolutions), "fit --max-memory")
     grid = AccuracyGrid.of(network, variant)
     candidates = [Candidate(t, memory, grid.estimate(t.alpha, t.resolution) if grid else None)
                   for t, memory in _within(network, alphas, resolutions, limits)]

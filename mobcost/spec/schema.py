@@ -168,9 +168,9 @@ class Network(_Strict):
 
     def _too_many_rows(self, layers, path: Path_) -> Problem | None:
         """Before any expanding: `repeat: 1000000000` in the network or a variant's `set` fails here at once."""
-        if _rows(layers) <= MAX_LAYERS:
+        if expanded_rows(layers) <= MAX_LAYERS:
             return None
-        biggest = max(range(len(layers)), key=lambda i: _rows(layers[i:i + 1]))
+        biggest = max(range(len(layers)), key=lambda i: expanded_rows(layers[i:i + 1]))
         if path == ("layers",):
             path = ("layers", biggest)
         elif layers[biggest].name in self.variants[path[1]].set:
@@ -234,17 +234,17 @@ class Network(_Strict):
             raise self.problem(("variants", key, "set", layer.name), "set", f"{where}: {error_message(err)}") from None
 
 
-def _rows(layers) -> int:
+def expanded_rows(layers) -> int:
     """Rows the layers expand to with repeats multiplied out, a block counted once per repeat (trace.trace holds
     the exact count to the same limit); capped just past the limit, so that nested repeats build no huge number."""
     total = 0
     for layer in layers:
         if isinstance(layer, Repeat):
-            total += layer.repeat * _rows(layer.layers)
+            total += layer.repeat * expanded_rows(layer.layers)
         elif isinstance(layer, Residual):
-            total += _rows(layer.layers) + _rows(layer.shortcut) + 1
+            total += expanded_rows(layer.layers) + expanded_rows(layer.shortcut) + 1
         elif isinstance(layer, Branches):
-            total += sum(map(_rows, layer.branches)) + 1
+            total += sum(map(expanded_rows, layer.branches)) + 1
         else:
             total += layer.n if isinstance(layer, Bottleneck) else 1
     return min(MAX_LAYERS + 1, total)
