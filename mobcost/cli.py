@@ -355,10 +355,11 @@ def check(models: Annotated[Optional[list[str]], typer.Argument(
     others and the budget. Example: mobcost check v1"""
     from mobcost.check import check as run_checks
     from mobcost.report import check_table
-    from mobcost.spec import builtin_models, load_model
+    from mobcost.spec import ModelRef, builtin_models, load_spec, locate
 
     names = models or sorted({path.stem for path in builtin_models().values()})
-    results = [result for name in names for result in run_checks(load_model(name)[0], params.value)]
+    refs = [ModelRef.parse(name) for name in names]  # the whole config is checked, only the figures of `v1:shallow`
+    results = [result for ref in refs for result in run_checks(load_spec(locate(ref.target)), params.value, ref)]
     _emit(check_table(results), fmt)
     if any(r.status == "FAIL" for r in results):
         raise typer.Exit(1)
