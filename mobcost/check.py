@@ -7,7 +7,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Literal
 
-from mobcost.spec import MobcostError, ModelRef, Network, ParamCounting, Reference
+from mobcost.spec import MobcostError, ModelRef, Network, ParamCounting, Reference, SpecError
 from mobcost.spec.errors import listed, shown
 from mobcost.trace import Analysis, Totals, plan_work, summed, trace
 
@@ -86,7 +86,12 @@ def check_reference(network: Network, ref: Reference, counting: ParamCounting = 
     if index is None:
         index = next((i for i, r in enumerate(network.reference) if r == ref), None)
     at = ("reference",) if index is None else ("reference", index)
-    computed = _computed(network, ref.variant, ref.alpha, ref.resolution, ref.classes, cache)
+    try:
+        computed = _computed(network, ref.variant, ref.alpha, ref.resolution, ref.classes, cache)
+    except SpecError as e:  # the row's α, resolution or classes take a layer past a limit: blame the row
+        first = e.problems[0]
+        raise network.problem(at, None, f"this published row cannot be computed: {first.message}"
+                                        + (f" ({first.layer})" if first.layer else "")) from None
     totals = {"macs": computed.totals.macs, "params": computed.totals.params_counted(ref.counting or counting)}
     results = []
     for key in ("macs", "params"):

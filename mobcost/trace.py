@@ -330,8 +330,9 @@ class _Walk:
         try:
             y = built.output_shape(x)
             _check_limits(y)
-        except ShapeError as e:
-            raise self.network.problem(path, e.field, f"{e} (input {x}, α = {float(self.scaling.alpha):g}, "
+        except ShapeError as e:  # blamed on the field only if the layer has it (a flatten has no `out`)
+            field = e.field if e.field in type(built).model_fields else None
+            raise self.network.problem(path, field, f"{e} (input {x}, α = {float(self.scaling.alpha):g}, "
                                                       f"at resolution {self.resolution})") from None
         self.rows.append(Row(name, built, x, y, built.macs(x), built.params(x), block, built.bn_channels(x), unit))
         return y
