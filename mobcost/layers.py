@@ -34,7 +34,7 @@ def _ratio(value) -> Fraction:
         if None not in parts and parts[-1]:
             ratio = Fraction(parts[0]) / Fraction(parts[-1]) if len(parts) == 2 else Fraction(parts[0])
     if ratio is None or ratio <= 0:
-        raise ValueError(f"{str(value)[:40]!r} is not a positive ratio; write 6, 2.5 or 184/80")
+        raise ValueError("expected a positive ratio such as 6, 2.5 or 184/80 (ASCII digits, an exponent of at most ±100)")
     return ratio
 
 
