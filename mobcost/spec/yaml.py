@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from mobcost.limits import LIMIT, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_NUMBER_CHARS, MAX_TEXT_CHARS
+from mobcost.limits import LIMIT, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_NUMBER_CHARS, MAX_TEXT_CHARS, decimal_of
 from mobcost.spec.errors import Path_, Problem, SpecError, shown
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -158,6 +158,9 @@ def _check_scalar(loader, event, refuse) -> None:
     if tag in _NUMBER_TAGS and len(value) > MAX_NUMBER_CHARS:
         raise refuse(event, f"expected a number of at most {MAX_NUMBER_CHARS} characters {LIMIT}; "
                             f"found one of {len(value):,}")
+    if tag in _NUMBER_TAGS and "inf" not in value.lower() and "nan" not in value.lower() and decimal_of(value) is None:
+        raise refuse(event, f"expected a number with a decimal exponent of at most ±{MAX_NUMBER_CHARS} {LIMIT}; "
+                            f"found {shown(value)} (which would silently become 0 or infinity)")
     if len(value) > MAX_TEXT_CHARS:
         raise refuse(event, f"expected a value of at most {MAX_TEXT_CHARS:,} characters {LIMIT}; "
                             f"found one of {len(value):,}")
