@@ -6,12 +6,15 @@ bench/hostile.py runs draws of each class in fresh processes for their time and 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
 from mobcost.limits import MAX_LAYERS, MAX_TRACED_ROWS
 
+UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""What no output of mobcost may contain: control characters but tab and newline, and bidi overrides."""
 HEAD = "name: hostile\ntitle: Hostile\ninput: {resolution: 32}\n"
 
 

@@ -19,11 +19,10 @@ import typer.main
 import typer.testing
 from hypothesis import HealthCheck, given, settings
 
-from hostile_cases import CLASSES, Case
+from hostile_cases import CLASSES, UNPRINTABLE, Case
 from mobcost.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
-UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @pytest.fixture(scope="module")

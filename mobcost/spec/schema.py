@@ -142,20 +142,32 @@ class Network(_Strict):
         names are found first, cheaply; only the first MAX_PROBLEMS are worded (with a closest-name suggestion),
         the rest counted."""
         found = [self._too_many_rows(self.layers, ("layers",))]
+        by_name: dict[str, list] = {}  # top-level layers by name, for each variant's edits: no variant is built
+        for layer in self.layers:
+            by_name.setdefault(layer.name, []).append(layer)
+        total = expanded_rows(self.layers)
         for key, edit in self.variants.items():
             if (unknown := self._unknown_layer(edit)) is not None:
                 found.append(lambda key=key, unknown=unknown: self._at(("variants", key, unknown[0]), None,
                                                                         self._unknown_message(*unknown)))
                 continue
-            try:
-                layers = self.variant(key).layers
+            try:  # each set layer validated as the layer it becomes
+                edited = {name: [self._set(layer, edit.set[name], key) for layer in by_name[name]]
+                          for name in edit.set if name not in edit.drop}
             except SpecError as e:
                 found += e.problems[:1]
                 continue
-            if not layers:
+            dropped = set(edit.drop)
+            if sum(len(by_name[name]) for name in dropped) == len(self.layers):
                 found.append(self._at(("variants", key, "drop"), None, "drops every layer; expected at least one "
                                                                        "layer to remain"))
-            found.append(self._too_many_rows(layers, ("variants", key)))
+            rows = (total - sum(expanded_rows(by_name[name]) for name in dropped | edited.keys())
+                    + sum(expanded_rows(layers) for layers in edited.values()))
+            if rows > MAX_LAYERS:
+                biggest = max(edited, key=lambda name: expanded_rows(edited[name]), default=None)
+                found.append(self._at(("variants", key) + (("set", biggest) if biggest else ()), None,
+                                      f"expected at most {MAX_LAYERS:,} layers once repeats are multiplied out "
+                                      f"{LIMIT}; this variant expands to more"))
         uses = [(("reference", i, "variant"), ref.variant) for i, ref in enumerate(self.reference)]
         uses.append((("budget", "variant"), self.budget and self.budget.variant))
         found += [lambda path=path, name=name: self._at(path, None, f"expected a variant of this spec "
@@ -167,17 +179,12 @@ class Network(_Strict):
         return [p if isinstance(p, Problem) else p() for p in found[:MAX_PROBLEMS]], max(0, len(found) - MAX_PROBLEMS)
 
     def _too_many_rows(self, layers, path: Path_) -> Problem | None:
-        """Before any expanding: `repeat: 1000000000` in the network or a variant's `set` fails here at once."""
+        """Before any expanding: `repeat: 1000000000` fails here at once."""
         if expanded_rows(layers) <= MAX_LAYERS:
             return None
         biggest = max(range(len(layers)), key=lambda i: expanded_rows(layers[i:i + 1]))
-        if path == ("layers",):
-            path = ("layers", biggest)
-        elif layers[biggest].name in self.variants[path[1]].set:
-            path = (*path, "set", layers[biggest].name)
-        return self._at(path, None, f"expected at most {MAX_LAYERS:,} layers once repeats are multiplied out "
-                                    f"{LIMIT}; {'this layer' if path[0] == 'layers' else 'this variant'} expands "
-                                    "to more")
+        return self._at((*path, biggest), None, f"expected at most {MAX_LAYERS:,} layers once repeats are multiplied "
+                                                f"out {LIMIT}; this layer expands to more")
 
     def _unknown_layer(self, edit: Variant) -> tuple[str, str, list[str]] | None:
         """The first name a variant drops or sets that no top-level layer has: (its field, the name, the names)."""
