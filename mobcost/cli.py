@@ -120,13 +120,34 @@ def _fail(message: str) -> None:
 
 
 def _reader_gone() -> None:
-    """The reader of a pipe stopped early (`mobcost table v1 | head`): it has what it wanted, so exit 0 quietly,
-    with stdout pointed at /dev/null so that the flush at exit raises nothing."""
+    """The reader of a pipe stopped early (`mobcost table v1 | head`): it has what it wanted, so exit 0 quietly."""
+    _silence_stdout()
+    raise typer.Exit(0)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that nothing more written to it, nor the flush at exit, raises."""
     import os
+
+    global _silenced
+    _silenced = True
 
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
-    raise typer.Exit(0)
+    os.close(devnull)
+
+
+_silenced = False  # stdout pointed at /dev/null by _silence_stdout, not by rich's exit on a broken pipe
+
+
+def _stdout_is_null() -> bool:
+    import os
+
+    try:
+        out, null = os.fstat(1), os.stat(os.devnull)
+    except OSError:
+        return False
+    return (out.st_dev, out.st_ino) == (null.st_dev, null.st_ino)
 
 
 def _inputs(kwargs: dict) -> tuple[Path, ...]:
@@ -146,16 +167,23 @@ def _emit(report, fmt: Format) -> None:
     from mobcost.report import render
 
     out = render(report, fmt)
-    if isinstance(out, str):
-        typer.echo(out)
-    else:
-        from rich.console import Console
+    try:
+        if isinstance(out, str):
+            typer.echo(out)
+        else:
+            from rich.console import Console
 
-        console = Console()
-        if not console.is_terminal:
-            console = Console(width=200)  # a pipe or file: no wrapping, the table takes the width it needs
-        console.print(out)
-    sys.stdout.flush()  # here, so that a full disk or a closed pipe is reported by the command, not at exit
+            class Printer(Console):
+                def on_broken_pipe(self) -> None:  # rich's own answer is to exit 1; ours is below
+                    raise BrokenPipeError
+
+            console = Printer()
+            if not console.is_terminal:
+                console = Printer(width=200)  # a pipe or file: no wrapping, the table takes the width it needs
+            console.print(out)
+        sys.stdout.flush()  # here, so that a full disk or a closed pipe is reported by the command, not at exit
+    except BrokenPipeError:  # the reader left (`| head`): the command goes on, and `check` still exits 1 on a FAIL
+        _silence_stdout()
     if (export := _export.get()) is not None:
         _save(render(report, Format.rich), printable(report.title), *export)
 
@@ -454,7 +482,19 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):  # PYTHONIOENCODING=ascii: α and × as ?, not a UnicodeEncodeError
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
-    app(prog_name="mobcost")
+    started_on_null = _stdout_is_null()
+    try:  # the commands handle their own output's errors (in `_command`); this is for --help and usage messages
+        app(prog_name="mobcost")
+    except SystemExit as e:
+        # exit 1 is also how rich (stdout pointed at /dev/null) and click (stdout wrapped) answer a reader that
+        # left the pipe early; a failed check exits 1 too, so only a stdout changed that way means a broken pipe
+        if e.code == 1 and (type(sys.stdout).__name__ == "PacifyFlushWrapper"
+                            or (_stdout_is_null() and not started_on_null and not _silenced)):
+            raise SystemExit(0) from None
+        raise
+    except OSError as e:
+        sys.stderr.write(f"mobcost: cannot write the output: {e.strerror or e}\n")
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -165,6 +165,26 @@ def test_a_reader_that_leaves_early_is_exit_0():
     assert child.stderr.read() == b""
 
 
+@pytest.mark.parametrize("args", [["--help"], ["table", "v1"], ["schema"]], ids=" ".join)
+def test_a_reader_that_leaves_at_once_is_exit_0(args):
+    child = subprocess.Popen([sys.executable, "-m", "mobcost", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    child.stdout.close()
+    assert (child.wait(timeout=120), child.stderr.read()) == (0, b"")
+
+
+def test_a_failed_check_is_exit_1_whoever_reads_it(tmp_path):
+    spec = tmp_path / "over.yaml"
+    spec.write_text("name: o\ntitle: O\ninput: {resolution: 8}\nlayers: [{kind: conv, out: 8}]\n"
+                    "budget: {max_macs: 1}\n")
+    child = subprocess.Popen([sys.executable, "-m", "mobcost", "check", str(spec)], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()  # the reader left, but the check still failed
+    assert child.wait(timeout=120) == 1
+    assert subprocess.run([sys.executable, "-m", "mobcost", "check", str(spec)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                          timeout=120).returncode == 1  # written to /dev/null
+
+
 def test_ascii_terminal_is_no_traceback():
     result = mobcost_process("table", "v1", env={"PYTHONIOENCODING": "ascii"})
     assert result.returncode == 0 and result.stderr == ""
