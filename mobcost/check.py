@@ -146,8 +146,9 @@ def check(network: Network, counting: ParamCounting = "weights", only: ModelRef 
     budget = network.budget is not None and chosen(network.budget.variant, network.budget.alpha,
                                                    network.budget.resolution)
     if not refs and not budget and only is not None and only != ModelRef(only.target):
-        asked = (f"variant {only.variant or '(the network itself)'}, α {'any' if only.alpha is None else only.alpha:g}"
-                 f", resolution {only.resolution or 'any'}")
+        network.variant(only.variant)  # an unknown variant is named as such
+        alpha = "any" if only.alpha is None else f"{only.alpha:g}"
+        asked = f"variant {only.variant or '(the network itself)'}, α {alpha}, resolution {only.resolution or 'any'}"
         raise MobcostError(f"{shown(only.target)}: no published figure or budget of {network.name} is for {asked}; "
                            f"`mobcost check {shown(only.target)}` checks them all")
     plan_work(network, len({(r.variant, r.alpha, r.resolution, r.classes) for _, r in refs}) + budget,

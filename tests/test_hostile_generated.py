@@ -223,6 +223,7 @@ def test_ctrl_c_during_start_up_is_130(module):
     (["fit", "v1", "--max-macs", "150M", "--res", ""], "fit needs at least one value in each of --alpha and --res"),
     (["fit", "v1", "--max-macs", "1e-999999999999"], "--max-macs: not a size"),
     (["check", "v1:shallow@0.3"], "no published figure or budget of mobilenet_v1 is for variant shallow, α 0.3"),
+    (["check", "v1:nope"], "mobilenet_v1 has no variant 'nope'; it has: conv, shallow"),
 ], ids=lambda v: " ".join(v)[:40] if isinstance(v, list) else "")
 def test_odd_arguments(mobcost, args, message):
     result = mobcost(*args)
