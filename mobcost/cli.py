@@ -364,7 +364,10 @@ def conv(input: Annotated[str, typer.Option("--input", "-i", help="Input size H�
     from mobcost.trace import separable_steps
 
     try:
-        h, w, c = (int(part) for part in input.lower().replace("×", "x").split("x"))
+        text = input.lower().replace("×", "x")
+        if not (text.isascii() and padding.isascii()):  # int() would read other scripts' digits (٦)
+            raise ValueError
+        h, w, c = (int(part) for part in text.split("x"))
         pad = padding if padding in ("same", "valid") else int(padding)
     except ValueError:
         raise MobcostError(f"--input takes H×W×C such as 6x6x3 (found {input!r}) and --padding takes "

@@ -28,6 +28,8 @@ def parse_grid(text: str, option: str, default_step: str) -> list[Decimal]:
     values: list[Decimal] = []
     try:
         for part in filter(None, (p.strip() for p in text.split(","))):
+            if not part.isascii():  # Decimal would read other scripts' digits (٣٢)
+                raise InvalidOperation
             bounds = [Decimal(b) for b in part.split(":")]
             if len(bounds) == 1:
                 bounds.append(bounds[0])  # one value: the range start:start

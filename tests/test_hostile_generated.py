@@ -224,6 +224,8 @@ def test_ctrl_c_during_start_up_is_130(module):
     (["fit", "v1", "--max-macs", "1e-999999999999"], "--max-macs: not a size"),
     (["check", "v1:shallow@0.3"], "no published figure or budget of mobilenet_v1 is for variant shallow, α 0.3"),
     (["check", "v1:nope"], "mobilenet_v1 has no variant 'nope'; it has: conv, shallow"),
+    (["sweep", "v1", "--res", "٣٢٠"], "--res takes numbers"),
+    (["conv", "--input", "٦x6x3"], "--input takes H×W×C"),
 ], ids=lambda v: " ".join(v)[:40] if isinstance(v, list) else "")
 def test_odd_arguments(mobcost, args, message):
     result = mobcost(*args)
