@@ -45,6 +45,8 @@ def check_destination(path: Path, force: bool = False, reading: tuple[Path, ...]
         info = None
     except OSError as e:
         raise MobcostError(f"{option}: cannot write {where!r}: {e.strerror}") from None
+    if info is not None and any(_same(path, source) for source in reading):
+        raise MobcostError(f"{option}: {where!r} is a spec being read; choose another file name")
     if info is not None:
         if stat.S_ISLNK(info.st_mode) and not force:
             raise MobcostError(f"{option}: {where!r} is a symbolic link; mobcost does not write through links "
@@ -55,9 +57,6 @@ def check_destination(path: Path, force: bool = False, reading: tuple[Path, ...]
             raise MobcostError(f"{option}: {where!r} exists; add --force to replace it")
     if not path.parent.is_dir():
         raise MobcostError(f"{option}: cannot write {where!r}: its folder does not exist")
-    for source in reading:
-        if _same(path, source):
-            raise MobcostError(f"{option}: {where!r} is a spec being read; choose another file name")
 
 
 def write_file(path: Path, data: bytes, force: bool = False, reading: tuple[Path, ...] = (), option: str = "--out") -> None:
