@@ -1,7 +1,8 @@
-"""Time and peak memory of every hostile input (tests/hostile/ plus generated giants), each in a fresh process,
-paired with `mobcost table v1` as the baseline in the same run. Each must fail within a second of the baseline.
+"""Time and peak memory of every hostile input (tests/hostile/, generated giants, and draws of every class of
+tests/hostile_cases.py), each in a fresh process, paired with `mobcost table v1` as the baseline in the same run.
+Each must end with its expected exit code within 2 s and 200 MB.
 
-    python bench/hostile.py [runs]
+    python bench/hostile.py [runs] [draws per class]
 """
 
 import os
@@ -10,9 +11,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 HOSTILE = Path(__file__).resolve().parent.parent / "tests" / "hostile"
+sys.path.insert(0, str(HOSTILE.parent))
+from hostile_cases import CLASSES  # noqa: E402
 
 
 def generated(folder: Path) -> dict[str, Path]:
@@ -35,19 +39,52 @@ def run(argv: list[str]) -> tuple[float, int, int]:
     return time.perf_counter() - start, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status)
 
 
-def main(runs: int = 3) -> None:
+def drawn(folder: Path, draws: int) -> dict[str, list[tuple[list[str], int]]]:
+    """`draws` inputs of each generated class, as (argv, expected exit code) to run, the spec written to folder."""
+    from hypothesis.errors import NonInteractiveExampleWarning
+
+    cases: dict[str, list] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NonInteractiveExampleWarning)
+        for name, strategy in CLASSES.items():
+            for i in range(draws):
+                case = strategy.example()
+                spec = folder / f"{name.replace(' ', '-')}-{i}.yaml"
+                spec.write_text(case.text, encoding="utf-8")
+                cases.setdefault(name, []).append((case.argv(str(spec)), case.exit_code))
+    return cases
+
+
+def main(runs: int = 3, draws: int = 20) -> None:
+    mobcost = [sys.executable, "-m", "mobcost"]
     with tempfile.TemporaryDirectory() as tmp:
         inputs = {path.stem: path for path in sorted(HOSTILE.glob("*.yaml"))} | generated(Path(tmp))
         cases = {"baseline: table v1": "v1"} | {name: str(path) for name, path in inputs.items()}
         samples: dict[str, list] = {name: [] for name in cases}
         for _ in range(runs):  # interleaved, so that load on the machine hits every case alike
             for name, target in cases.items():
-                samples[name].append(run([sys.executable, "-m", "mobcost", "table", target]))
+                samples[name].append(run([*mobcost, "table", target]))
         base = statistics.median(s[0] for s in samples["baseline: table v1"])
         for name, runs_ in samples.items():
             seconds = statistics.median(s[0] for s in runs_)
             print(f"{name:34} exit {runs_[0][2]}  median {seconds * 1000:6.0f} ms  ({(seconds - base) * 1000:+5.0f} ms "
                   f"vs baseline)  peak {max(s[1] for s in runs_):4d} MB")
+
+        print(f"\ngenerated classes, {draws} draws each, one run each (baseline median {base * 1000:.0f} ms):")
+        worst_time = worst_memory = (0.0, 0, "")
+        for name, draws_ in drawn(Path(tmp), draws).items():
+            results = [(run([*mobcost, *argv]), argv, expected) for argv, expected in draws_]
+            wrong = [argv for (_, _, code), argv, expected in results
+                     if code != expected and not (expected == -1 and code in (0, 2))]
+            slow = max(results, key=lambda r: r[0][0])
+            big = max(results, key=lambda r: r[0][1])
+            worst_time = max(worst_time, (slow[0][0], slow[0][1], f"{name}: {' '.join(slow[1])[:100]}"))
+            worst_memory = max(worst_memory, (big[0][1], big[0][0], f"{name}: {' '.join(big[1])[:100]}"),
+                               key=lambda w: w[0])
+            print(f"{name:20} {len(results):3d} inputs  slowest {slow[0][0] * 1000:6.0f} ms  largest {big[0][1]:4d} MB"
+                  f"  unexpected exit codes: {len(wrong)}" + (f" (first: {' '.join(wrong[0])[:120]})" if wrong else ""))
+        print(f"slowest input: {worst_time[0] * 1000:.0f} ms, {worst_time[1]} MB ({worst_time[2]})")
+        print(f"largest input: {worst_memory[0]} MB, {worst_memory[1] * 1000:.0f} ms ({worst_memory[2]})")
 
 
 if __name__ == "__main__":

@@ -1,23 +1,34 @@
 """The typer app: parse arguments, call the library, print, map errors to exit codes.
 
-Exit codes: 0 success, 1 a check failed, 2 bad input (a spec, a model name or an option).
+Exit codes: 0 success (also when the reader of a pipe stops early, as `| head` does), 1 a check failed, 2 bad input
+(a spec, a model name or an option) or output that cannot be written, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
-import contextvars
-import functools
-import inspect
+import signal
 import sys
-from enum import Enum
-from pathlib import Path
-from typing import Annotated, Optional
 
-import typer
 
-from mobcost import analyze
-from mobcost.conventions import CONVENTIONS
-from mobcost.report import Format
+def _interrupted(signum, frame):
+    raise SystemExit(130)  # quietly, with the shell's code for Ctrl-C; `finally` blocks still run
+
+
+signal.signal(signal.SIGINT, _interrupted)  # first, so that Ctrl-C while the imports below run is no traceback
+
+import contextvars  # noqa: E402
+import functools  # noqa: E402
+import inspect  # noqa: E402
+from enum import Enum  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Annotated, Optional  # noqa: E402
+
+import typer  # noqa: E402
+
+from mobcost import analyze  # noqa: E402
+from mobcost.conventions import CONVENTIONS  # noqa: E402
+from mobcost.output import check_destination, printable, write_file  # noqa: E402
+from mobcost.report import Format  # noqa: E402
 
 EXIT_CODES = "Exit codes: 0 success, 1 a check failed, 2 bad input (a spec, a model name or an option)."
 
@@ -61,54 +72,122 @@ PAPER = ConventionName("paper")
 DeviceOpt = Annotated[Optional[str], typer.Option(
     "--device", help="Also estimate latency on this device (`mobcost devices` lists them), e.g. pixel1.")]
 Export = Annotated[Optional[Path], typer.Option(
-    "--export", help="Also save the table as SVG or HTML (by the file's suffix), e.g. --export table.svg.")]
-_export: contextvars.ContextVar[Path | None] = contextvars.ContextVar("export", default=None)
+    "--export", help="Also save the table as SVG or HTML (by the file's suffix), e.g. --export table.svg; an "
+                     "existing file is replaced only with --force.")]
+Force = Annotated[bool, typer.Option("--force", help="Replace the file --export or --out names if it exists.")]
+_export: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("export", default=None)
 
 
 def _command(func):
     """Register a command whose bad-input errors print as one paragraph and exit 2.
 
-    A command that renders a table (it takes `fmt`) also gets `--export FILE.svg|.html`, which `_emit` honours.
+    A command that renders a table (it takes `fmt`) also gets `--export FILE.svg|.html` and `--force`, which
+    `_emit` honours.
     """
     signature = inspect.signature(func, eval_str=True)
     tabular = "fmt" in signature.parameters
 
     @functools.wraps(func)
-    def run(*args, export: Path | None = None, **kwargs):
+    def run(*args, **kwargs):
         from mobcost.spec import MobcostError
 
-        token = _export.set(export)
+        export, force = (kwargs.pop("export", None), kwargs.pop("force", False)) if tabular else (None, False)
+        token = _export.set(None if export is None else (export, force, _inputs(kwargs)))
         try:
-            if export is not None and export.suffix.lower() not in (".svg", ".html", ".htm"):
-                raise MobcostError(f"--export saves a table as .svg or .html (found {str(export)!r})")
+            if export is not None:
+                if export.suffix.lower() not in (".svg", ".html", ".htm"):
+                    raise MobcostError(f"--export saves a table as .svg or .html (found {str(export)!r})")
+                check_destination(*_export.get(), "--export")  # before any work or output
             return func(*args, **kwargs)
         except MobcostError as e:
-            typer.echo(f"mobcost: {e}", err=True)
-            raise typer.Exit(2) from None
+            _fail(str(e))
+        except BrokenPipeError:
+            _reader_gone()
+        except OSError as e:  # the output could not be written: a full disk, a closed or lost terminal
+            _fail(f"cannot write the output: {e.strerror or e}")
         finally:
             _export.reset(token)
 
     if tabular:
-        extra = inspect.Parameter("export", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Export)
-        run.__signature__ = signature.replace(parameters=[*signature.parameters.values(), extra])
+        extra = [inspect.Parameter("export", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Export),
+                 inspect.Parameter("force", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Force)]
+        run.__signature__ = signature.replace(parameters=[*signature.parameters.values(), *extra])
     return app.command(epilog=EXIT_CODES)(run)
+
+
+def _fail(message: str) -> None:
+    """One paragraph on stderr, control characters removed (a spec's names reach it), and exit 2."""
+    typer.echo(f"mobcost: {printable(message, lines=True)}", err=True)
+    raise typer.Exit(2)
+
+
+def _reader_gone() -> None:
+    """The reader of a pipe stopped early (`mobcost table v1 | head`): it has what it wanted, so exit 0 quietly."""
+    _silence_stdout()
+    raise typer.Exit(0)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that nothing more written to it, nor the flush at exit, raises."""
+    import os
+
+    global _silenced
+    _silenced = True
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+_silenced = False  # stdout pointed at /dev/null by _silence_stdout, not by rich's exit on a broken pipe
+
+
+def _stdout_is_null() -> bool:
+    import os
+
+    try:
+        out, null = os.fstat(1), os.stat(os.devnull)
+    except OSError:
+        return False
+    return (out.st_dev, out.st_ino) == (null.st_dev, null.st_ino)
+
+
+def _inputs(kwargs: dict) -> tuple[Path, ...]:
+    """The spec files a command reads (the models it names, the shipped configs), which it never writes."""
+    from mobcost.spec import MobcostError, ModelRef, builtin_models, locate
+
+    paths = set(builtin_models().values())
+    for name in [kwargs["model"]] if "model" in kwargs else kwargs.get("models") or []:
+        try:
+            paths.add(locate(ModelRef.parse(name).target))
+        except MobcostError:
+            pass  # not a model: the command says so
+    return tuple(paths)
 
 
 def _emit(report, fmt: Format) -> None:
     from mobcost.report import render
 
     out = render(report, fmt)
-    if isinstance(out, str):
-        typer.echo(out)
-    else:
-        from rich.console import Console
+    try:
+        if isinstance(out, str):
+            typer.echo(out)
+        else:
+            from rich.console import Console
 
-        console = Console()
-        if not console.is_terminal:
-            console = Console(width=200)  # a pipe or file: no wrapping, the table takes the width it needs
-        console.print(out)
-    if (path := _export.get()) is not None:
-        _save(render(report, Format.rich), report.title, path)
+            class Printer(Console):
+                def on_broken_pipe(self) -> None:  # rich's own answer is to exit 1; ours is below
+                    raise BrokenPipeError
+
+            console = Printer()
+            if not console.is_terminal:
+                console = Printer(width=200)  # a pipe or file: no wrapping, the table takes the width it needs
+            console.print(out)
+        sys.stdout.flush()  # here, so that a full disk or a closed pipe is reported by the command, not at exit
+    except BrokenPipeError:  # the reader left (`| head`): the command goes on, and `check` still exits 1 on a FAIL
+        _silence_stdout()
+    if (export := _export.get()) is not None:
+        _save(render(report, Format.rich), printable(report.title), *export)
 
 
 def _counted(model, convention: ConventionName, **scale):
@@ -122,23 +201,16 @@ def _counting(convention: ConventionName, params: Counting | None) -> str:
     return params.value if params is not None else CONVENTIONS[convention.value].params
 
 
-def _save(renderable, title: str, path: Path) -> None:
-    """The rich table as SVG or HTML, by rich's own export (Console(record=True))."""
+def _save(renderable, title: str, path: Path, force: bool, reading: tuple[Path, ...]) -> None:
+    """The rich table as SVG or HTML, by rich's own export (Console(record=True)), written by output.write_file."""
     import io
 
     from rich.console import Console
 
-    from mobcost.spec import MobcostError
-
     console = Console(record=True, file=io.StringIO(), width=200)
     console.print(renderable)
-    try:
-        if path.suffix.lower() == ".svg":
-            console.save_svg(str(path), title=title)
-        else:
-            console.save_html(str(path))
-    except OSError as e:
-        raise MobcostError(f"--export: cannot write {str(path)!r}: {e.strerror}") from None
+    text = console.export_svg(title=title) if path.suffix.lower() == ".svg" else console.export_html()
+    write_file(path, text.encode("utf-8"), force, reading, "--export")
 
 
 @_command
@@ -177,15 +249,17 @@ def sweep(model: Model,
     from mobcost.report import totals_table
     from mobcost.sizing import alphas_of, resolutions_of
     from mobcost.spec import MobcostError, load_model
-    from mobcost.trace import sweep as sweep_grid
+    from mobcost.trace import plan_work, summed, sweep as sweep_grid
 
     if not alpha and not res:
         raise MobcostError("sweep needs --alpha, --res or both, e.g. --alpha 1,0.75,0.5,0.25 --res 224,192,160,128")
     network, ref = load_model(model)
     alphas = alphas_of(alpha) or [ref.alpha or 1.0]
     resolutions = resolutions_of(res) or [ref.resolution]
+    if convention is not PAPER:  # each variant traced in full, to count its rows as the convention does
+        plan_work(network, len(alphas) * len(resolutions), f"sweep --convention {convention.value}")
     grid = (sweep_grid(network, alphas, resolutions) if convention is PAPER  # the fast path counts as the paper
-            else (_counted(network, convention, alpha=a, resolution=r) for a in alphas for r in resolutions))
+            else (summed(_counted(network, convention, alpha=a, resolution=r)) for a in alphas for r in resolutions))
     totals = list(_progress(grid, len(alphas) * len(resolutions), fmt))
     accuracy = [network.accuracy(ref.variant, t.alpha, t.resolution) for t in totals]
     _emit(_with_latency(totals_table(f"{network.title}: width multiplier × resolution", totals, accuracy,
@@ -246,15 +320,18 @@ def fit(model: Model,
 def plot(model: Model,
          out: Annotated[Path, typer.Option("--out", "-o", help="The figure file: .png or .svg.")],
          against: Annotated[str, typer.Option(help="The x axis: macs (Figure 4, log scale) or params (Figure 5).")]
-         = "macs") -> None:
+         = "macs", force: Force = False) -> None:
     """Published accuracy against computed Mult-Adds or parameters (MobileNets Figures 4 and 5); needs the plot extra.
     Example: mobcost plot v1 --against macs --out figure4.png"""
     from mobcost.plot import accuracy_figure
     from mobcost.spec import load_model
 
+    reading = _inputs({"model": model})
+    check_destination(out, force, reading, "--out")  # before any work
     network, ref = load_model(model)
-    points = accuracy_figure(network, against, out, ref.variant)
-    typer.echo(f"{out}: {points} published models, accuracy against computed {against}")
+    image, points = accuracy_figure(network, against, out, ref.variant)
+    write_file(out, image, force, reading, "--out")
+    typer.echo(printable(f"{out}: {points} published models, accuracy against computed {against}"))
 
 
 @_command
@@ -309,7 +386,10 @@ def conv(input: Annotated[str, typer.Option("--input", "-i", help="Input size H�
     from mobcost.trace import separable_steps
 
     try:
-        h, w, c = (int(part) for part in input.lower().replace("×", "x").split("x"))
+        text = input.lower().replace("×", "x")
+        if not (text.isascii() and padding.isascii()):  # int() would read other scripts' digits (٦)
+            raise ValueError
+        h, w, c = (int(part) for part in text.split("x"))
         pad = padding if padding in ("same", "valid") else int(padding)
     except ValueError:
         raise MobcostError(f"--input takes H×W×C such as 6x6x3 (found {input!r}) and --padding takes "
@@ -329,16 +409,18 @@ def check(models: Annotated[Optional[list[str]], typer.Argument(
     from mobcost.check import check as run_checks
     from mobcost.latency.check import check_latency
     from mobcost.report import check_table
-    from mobcost.spec import ModelRef, builtin_models, load_model, locate
+    from mobcost.spec import ModelRef, builtin_models, load_spec, locate
 
     names = models or sorted({path.stem for path in builtin_models().values()})
     shipped = {path.resolve() for path in builtin_models().values()}
     results = []
-    for name in names:
-        network = load_model(name)[0]
-        # the published latencies belong to the shipped configs, not to a user's spec of the same name
-        builtin = locate(ModelRef.parse(name).target).resolve() in shipped
-        results += run_checks(network, params.value) + (check_latency(network.name) if builtin else [])
+    for ref in map(ModelRef.parse, names):  # the whole config is checked, only the figures of `v1:shallow`
+        path = locate(ref.target)
+        network = load_spec(path)
+        results += run_checks(network, params.value, ref)
+        # the published latencies belong to the shipped configs as published, not to a user's spec or a variant
+        if path.resolve() in shipped and ref == ModelRef(ref.target):
+            results += check_latency(network.name)
     _emit(check_table(results), fmt)
     if any(r.status == "FAIL" for r in results):
         raise typer.Exit(1)
@@ -456,7 +538,27 @@ def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format
 
 
 def main() -> None:
-    app(prog_name="mobcost")
+    """The console entry point: every way the environment can fail ends in exit 0, 1, 2 or 130, never a traceback."""
+    if sys.stdout is None or sys.stderr is None:  # started with stdout or stderr closed (`mobcost table v1 >&-`)
+        if sys.stderr is not None:
+            sys.stderr.write("mobcost: cannot write the output: standard output is closed\n")
+        sys.exit(2)
+    for stream in (sys.stdout, sys.stderr):  # PYTHONIOENCODING=ascii: α and × as ?, not a UnicodeEncodeError
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    started_on_null = _stdout_is_null()
+    try:  # the commands handle their own output's errors (in `_command`); this is for --help and usage messages
+        app(prog_name="mobcost")
+    except SystemExit as e:
+        # exit 1 is also how rich (stdout pointed at /dev/null) and click (stdout wrapped) answer a reader that
+        # left the pipe early; a failed check exits 1 too, so only a stdout changed that way means a broken pipe
+        if e.code == 1 and (type(sys.stdout).__name__ == "PacifyFlushWrapper"
+                            or (_stdout_is_null() and not started_on_null and not _silenced)):
+            raise SystemExit(0) from None
+        raise
+    except OSError as e:
+        sys.stderr.write(f"mobcost: cannot write the output: {e.strerror or e}\n")
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

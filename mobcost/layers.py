@@ -9,13 +9,14 @@ integer; rounding happens only when a number is shown.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, PlainSerializer, PlainValidator, PositiveInt, Tag
 
-from mobcost.limits import ChannelCount, PadPixels, Pixels
+from mobcost.limits import ChannelCount, PadPixels, Pixels, decimal_of
 
 Padding = Union[Literal["same", "valid"], PadPixels]
 Channels = Union[ChannelCount, Literal["classes"]]
@@ -25,12 +26,15 @@ Width = Literal["scaled", "fixed", "grow"]
 
 
 def _ratio(value) -> Fraction:
-    try:
-        ratio = None if isinstance(value, bool) else Fraction(str(value))
-    except (ValueError, ZeroDivisionError):
-        ratio = None
+    ratio = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        ratio = Fraction(value) if isinstance(value, int) else Fraction(str(value))
+    elif isinstance(value, str):
+        parts = [decimal_of(part) for part in value.split("/")] if value.count("/") <= 1 else [None]
+        if None not in parts and parts[-1]:
+            ratio = Fraction(parts[0]) / Fraction(parts[-1]) if len(parts) == 2 else Fraction(parts[0])
     if ratio is None or ratio <= 0:
-        raise ValueError(f"{value!r} is not a positive ratio; write 6, 2.5 or 184/80")
+        raise ValueError("expected a positive ratio such as 6, 2.5 or 184/80 (ASCII digits, an exponent of at most ±100)")
     return ratio
 
 
@@ -105,7 +109,7 @@ def out_size(n: int, kernel: int, stride: int, padding: Padding, ceil_mode: bool
 
 
 class _Kind(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
     name: str | None = None
     note: str | None = None  # shown under the table, e.g. a typo in the paper's version of this row
 
@@ -467,7 +471,7 @@ class LocalResponseNorm(_Free):
     fields: b = a / (k + α/size · Σ a²)^β."""
 
     kind: Literal["lrn"] = "lrn"
-    size: PositiveInt = 5
+    size: ChannelCount = 5  # channels summed over, at most every channel
     alpha: float = 1e-4
     beta: float = 0.75
     k: float = 1.0

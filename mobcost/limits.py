@@ -8,17 +8,22 @@ a traceback or an out-of-memory kill. The README's "Limits" section lists them w
 | MAX_FILE_BYTES   | a spec file's size                                        | spec.yaml.read_spec_file, from stat()      |
 | MAX_DEPTH        | nesting of YAML mappings and lists, aliases expanded      | spec.yaml.check_events, before composing   |
 | MAX_NODES        | YAML nodes with aliases expanded ("billion laughs")       | spec.yaml.check_events, before constructing |
-| MAX_NUMBER_CHARS | the length of one number literal                          | spec.yaml.check_events, before constructing |
+| MAX_NUMBER_CHARS | the length of one number literal, whatever its tag        | spec.yaml.check_events, before constructing |
+| MAX_TEXT_CHARS   | the length of any one value (a name, a title, a note)     | spec.yaml.check_events, before constructing |
 | MAX_LAYERS       | rows after expanding repeats and blocks                   | spec, repeats multiplied out before any    |
 |                  |                                                           | expanding; trace.trace, row by row         |
 | MAX_PIXELS       | resolution, kernel, stride, padding, every feature map    | field types (limits.Pixels); trace, per layer     |
 | MAX_CHANNELS     | input channels, out, classes, every α-scaled feature map  | field types (limits.ChannelCount); trace, per layer   |
 | MAX_COUNT        | a budget (max_macs, max_params)                           | spec.schema.parse_size, before the int     |
 | MAX_GRID         | values of one --alpha or --res list or range (sweep, fit) | sizing.parse_grid, before building the list|
+| MAX_TRACED_ROWS  | rows traced in full by one command: variants × layers     | trace.plan_work, before the first trace    |
+|                  | (sweep other than paper, fit --max-memory, check)         |                                            |
 """
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -28,11 +33,27 @@ MAX_FILE_BYTES = 1_000_000  # the shipped configs are about 5 kB
 MAX_DEPTH = 32  # a network nests 2 levels per repeat: 32 allows 14 nested repeats
 MAX_NODES = 50_000  # about 8,000 written-out layers
 MAX_NUMBER_CHARS = 100  # Python refuses to read integers of more than 4,300 digits
+MAX_TEXT_CHARS = 1_000  # the shipped configs' longest value is under 200 characters
 MAX_LAYERS = 10_000  # the largest MobileNets have about 100 rows
 MAX_PIXELS = 2**16  # 65,536: ImageNet models run at 224
 MAX_CHANNELS = 2**20  # 1,048,576: MobileNets stop at 1,280
 MAX_COUNT = 10**18  # a budget of a billion billion Mult-Adds
 MAX_GRID = 1_000  # so a sweep has at most a million α × resolution variants
+MAX_TRACED_ROWS = 100_000  # about 3 s: fit's default grid (696 variants) on up to 140 rows; the zoo has 91 at most
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+
+
+def decimal_of(text: str) -> Decimal | None:
+    """The one way mobcost turns text into a number: ASCII digits only (no `٣٢`), at most MAX_NUMBER_CHARS
+    characters, and a decimal exponent within ±MAX_NUMBER_CHARS, so that `1e-999999999` builds no huge integer
+    and no budget rounds to 0. None for anything else."""
+    text = text.strip()
+    if len(text) > MAX_NUMBER_CHARS or not _NUMBER.fullmatch(text):
+        return None
+    number = Decimal(text)
+    return number if not number or abs(number.adjusted()) <= MAX_NUMBER_CHARS else None
+
 
 LIMIT = "(mobcost's limit, see Limits in the README)"  # the words every limit's error ends with
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from mobcost.sizing import AccuracyGrid
@@ -11,8 +12,9 @@ from mobcost.trace import trace
 AXES = {"macs": ("Million Mult-Adds (log scale)", "log"), "params": ("Million Parameters", "linear")}
 
 
-def accuracy_figure(network: Network, against: str, out: Path, variant: str | None = None) -> int:
-    """Plot every model of the published accuracy grid at its computed cost; save to .png or .svg; the point count."""
+def accuracy_figure(network: Network, against: str, out: Path, variant: str | None = None) -> tuple[bytes, int]:
+    """Plot every model of the published accuracy grid at its computed cost: the figure as the .png or .svg
+    `out` names (the caller writes it), and the number of points."""
     if against not in AXES:
         raise MobcostError(f"--against takes macs or params (found {against!r})")
     if out.suffix.lower() not in (".png", ".svg"):
@@ -47,11 +49,10 @@ def accuracy_figure(network: Network, against: str, out: Path, variant: str | No
     axes.set_ylabel("ImageNet Top-1 accuracy (%), published")
     cost = "Mult-Adds" if against == "macs" else "parameters"
     axes.set_title(f"{network.title}: published accuracy vs computed {cost}\n"
-                   f"Top-1 as published in {grid.source}; {cost} computed by mobcost", fontsize="small")
+                   f"Top-1 as published in {grid.source}; {cost} computed by mobcost", fontsize="small",
+                   parse_math=False)  # a `$` in a spec's title is text, not TeX
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(title="Resolution")
-    try:
-        figure.savefig(out)
-    except OSError as e:
-        raise MobcostError(f"--out: cannot write {str(out)!r}: {e.strerror}") from None
-    return len(grid.accuracy)
+    image = io.BytesIO()
+    figure.savefig(image, format=out.suffix.lower().lstrip("."))
+    return image.getvalue(), len(grid.accuracy)

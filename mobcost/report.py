@@ -8,12 +8,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable
 
 from mobcost.check import CheckResult
 from mobcost.conventions import CONVENTIONS
+from mobcost.output import json_safe, printable
 from mobcost.spec import ParamCounting
 from mobcost.trace import Analysis, Row, Scaled
 
@@ -441,8 +442,19 @@ def verify_table(analysis: Analysis, checks: list, torch_version: str) -> Report
 # ---- renderers ----------------------------------------------------------------------------------------------
 
 def render(report: Report, fmt: Format):
-    """The report as a rich renderable (for `rich`) or as text (for the other formats)."""
-    return {Format.rich: _rich, Format.markdown: _markdown, Format.csv: _csv, Format.json: _json}[fmt](report)
+    """The report as a rich renderable (for `rich`) or as text (for the other formats), every string in it (a
+    spec's titles, names and notes) made printable first: no terminal escapes, and no rich markup (rich renders
+    `Text`, never markup, so `[/bold]` or `[link=...]` in a title is shown as written)."""
+    return {Format.rich: _rich, Format.markdown: _markdown, Format.csv: _csv, Format.json: _json}[fmt](_printable(report))
+
+
+def _printable(report: Report) -> Report:
+    def row(values: dict | None) -> dict | None:
+        return None if values is None else {k: printable(v) if isinstance(v, str) else v for k, v in values.items()}
+
+    return replace(report, title=printable(report.title), notes=tuple(map(printable, report.notes)),
+                   columns=tuple(replace(c, header=printable(c.header)) for c in report.columns),
+                   rows=[row(r) for r in report.rows], total=row(report.total))
 
 
 def _rich(report: Report):
@@ -450,10 +462,10 @@ def _rich(report: Report):
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=report.title, show_footer=report.total is not None, title_style="bold")
+    table = Table(title=Text(report.title, style="bold"), show_footer=report.total is not None, title_style="bold")
     for c in report.columns:
         footer = report.cells(report.total)[report.columns.index(c)] if report.total else ""
-        table.add_column(c.header, footer=footer, justify="right" if c.numeric else "left", no_wrap=c is not report.columns[-1])
+        table.add_column(Text(c.header), footer=Text(footer), justify="right" if c.numeric else "left", no_wrap=c is not report.columns[-1])
     for row in report.rows:
         table.add_row(*(Text(cell) for cell in report.cells(row)), style=report.style(row))
     return Group(table, *(Text(note, style="dim") for note in report.notes))
@@ -479,4 +491,4 @@ def _csv(report: Report) -> str:
 
 
 def _json(report: Report) -> str:
-    return json.dumps(report.data, indent=2, ensure_ascii=False)
+    return json_safe(json.dumps(report.data, indent=2, ensure_ascii=False))

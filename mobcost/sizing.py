@@ -18,7 +18,7 @@ from typing import Iterable, Iterator
 from mobcost.limits import MAX_GRID
 from mobcost.spec import Budget, MobcostError, Network, parse_size
 from mobcost.memory import BYTES, Dtype, peak_memory
-from mobcost.trace import Totals, sweep, trace
+from mobcost.trace import Totals, plan_work, sweep, trace
 
 # ---- grids: `0.25:1.0:0.05`, `224,192,160`, or both mixed -------------------------------------------------------
 
@@ -28,6 +28,8 @@ def parse_grid(text: str, option: str, default_step: str) -> list[Decimal]:
     values: list[Decimal] = []
     try:
         for part in filter(None, (p.strip() for p in text.split(","))):
+            if not part.isascii():  # Decimal would read other scripts' digits (٣٢)
+                raise InvalidOperation
             bounds = [Decimal(b) for b in part.split(":")]
             if len(bounds) == 1:
                 bounds.append(bounds[0])  # one value: the range start:start
@@ -220,6 +222,12 @@ def fit(network: Network, alphas: Iterable[float], resolutions: Iterable[int], l
             and limits.max_latency is None):
         raise MobcostError("fit needs a budget: --max-macs, --max-params, --max-memory or --max-latency with --device "
                            "(e.g. --max-macs 150M), or a `budget:` in the config")
+    alphas, resolutions = list(alphas), list(resolutions)
+    if not alphas or not resolutions:
+        raise MobcostError("fit needs at least one value in each of --alpha and --res (found "
+                           f"{len(alphas)} and {len(resolutions)}), e.g. --alpha 0.25:1.4 --res 96:320")
+    if limits.max_memory is not None:  # each variant within the other limits is traced in full for its memory
+        plan_work(network, len(alphas) * len(resolutions), "fit --max-memory")
     grid = AccuracyGrid.of(network, variant)
     candidates = [Candidate(t, memory, grid.estimate(t.alpha, t.resolution) if grid else None, latency=ms)
                   for t, memory, ms in _within(network, alphas, resolutions, limits)]

@@ -13,8 +13,8 @@ from pydantic import ValidationError
 
 from mobcost.layers import (Add, Branches, Concat, Conv, Layer, Leaf, Repeat, Residual, Scaling, Separable, Shape,
                             ShapeError)
-from mobcost.limits import LIMIT, MAX_CHANNELS, MAX_LAYERS, MAX_PIXELS
-from mobcost.spec import BN_PARAMS, MakeDivisible, MobcostError, Network, ParamCounting, Path_
+from mobcost.limits import LIMIT, MAX_CHANNELS, MAX_LAYERS, MAX_PIXELS, MAX_TRACED_ROWS
+from mobcost.spec import BN_PARAMS, MakeDivisible, MobcostError, Network, ParamCounting, Path_, expanded_rows
 
 
 @dataclass(frozen=True)
@@ -173,9 +173,9 @@ def sweep(network: Network, alphas: Iterable[float], resolutions: Iterable[int])
     chain = _chain(network.layers)
     for alpha in alphas:
         first = trace(network, alpha, resolutions[0])
-        yield _summed(first)
+        yield summed(first)
         if not chain:
-            yield from (_summed(trace(network, alpha, resolution)) for resolution in resolutions[1:])
+            yield from (summed(trace(network, alpha, resolution)) for resolution in resolutions[1:])
             continue
         occurrences = groupby(first.rows, key=lambda r: (id(r.unit), r.block))  # each block as it occurs
         program = [(rows[0].unit, [row.layer for row in rows]) for rows in (list(g) for _, g in occurrences)]
@@ -184,9 +184,19 @@ def sweep(network: Network, alphas: Iterable[float], resolutions: Iterable[int])
             yield _replay(network, scaling, resolution, program, last)
 
 
-def _summed(analysis: Analysis) -> Totals:
+def plan_work(network: Network, variants: int, what: str) -> None:
+    """Refuse, before the first trace, work that would trace more than MAX_TRACED_ROWS rows in full (each of
+    `variants` traces the whole network), so that a command's time is bounded by what was asked."""
+    rows = expanded_rows(network.layers)
+    if variants * rows > MAX_TRACED_ROWS:
+        raise MobcostError(f"{what} traces {variants:,} variants of {rows:,} or more rows each in full; expected at "
+                           f"most {MAX_TRACED_ROWS:,} rows in all {LIMIT}: ask for fewer α and resolution values")
+
+
+def summed(analysis: Analysis) -> Totals:
+    """An analysis's totals without its rows: what a sweep keeps, so memory grows with variants, not layers."""
     return Totals(analysis.network, analysis.alpha, analysis.resolution, analysis.macs, analysis.params,
-                  sum(row.bn for row in analysis.rows))
+                  sum(row.bn for row in analysis.rows), analysis.convention)
 
 
 def _chain(layers) -> bool:
@@ -253,6 +263,8 @@ class _Walk:
     resolution: int
     rows: list = field(default_factory=list)
     counts: defaultdict = field(default_factory=lambda: defaultdict(Counter))
+    built: dict = field(default_factory=dict)  # id(layer) → (layer, the layer with α applied): a repeat's layers
+    # resolve once, not once per pass; the layer is kept so that its id is not reused while the walk lives
 
     def layers(self, layers, x: Shape, path: Path_, scope: str = "", suffix: str = "",
                block: str | None = None) -> Shape:
@@ -311,12 +323,16 @@ class _Walk:
         if len(self.rows) == MAX_LAYERS:  # before expanding one more: blocks the load-time count did not multiply
             raise self.network.problem(path[:2], None, f"expected at most {MAX_LAYERS:,} layers once repeats and "
                                                        f"blocks are expanded {LIMIT}; this layer expands to more")
-        built = layer.resolve(self.scaling)
+        built = self.built.get(id(layer), (None, None))[1]
+        if built is None:
+            built = layer.resolve(self.scaling)
+            self.built[id(layer)] = (layer, built)
         try:
             y = built.output_shape(x)
             _check_limits(y)
-        except ShapeError as e:
-            raise self.network.problem(path, e.field, f"{e} (input {x}, α = {float(self.scaling.alpha):g}, "
+        except ShapeError as e:  # blamed on the field only if the layer has it (a flatten has no `out`)
+            field = e.field if e.field in type(built).model_fields else None
+            raise self.network.problem(path, field, f"{e} (input {x}, α = {float(self.scaling.alpha):g}, "
                                                       f"at resolution {self.resolution})") from None
         self.rows.append(Row(name, built, x, y, built.macs(x), built.params(x), block, built.bn_channels(x), unit))
         return y

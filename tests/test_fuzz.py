@@ -2,8 +2,10 @@
 
 Each mutant has one to three edits: a field or list item deleted, a value retyped or set to a boundary (0, −1,
 the limits and one past them, 10¹², NaN, a string, a list, null), an item duplicated, a key misspelled, or a
-line of the YAML text duplicated, deleted, cut short or given a stray character. Whatever the mutant, mobcost
-must end with exit 0, 1 or 2, never a traceback, and print nothing on stdout when it fails.
+line of the YAML text duplicated, deleted, cut short or given a stray character; the boundaries and strays include
+issue 10's hostile classes (exponents, YAML 1.1 words, tags, alias cycles, markup and terminal escapes).
+Whatever the mutant, mobcost must end with exit 0, 1 or 2, never a traceback and never a control character,
+and print nothing on stdout when it fails.
 bench/fuzz.py times this run (about 100 s for 10,000 on a 2-core machine).
 """
 
@@ -17,6 +19,7 @@ import typer.main
 import typer.testing
 import yaml
 
+from hostile_cases import MARKUP, UNPRINTABLE, UNSAFE
 from mobcost.limits import MAX_CHANNELS, MAX_LAYERS, MAX_PIXELS
 
 CONFIGS = sorted((Path(__file__).parent.parent / "configs").glob("*.yaml"))
@@ -25,8 +28,11 @@ SEED = 6
 
 BOUNDARIES = [None, True, False, "", "x", "classes", "same", "global", "1e999", "NaN", 0, -1, 1, 2, 1.5,
               float("nan"), float("inf"), 10**12, 10**100, MAX_PIXELS, MAX_PIXELS + 1, MAX_CHANNELS,
-              MAX_CHANNELS + 1, MAX_LAYERS + 1, [], {}, [1, 2], {"kind": "conv"}]
-STRAYS = ["\t", ":", "[", "{", "- ", "&a ", "*a", "!!python/object:os.system ", "\x00", "\xff", "'", "#", "<<: "]
+              MAX_CHANNELS + 1, MAX_LAYERS + 1, [], {}, [1, 2], {"kind": "conv"},
+              # issue 10's classes (tests/hostile_cases.py): exponents, YAML 1.1 words, other digits, markup, escapes
+              "1e-99999999", "1e999999999", "1e-999999999999", "on", "yes", "064", "3:44", "٣٢", *UNSAFE, *MARKUP]
+STRAYS = ["\t", ":", "[", "{", "- ", "&a ", "*a", "!!python/object:os.system ", "\x00", "\xff", "'", "#", "<<: ",
+          "&x [*x] ", "!!int abc ", "!!float x ", "!!bool maybe ", "1e-99999999 ", "on ", "064 ", "\x1b[2J"]
 COMMANDS = [["table", "--format", "json"]] * 6 + [["check", "--format", "json"], ["breakdown", "--format", "csv"],
                                                     ["compare", "--format", "markdown"],
                                                     ["sweep", "--alpha", "1,0.5", "--format", "json"]]
@@ -110,6 +116,7 @@ def test_mutated_configs_never_crash(mobcost, tmp_path, monkeypatch):
         context = f"mutant {n} ({' '.join(command)}):\n{text}\n{result.stderr}"
         assert result.exit_code in (0, 1, 2), context + repr(result.exception)
         assert "Traceback" not in result.stderr + result.stdout, context
+        assert not UNPRINTABLE.search(result.stderr + result.stdout), context  # no terminal escapes reach it
         if result.exit_code == 2:
             assert result.stdout == "" and result.stderr.startswith("mobcost: "), context
         codes[result.exit_code] += 1

@@ -7,9 +7,9 @@ Errors in a spec become a SpecError that names the file, the line and column, th
 
 from mobcost.spec.errors import MobcostError, Path_, Problem, SpecError
 from mobcost.spec.schema import (BN_PARAMS, Budget, Input, MakeDivisible, Network, ParamCounting, Printed, Reference,
-                                 Size, Variant, load_spec, parse_size, parse_spec, spec_schema)
+                                 Size, Variant, expanded_rows, load_spec, parse_size, parse_spec, spec_schema)
 from mobcost.spec.zoo import ModelRef, builtin_dir, builtin_models, load_model, locate
 
 __all__ = ["BN_PARAMS", "Budget", "Input", "MakeDivisible", "MobcostError", "ModelRef", "Network", "ParamCounting",
            "Path_", "Printed", "Problem", "Reference", "Size", "SpecError", "Variant", "builtin_dir", "builtin_models",
-           "load_model", "load_spec", "locate", "parse_size", "parse_spec", "spec_schema"]
+           "expanded_rows", "load_model", "load_spec", "locate", "parse_size", "parse_spec", "spec_schema"]

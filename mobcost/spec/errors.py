@@ -9,6 +9,24 @@ Path_ = tuple[Union[str, int], ...]
 """A place in a spec: the keys and indices from the document's root."""
 
 
+MAX_PROBLEMS = 20  # problems worded per file; the rest are counted ("and 5,980 more")
+MAX_LISTED = 20  # names listed in one error ("expected one of: a, b, … and 9,980 more")
+
+
+def listed(names, empty: str = "none") -> str:
+    """Valid names as an error lists them: the first MAX_LISTED, then how many more."""
+    names = list(names)
+    more = f" and {len(names) - MAX_LISTED:,} more" if len(names) > MAX_LISTED else ""
+    return ", ".join(shown(name) for name in names[:MAX_LISTED]) + more or empty
+
+
+def shown(value, limit: int = 60) -> str:
+    """A value from the input as an error echoes it: at most `limit` characters, so that a 900 kB name is not
+    printed back in full."""
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit - 3]}..."
+
+
 class MobcostError(Exception):
     """Bad input: the CLI prints it as one paragraph and exits with code 2."""
 
@@ -33,6 +51,10 @@ class Problem:
 class SpecError(MobcostError):
     """A spec that cannot be read, validated or traced."""
 
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(map(str, problems)))
+    def __init__(self, problems: list[Problem], more: int = 0):
+        """The problems found; `more` counts those found but not worded (past MAX_PROBLEMS)."""
+        self.problems, self.more = problems, more + max(0, len(problems) - MAX_PROBLEMS)
+        worded = [str(p) for p in problems[:MAX_PROBLEMS]]
+        if self.more:
+            worded.append(f"… and {self.more:,} more problems in the same file")
+        super().__init__("\n".join(worded))

@@ -19,7 +19,8 @@ def error_problem(file: str, data, positions: dict, err: dict) -> Problem:
     loc, value = err["loc"], err.get("input")
     if err["type"] == "layer_kind" and isinstance(value, dict) and "kind" in value:
         loc += ("kind",)
-    return problem_at(file, data, positions, loc, None, error_message(err))
+    return problem_at(file, data, positions, loc, None, error_message(err),
+                      names_key=err["type"] in ("missing", "extra_forbidden"))
 
 
 def error_message(err: dict) -> str:
@@ -110,8 +111,11 @@ def merged(problems: list[Problem]) -> list[Problem]:
     return merged
 
 
-def problem_at(file: str, data, positions: dict, loc: Path_, field: str | None, message: str) -> Problem:
-    """Walk an error's location through the data: the real path (skipping union tags), the layer and the field."""
+def problem_at(file: str, data, positions: dict, loc: Path_, field: str | None, message: str,
+               names_key: bool = True) -> Problem:
+    """Walk an error's location through the data: the real path (skipping union tags), the layer and the field.
+    A last part that the data does not have is the missing or misspelled key the error is about when `names_key`,
+    else a union member's tag (`function-after[check(), constrained-int]`), which is pydantic's, not the spec's."""
     path: list = []
     layer = found = tag = None
     node = data
@@ -125,12 +129,12 @@ def problem_at(file: str, data, positions: dict, loc: Path_, field: str | None, 
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
             if path and (path[-1] in ("layers", "shortcut") or path[-2:-1] == ["branches"]):
-                name, kind = (node.get("name"), node.get("kind")) if isinstance(node, dict) else (None, None)
+                name, kind = (node.get("name"), kind_of(node)) if isinstance(node, dict) else (None, None)
                 name, kind = (v if isinstance(v, str) else None for v in (name, kind))
                 index = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path + [part]).lstrip(".")
                 layer = f"layer {index}" + (f" ({name!r})" if name else f" ({kind})" if kind else "")
                 found, tag = None, kind_of(node)
-        elif isinstance(node, dict) and i == len(loc) - 1:
+        elif isinstance(node, dict) and i == len(loc) - 1 and names_key:
             found = part if found is None else f"{found}.{part}"  # a missing or misspelled key
             break
         else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -11,8 +10,8 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt
                       ValidationError, WithJsonSchema)
 
 from mobcost.layers import Bottleneck, Branches, Layer, Repeat, Residual, Separable
-from mobcost.limits import LIMIT, MAX_COUNT, MAX_LAYERS, ChannelCount, Pixels
-from mobcost.spec.errors import MobcostError, Path_, Problem, SpecError
+from mobcost.limits import LIMIT, MAX_COUNT, MAX_LAYERS, ChannelCount, Pixels, decimal_of
+from mobcost.spec.errors import MAX_PROBLEMS, MobcostError, Path_, Problem, SpecError, listed, shown
 from mobcost.spec.locate import did_you_mean, error_message, error_problem, merged, problem_at
 from mobcost.spec.yaml import compose, read_spec_file
 
@@ -30,11 +29,10 @@ _SUFFIX = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T
 def parse_size(value: str | int | float) -> int:
     """An exact count from `150M`, `1.5G`, `2.5e6`, `300k` or a plain number."""
     text = str(value).strip().replace("_", "").replace(",", "")
-    match = re.fullmatch(r"([0-9.eE+-]+)\s*([kKMGBT]?)", text)
-    try:
-        number = Decimal(match[1]) * _SUFFIX[match[2]] if match else None
-    except ArithmeticError:  # decimal's InvalidOperation, Overflow
-        number = None
+    match = re.fullmatch(r"(.*?)\s*([kKMGBT]?)", text)
+    number = decimal_of(match[1]) if match and not isinstance(value, bool) else None
+    if number is not None:
+        number *= _SUFFIX[match[2]]
     if number is None or number < 0 or number > MAX_COUNT or number != number.to_integral_value():
         raise ValueError(f"not a size: expected a whole count up to {MAX_COUNT:.0e}, such as 150M, "
                          "1.5G, 2.5e6 or 300k")
@@ -49,7 +47,7 @@ Size = Annotated[int, BeforeValidator(parse_size), WithJsonSchema({
 
 def _printed(value) -> str:
     text = str(value)
-    if not re.fullmatch(r"\d{1,15}(\.\d{1,9})?", text):
+    if not re.fullmatch(r"[0-9]{1,15}(\.[0-9]{1,9})?", text):
         raise ValueError('expected a figure as printed, such as "569" or "4.2" (up to 15 digits and 9 decimals)')
     return text
 
@@ -63,7 +61,7 @@ Printed = Annotated[str, BeforeValidator(_printed), WithJsonSchema({
 # ---- the spec -----------------------------------------------------------------------------------------------
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class Input(_Strict):
@@ -98,7 +96,7 @@ class Reference(_Strict):
     shares: dict[Literal["macs", "params"], dict[str, Printed]] = {}  # percent per layer type (Table 2)
     rounding: Literal["nearest", "down", "up"] = "nearest"
     counting: ParamCounting | None = None  # how the source counts parameters (default: the check's --params)
-    classes: PositiveInt | None = None  # the source's classifier width, e.g. 1001 where TF-slim adds a background class
+    classes: ChannelCount | None = None  # the source's classifier width, e.g. 1001 where TF-slim adds a background class
     errata: dict[str, str] = {}  # figure key ("macs", "params:Conv 3×3") → why the source disagrees
 
 
@@ -129,6 +127,7 @@ class Network(_Strict):
 
     _file: str = PrivateAttr("<spec>")
     _positions: dict = PrivateAttr(default_factory=dict)
+    _source: Any = PrivateAttr(None)  # the data as read from the YAML, which the positions describe
 
     def problem(self, path: Path_, field: str | None, message: str) -> SpecError:
         """A SpecError at a place in this spec (a path of keys and indices into the YAML)."""
@@ -137,31 +136,69 @@ class Network(_Strict):
     def _at(self, path: Path_, field: str | None, message: str) -> Problem:
         return problem_at(self._file, self._data(), self._positions, path, field, message)
 
-    def _semantic_problems(self) -> list[Problem]:
+    def _semantic_problems(self) -> tuple[list[Problem], int]:
         """Names the spec uses that it does not define (variants' layers, references' and the budget's variants),
-        and a network too large to expand."""
-        found = [self._at(("variants", key, unknown[0]), None, unknown[1])
-                 for key, edit in self.variants.items() if (unknown := self._unknown_layer(edit))]
+        and a network too large to expand: the base network and every variant, each as it will be traced. Bad
+        names are found first, cheaply; only the first MAX_PROBLEMS are worded (with a closest-name suggestion),
+        the rest counted."""
+        found = [self._too_many_rows(self.layers, ("layers",))]
+        by_name: dict[str, list] = {}  # top-level layers by name, for each variant's edits: no variant is built
+        for layer in self.layers:
+            by_name.setdefault(layer.name, []).append(layer)
+        total = expanded_rows(self.layers)
+        for key, edit in self.variants.items():
+            if (unknown := self._unknown_layer(edit)) is not None:
+                found.append(lambda key=key, unknown=unknown: self._at(("variants", key, unknown[0]), None,
+                                                                        self._unknown_message(*unknown)))
+                continue
+            try:  # each set layer validated as the layer it becomes
+                edited = {name: [self._set(layer, edit.set[name], key) for layer in by_name[name]]
+                          for name in edit.set if name not in edit.drop}
+            except SpecError as e:
+                found += e.problems[:1]
+                continue
+            dropped = set(edit.drop)
+            if sum(len(by_name[name]) for name in dropped) == len(self.layers):
+                found.append(self._at(("variants", key, "drop"), None, "drops every layer; expected at least one "
+                                                                       "layer to remain"))
+            rows = (total - sum(expanded_rows(by_name[name]) for name in dropped | edited.keys())
+                    + sum(expanded_rows(layers) for layers in edited.values()))
+            if rows > MAX_LAYERS:
+                biggest = max(edited, key=lambda name: expanded_rows(edited[name]), default=None)
+                found.append(self._at(("variants", key) + (("set", biggest) if biggest else ()), None,
+                                      f"expected at most {MAX_LAYERS:,} layers once repeats are multiplied out "
+                                      f"{LIMIT}; this variant expands to more"))
         uses = [(("reference", i, "variant"), ref.variant) for i, ref in enumerate(self.reference)]
         uses.append((("budget", "variant"), self.budget and self.budget.variant))
-        variants = ", ".join(self.variants) or "none defined"
-        found += [self._at(path, None, f"expected a variant of this spec ({variants}); found {name!r}"
-                                            f"{did_you_mean(name, self.variants)}") for path, name in uses
-                  if name is not None and name not in self.variants]
-        if _rows(self.layers) > MAX_LAYERS:  # before any expanding: `repeat: 1000000000` fails here at once
-            biggest = max(range(len(self.layers)), key=lambda i: _rows(self.layers[i:i + 1]))
-            found.append(self._at(("layers", biggest), None, f"expected at most {MAX_LAYERS:,} layers once repeats "
-                                                             f"are multiplied out {LIMIT}; this layer expands to more"))
-        return found
+        found += [lambda path=path, name=name: self._at(path, None, f"expected a variant of this spec "
+                                                                    f"({listed(self.variants, 'none defined')}); "
+                                                                    f"found {shown(name)!r}"
+                                                                    f"{did_you_mean(name, self.variants)}")
+                  for path, name in uses if name is not None and name not in self.variants]
+        found = [problem for problem in found if problem is not None]
+        return [p if isinstance(p, Problem) else p() for p in found[:MAX_PROBLEMS]], max(0, len(found) - MAX_PROBLEMS)
 
-    def _unknown_layer(self, edit: Variant) -> tuple[str, str] | None:
-        """The first name a variant drops or sets that no top-level layer has: (its field, the message)."""
+    def _too_many_rows(self, layers, path: Path_) -> Problem | None:
+        """Before any expanding: `repeat: 1000000000` fails here at once."""
+        if expanded_rows(layers) <= MAX_LAYERS:
+            return None
+        biggest = max(range(len(layers)), key=lambda i: expanded_rows(layers[i:i + 1]))
+        return self._at((*path, biggest), None, f"expected at most {MAX_LAYERS:,} layers once repeats are multiplied "
+                                                f"out {LIMIT}; this layer expands to more")
+
+    def _unknown_layer(self, edit: Variant) -> tuple[str, str, list[str]] | None:
+        """The first name a variant drops or sets that no top-level layer has: (its field, the name, the names)."""
         known = [layer.name for layer in self.layers if layer.name]
+        names = set(known)
         for field in ("drop", "set"):
-            if missing := [name for name in getattr(edit, field) if name not in known]:
-                return field, (f"no top-level layer is named {missing[0]!r}; expected one of: "
-                               f"{', '.join(known) or 'none has a name'}{did_you_mean(missing[0], known)}")
+            if missing := next((name for name in getattr(edit, field) if name not in names), None):
+                return field, missing, known
         return None
+
+    @staticmethod
+    def _unknown_message(field: str, missing: str, known: list[str]) -> str:
+        return (f"no top-level layer is named {shown(missing)!r}; expected one of: "
+                f"{listed(known, 'none has a name')}{did_you_mean(missing, known)}")
 
     def accuracy(self, variant: str | None, alpha, resolution: int) -> tuple[float, str] | None:
         """The first published accuracy for this variant, α and resolution, with its source."""
@@ -172,22 +209,24 @@ class Network(_Strict):
         return None
 
     def _data(self):
-        return self.model_dump(mode="python", exclude_none=False, by_alias=True)
+        if self._source is None:  # built in Python, or a variant: its data as dumped
+            self._source = self.model_dump(mode="python", exclude_none=False, by_alias=True)
+        return self._source
 
     def variant(self, key: str | None) -> Network:
         """This network with a named variant's edits applied."""
         if key is None:
             return self
         if key not in self.variants:
-            raise MobcostError(f"{self._file}: {self.name} has no variant {key!r}; "
-                               f"it has: {', '.join(self.variants) or 'none'}")
+            raise MobcostError(f"{self._file}: {self.name} has no variant {shown(key)!r}; "
+                               f"it has: {listed(self.variants, 'none')}{did_you_mean(key, self.variants)}")
         edit = self.variants[key]
         if unknown := self._unknown_layer(edit):
-            raise self.problem(("variants", key, unknown[0]), None, unknown[1])
+            raise self.problem(("variants", key, unknown[0]), None, self._unknown_message(*unknown))
         layers = [self._set(layer, edit.set.get(layer.name), key)
                   for layer in self.layers if layer.name not in edit.drop]
         net = self.model_copy(update={"layers": [_edited(layer, edit) for layer in layers], "title": edit.title})
-        net._file, net._positions = self._file, {}
+        net._file, net._positions, net._source = self._file, {}, None
         return net
 
     def _set(self, layer, changes: dict | None, key: str):
@@ -202,17 +241,17 @@ class Network(_Strict):
             raise self.problem(("variants", key, "set", layer.name), "set", f"{where}: {error_message(err)}") from None
 
 
-def _rows(layers) -> int:
+def expanded_rows(layers) -> int:
     """Rows the layers expand to with repeats multiplied out, a block counted once per repeat (trace.trace holds
     the exact count to the same limit); capped just past the limit, so that nested repeats build no huge number."""
     total = 0
     for layer in layers:
         if isinstance(layer, Repeat):
-            total += layer.repeat * _rows(layer.layers)
+            total += layer.repeat * expanded_rows(layer.layers)
         elif isinstance(layer, Residual):
-            total += _rows(layer.layers) + _rows(layer.shortcut) + 1
+            total += expanded_rows(layer.layers) + expanded_rows(layer.shortcut) + 1
         elif isinstance(layer, Branches):
-            total += sum(map(_rows, layer.branches)) + 1
+            total += sum(map(expanded_rows, layer.branches)) + 1
         else:
             total += layer.n if isinstance(layer, Bottleneck) else 1
     return min(MAX_LAYERS + 1, total)
@@ -258,10 +297,13 @@ def parse_spec(text: str, file: str = "<spec>") -> Network:
     try:
         net = Network.model_validate(data)
     except ValidationError as e:
-        problems += [error_problem(file, data, positions, err) for err in e.errors(include_url=False)]
-        raise SpecError(merged(problems)) from None
-    net._file, net._positions = file, positions
-    problems += net._semantic_problems()
+        errors = e.errors(include_url=False)
+        worded = errors[:3 * MAX_PROBLEMS]  # a union's branches fail together, and merge into one problem
+        problems += [error_problem(file, data, positions, err) for err in worded]
+        raise SpecError(merged(problems), more=len(errors) - len(worded)) from None
+    net._file, net._positions, net._source = file, positions, data
+    semantic, more = net._semantic_problems()
+    problems += semantic
     if problems:
-        raise SpecError(problems)
+        raise SpecError(problems, more)
     return net

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 
 import yaml
 
-from mobcost.limits import LIMIT, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_NUMBER_CHARS
-from mobcost.spec.errors import Path_, Problem, SpecError
+from mobcost.limits import LIMIT, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_NUMBER_CHARS, MAX_TEXT_CHARS, decimal_of
+from mobcost.spec.errors import Path_, Problem, SpecError, shown
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -52,35 +53,49 @@ def compose(text: str, file: str) -> tuple[object, dict[Path_, tuple[int, int]],
         loader = SpecLoader(text)
         try:
             node = loader.get_single_node()
+            positions, repeated = positions_of(node)  # before constructing, which merges `<<:` keys into the node
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
     except yaml.YAMLError as e:
         raise yaml_problem(file, text, e) from None
-    positions, repeated = positions_of(node)
     return data, positions, repeated
 
 
 class SpecLoader(Loader):
-    """The safe loader without YAML 1.1 timestamps: a spec has no dates, and `2017-13-01` must not crash."""
+    """The safe loader with YAML 1.2's core schema for plain scalars: `true`/`false` are the only booleans,
+    integers are decimal without leading zeros, and there are no dates. So YAML 1.1's `on`, `yes`, `off`, octal
+    `064` and sexagesimal `3:44` stay text, which a number field refuses, rather than becoming 1, 0, 52 and 224."""
 
 
-SpecLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in Loader.yaml_implicit_resolvers.items()}
+_CORE_RESOLVERS = [  # (tag, pattern, first characters), in the order they are tried
+    ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
+    ("int", r"[-+]?(?:0|[1-9][0-9]*)", "-+0123456789"),
+    ("float", r"[-+]?(?:\.[0-9]+|(?:0|[1-9][0-9]*)(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+     "-+.0123456789"),
+    ("null", r"~|null|Null|NULL|", "~nN"),
+]
+SpecLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in _CORE_RESOLVERS:
+    SpecLoader.add_implicit_resolver("tag:yaml.org,2002:" + _tag, re.compile(f"^(?:{_pattern})$"), list(_first))
+SpecLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile("^$"), [""])
+SpecLoader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile("^<<$"), ["<"])
 _CORE = "tag:yaml.org,2002:"
 _PLAIN_TAGS = {None, "!", *(_CORE + t for t in ("str", "int", "float", "bool", "null", "map", "seq"))}
 _NUMBER_TAGS = (_CORE + "int", _CORE + "float")
+_TYPED_TAGS = {_CORE + "int": "a whole number such as 32", _CORE + "float": "a number such as 0.5 or 1e-4",
+               _CORE + "bool": "true or false", _CORE + "null": "null, ~ or nothing"}
 _START_EVENTS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
 _END_EVENTS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 _NODE_EVENTS = (yaml.ScalarEvent, *_START_EVENTS)
 
 
 def check_events(text: str, file: str) -> None:
-    """Refuse from the parse events alone, before anything is built, a spec too deep or too large once its
-    aliases are expanded ("billion laughs"), a tag that is not plain data, or a number too long to read."""
+    """Refuse from the parse events alone, before anything is built: a spec too deep or too large once its
+    aliases are expanded ("billion laughs"), an alias inside its own anchor (a cycle), a tag that is not plain
+    data or a tagged value that is not what its tag says, a number too long to read, or any text too long."""
     loader = SpecLoader(text)
-    anchors: dict[str, tuple[int, int]] = {}  # anchor → (values, depth) it expands to
+    anchors: dict[str, tuple[int, int] | None] = {}  # anchor → (values, depth) it expands to; None while open
     open_: list[list] = []  # collections being read, outermost first: [values, depth below, anchor]
     aliased = False
 
@@ -94,13 +109,12 @@ def check_events(text: str, file: str) -> None:
             if kind in _NODE_EVENTS and event.tag not in _PLAIN_TAGS:
                 raise refuse(event, _tag_message(event.tag))
             if kind is yaml.ScalarEvent:
-                if (event.implicit[0] and len(event.value) > MAX_NUMBER_CHARS
-                        and loader.resolve(yaml.ScalarNode, event.value, event.implicit) in _NUMBER_TAGS):
-                    raise refuse(event, f"expected a number of at most {MAX_NUMBER_CHARS} characters {LIMIT}; "
-                                        f"found one of {len(event.value):,}")
+                _check_scalar(loader, event, refuse)
                 values, depth, anchor = 1, 0, event.anchor
             elif kind in _START_EVENTS:
                 open_.append([1, 0, event.anchor])
+                if event.anchor is not None:
+                    anchors[event.anchor] = None
                 if len(open_) > MAX_DEPTH:
                     raise refuse(event, f"expected mappings and lists nested at most {MAX_DEPTH} levels deep {LIMIT}; "
                                         "found more")
@@ -109,10 +123,14 @@ def check_events(text: str, file: str) -> None:
                 values, depth, anchor = open_.pop()
                 depth += 1
             elif kind is yaml.AliasEvent:
-                (values, depth), anchor, aliased = anchors.get(event.anchor, (1, 0)), None, True
+                if event.anchor in anchors and anchors[event.anchor] is None:
+                    raise refuse(event, f"the alias *{shown(event.anchor)} is inside the value its anchor "
+                                        f"&{shown(event.anchor)} names, which would make that value contain itself "
+                                        "for ever; expected an alias only after its anchor's value ends")
+                (values, depth), anchor, aliased = anchors.get(event.anchor) or (1, 0), None, True
                 if len(open_) + depth > MAX_DEPTH:
                     raise refuse(event, f"expected mappings and lists nested at most {MAX_DEPTH} levels deep {LIMIT}; "
-                                        f"found more once the alias *{event.anchor} is expanded")
+                                        f"found more once the alias *{shown(event.anchor)} is expanded")
             else:
                 continue  # stream and document events
             if anchor is not None:
@@ -126,6 +144,26 @@ def check_events(text: str, file: str) -> None:
                                         + (" once its aliases (*name) are expanded" if aliased else ""))
     finally:
         loader.dispose()
+
+
+def _check_scalar(loader, event, refuse) -> None:
+    """A scalar within the length limits, and, when tagged (`!!int 32`), written as its tag says."""
+    value, tag = event.value, event.tag
+    plain = loader.resolve(yaml.ScalarNode, value, (True, False))  # what the text is without its tag
+    if tag in (None, "!") and event.implicit[0]:
+        tag = plain
+    elif tag in _TYPED_TAGS and plain != tag and not (tag == _CORE + "float" and plain == _CORE + "int"):
+        raise refuse(event, f"the tag !!{tag.removeprefix(_CORE)} needs {_TYPED_TAGS[tag]}; "
+                            f"found {shown(value)!r}")
+    if tag in _NUMBER_TAGS and len(value) > MAX_NUMBER_CHARS:
+        raise refuse(event, f"expected a number of at most {MAX_NUMBER_CHARS} characters {LIMIT}; "
+                            f"found one of {len(value):,}")
+    if tag in _NUMBER_TAGS and "inf" not in value.lower() and "nan" not in value.lower() and decimal_of(value) is None:
+        raise refuse(event, f"expected a number with a decimal exponent of at most ±{MAX_NUMBER_CHARS} {LIMIT}; "
+                            f"found {shown(value)} (which would silently become 0 or infinity)")
+    if len(value) > MAX_TEXT_CHARS:
+        raise refuse(event, f"expected a value of at most {MAX_TEXT_CHARS:,} characters {LIMIT}; "
+                            f"found one of {len(value):,}")
 
 
 def too_big(file: str, size: int) -> SpecError:

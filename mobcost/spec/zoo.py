@@ -9,7 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from mobcost.spec.errors import MobcostError
+from mobcost.limits import LIMIT, MAX_NUMBER_CHARS, MAX_PIXELS
+from mobcost.spec.errors import MobcostError, shown
 from mobcost.spec.locate import nearest
 from mobcost.spec.schema import Network, load_spec
 from mobcost.spec.yaml import Loader
@@ -45,11 +46,26 @@ class ModelRef:
     @classmethod
     def parse(cls, text: str) -> ModelRef:
         match = re.fullmatch(r"(?P<target>.+?)(?::(?P<variant>[A-Za-z_][\w-]*))?"
-                             r"(?:@(?P<alpha>\d*\.?\d+)(?:_(?P<res>\d+))?)?", text)
-        if not match or (Path(text).suffix in (".yaml", ".yml") and Path(text).exists()):
+                             r"(?:@(?P<alpha>[0-9]*\.?[0-9]+)(?:_(?P<res>[0-9]+))?)?", text, re.ASCII)
+        if not match or (Path(text).suffix in (".yaml", ".yml") and _exists(Path(text))):
             return cls(text)
         alpha, res = match["alpha"], match["res"]
+        if alpha is not None and (len(alpha) > MAX_NUMBER_CHARS or not float(alpha) > 0):
+            raise MobcostError(f"{shown(text)}: the width multiplier α must be a positive number such as "
+                               f"0.75 (found {shown(alpha)})")
+        if res is not None and (len(res) > len(str(MAX_PIXELS)) or not 1 <= int(res) <= MAX_PIXELS):
+            raise MobcostError(f"{shown(text)}: the resolution must be a positive number of pixels up to "
+                               f"{MAX_PIXELS:,} {LIMIT} (found {shown(res)})")
         return cls(match["target"], match["variant"], float(alpha) if alpha else None, int(res) if res else None)
+
+
+def _exists(path: Path) -> bool:
+    """Whether a path exists; a name too long or a folder that cannot be read is not an error here (reading it
+    will say so)."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def locate(target: str) -> Path:
@@ -58,11 +74,11 @@ def locate(target: str) -> Path:
     if target in models:
         return models[target]
     path = Path(target)
-    if path.suffix in (".yaml", ".yml") or path.exists() or "/" in target:
+    if path.suffix in (".yaml", ".yml") or "/" in target or _exists(path):
         return path
     close = nearest(target, models, cutoff=0.5)  # model names are short: v1 for v7
     hint = f" Did you mean {close!r}?" if close else ""
-    raise MobcostError(f"unknown model {target!r}: not a built-in model ({', '.join(models)}) "
+    raise MobcostError(f"unknown model {shown(target)!r}: not a built-in model ({', '.join(models)}) "
                        f"and not a path to a YAML spec.{hint} `mobcost models` lists the built-in ones.")
 
 
