@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -102,7 +103,7 @@ def _emit(report, fmt: Format) -> None:
         from rich.console import Console
 
         console = Console()
-        if not console.is_terminal:
+        if not console.is_terminal and "COLUMNS" not in os.environ:
             console = Console(width=200)  # a pipe or file: no wrapping, the table takes the width it needs
         console.print(out)
     if (path := _export.get()) is not None:

@@ -75,10 +75,20 @@ def optional(show: Callable[[Any], str]) -> Callable[[Any], str]:
 
 @dataclass(frozen=True)
 class Column:
+    """A column: its key in the rows, its header, how a value is shown, and how it gives way in a narrow terminal.
+
+    A narrow terminal never truncates a number: it first moves a `prose` column below the table (numbered notes),
+    then hides the columns with the highest `hide` first (0: never hidden), and says which. `wrap` lets text wrap
+    at spaces; other cells keep their width.
+    """
+
     key: str
     header: str
     show: Callable[[Any], str] = str
     numeric: bool = False
+    hide: int = 0
+    wrap: bool = False
+    prose: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,7 +111,7 @@ class Report:
 
 def layer_table(analysis: Analysis, counting: ParamCounting = "weights", flops: bool = False) -> Report:
     """MobileNets Table 1 with Mult-Adds and Parameters per layer and a totals row."""
-    columns = (Column("name", "Layer"), Column("type", "Type / Stride"), Column("filter", "Filter Shape"),
+    columns = (Column("name", "Layer"), Column("type", "Type / Stride", hide=1), Column("filter", "Filter Shape"),
                Column("input", "Input Size"), Column(*_unit(flops, analysis.convention), exact, True),
                Column("params", "Parameters", exact, True))
     rows = [{"name": r.name, "type": r.type, "filter": r.filter, "input": str(r.input), "macs": r.macs,
@@ -159,8 +169,8 @@ def block_table(analysis: Analysis, counting: ParamCounting = "weights", flops: 
     """One row per block (MobileNetV2 Table 2: t, c, n, s; MobileNetV3 Tables 1–2: exp size, #out, SE, NL, s)."""
     rows = [_block_row(group, counting) for group in _blocks(analysis.rows)]
     columns = [Column("input", "Input"), Column("operator", "Operator"), Column("t", "t", numeric=True),
-               Column("exp", "exp size", numeric=True), Column("out", "c (#out)", numeric=True),
-               Column("n", "n", numeric=True), Column("se", "SE"), Column("act", "NL"),
+               Column("exp", "exp size", numeric=True, hide=2), Column("out", "c (#out)", numeric=True),
+               Column("n", "n", numeric=True), Column("se", "SE", hide=1), Column("act", "NL", hide=3),
                Column("stride", "s", numeric=True), Column(*_unit(flops, analysis.convention), exact, True),
                Column("params", "Parameters", exact, True)]
     unused = {"n": all(r["n"] == 1 for r in rows), "se": all(r["se"] == "–" for r in rows)}
@@ -221,7 +231,7 @@ def memory_table(analysis: Analysis, dtype: str = "fp16") -> Report:
     where = max(steps(analysis), key=lambda step: step.live).rows
     columns = (Column("resolution", "Size"), Column("channels", "Max channels", numeric=True),
                Column("kb", "Memory (kB)", lambda n: f"{n / 1000:,.1f}", True),
-               Column("bytes", "Memory (bytes)", exact, True), Column("tensor", "Written by"))
+               Column("bytes", "Memory (bytes)", exact, True), Column("tensor", "Written by", hide=1))
     notes = (f"Peak live activations: {peak:,} bytes ({peak / 1000:,.1f} kB, {dtype}, one image), "
              f"during {where[0].name}" + (f" … {where[-1].name}" if len(where) > 1 else "") + ".",
              f"{RULE} kB = 10³ bytes.")
@@ -242,9 +252,10 @@ def memory_layers_table(analysis: Analysis, dtype: str = "fp16") -> Report:
             rows.append({"name": row.name, "input": str(row.input), "output": str(row.output),
                          "input_size": row.input.size, "output_size": row.output.size,
                          "whole": "yes" if row is step.rows[-1] else "sliced", "live": step.live * size})
-    columns = (Column("name", "Layer"), Column("input", "Input"), Column("output", "Output"),
+    columns = (Column("name", "Layer"), Column("input", "Input", hide=2), Column("output", "Output", hide=1),
                Column("input_size", "Input activations", exact, True),
-               Column("output_size", "Output activations", exact, True), Column("whole", "Output materialized"),
+               Column("output_size", "Output activations", exact, True),
+               Column("whole", "Output materialized", hide=3),
                Column("live", f"Live set (bytes, {dtype})", exact, True))
     return Report(f"Activations per layer: {analysis.label}", columns, rows, {"model": analysis.network.name,
                   "dtype": dtype, "layers": rows}, notes=(f"{RULE} Activations are counted in elements.",))
@@ -252,16 +263,19 @@ def memory_layers_table(analysis: Analysis, dtype: str = "fp16") -> Report:
 
 def conv_table(steps: list[dict], ratio_note: str) -> Report:
     """One layer, standard vs depthwise + pointwise, step by step (MobileNets eq. 2, 4, 5)."""
-    columns = (Column("operation", "Operation"), Column("formula", "Formula"), Column("arithmetic", "Arithmetic"),
+    columns = (Column("operation", "Operation", wrap=True), Column("formula", "Formula", wrap=True),
+               Column("arithmetic", "Arithmetic", wrap=True),
                Column("macs", "Mult-Adds", exact, True), Column("params", "Parameters", exact, True))
     return Report("Standard vs depthwise-separable convolution", columns, steps, {"steps": steps}, notes=(ratio_note,))
 
 
 def check_table(results: list[CheckResult]) -> Report:
     """One row per published figure or budget limit."""
-    columns = (Column("model", "Model"), Column("figure", "Figure"), Column("source", "Source"),
-               Column("published", "Published", numeric=True), Column("computed", "Computed", numeric=True),
-               Column("status", "Status"), Column("note", "Note"))
+    columns = (Column("model", "Model", wrap=True), Column("figure", "Figure", wrap=True),
+               Column("source", "Source", hide=1, wrap=True),
+               Column("published", "Published", numeric=True, wrap=True),
+               Column("computed", "Computed", numeric=True, wrap=True),
+               Column("status", "Status"), Column("note", "Note", prose=True))
     rows = [r.to_dict() for r in results]
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "erratum", "FAIL")}
     summary = (f"{counts['ok']} agree, {counts['erratum']} known errata (the source disagrees with its own "
@@ -276,12 +290,12 @@ def fit_table(network_title: str, candidates: list[Candidate], grid: AccuracyGri
     """The variants within a budget, best first, with estimated accuracy and the Pareto front (mobcost fit)."""
     fitting, candidates = len(candidates), candidates[:shown]
     memory = limits.max_memory is not None
-    columns = (Column("rank", "Rank", str, True), Column("model", "Model"), Column("alpha", "α", "{:g}".format, True),
+    columns = (Column("rank", "Rank", str, True, hide=1), Column("model", "Model", hide=2), Column("alpha", "α", "{:g}".format, True),
                Column("resolution", "Resolution", str, True), Column("macs", "Million Mult-Adds", millions(1), True),
                Column("params", "Million Parameters", millions(2), True),
                *([Column("memory", f"Peak activations (MB, {limits.dtype})", millions(2), True)] if memory else []),
-               Column("accuracy", "Top-1 % (estimate)", optional("{:.1f}".format), True),
-               Column("basis", "Estimated from"), Column("front", "Pareto", lambda f: "★" if f else "", False))
+               Column("accuracy", "Top-1 % estimate", optional("{:.1f}".format), True),
+               Column("basis", "Estimated from", hide=3, wrap=True), Column("front", "Pareto", lambda f: "★" if f else "", False))
     rows = [{"rank": i, "model": c.totals.label, "alpha": float(c.totals.alpha), "resolution": c.totals.resolution,
              "macs": c.totals.macs, "params": c.totals.params, "memory": c.memory,
              "accuracy": c.estimate.accuracy if c.estimate else None,
@@ -321,10 +335,11 @@ def fit_table(network_title: str, candidates: list[Candidate], grid: AccuracyGri
 
 
 def models_table(entries: list[dict]) -> Report:
-    columns = (Column("name", "Model"), Column("aliases", "Aliases"), Column("title", "Title"),
+    columns = (Column("name", "Model"), Column("aliases", "Aliases", hide=2, wrap=True),
+               Column("title", "Title", hide=1, wrap=True),
                Column("resolution", "Input", numeric=True), Column("macs", "Million Mult-Adds", millions(1), True),
-               Column("params", "Million Parameters", millions(2), True), Column("variants", "Variants"),
-               Column("source", "Source"))
+               Column("params", "Million Parameters", millions(2), True), Column("variants", "Variants", hide=3, wrap=True),
+               Column("source", "Source", hide=4, wrap=True))
     return Report("Built-in models (α = 1 at their own resolution)", columns, entries, entries)
 
 
@@ -338,8 +353,8 @@ def conventions_table() -> Report:
     """What each counting convention charges per operation class, and the batch-norm terms it counts as parameters."""
     from mobcost.conventions import OPERATION_CLASSES
 
-    columns = (Column("operation", "Operation"),
-               *(Column(name, name) for name in CONVENTIONS))
+    columns = (Column("operation", "Operation", wrap=True),
+               *(Column(name, name, wrap=True, hide=name == "keras") for name in CONVENTIONS))  # keras's column is torch's
     rows = [{"operation": op, **{c.name: c.rules[op].text + (f" ({c.rules[op].bug}: a bug)" if c.rules[op].bug else "")
                                  for c in CONVENTIONS.values()}} for op in OPERATION_CLASSES]
     per_channel = {"weights": "0", "torch": "γ, β", "keras": "γ, β, mean, variance"}
@@ -382,7 +397,7 @@ def difference_table(analysis: Analysis, a: str, b: str, flops: bool = False) ->
 
     diff = difference(analysis, a, b)
     unit, scale = _unit(flops)[1], 2 if flops else 1
-    columns = (Column("where", "Where"), Column("what", "What differs"), Column("a", f"{a} {unit}", exact, True),
+    columns = (Column("where", "Where", wrap=True), Column("what", "What differs", wrap=True), Column("a", f"{a} {unit}", exact, True),
                Column("b", f"{b} {unit}", exact, True), Column("delta", f"{unit} {b} − {a}", signed, True),
                Column("params_delta", f"Parameters {b} − {a}", signed, True))
     rows = [{"where": "all layers", "what": f"{op}: {OPERATION_CLASSES[op]}", "a": scale * x, "b": scale * y,
@@ -408,7 +423,8 @@ def difference_table(analysis: Analysis, a: str, b: str, flops: bool = False) ->
 
 def verify_table(analysis: Analysis, checks: list, torch_version: str) -> Report:
     """mobcost beside PyTorch, per layer: output shape, parameters, Mult-Adds (FlopCounterMode FLOPs ÷ 2)."""
-    columns = (Column("name", "Layer"), Column("shape", "Output"), Column("torch_shape", "PyTorch output (N×C×H×W)"),
+    columns = (Column("name", "Layer"), Column("shape", "Output", hide=2),
+               Column("torch_shape", "PyTorch output (N×C×H×W)", hide=1),
                Column("params", "Parameters (torch)", exact, True),
                Column("torch_params", "PyTorch parameters", exact, True),
                Column("macs", "Mult-Adds", exact, True), Column("torch_macs", "PyTorch Mult-Adds", exact, True),
@@ -436,17 +452,104 @@ def render(report: Report, fmt: Format):
 
 
 def _rich(report: Report):
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
+    return _Fitted(report)
 
-    table = Table(title=report.title, show_footer=report.total is not None, title_style="bold")
-    for c in report.columns:
-        footer = report.cells(report.total)[report.columns.index(c)] if report.total else ""
-        table.add_column(c.header, footer=footer, justify="right" if c.numeric else "left", no_wrap=c is not report.columns[-1])
-    for row in report.rows:
-        table.add_row(*(Text(cell) for cell in report.cells(row)), style=report.style(row))
-    return Group(table, *(Text(note, style="dim") for note in report.notes))
+
+class _Fitted:
+    """A report as a rich table fitted to the width it is rendered at (see Column)."""
+
+    def __init__(self, report: Report):
+        self.report = report
+
+    def __rich_console__(self, console, options):
+        from rich.table import Table
+        from rich.text import Text
+
+        report, width = self.report, options.max_width
+        cells = {c.key: [report.cells(row)[i] for row in report.rows] for i, c in enumerate(report.columns)}
+        footer = dict(zip((c.key for c in report.columns), report.cells(report.total))) if report.total else {}
+        columns = list(report.columns)
+        needed = _widths(columns, cells, footer)
+        prose = [c for c in columns if c.prose]
+        if prose and sum(needed[c.key][1] for c in columns) + 3 * len(columns) + 1 > width:
+            columns = [c for c in columns if not c.prose]  # each row's prose becomes a numbered note below
+        hidden = []
+        for c in sorted((c for c in columns if c.hide), key=lambda c: -c.hide):
+            if sum(needed[c.key][0] for c in columns) + 3 * len(columns) + 1 <= width:
+                break
+            columns.remove(c)
+            hidden.append(c)
+        folded = [c for c in prose if c not in columns]
+        numbered, notes = _numbered(report, folded)
+        if numbered:  # the note's number goes after the cell before the prose: "erratum (1)"
+            key = report.columns[report.columns.index(folded[0]) - 1].key
+            cells[key] = [f"{cell} ({numbered[i]})" if i in numbered else cell for i, cell in enumerate(cells[key])]
+            needed = _widths(columns, cells, footer)
+        sizes = _fit([needed[c.key] for c in columns], width - 3 * len(columns) - 1,
+                     [(c.wrap or c.prose) and not c.numeric for c in columns])
+        table = Table(title=report.title, show_footer=bool(footer), title_style="bold")
+        for c, size in zip(columns, sizes):
+            table.add_column(c.header, footer=footer.get(c.key, ""), justify="right" if c.numeric else "left",
+                             width=size)
+        for i, row in enumerate(report.rows):
+            table.add_row(*(Text(cells[c.key][i], overflow="fold") for c in columns), style=report.style(row))
+        yield table
+        for note in notes:
+            yield Text(note)
+        if hidden:
+            names = ", ".join(c.header for c in reversed(hidden))
+            yield Text(f"{len(hidden)} column{'s' * (len(hidden) > 1)} hidden ({names}); widen the terminal or use "
+                       f"-f markdown.", style="dim")
+        for note in report.notes:
+            yield Text(note, style="dim")
+
+
+def _words(text: str) -> int:
+    from rich.cells import cell_len
+
+    return max((cell_len(word) for word in text.split()), default=0)
+
+
+def _widths(columns, cells: dict, footer: dict) -> dict[str, tuple[int, int]]:
+    """Each column's (narrowest, natural) width: a header wraps at spaces, a cell only where its column wraps."""
+    from rich.cells import cell_len
+
+    found = {}
+    for c in columns:
+        texts = [*cells[c.key], footer.get(c.key, "")]
+        natural = max(cell_len(c.header), *map(cell_len, texts))
+        narrowest = max(_words(c.header), *(_words(t) if c.wrap or c.prose else cell_len(t) for t in texts))
+        found[c.key] = (narrowest, natural)
+    return found
+
+
+def _fit(needed: list[tuple[int, int]], room: int, wraps: list[bool]) -> list[int]:
+    """Widths from the narrowest up towards the natural, one character at a time to the column furthest short;
+    with too little room, the widest wrapping column gives way (it folds a word, never a number's column)."""
+    sizes = [low for low, _ in needed]
+    spare = room - sum(sizes)
+    while spare < 0 and any(w and size > 6 for w, size in zip(wraps, sizes)):
+        widest = max((i for i, w in enumerate(wraps) if w), key=sizes.__getitem__)
+        sizes[widest] -= 1
+        spare += 1
+    while spare > 0:
+        short = max(range(len(sizes)), key=lambda i: needed[i][1] - sizes[i])
+        if needed[short][1] <= sizes[short]:
+            break
+        sizes[short] += 1
+        spare -= 1
+    return sizes
+
+
+def _numbered(report: Report, folded: list[Column]) -> tuple[dict[int, int], list[str]]:
+    """The prose of folded columns as numbered notes: row index → number, and the notes (same text, one number)."""
+    numbers: dict[str, int] = {}
+    by_row = {}
+    for i, row in enumerate(report.rows):
+        text = " ".join(c.show(row[c.key]) for c in folded if row.get(c.key))
+        if text:
+            by_row[i] = numbers.setdefault(text, len(numbers) + 1)
+    return by_row, [f"({n}) {text}" for text, n in numbers.items()]
 
 
 def _markdown(report: Report) -> str:
