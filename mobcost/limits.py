@@ -5,15 +5,15 @@ a traceback or an out-of-memory kill. The README's "Limits" section lists them w
 
 | limit            | bounds                                                    | enforced in                                |
 |------------------|-----------------------------------------------------------|--------------------------------------------|
-| MAX_FILE_BYTES   | a spec file's size                                        | spec.load_spec, from stat() before reading |
-| MAX_DEPTH        | nesting of YAML mappings and lists, aliases expanded      | spec._check_events, before composing       |
-| MAX_NODES        | YAML nodes with aliases expanded ("billion laughs")       | spec._check_events, before constructing    |
-| MAX_NUMBER_CHARS | the length of one number literal                          | spec._check_events, before constructing    |
+| MAX_FILE_BYTES   | a spec file's size                                        | spec.yaml.read_spec_file, from stat()      |
+| MAX_DEPTH        | nesting of YAML mappings and lists, aliases expanded      | spec.yaml.check_events, before composing   |
+| MAX_NODES        | YAML nodes with aliases expanded ("billion laughs")       | spec.yaml.check_events, before constructing |
+| MAX_NUMBER_CHARS | the length of one number literal                          | spec.yaml.check_events, before constructing |
 | MAX_LAYERS       | rows after expanding repeats and blocks                   | spec, repeats multiplied out before any    |
 |                  |                                                           | expanding; trace.trace, row by row         |
 | MAX_PIXELS       | resolution, kernel, stride, padding, every feature map    | field types (limits.Pixels); trace, per layer     |
 | MAX_CHANNELS     | input channels, out, classes, every α-scaled feature map  | field types (limits.ChannelCount); trace, per layer   |
-| MAX_COUNT        | a budget (max_macs, max_params)                           | spec.parse_size, before building the int   |
+| MAX_COUNT        | a budget (max_macs, max_params)                           | spec.schema.parse_size, before the int     |
 | MAX_GRID         | values of one --alpha or --res list or range (sweep, fit) | sizing.parse_grid, before building the list|
 """
 
@@ -33,6 +33,8 @@ MAX_PIXELS = 2**16  # 65,536: ImageNet models run at 224
 MAX_CHANNELS = 2**20  # 1,048,576: MobileNets stop at 1,280
 MAX_COUNT = 10**18  # a budget of a billion billion Mult-Adds
 MAX_GRID = 1_000  # so a sweep has at most a million α × resolution variants
+
+LIMIT = "(mobcost's limit, see Limits in the README)"  # the words every limit's error ends with
 
 
 def _at_most(limit: int, unit: str) -> AfterValidator:

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from mobcost.layers import (Add, Branches, Concat, Conv, Layer, Leaf, Repeat, Residual, Scaling, Separable, Shape,
                             ShapeError)
-from mobcost.limits import MAX_CHANNELS, MAX_LAYERS, MAX_PIXELS
+from mobcost.limits import LIMIT, MAX_CHANNELS, MAX_LAYERS, MAX_PIXELS
 from mobcost.spec import BN_PARAMS, MakeDivisible, MobcostError, Network, ParamCounting, Path_
 
 
@@ -229,16 +229,15 @@ def _cost(network: Network, alpha: Fraction, resolution: int, layer: Leaf, x: Sh
 
 
 _PREFIX = {"separable": "sep", "avgpool": "pool", "bottleneck": "bneck"}
-_LIMIT = "(mobcost's limit, see Limits in the README)"
 
 
 def _check_limits(y: Shape) -> None:
     """A feature map within mobcost's limits, so that no count grows without bound."""
     if max(y.h, y.w) > MAX_PIXELS:
-        raise ShapeError("padding", f"expected a feature map of at most {MAX_PIXELS:,} pixels a side {_LIMIT}; "
+        raise ShapeError("padding", f"expected a feature map of at most {MAX_PIXELS:,} pixels a side {LIMIT}; "
                                     f"found {y.h:,}×{y.w:,}")
     if y.c > MAX_CHANNELS:
-        raise ShapeError("out", f"expected at most {MAX_CHANNELS:,} channels {_LIMIT}; found {y.c:,}")
+        raise ShapeError("out", f"expected at most {MAX_CHANNELS:,} channels {LIMIT}; found {y.c:,}")
 
 
 @dataclass
@@ -311,7 +310,7 @@ class _Walk:
     def leaf(self, layer: Leaf, x: Shape, path: Path_, name: str, block: str | None, unit=None) -> Shape:
         if len(self.rows) == MAX_LAYERS:  # before expanding one more: blocks the load-time count did not multiply
             raise self.network.problem(path[:2], None, f"expected at most {MAX_LAYERS:,} layers once repeats and "
-                                                       f"blocks are expanded {_LIMIT}; this layer expands to more")
+                                                       f"blocks are expanded {LIMIT}; this layer expands to more")
         built = layer.resolve(self.scaling)
         try:
             y = built.output_shape(x)
