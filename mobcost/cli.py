@@ -59,6 +59,11 @@ Convention = Annotated[ConventionName, typer.Option(
 ConventionParams = Annotated[Optional[Counting], typer.Option("--params", help=_PARAMS + " Default: the convention's.")]
 Flops = Annotated[bool, typer.Option("--flops", help="Show FLOPs = 2 × Mult-Adds instead of Mult-Adds.")]
 PAPER = ConventionName("paper")
+MaxMacs = Annotated[Optional[str], typer.Option(help="Most Mult-Adds, e.g. 150M, 1.5G, 2.5e6, 300k.")]
+MaxParams = Annotated[Optional[str], typer.Option(help="Most parameters, e.g. 2M, 300k.")]
+MaxMemory = Annotated[Optional[str], typer.Option(
+    help="Most bytes of activations alive at once (the peak of `mobcost memory`), e.g. 1MB.")]
+DtypeOption = Annotated[Dtype, typer.Option("--dtype", help="Bytes per activation: fp32 4, fp16 2, int8 1.")]
 Export = Annotated[Optional[Path], typer.Option(
     "--export", help="Also save the table as SVG or HTML (by the file's suffix), e.g. --export table.svg.")]
 _export: contextvars.ContextVar[Path | None] = contextvars.ContextVar("export", default=None)
@@ -199,12 +204,8 @@ def _progress(items, total: int, fmt: Format):
 
 @_command
 def fit(model: Model,
-        max_macs: Annotated[Optional[str], typer.Option(help="Most Mult-Adds, e.g. 150M, 1.5G, 2.5e6, 300k.")] = None,
-        max_params: Annotated[Optional[str], typer.Option(help="Most parameters, e.g. 2M, 300k.")] = None,
-        max_memory: Annotated[Optional[str], typer.Option(
-            help="Most bytes of activations alive at once (the peak of `mobcost memory`), e.g. 1MB.")] = None,
-        dtype: Annotated[Dtype, typer.Option("--dtype", help="Bytes per activation: fp32 4, fp16 2, int8 1.")]
-        = Dtype.fp16,
+        max_macs: MaxMacs = None, max_params: MaxParams = None, max_memory: MaxMemory = None,
+        dtype: DtypeOption = Dtype.fp16,
         alpha: Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers to try (list or range).")]
         = "0.25:1.4",
         res: Annotated[str, typer.Option("--res", "-r", help="Resolutions to try (list or range).")] = "96:320",
@@ -298,28 +299,60 @@ def conv(input: Annotated[str, typer.Option("--input", "-i", help="Input size H�
     _emit(conv_table(*separable_steps(Shape(h, w, c), kernel, out, stride, pad)), fmt)
 
 
+class CheckFormat(str, Enum):
+    rich = "rich"
+    markdown = "markdown"
+    csv = "csv"
+    json = "json"
+    github = "github"
+
+
 @_command
 def check(models: Annotated[Optional[list[str]], typer.Argument(
               metavar="[MODEL...]", help="Models or YAML specs (default: every built-in model).")] = None,
-          fmt: Fmt = Format.rich, params: Params = Counting.weights) -> None:
-    """Computed figures against the published ones and the budget in each config; exit 1 if any fails.
-    A published figure that declares its counting (`counting: torch`) is checked that way; --params counts the
-    others and the budget. Example: mobcost check v1"""
+          fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help=(
+              "Output format; github prints GitHub Actions annotations (::error file=…,line=…::) at the spec line "
+              "of each failed figure or limit."))] = CheckFormat.rich,
+          params: Params = Counting.weights, max_macs: MaxMacs = None, max_params: MaxParams = None,
+          max_memory: MaxMemory = None, dtype: DtypeOption = Dtype.fp16,
+          allow_empty: Annotated[bool, typer.Option("--allow-empty", help=(
+              "Pass a model that has no published figures and no budget (by default that fails: a gate that "
+              "checks nothing must not pass)."))] = False) -> None:
+    """Computed figures against the published ones and the budget in each config, and the limits given here;
+    exit 1 if any fails or a model has nothing to check. A published figure that declares its counting
+    (`counting: torch`) is checked that way; --params counts the others and the budget.
+    Example: mobcost check my_net.yaml --max-macs 300M --format github"""
     from mobcost.check import check as run_checks
-    from mobcost.report import check_table
+    from mobcost.report import check_table, github_annotations
+    from mobcost.sizing import Limits
     from mobcost.spec import builtin_models, load_model
 
+    given = Limits.of(None, max_macs, max_params, max_memory, dtype.value)
+    limits = {"max_macs": given.max_macs, "max_params": given.max_params, "max_memory": given.max_memory}
     names = models or sorted({path.stem for path in builtin_models().values()})
-    results = [result for name in names for result in run_checks(load_model(name)[0], params.value)]
-    _emit(check_table(results), fmt)
-    if any(r.status == "FAIL" for r in results):
+    results, empty = [], []
+    for name in names:
+        network = load_model(name)[0]
+        found = run_checks(network, params.value, limits, dtype.value)
+        results += found
+        if not found:
+            empty.append((network.file, f"{name}: nothing to check: no published figures (reference:), no "
+                                        "budget (budget:) and no --max-macs, --max-params or --max-memory; "
+                                        "--allow-empty accepts that"))
+    if fmt is CheckFormat.github:
+        typer.echo(github_annotations(results, [] if allow_empty else empty))
+    else:
+        _emit(check_table(results, [name for name, _ in empty]), Format(fmt.value))
+    if not allow_empty:
+        for _, message in empty:
+            typer.echo(f"mobcost: {message}", err=True)
+    if any(r.status == "fail" for r in results) or (empty and not allow_empty):
         raise typer.Exit(1)
 
 
 @_command
 def memory(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
-           dtype: Annotated[Dtype, typer.Option("--dtype", help="Bytes per activation: fp32 4, fp16 2, int8 1.")]
-           = Dtype.fp16,
+           dtype: DtypeOption = Dtype.fp16,
            layers: Annotated[bool, typer.Option("--layers", help="Every layer's input and output activations.")]
            = False) -> None:
     """Activation memory: the widest tensor at each resolution (MobileNetV2 Table 3) and the peak live set.

@@ -100,7 +100,7 @@ def test_a_failed_check_exits_1(mobcost, tmp_path):
                     "layers:\n  - {kind: conv, out: 4}\n  - {kind: avgpool}\n  - {kind: fc}\n"
                     "budget: {max_macs: 1k}\n")
     result = mobcost("check", str(spec))
-    assert result.exit_code == 1 and "FAIL" in result.stdout
+    assert result.exit_code == 1 and "fail" in result.stdout
 
 
 BAD_INPUT = {

@@ -130,6 +130,15 @@ class Network(_Strict):
     _file: str = PrivateAttr("<spec>")
     _positions: dict = PrivateAttr(default_factory=dict)
 
+    @property
+    def file(self) -> str:
+        """The file the spec was read from (`<spec>` for text, `<stdin>` for standard input)."""
+        return self._file
+
+    def line(self, path: Path_) -> int | None:
+        """The line of a value in the spec's file by its path of keys and indices, e.g. ("budget", "max_macs")."""
+        return self._positions.get(tuple(path), (None,))[0]
+
     def problem(self, path: Path_, field: str | None, message: str) -> SpecError:
         """A SpecError at a place in this spec (a path of keys and indices into the YAML)."""
         return SpecError([self._at(path, field, message)])
@@ -187,7 +196,8 @@ class Network(_Strict):
         layers = [self._set(layer, edit.set.get(layer.name), key)
                   for layer in self.layers if layer.name not in edit.drop]
         net = self.model_copy(update={"layers": [_edited(layer, edit) for layer in layers], "title": edit.title})
-        net._file, net._positions = self._file, {}
+        net._file = self._file  # its references and budget stay where they were; its layers changed
+        net._positions = {path: at for path, at in self._positions.items() if path[:1] != ("layers",)}
         return net
 
     def _set(self, layer, changes: dict | None, key: str):
