@@ -184,7 +184,7 @@ def sweep(model: Model,
     grid = (sweep_grid(network, alphas, resolutions) if convention is PAPER  # the fast path counts as the paper
             else (_counted(network, convention, alpha=a, resolution=r) for a in alphas for r in resolutions))
     totals = list(_progress(grid, len(alphas) * len(resolutions), fmt))
-    accuracy = [network.accuracy(ref.variant, t.alpha, t.resolution) for t in totals]
+    accuracy = [network.accuracy(ref.variant, t.exact_alpha, t.resolution) for t in totals]
     _emit(totals_table(f"{network.title}: width multiplier × resolution", totals, accuracy,
                        _counting(convention, params), flops), fmt)
 
@@ -271,7 +271,7 @@ def compare(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help
         network, ref = load_model(name)
         analysis = _counted(network, convention, alpha=ref.alpha or alpha, resolution=ref.resolution or res)
         analyses.append(analysis)
-        accuracy.append(network.accuracy(ref.variant, analysis.alpha, analysis.resolution))
+        accuracy.append(network.accuracy(ref.variant, analysis.exact_alpha, analysis.resolution))
     _emit(totals_table("Comparison", analyses, accuracy, _counting(convention, params), flops), fmt)
 
 
@@ -406,6 +406,34 @@ def explain(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help
         raise MobcostError(f"--between compares two conventions on one model; {len(models)} models were given")
     else:
         _emit(difference_table(analyses[0], between[0].value, between[1].value, flops), fmt)
+
+
+@_command
+def diff(before: Annotated[str, typer.Argument(metavar="A", help="The model before: a built-in model, a reference "
+                                                                  "such as v1@0.75 or a YAML spec.")],
+         after: Annotated[str, typer.Argument(metavar="B", help="The model after, named the same ways.")],
+         fmt: Fmt = Format.rich, params: Params = Counting.weights,
+         fail_over: Annotated[Optional[str], typer.Option(
+             metavar="PERCENT", help="Exit 1 when Mult-Adds or parameters grow by more than this, e.g. 5%.")]
+         = None) -> None:
+    """What a change costs: layers added, removed and changed, with Mult-Add and parameter deltas, and the totals;
+    -f markdown for a pull-request comment. Example: mobcost diff old.yaml net.yaml --fail-over 5%"""
+    from mobcost.delta import diff as compare_rows
+    from mobcost.report import diff_table
+    from mobcost.spec import MobcostError
+
+    threshold = None
+    if fail_over is not None:
+        try:
+            threshold = float(fail_over.strip().removesuffix("%")) / 100
+        except ValueError:
+            raise MobcostError(f"--fail-over takes a percentage such as 5% (found {fail_over!r})") from None
+    d = compare_rows(analyze(before), analyze(after), params.value)
+    _emit(diff_table(d), fmt)
+    if threshold is not None and d.growth() > threshold:
+        typer.echo(f"mobcost: {after} grows by {d.growth():.1%} over {before}, more than --fail-over {fail_over}",
+                   err=True)
+        raise typer.Exit(1)
 
 
 @_command

@@ -18,6 +18,7 @@ from mobcost.spec import ParamCounting
 from mobcost.trace import Analysis, Row, Scaled
 
 if TYPE_CHECKING:
+    from mobcost.delta import Diff
     from mobcost.sizing import AccuracyGrid, Candidate, Limits
 
 _COUNTING = {"weights": "",
@@ -127,7 +128,7 @@ def _per_row(analysis: Analysis, columns: tuple[Column, ...], rows: list[dict], 
                  f"{_unit(flops, analysis.convention)[1]}, {params / 10**6:,.2f} million parameters (M = 10⁶). "
                  f"{convention(counting, analysis.convention, flops)}")
     total = {columns[0].key: "Total", "macs": analysis.macs, "params": params}
-    return Report(f"{analysis.label} (α = {float(analysis.alpha):g}, {analysis.resolution}×{analysis.resolution})",
+    return Report(f"{analysis.label} (α = {analysis.alpha:g}, {analysis.resolution}×{analysis.resolution})",
                   columns, _in_unit(rows, flops), _data(analysis, analysis.to_dict(), flops),
                   total=_in_unit([total], flops)[0], notes=tuple(notes))
 
@@ -195,7 +196,7 @@ def totals_table(title: str, analyses: list[Scaled], accuracy: list[tuple[float,
     sources = sorted({acc[1] for acc in accuracy if acc})
     notes = [f"Accuracy as published in {', '.join(sources)}; mobcost computes costs, not accuracy."] if sources else []
     notes.append(f"M = 10⁶. {convention(counting, analyses[0].convention, flops)}")
-    data = [_data(a, {"model": a.label, "name": a.network.name, "alpha": float(a.alpha), "resolution": a.resolution,
+    data = [_data(a, {"model": a.label, "name": a.network.name, "alpha": a.alpha, "resolution": a.resolution,
                       "accuracy": row["accuracy"], "macs": a.macs, "params": row["params"]}, flops)
             for a, row in zip(analyses, rows)]
     return Report(title, columns, _in_unit(rows, flops), data, notes=tuple(notes))
@@ -210,7 +211,7 @@ def breakdown_table(analysis: Analysis, counting: ParamCounting = "weights", flo
                Column(key, unit, exact, True), Column("params", "Parameters", exact, True))
     rows = [{"type": kind, "macs_share": 100 * macs / analysis.macs, "params_share": 100 * params / params_total,
              "macs": macs, "params": params} for kind, (macs, params) in analysis.breakdown(counting).items()]
-    data = {"model": analysis.network.name, "alpha": float(analysis.alpha), "resolution": analysis.resolution,
+    data = {"model": analysis.network.name, "alpha": analysis.alpha, "resolution": analysis.resolution,
             "totals": {"macs": analysis.macs, "params": params_total},
             "types": [{k: row[k] for k in ("type", "macs", "params")} for row in rows]}
     return Report(f"Resource per layer type: {analysis.label}", columns, _in_unit(rows, flops),
@@ -235,7 +236,7 @@ def memory_table(analysis: Analysis, dtype: str = "fp16") -> Report:
     notes = (f"Peak live activations: {peak:,} bytes ({peak / 1000:,.1f} kB, {dtype}, one image), "
              f"during {where[0].name}" + (f" … {where[-1].name}" if len(where) > 1 else "") + ".",
              f"{RULE} kB = 10³ bytes.")
-    data = {"model": analysis.network.name, "alpha": float(analysis.alpha), "resolution": analysis.resolution,
+    data = {"model": analysis.network.name, "alpha": analysis.alpha, "resolution": analysis.resolution,
             "dtype": dtype, "bytes_per_activation": size, "peak_bytes": peak,
             "resolutions": [{k: row[k] for k in ("resolution", "channels", "bytes", "tensor")} for row in rows]}
     return Report(f"Activation memory: {analysis.label} ({dtype})", columns, rows, data, notes=notes)
@@ -326,7 +327,7 @@ def fit_table(network_title: str, candidates: list[Candidate], grid: AccuracyGri
                *([Column("memory", f"Peak activations (MB, {limits.dtype})", millions(2), True)] if memory else []),
                Column("accuracy", "Top-1 % estimate", optional("{:.1f}".format), True),
                Column("basis", "Estimated from", hide=3, wrap=True), Column("front", "Pareto", lambda f: "★" if f else "", False))
-    rows = [{"rank": i, "model": c.totals.label, "alpha": float(c.totals.alpha), "resolution": c.totals.resolution,
+    rows = [{"rank": i, "model": c.totals.label, "alpha": c.totals.alpha, "resolution": c.totals.resolution,
              "macs": c.totals.macs, "params": c.totals.params, "memory": c.memory,
              "accuracy": c.estimate.accuracy if c.estimate else None,
              "basis": c.estimate.describe() if c.estimate else "no estimate: outside the published grid",
@@ -451,6 +452,38 @@ def difference_table(analysis: Analysis, a: str, b: str, flops: bool = False) ->
                   notes=tuple(notes))
 
 
+def diff_table(d: Diff) -> Report:
+    """The layers that differ between two networks, with Mult-Add and parameter deltas, and the totals."""
+    columns = (Column("name", "Layer"), Column("change", "Change"), Column("filter", "Filter Shape", hide=5, wrap=True),
+               Column("macs_before", "Mult-Adds before", exact, True, hide=3),
+               Column("macs_after", "Mult-Adds after", exact, True, hide=1),
+               Column("macs_delta", "Δ Mult-Adds", signed, True),
+               Column("params_before", "Parameters before", exact, True, hide=4),
+               Column("params_after", "Parameters after", exact, True, hide=2),
+               Column("params_delta", "Δ Parameters", signed, True))
+
+    def shape(c) -> str:
+        filters = [row.filter for row in (c.before, c.after) if row]
+        return filters[0] if len(set(filters)) == 1 else " → ".join(filters)
+
+    rows = [{"name": c.name, "change": c.kind, "filter": shape(c),
+             **({"macs_before": c.macs[0], "params_before": c.params[0]} if c.before else {}),
+             **({"macs_after": c.macs[1], "params_after": c.params[1]} if c.after else {}),
+             "macs_delta": c.macs[1] - c.macs[0], "params_delta": c.params[1] - c.params[0]} for c in d.changes]
+    (ma, mb), (pa, pb) = d.macs, d.params
+    total = {"name": "Total", "macs_before": ma, "macs_after": mb, "macs_delta": mb - ma, "params_before": pa,
+             "params_after": pb, "params_delta": pb - pa}
+    from mobcost.delta import relative
+
+    def change(x: int, y: int) -> str:
+        return f"{x:,} → {y:,} ({signed(y - x)}, {relative(x, y):+.1%})"
+
+    notes = (f"Mult-Adds {change(ma, mb)}; parameters {change(pa, pb)}. {len(d.changes)} layers differ, "
+             f"{d.unchanged} unchanged (rows matched by name).", convention(d.counting))
+    return Report(f"{d.before.label} → {d.after.label}", columns, rows, d.to_dict(), total=total, notes=notes,
+                  style=lambda row: {"added": "green", "removed": "red"}.get(row["change"]))
+
+
 def verify_table(analysis: Analysis, checks: list, torch_version: str) -> Report:
     """mobcost beside PyTorch, per layer: output shape, parameters, Mult-Adds (FlopCounterMode FLOPs ÷ 2)."""
     columns = (Column("name", "Layer"), Column("shape", "Output", hide=2),
@@ -527,7 +560,7 @@ class _Fitted:
         for note in notes:
             yield Text(note)
         if hidden:
-            names = ", ".join(c.header for c in reversed(hidden))
+            names = ", ".join(c.header for c in report.columns if c in hidden)
             yield Text(f"{len(hidden)} column{'s' * (len(hidden) > 1)} hidden ({names}); widen the terminal or use "
                        f"-f markdown.", style="dim")
         for note in report.notes:
@@ -590,6 +623,21 @@ def _markdown(report: Report) -> str:
              "|" + "|".join("---:" if c.numeric else "---" for c in report.columns) + "|"]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join(lines + [""] + [f"{note}  " for note in report.notes])
+
+
+def html(report: Report) -> str:
+    """The report as an HTML table with its title and notes, for notebooks (`_repr_html_`)."""
+    from html import escape
+
+    def row(cells: list[str], tag: str = "td") -> str:
+        return "<tr>" + "".join(f'<{tag} style="text-align: {"right" if c.numeric else "left"}">{escape(cell)}</{tag}>'
+                                for c, cell in zip(report.columns, cells)) + "</tr>"
+
+    body = "".join(row(report.cells(r)) for r in report.rows)
+    foot = f"<tfoot>{row(report.cells(report.total), 'th')}</tfoot>" if report.total else ""
+    notes = "".join(f"<p><small>{escape(note)}</small></p>" for note in report.notes)
+    return (f"<table><caption><b>{escape(report.title)}</b></caption><thead>{row([c.header for c in report.columns], 'th')}"
+            f"</thead><tbody>{body}</tbody>{foot}</table>{notes}")
 
 
 def _csv(report: Report) -> str:

@@ -18,7 +18,7 @@ from typing import Iterable, Iterator
 from mobcost.limits import MAX_GRID
 from mobcost.spec import Budget, MobcostError, Network, parse_size
 from mobcost.memory import BYTES, Dtype, peak_memory
-from mobcost.trace import Totals, sweep, trace
+from mobcost.trace import Displayed, Totals, sweep, trace
 
 # ---- grids: `0.25:1.0:0.05`, `224,192,160`, or both mixed -------------------------------------------------------
 
@@ -197,6 +197,28 @@ class Limits:
         return ", ".join(filter(None, parts))
 
 
+@dataclass(frozen=True, repr=False)
+class Fit(Displayed):
+    """The variants of a network within a budget, best first (mobcost.fit), with the grid the accuracy came from."""
+
+    title: str
+    candidates: tuple[Candidate, ...]
+    grid: AccuracyGrid | None
+    limits: Limits
+
+    def __repr__(self) -> str:
+        best = self.candidates[0] if self.candidates else None
+        accuracy = f", {best.estimate.accuracy:.1f}% Top-1 (estimate)" if best and best.estimate else ""
+        return (f"Fit({self.title}: {len(self.candidates)} variants within {self.limits.describe()}"
+                + (f"; best {best.totals.label}{accuracy})" if best else ")"))
+
+    def report(self):
+        """The table `mobcost fit` prints."""
+        from mobcost.report import fit_table
+
+        return fit_table(self.title, list(self.candidates), self.grid, self.limits)
+
+
 def fit(network: Network, alphas: Iterable[float], resolutions: Iterable[int], limits: Limits,
         variant: str | None = None) -> tuple[list[Candidate], AccuracyGrid | None]:
     """Every α × resolution within the limits, best first: by estimated accuracy, then (no estimate) by Mult-Adds."""
@@ -204,7 +226,7 @@ def fit(network: Network, alphas: Iterable[float], resolutions: Iterable[int], l
         raise MobcostError("fit needs a budget: --max-macs, --max-params or --max-memory (e.g. --max-macs 150M), "
                            "or a `budget:` in the config")
     grid = AccuracyGrid.of(network, variant)
-    candidates = [Candidate(t, memory, grid.estimate(t.alpha, t.resolution) if grid else None)
+    candidates = [Candidate(t, memory, grid.estimate(t.exact_alpha, t.resolution) if grid else None)
                   for t, memory in _within(network, alphas, resolutions, limits)]
     candidates = _mark_front(candidates)
     estimated = sorted((c for c in candidates if c.estimate), key=lambda c: (-c.estimate.accuracy, c.totals.macs))
