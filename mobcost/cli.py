@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from mobcost import analyze
 from mobcost.conventions import CONVENTIONS
@@ -35,18 +36,60 @@ class Dtype(str, Enum):
     int8 = "int8"
 
 
+class _HelpAsWritten:
+    """`--help` as written: a flag shows no `<bool>` type, and help text is never read as rich markup (so
+    `pip install 'mobcost[torch]'` keeps its brackets)."""
+
+    def format_help(self, ctx, formatter) -> None:
+        from rich.markup import escape
+
+        for item in [self, *self.get_params(ctx), *getattr(self, "commands", {}).values()]:
+            if item.help and not getattr(item, "_escaped", False):
+                item.help, item._escaped = escape(item.help), True
+            if getattr(item, "is_flag", False):
+                item.metavar = ""
+        super().format_help(ctx, formatter)
+
+
+class _Command(_HelpAsWritten, TyperCommand):
+    pass
+
+
+class _Group(_HelpAsWritten, TyperGroup):
+    pass
+
+
 app = typer.Typer(
-    name="mobcost",
+    name="mobcost", cls=_Group,
     help=f"Exact Mult-Adds and parameters of MobileNet-style networks, from a YAML spec. {EXIT_CODES}",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    no_args_is_help=True, pretty_exceptions_enable=False,
 )
 
-Model = Annotated[str, typer.Argument(metavar="MODEL", help="A built-in model (see `mobcost models`) or a YAML spec; "
-                                           "`v1:shallow` names a variant, `v1@0.75_160` an α and resolution.")]
+
+def _version(value: bool) -> None:
+    if value:
+        from mobcost import __version__
+
+        typer.echo(f"mobcost {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="Print the version and exit.")] = False) -> None:
+    pass
+
+Model = Annotated[str, typer.Argument(metavar="MODEL", help="A built-in model (see `mobcost models`), a YAML spec or "
+                                           "- (standard input); `v1:shallow` names a variant, `v1@0.75_160` an α "
+                                           "and resolution.")]
 Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", help="Width multiplier α (default 1).")]
 Res = Annotated[Optional[int], typer.Option("--res", "-r", help="Input resolution in pixels (default: the spec's).")]
 Rho = Annotated[Optional[float], typer.Option("--rho", help="Resolution multiplier ρ: resolution = round(ρ × the spec's).")]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+Accuracy = Annotated[Optional[str], typer.Option(
+    "--accuracy", metavar="SOURCE", help="Take published accuracies only from the sources whose name contains this, "
+                                         "e.g. tf-slim or 'MobileNets V1' (default: one source, the one with the "
+                                         "largest α × resolution grid).")]
 _PARAMS = ("Parameter counting: weights (weights and declared biases, as the papers count), torch (plus batch-norm "
            "γ and β, as PyTorch's parameters()), keras (plus batch-norm moving mean and variance, as Keras' "
            "count_params()).")
@@ -95,7 +138,7 @@ def _command(func):
     if tabular:
         extra = inspect.Parameter("export", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Export)
         run.__signature__ = signature.replace(parameters=[*signature.parameters.values(), extra])
-    return app.command(epilog=EXIT_CODES)(run)
+    return app.command(cls=_Command, epilog=EXIT_CODES)(run)
 
 
 def _emit(report, fmt: Format) -> None:
@@ -168,11 +211,11 @@ def sweep(model: Model,
           res: Annotated[str, typer.Option("--res", "-r", help="Resolutions: a list 224,192,160 and/or ranges such as "
                                            "96:320:8 (step 8 if left out).")] = "",
           fmt: Fmt = Format.rich, params: ConventionParams = None, convention: Convention = PAPER,
-          flops: Flops = False) -> None:
+          flops: Flops = False, accuracy: Accuracy = None) -> None:
     """Totals for every α × resolution (MobileNets Tables 6 and 7).
     Example: mobcost sweep v1 --alpha 0.25:1.0:0.25 --res 128:224:32"""
     from mobcost.report import totals_table
-    from mobcost.sizing import alphas_of, resolutions_of
+    from mobcost.sizing import alphas_of, published_accuracy, resolutions_of
     from mobcost.spec import MobcostError, load_model
     from mobcost.trace import sweep as sweep_grid
 
@@ -184,7 +227,9 @@ def sweep(model: Model,
     grid = (sweep_grid(network, alphas, resolutions) if convention is PAPER  # the fast path counts as the paper
             else (_counted(network, convention, alpha=a, resolution=r) for a in alphas for r in resolutions))
     totals = list(_progress(grid, len(alphas) * len(resolutions), fmt))
-    accuracy = [network.accuracy(ref.variant, t.exact_alpha, t.resolution) for t in totals]
+    source, published = published_accuracy(network, ref.variant, accuracy)
+    accuracy = [(published[t.exact_alpha, t.resolution], source) if (t.exact_alpha, t.resolution) in published
+                else None for t in totals]
     _emit(totals_table(f"{network.title}: width multiplier × resolution", totals, accuracy,
                        _counting(convention, params), flops), fmt)
 
@@ -210,7 +255,7 @@ def fit(model: Model,
         = "0.25:1.4",
         res: Annotated[str, typer.Option("--res", "-r", help="Resolutions to try (list or range).")] = "96:320",
         top: Annotated[Optional[int], typer.Option(min=1, help="Show only the best N.")] = None,
-        fmt: Fmt = Format.rich) -> None:
+        accuracy: Accuracy = None, fmt: Fmt = Format.rich) -> None:
     """Every α × resolution within a budget, best first, with estimated accuracy and the Pareto front.
     Example: mobcost fit v1 --max-macs 150M --max-params 2M"""
     from mobcost.report import fit_table
@@ -219,7 +264,7 @@ def fit(model: Model,
 
     network, ref = load_model(model)
     limits = Limits.of(network.budget, max_macs, max_params, max_memory, dtype.value)
-    candidates, grid = fit_variants(network, alphas_of(alpha), resolutions_of(res), limits, ref.variant)
+    candidates, grid = fit_variants(network, alphas_of(alpha), resolutions_of(res), limits, ref.variant, accuracy)
     _emit(fit_table(network.title, candidates, grid, limits, top), fmt)
 
 
@@ -318,10 +363,12 @@ def check(models: Annotated[Optional[list[str]], typer.Argument(
           allow_empty: Annotated[bool, typer.Option("--allow-empty", help=(
               "Pass a model that has no published figures and no budget (by default that fails: a gate that "
               "checks nothing must not pass)."))] = False) -> None:
-    """Computed figures against the published ones and the budget in each config, and the limits given here;
-    exit 1 if any fails or a model has nothing to check. A published figure that declares its counting
-    (`counting: torch`) is checked that way; --params counts the others and the budget.
-    Example: mobcost check my_net.yaml --max-macs 300M --format github"""
+    """Computed figures against the published ones, the config's budget and the limits given; exit 1 on a failure.
+    Example: mobcost check my_net.yaml --max-macs 300M --format github
+
+    A model with nothing to check (no published figures, no budget, no limit given) fails too, unless
+    --allow-empty. A published figure that declares its counting (`counting: torch`) is checked that way; --params
+    counts the others and the budget."""
     from mobcost.check import check as run_checks
     from mobcost.report import check_table, github_annotations
     from mobcost.sizing import Limits
@@ -416,8 +463,11 @@ def diff(before: Annotated[str, typer.Argument(metavar="A", help="The model befo
          fail_over: Annotated[Optional[str], typer.Option(
              metavar="PERCENT", help="Exit 1 when Mult-Adds or parameters grow by more than this, e.g. 5%.")]
          = None) -> None:
-    """What a change costs: layers added, removed and changed, with Mult-Add and parameter deltas, and the totals;
-    -f markdown for a pull-request comment. Example: mobcost diff old.yaml net.yaml --fail-over 5%"""
+    """What a change costs: layers added, removed and changed, with Mult-Add and parameter deltas, and the totals.
+    Example: mobcost diff old.yaml net.yaml --fail-over 5%
+
+    Rows are matched by layer name. `-` reads a spec from standard input
+    (git show HEAD~1:net.yaml | mobcost diff - net.yaml); -f markdown prints a table for a pull-request comment."""
     from mobcost.delta import diff as compare_rows
     from mobcost.report import diff_table
     from mobcost.spec import MobcostError

@@ -90,6 +90,7 @@ class Column:
     hide: int = 0
     wrap: bool = False
     prose: bool = False
+    machine: bool = False  # CSV only: a value the table shows in another column (α and resolution in the label)
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,13 @@ class Report:
     notes: tuple[str, ...] = ()
     style: Callable[[dict], str | None] = field(default=lambda row: None)
 
+    @property
+    def shown(self) -> tuple[Column, ...]:
+        """The columns a reader sees (all but the CSV-only ones)."""
+        return tuple(c for c in self.columns if not c.machine)
+
     def cells(self, row: dict) -> list[str]:
-        return [c.show(row[c.key]) if c.key in row else "" for c in self.columns]
+        return [c.show(row[c.key]) if c.key in row else "" for c in self.shown]
 
 
 # ---- builders -----------------------------------------------------------------------------------------------
@@ -188,16 +194,21 @@ def totals_table(title: str, analyses: list[Scaled], accuracy: list[tuple[float,
                  counting: ParamCounting = "weights", flops: bool = False) -> Report:
     """One row per model with Million Mult-Adds and Million Parameters (MobileNets Tables 4–7)."""
     key, unit = _unit(flops, analyses[0].convention)
-    columns = (Column("model", "Model"), Column("accuracy", "ImageNet Accuracy (published)", optional("{:.1f}%".format), True),
+    columns = (Column("model", "Model"), Column("alpha", "α", machine=True),
+               Column("resolution", "Resolution", machine=True),
+               Column("accuracy", "ImageNet Accuracy (published)", optional("{:.1f}%".format), True),
+               Column("accuracy_source", "Accuracy source", machine=True),
                Column(key, f"Million {unit}", millions(1), True),
                Column("params", "Million Parameters", millions(2), True))
-    rows = [{"model": a.label, "accuracy": acc[0] if acc else None, "macs": a.macs,
-             "params": a.params_counted(counting)} for a, acc in zip(analyses, accuracy)]
+    rows = [{"model": a.label, "alpha": a.alpha, "resolution": a.resolution, "accuracy": acc[0] if acc else None,
+             "accuracy_source": acc[1] if acc else None, "macs": a.macs, "params": a.params_counted(counting)}
+            for a, acc in zip(analyses, accuracy)]
     sources = sorted({acc[1] for acc in accuracy if acc})
     notes = [f"Accuracy as published in {', '.join(sources)}; mobcost computes costs, not accuracy."] if sources else []
     notes.append(f"M = 10⁶. {convention(counting, analyses[0].convention, flops)}")
     data = [_data(a, {"model": a.label, "name": a.network.name, "alpha": a.alpha, "resolution": a.resolution,
-                      "accuracy": row["accuracy"], "macs": a.macs, "params": row["params"]}, flops)
+                      "accuracy": row["accuracy"], "accuracy_source": row["accuracy_source"], "macs": a.macs,
+                      "params": row["params"]}, flops)
             for a, row in zip(analyses, rows)]
     return Report(title, columns, _in_unit(rows, flops), data, notes=tuple(notes))
 
@@ -529,9 +540,9 @@ class _Fitted:
         from rich.text import Text
 
         report, width = self.report, options.max_width
-        cells = {c.key: [report.cells(row)[i] for row in report.rows] for i, c in enumerate(report.columns)}
-        footer = dict(zip((c.key for c in report.columns), report.cells(report.total))) if report.total else {}
-        columns = list(report.columns)
+        cells = {c.key: [report.cells(row)[i] for row in report.rows] for i, c in enumerate(report.shown)}
+        footer = dict(zip((c.key for c in report.shown), report.cells(report.total))) if report.total else {}
+        columns = list(report.shown)
         needed = _widths(columns, cells, footer)
         prose = [c for c in columns if c.prose]
         if prose and sum(needed[c.key][1] for c in columns) + 3 * len(columns) + 1 > width:
@@ -545,7 +556,7 @@ class _Fitted:
         folded = [c for c in prose if c not in columns]
         numbered, notes = _numbered(report, folded)
         if numbered:  # the note's number goes after the cell before the prose: "erratum (1)"
-            key = report.columns[report.columns.index(folded[0]) - 1].key
+            key = report.shown[report.shown.index(folded[0]) - 1].key
             cells[key] = [f"{cell} ({numbered[i]})" if i in numbered else cell for i, cell in enumerate(cells[key])]
             needed = _widths(columns, cells, footer)
         sizes = _fit([needed[c.key] for c in columns], width - 3 * len(columns) - 1,
@@ -560,7 +571,7 @@ class _Fitted:
         for note in notes:
             yield Text(note)
         if hidden:
-            names = ", ".join(c.header for c in report.columns if c in hidden)
+            names = ", ".join(c.header for c in report.shown if c in hidden)
             yield Text(f"{len(hidden)} column{'s' * (len(hidden) > 1)} hidden ({names}); widen the terminal or use "
                        f"-f markdown.", style="dim")
         for note in report.notes:
@@ -619,8 +630,8 @@ def _markdown(report: Report) -> str:
     rows = [report.cells(row) for row in report.rows]
     if report.total:
         rows.append([f"**{cell}**" if cell else "" for cell in report.cells(report.total)])
-    lines = [f"**{report.title}**", "", "| " + " | ".join(c.header for c in report.columns) + " |",
-             "|" + "|".join("---:" if c.numeric else "---" for c in report.columns) + "|"]
+    lines = [f"**{report.title}**", "", "| " + " | ".join(c.header for c in report.shown) + " |",
+             "|" + "|".join("---:" if c.numeric else "---" for c in report.shown) + "|"]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join(lines + [""] + [f"{note}  " for note in report.notes])
 
@@ -631,12 +642,12 @@ def html(report: Report) -> str:
 
     def row(cells: list[str], tag: str = "td") -> str:
         return "<tr>" + "".join(f'<{tag} style="text-align: {"right" if c.numeric else "left"}">{escape(cell)}</{tag}>'
-                                for c, cell in zip(report.columns, cells)) + "</tr>"
+                                for c, cell in zip(report.shown, cells)) + "</tr>"
 
     body = "".join(row(report.cells(r)) for r in report.rows)
     foot = f"<tfoot>{row(report.cells(report.total), 'th')}</tfoot>" if report.total else ""
     notes = "".join(f"<p><small>{escape(note)}</small></p>" for note in report.notes)
-    return (f"<table><caption><b>{escape(report.title)}</b></caption><thead>{row([c.header for c in report.columns], 'th')}"
+    return (f"<table><caption><b>{escape(report.title)}</b></caption><thead>{row([c.header for c in report.shown], 'th')}"
             f"</thead><tbody>{body}</tbody>{foot}</table>{notes}")
 
 

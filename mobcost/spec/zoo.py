@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import yaml
 
-from mobcost.spec.errors import MobcostError
+from mobcost.limits import LIMIT, MAX_FILE_BYTES
+from mobcost.spec.errors import MobcostError, Problem, SpecError
 from mobcost.spec.locate import nearest
-from mobcost.spec.schema import Network, load_spec
+from mobcost.spec.schema import Network, load_spec, parse_spec
 from mobcost.spec.yaml import Loader
 
 
@@ -66,7 +68,26 @@ def locate(target: str) -> Path:
                        f"and not a path to a YAML spec.{hint} `mobcost models` lists the built-in ones.")
 
 
+STDIN = "-"  # a spec read from standard input: `cat net.yaml | mobcost table -`
+
+
+def read_stdin() -> Network:
+    """A spec from standard input, read up to the spec-size limit and no further."""
+    raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise SpecError([Problem("<stdin>", f"is more than {MAX_FILE_BYTES:,} bytes; expected a YAML spec of at "
+                                            f"most {MAX_FILE_BYTES:,} bytes {LIMIT}")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError([Problem("<stdin>", f"is not UTF-8 text: found the byte 0x{raw[e.start]:02x} at byte "
+                                            f"{e.start:,} (send the spec as UTF-8)")]) from None
+    return parse_spec(text, "<stdin>")
+
+
 def load_model(ref: str | ModelRef) -> tuple[Network, ModelRef]:
-    """The network a model reference names, with its variant applied, and the parsed reference."""
+    """The network a model reference names (`-`: standard input), with its variant applied, and the parsed
+    reference."""
     ref = ref if isinstance(ref, ModelRef) else ModelRef.parse(ref)
-    return load_spec(locate(ref.target)).variant(ref.variant), ref
+    network = read_stdin() if ref.target == STDIN else load_spec(locate(ref.target))
+    return network.variant(ref.variant), ref
