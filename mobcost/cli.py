@@ -508,6 +508,9 @@ def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format
 
 
 def main() -> None:
+    import gc
+
+    gc.freeze()  # what is imported lives until exit: no collection scans it, at exit either (bench/startup.py)
     app(prog_name="mobcost")
 
 

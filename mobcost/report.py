@@ -561,10 +561,11 @@ class _Fitted:
             needed = _widths(columns, cells, footer)
         sizes = _fit([needed[c.key] for c in columns], width - 3 * len(columns) - 1,
                      [(c.wrap or c.prose) and not c.numeric for c in columns])
-        table = Table(title=report.title, show_footer=bool(footer), title_style="bold")
+        # Text, not str: a plain string would go through rich's markup and emoji parsing (and their imports)
+        table = Table(title=Text(report.title, style="bold"), show_footer=bool(footer))
         for c, size in zip(columns, sizes):
-            table.add_column(c.header, footer=footer.get(c.key, ""), justify="right" if c.numeric else "left",
-                             width=size)
+            table.add_column(Text(c.header), footer=Text(footer.get(c.key, "")), width=size,
+                             justify="right" if c.numeric else "left")
         for i, row in enumerate(report.rows):
             table.add_row(*(Text(cells[c.key][i], overflow="fold") for c in columns), style=report.style(row))
         yield table

@@ -63,7 +63,7 @@ Printed = Annotated[str, BeforeValidator(_printed), WithJsonSchema({
 # ---- the spec -----------------------------------------------------------------------------------------------
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)  # as layers._Kind
 
 
 class Input(_Strict):

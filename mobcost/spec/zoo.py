@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Iterator
 
 import yaml
 
@@ -23,16 +24,27 @@ def builtin_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "configs"
 
 
+def _heads() -> Iterator[tuple[Path, str]]:
+    """Each config file with its head, the text before `layers:` (name, title, aliases)."""
+    for path in sorted(builtin_dir().glob("*.yaml")):
+        yield path, path.read_text(encoding="utf-8").split("\nlayers:", 1)[0]
+
+
+def _names(head: str) -> list[str]:
+    data = yaml.load(head, Loader=Loader)
+    return [data["name"], *data.get("aliases", [])]
+
+
 @cache
 def builtin_models() -> dict[str, Path]:
     """Every built-in name and alias → its config file, read from each file's head (what precedes `layers:`) so that
     naming a model does not parse the whole zoo."""
-    names: dict[str, Path] = {}
-    for path in sorted(builtin_dir().glob("*.yaml")):
-        head = yaml.load(path.read_text(encoding="utf-8").split("\nlayers:", 1)[0], Loader=Loader)
-        for name in [head["name"], *head.get("aliases", [])]:
-            names[name] = path
-    return names
+    return {name: path for path, head in _heads() for name in _names(head)}
+
+
+def _builtin(target: str) -> Path | None:
+    """The config naming `target`, parsing only the heads that contain it (most runs name one model)."""
+    return next((path for path, head in _heads() if target in head and target in _names(head)), None)
 
 
 @dataclass(frozen=True)
@@ -56,12 +68,14 @@ class ModelRef:
 
 def locate(target: str) -> Path:
     """The config file for a built-in name, or the path itself."""
-    models = builtin_models()
-    if target in models:
-        return models[target]
     path = Path(target)
-    if path.suffix in (".yaml", ".yml") or path.exists() or "/" in target:
+    if path.suffix in (".yaml", ".yml") or "/" in target:
         return path
+    if found := _builtin(target):
+        return found
+    if path.exists():
+        return path
+    models = builtin_models()
     close = nearest(target, models, cutoff=0.5)  # model names are short: v1 for v7
     hint = f" Did you mean {close!r}?" if close else ""
     raise MobcostError(f"unknown model {target!r}: not a built-in model ({', '.join(models)}) "
