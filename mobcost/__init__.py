@@ -56,8 +56,7 @@ def fit(model: str | Network, max_macs: int | str | None = None, max_params: int
     from mobcost.sizing import Fit, Limits, alphas_of, fit as fit_variants, resolutions_of
 
     network, ref = load_model(model) if isinstance(model, str) else (model, None)
-    limits = Limits.of(network.budget, *(None if v is None else str(v) for v in (max_macs, max_params, max_memory)),
-                       dtype)
+    limits = Limits.of(network.budget, max_macs, max_params, max_memory, dtype)
     alphas = alphas_of(alphas) if isinstance(alphas, str) else list(alphas)
     resolutions = resolutions_of(resolutions) if isinstance(resolutions, str) else list(resolutions)
     candidates, grid = fit_variants(network, alphas, resolutions, limits, ref.variant if ref else None)
