@@ -67,7 +67,8 @@ def main(runs: int = 20) -> None:
     print(f"{'command':32} {'wall ms':>8} {'× floor':>8} {'× app':>6} {'CPU ms':>8} {'× floor':>8} {'× app':>6} "
           f"{'peak MiB':>9}")
     for name in COMMANDS:
-        print(f"{name:32} {wall_ms[name]:8.1f} {wall_ms[name] / wall_ms[FLOOR]:8.2f} {wall_ms[name] / wall_ms[APP]:6.2f} "
+        print(f"{name:32} {wall_ms[name]:8.1f} {wall_ms[name] / wall_ms[FLOOR]:8.2f} "
+              f"{wall_ms[name] / wall_ms[APP]:6.2f} "
               f"{cpu_ms[name]:8.1f} {cpu_ms[name] / cpu_ms[FLOOR]:8.2f} {cpu_ms[name] / cpu_ms[APP]:6.2f} "
               f"{peaks[name] / 2**20:9.1f}")
 

@@ -115,7 +115,8 @@ def check_budget(network: Network, counting: ParamCounting = "weights", limits: 
     """The budget's limits against the computed totals, parameters counted by `counting`; `limits` adds limits
     from the command line (`max_macs`, `max_params`, `max_memory` in bytes of activations at `dtype`)."""
     budget = network.budget or Budget()
-    given = [("budget", key, limit) for key in ("max_macs", "max_params") if (limit := getattr(budget, key)) is not None]
+    given = [("budget", key, limit) for key in ("max_macs", "max_params")
+             if (limit := getattr(budget, key)) is not None]
     given += [(f"--{key.replace('_', '-')}", key, limit) for key, limit in (limits or {}).items() if limit is not None]
     if not given:
         return []

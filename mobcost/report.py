@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from mobcost.check import CheckResult
 from mobcost.conventions import CONVENTIONS
+from mobcost.delta import Diff, relative
 from mobcost.spec import ParamCounting
 from mobcost.trace import Analysis, Row, Scaled
 
 if TYPE_CHECKING:
-    from mobcost.delta import Diff
     from mobcost.sizing import AccuracyGrid, Candidate, Limits
 
 _COUNTING = {"weights": "",
@@ -332,12 +332,14 @@ def fit_table(network_title: str, candidates: list[Candidate], grid: AccuracyGri
     """The variants within a budget, best first, with estimated accuracy and the Pareto front (mobcost fit)."""
     fitting, candidates = len(candidates), candidates[:shown]
     memory = limits.max_memory is not None
-    columns = (Column("rank", "Rank", str, True, hide=1), Column("model", "Model", hide=2), Column("alpha", "α", "{:g}".format, True),
+    columns = (Column("rank", "Rank", str, True, hide=1), Column("model", "Model", hide=2),
+               Column("alpha", "α", "{:g}".format, True),
                Column("resolution", "Resolution", str, True), Column("macs", "Million Mult-Adds", millions(1), True),
                Column("params", "Million Parameters", millions(2), True),
                *([Column("memory", f"Peak activations (MB, {limits.dtype})", millions(2), True)] if memory else []),
                Column("accuracy", "Top-1 % estimate", optional("{:.1f}".format), True),
-               Column("basis", "Estimated from", hide=3, wrap=True), Column("front", "Pareto", lambda f: "★" if f else "", False))
+               Column("basis", "Estimated from", hide=3, wrap=True),
+               Column("front", "Pareto", lambda f: "★" if f else "", False))
     rows = [{"rank": i, "model": c.totals.label, "alpha": c.totals.alpha, "resolution": c.totals.resolution,
              "macs": c.totals.macs, "params": c.totals.params, "memory": c.memory,
              "accuracy": c.estimate.accuracy if c.estimate else None,
@@ -484,8 +486,6 @@ def diff_table(d: Diff) -> Report:
     (ma, mb), (pa, pb) = d.macs, d.params
     total = {"name": "Total", "macs_before": ma, "macs_after": mb, "macs_delta": mb - ma, "params_before": pa,
              "params_after": pb, "params_delta": pb - pa}
-    from mobcost.delta import relative
-
     def change(x: int, y: int) -> str:
         return f"{x:,} → {y:,} ({signed(y - x)}, {relative(x, y):+.1%})"
 
@@ -540,7 +540,8 @@ class _Fitted:
         from rich.text import Text
 
         report, width = self.report, options.max_width
-        cells = {c.key: [report.cells(row)[i] for row in report.rows] for i, c in enumerate(report.shown)}
+        rows = [report.cells(row) for row in report.rows]
+        cells = {c.key: [row[i] for row in rows] for i, c in enumerate(report.shown)}
         footer = dict(zip((c.key for c in report.shown), report.cells(report.total))) if report.total else {}
         columns = list(report.shown)
         needed = _widths(columns, cells, footer)
