@@ -1,48 +1,76 @@
-"""Time `mobcost table v1` against the import floor `import typer, rich, pydantic, yaml`, interleaved in one run.
+"""Start-up of mobcost's commands against two baselines, interleaved in one run, with each process's peak memory.
 
-`import pydantic` is lazy: it loads the model machinery only when a model is defined. The second baseline also
-defines one model and renders one rich table, so that the difference to mobcost is mobcost's own work.
+- the import floor: `import typer, rich.console, rich.table, pydantic, yaml`, what any app on these libraries pays;
+- the same-libraries app (bench/minimal_app.py): a typer command that loads one YAML file with the C loader,
+  validates one pydantic model and prints a 30-row rich table, the work of `mobcost table v1` without mobcost.
+
+Each round runs every command once, in turn, so that a busy machine slows all of them alike. Printed: the median
+wall-clock time and the median CPU time (user + system, of the child alone: steadier than wall-clock time when other
+work shares the machine), their ratios to both baselines, and the largest resident set size (ru_maxrss) of each.
 
     python bench/startup.py [runs]
 """
 
+import os
 import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-FLOOR = [sys.executable, "-c", "import typer, rich, pydantic, yaml"]
-LIBRARIES_IN_USE = [sys.executable, "-c", "import typer, rich, pydantic, yaml\n"
-                    "class M(pydantic.BaseModel): x: int\n"
-                    "import rich.console, rich.table\n"
-                    "t = rich.table.Table('a'); t.add_row('1'); rich.console.Console().print(t)"]
+ROOT = Path(__file__).resolve().parent.parent
+MOBCOST = [sys.executable, "-m", "mobcost"]
+FLOOR = "import floor"
+APP = "same-libraries app"
 COMMANDS = {
-    "libraries in use (baseline 2)": LIBRARIES_IN_USE,
-    "mobcost table v1": [sys.executable, "-m", "mobcost", "table", "v1"],
-    "mobcost table v1 --format json": [sys.executable, "-m", "mobcost", "table", "v1", "--format", "json"],
-    "mobcost check v1": [sys.executable, "-m", "mobcost", "check", "v1"],
+    FLOOR: [sys.executable, "-c", "import typer, rich.console, rich.table, pydantic, yaml"],
+    APP: [sys.executable, str(ROOT / "bench" / "minimal_app.py"), str(ROOT / "configs" / "mobilenet_v1.yaml")],
+    "mobcost table v1": [*MOBCOST, "table", "v1"],
+    "mobcost table v2": [*MOBCOST, "table", "v2"],
+    "mobcost table v1 --format json": [*MOBCOST, "table", "v1", "--format", "json"],
+    "mobcost models": [*MOBCOST, "models"],
+    "mobcost --help": [*MOBCOST, "--help"],
 }
 
 
-def seconds(argv: list[str]) -> float:
+# Bytecode as an installed package has it: the warm-up run writes __pycache__ even where the environment says not to.
+ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
+def run(argv: list[str]) -> tuple[float, float, int]:
+    """Wall-clock seconds, CPU seconds and peak resident memory in bytes of one run."""
     start = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    child = subprocess.Popen(argv, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise SystemExit(f"{' '.join(argv)} exited {child.returncode}")
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024  # Linux reports KiB
 
 
 def main(runs: int = 20) -> None:
-    for argv in [FLOOR, *COMMANDS.values()]:
-        seconds(argv)  # warm the file cache and the bytecode
-    times: dict[str, list[float]] = {"import floor": [], **{name: [] for name in COMMANDS}}
+    for argv in COMMANDS.values():
+        run(argv)  # warm the file cache and the bytecode
+    wall: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    cpu: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    peaks: dict[str, int] = {name: 0 for name in COMMANDS}
     for _ in range(runs):
-        times["import floor"].append(seconds(FLOOR))
         for name, argv in COMMANDS.items():
-            times[name].append(seconds(argv))
-    floor = statistics.median(times["import floor"])
-    for name, samples in times.items():
-        median = statistics.median(samples)
-        print(f"{name:32} median {median * 1000:7.1f} ms  ({median / floor:.2f} × the import floor)")
-
+            seconds, cpu_seconds, peak = run(argv)
+            wall[name].append(seconds)
+            cpu[name].append(cpu_seconds)
+            peaks[name] = max(peaks[name], peak)
+    wall_ms = {name: statistics.median(samples) * 1000 for name, samples in wall.items()}
+    cpu_ms = {name: statistics.median(samples) * 1000 for name, samples in cpu.items()}
+    print(f"{runs} interleaved runs; medians; × the import floor and × the same-libraries app; MiB = 2²⁰ bytes")
+    print(f"{'command':32} {'wall ms':>8} {'× floor':>8} {'× app':>6} {'CPU ms':>8} {'× floor':>8} {'× app':>6} "
+          f"{'peak MiB':>9}")
+    for name in COMMANDS:
+        print(f"{name:32} {wall_ms[name]:8.1f} {wall_ms[name] / wall_ms[FLOOR]:8.2f} "
+              f"{wall_ms[name] / wall_ms[APP]:6.2f} "
+              f"{cpu_ms[name]:8.1f} {cpu_ms[name] / cpu_ms[FLOOR]:8.2f} {cpu_ms[name] / cpu_ms[APP]:6.2f} "
+              f"{peaks[name] / 2**20:9.1f}")
 
 if __name__ == "__main__":
     main(*(int(arg) for arg in sys.argv[1:]))

@@ -7,29 +7,52 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Literal
 
-from mobcost.spec import MobcostError, ModelRef, Network, ParamCounting, Reference, SpecError
+from mobcost.spec import Budget, MobcostError, ModelRef, Network, ParamCounting, Reference, SpecError
 from mobcost.spec.errors import listed, shown
 from mobcost.trace import Analysis, Totals, plan_work, summed, trace
 
-Status = Literal["ok", "erratum", "FAIL"]
+Status = Literal["ok", "erratum", "fail"]
 _ROUNDING = {"nearest": ROUND_HALF_UP, "down": ROUND_FLOOR, "up": ROUND_CEILING}
-_FIGURES = {"macs": "Mult-Adds", "params": "Parameters"}
+_FIGURES = {"macs": "Mult-Adds", "params": "Parameters", "memory": "Peak activation bytes"}
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One published figure or budget limit against the computed value."""
+    """One published figure or budget limit against the computed value, and where the spec states it."""
 
     model: str
     figure: str
-    source: str
-    published: str
-    computed: str  # the computed value at the published precision, e.g. "568.74 → 569"
+    source: str  # the publication, `budget` (the spec's) or the command-line option
+    key: str  # what is checked: macs, params, macs:<layer type> (a share), or a budget's max_macs, max_params…
+    published: Decimal | int  # as printed (4.20 keeps its two decimals), or the budget's limit
+    computed: Fraction | int  # exact: millions or percent for a published figure, a count for a budget
+    rounded: Decimal | int  # the computed value at the published precision (a budget: the computed count)
     status: Status
     note: str = ""
+    file: str | None = None  # the spec file, and the line of the figure or limit (None: the command line's)
+    line: int | None = None
+
+    @property
+    def budget(self) -> bool:
+        return self.key.startswith("max_")
+
+    def shown(self) -> tuple[str, str]:
+        """The published and computed values as the table prints them: `4.20`, `4.2088 → 4.21`; `≤ 300,000,000`."""
+        if self.budget:
+            return f"≤ {self.published:,}", f"{self.computed:,}"
+        decimals = max(0, -self.published.as_tuple().exponent)
+        return str(self.published), f"{float(self.computed):.{decimals + 2}f} → {self.rounded}"
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        """The result for JSON: numbers as numbers (the README's `mobcost check -f json` schema)."""
+        def number(x):
+            return int(x) if isinstance(x, int) or (isinstance(x, Decimal) and x == x.to_integral_value()) else float(x)
+
+        decimals = None if self.budget else max(0, -self.published.as_tuple().exponent)
+        return {"model": self.model, "figure": self.figure, "key": self.key, "source": self.source,
+                "published": number(self.published), "decimals": decimals, "computed": number(self.computed),
+                "rounded": number(self.rounded), "status": self.status, "note": self.note, "file": self.file,
+                "line": self.line}
 
 
 def at_precision(value: Fraction, printed: str, rounding: str) -> Decimal:
@@ -39,20 +62,22 @@ def at_precision(value: Fraction, printed: str, rounding: str) -> Decimal:
     return exact.quantize(Decimal(1).scaleb(places), rounding=_ROUNDING[rounding])
 
 
-def _judge(ref: Reference, key: str, printed: str, value: Fraction, model: str, figure: str) -> CheckResult:
+def _judge(network: Network, at: tuple, ref: Reference, key: str, printed: str, value: Fraction, figure: str
+           ) -> CheckResult:
     shown = at_precision(value, printed, ref.rounding)
-    exact = f"{float(value):.{max(2, -Decimal(printed).as_tuple().exponent + 2)}f}"
     matches = shown == Decimal(printed)
     erratum = ref.errata.get(key)
     if matches and erratum:
-        status, note = "FAIL", f"recorded as an erratum, but the arithmetic agrees: {erratum}"
+        status, note = "fail", f"recorded as an erratum, but the arithmetic agrees: {erratum}"
     elif matches:
         status, note = "ok", ""
     elif erratum:
         status, note = "erratum", erratum
     else:
-        status, note = "FAIL", f"{ref.rounding} rounding of {exact} gives {shown}, the source prints {printed}"
-    return CheckResult(model, figure, ref.source, printed, f"{exact} → {shown}", status, note)
+        exact = f"{float(value):.{max(2, -Decimal(printed).as_tuple().exponent + 2)}f}"
+        status, note = "fail", f"{ref.rounding} rounding of {exact} gives {shown}, the source prints {printed}"
+    return CheckResult(ref.label, figure, ref.source, key, Decimal(printed), value, shown, status, note,
+                       network.file, network.line(at))
 
 
 @dataclass(frozen=True)
@@ -97,7 +122,7 @@ def check_reference(network: Network, ref: Reference, counting: ParamCounting = 
     for key in ("macs", "params"):
         if (printed := getattr(ref, key)) is not None:
             value = Fraction(totals[key], 10**6)
-            results.append(_judge(ref, key, printed, value, ref.label, f"Million {_FIGURES[key]}"))
+            results.append(_judge(network, (*at, key), ref, key, printed, value, f"Million {_FIGURES[key]}"))
     breakdown = computed.breakdown
     for key, shares in ref.shares.items():
         total = totals[key]
@@ -107,8 +132,8 @@ def check_reference(network: Network, ref: Reference, counting: ParamCounting = 
                                       f"{shown(category)!r} is not a layer type of {network.name}; its types are "
                                       f"{listed(breakdown)}")
             part = breakdown[category][0 if key == "macs" else 1]
-            results.append(_judge(ref, f"{key}:{category}", printed, Fraction(100 * part, total), ref.label,
-                                  f"% {_FIGURES[key]}, {category}"))
+            results.append(_judge(network, (*at, "shares", key, category), ref, f"{key}:{category}", printed,
+                                  Fraction(100 * part, total), f"% {_FIGURES[key]}, {category}"))
     known = {"macs", "params"} | {f"{key}:{c}" for key, shares in ref.shares.items() for c in shares}
     for key in ref.errata.keys() - known:
         raise network.problem((*at, "errata", key), None,
@@ -117,34 +142,45 @@ def check_reference(network: Network, ref: Reference, counting: ParamCounting = 
     return results
 
 
-def check_budget(network: Network, counting: ParamCounting = "weights") -> list[CheckResult]:
-    """The budget's limits against the computed totals, parameters counted by `counting`."""
-    budget = network.budget
-    if budget is None:
+def check_budget(network: Network, counting: ParamCounting = "weights", limits: dict[str, int] | None = None,
+                 dtype: str = "fp16") -> list[CheckResult]:
+    """The budget's limits against the computed totals, parameters counted by `counting`; `limits` adds limits
+    from the command line (`max_macs`, `max_params`, `max_memory` in bytes of activations at `dtype`)."""
+    budget = network.budget or Budget()
+    given = [("budget", key, limit) for key in ("max_macs", "max_params")
+             if (limit := getattr(budget, key)) is not None]
+    given += [(f"--{key.replace('_', '-')}", key, limit) for key, limit in (limits or {}).items() if limit is not None]
+    if not given:
         return []
     analysis: Analysis = trace(network.variant(budget.variant), budget.alpha, budget.resolution)
     results = []
-    for key, limit in (("macs", budget.max_macs), ("params", budget.max_params)):
-        if limit is not None:
-            value = analysis.macs if key == "macs" else analysis.params_counted(counting)
-            results.append(CheckResult(analysis.label, f"{_FIGURES[key]} budget", "budget", f"≤ {limit:,}",
-                                       f"{value:,}", "ok" if value <= limit else "FAIL",
-                                       "" if value <= limit else f"over by {value - limit:,}"))
+    for source, key, limit in given:
+        if key == "max_memory":
+            from mobcost.memory import peak_memory
+
+            value, figure = peak_memory(analysis, dtype), f"{_FIGURES['memory']} ({dtype}) budget"
+        else:
+            value = analysis.macs if key == "max_macs" else analysis.params_counted(counting)
+            figure = f"{_FIGURES[key[4:]]} budget"
+        line = network.line(("budget", key)) if source == "budget" else None
+        results.append(CheckResult(analysis.label, figure, source, key, limit, value, value,
+                                   "ok" if value <= limit else "fail", "" if value <= limit else
+                                   f"over by {value - limit:,}", network.file, line))
     return results
 
 
-def check(network: Network, counting: ParamCounting = "weights", only: ModelRef | None = None) -> list[CheckResult]:
-    """All published figures and budget limits of a network; `counting` for sources that do not declare theirs.
-    `only` (`v1:shallow`, `v1@0.25_128`) keeps the figures and budget of that variant, α and resolution; it is an
-    error if there are none."""
+def check(network: Network, counting: ParamCounting = "weights", only: ModelRef | None = None,
+          limits: dict[str, int] | None = None, dtype: str = "fp16") -> list[CheckResult]:
+    """All published figures and budget limits of a network; `counting` for sources that do not declare theirs;
+    `limits` and `dtype` as check_budget's. `only` (`v1:shallow`, `v1@0.25_128`) keeps the figures and budget of
+    that variant, α and resolution; it is an error if there are none."""
     def chosen(variant: str | None, alpha: float, resolution: int | None) -> bool:
         return only is None or only == ModelRef(only.target) or (
             variant == only.variant and (only.alpha is None or Fraction(str(only.alpha)) == Fraction(str(alpha)))
             and (only.resolution is None or only.resolution == (resolution or network.input.resolution)))
 
     refs = [(i, ref) for i, ref in enumerate(network.reference) if chosen(ref.variant, ref.alpha, ref.resolution)]
-    budget = network.budget is not None and chosen(network.budget.variant, network.budget.alpha,
-                                                   network.budget.resolution)
+    budget = network.budget is None or chosen(network.budget.variant, network.budget.alpha, network.budget.resolution)
     if not refs and not budget and only is not None and only != ModelRef(only.target):
         network.variant(only.variant)  # an unknown variant is named as such
         alpha = "any" if only.alpha is None else f"{only.alpha:g}"
@@ -155,4 +191,4 @@ def check(network: Network, counting: ParamCounting = "weights", only: ModelRef 
               f"check {network.name}")
     cache: dict = {}
     return ([r for i, ref in refs for r in check_reference(network, ref, counting, i, cache)]
-            + (check_budget(network, counting) if budget else []))
+            + (check_budget(network, counting, limits, dtype) if budget else []))

@@ -10,6 +10,7 @@ import signal
 import sys
 
 
+
 def _interrupted(signum, frame):
     raise SystemExit(130)  # quietly, with the shell's code for Ctrl-C; `finally` blocks still run
 
@@ -19,11 +20,13 @@ signal.signal(signal.SIGINT, _interrupted)  # first, so that Ctrl-C while the im
 import contextvars  # noqa: E402
 import functools  # noqa: E402
 import inspect  # noqa: E402
+import os  # noqa: E402
 from enum import Enum  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Annotated, Optional  # noqa: E402
 
 import typer  # noqa: E402
+from typer.core import TyperCommand, TyperGroup  # noqa: E402
 
 from mobcost import analyze  # noqa: E402
 from mobcost.conventions import CONVENTIONS  # noqa: E402
@@ -45,18 +48,60 @@ class Dtype(str, Enum):
     int8 = "int8"
 
 
+class _HelpAsWritten:
+    """`--help` as written: a flag shows no `<bool>` type, and help text is never read as rich markup (so
+    `pip install 'mobcost[torch]'` keeps its brackets)."""
+
+    def format_help(self, ctx, formatter) -> None:
+        from rich.markup import escape
+
+        for item in [self, *self.get_params(ctx), *getattr(self, "commands", {}).values()]:
+            if item.help and not getattr(item, "_escaped", False):
+                item.help, item._escaped = escape(item.help), True
+            if getattr(item, "is_flag", False):
+                item.metavar = ""
+        super().format_help(ctx, formatter)
+
+
+class _Command(_HelpAsWritten, TyperCommand):
+    pass
+
+
+class _Group(_HelpAsWritten, TyperGroup):
+    pass
+
+
 app = typer.Typer(
-    name="mobcost",
+    name="mobcost", cls=_Group,
     help=f"Exact Mult-Adds and parameters of MobileNet-style networks, from a YAML spec. {EXIT_CODES}",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    no_args_is_help=True, pretty_exceptions_enable=False,
 )
 
-Model = Annotated[str, typer.Argument(metavar="MODEL", help="A built-in model (see `mobcost models`) or a YAML spec; "
-                                           "`v1:shallow` names a variant, `v1@0.75_160` an α and resolution.")]
+
+def _version(value: bool) -> None:
+    if value:
+        from mobcost import __version__
+
+        typer.echo(f"mobcost {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="Print the version and exit.")] = False) -> None:
+    pass
+
+Model = Annotated[str, typer.Argument(metavar="MODEL", help="A built-in model (see `mobcost models`), a YAML spec or "
+                                           "- (standard input); `v1:shallow` names a variant, `v1@0.75_160` an α "
+                                           "and resolution.")]
 Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", help="Width multiplier α (default 1).")]
 Res = Annotated[Optional[int], typer.Option("--res", "-r", help="Input resolution in pixels (default: the spec's).")]
 Rho = Annotated[Optional[float], typer.Option("--rho", help="Resolution multiplier ρ: resolution = round(ρ × the spec's).")]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+Accuracy = Annotated[Optional[str], typer.Option(
+    "--accuracy", metavar="SOURCE", help="Take published accuracies only from the sources whose name contains this, "
+                                         "e.g. tf-slim or 'MobileNets V1' (default: one source, the one with the "
+                                         "largest α × resolution grid).")]
 _PARAMS = ("Parameter counting: weights (weights and declared biases, as the papers count), torch (plus batch-norm "
            "γ and β, as PyTorch's parameters()), keras (plus batch-norm moving mean and variance, as Keras' "
            "count_params()).")
@@ -71,6 +116,11 @@ Flops = Annotated[bool, typer.Option("--flops", help="Show FLOPs = 2 × Mult-Add
 PAPER = ConventionName("paper")
 DeviceOpt = Annotated[Optional[str], typer.Option(
     "--device", help="Also estimate latency on this device (`mobcost devices` lists them), e.g. pixel1.")]
+MaxMacs = Annotated[Optional[str], typer.Option(help="Most Mult-Adds, e.g. 150M, 1.5G, 2.5e6, 300k.")]
+MaxParams = Annotated[Optional[str], typer.Option(help="Most parameters, e.g. 2M, 300k.")]
+MaxMemory = Annotated[Optional[str], typer.Option(
+    help="Most bytes of activations alive at once (the peak of `mobcost memory`), e.g. 1MB.")]
+DtypeOption = Annotated[Dtype, typer.Option("--dtype", help="Bytes per activation: fp32 4, fp16 2, int8 1.")]
 Export = Annotated[Optional[Path], typer.Option(
     "--export", help="Also save the table as SVG or HTML (by the file's suffix), e.g. --export table.svg; an "
                      "existing file is replaced only with --force.")]
@@ -112,7 +162,7 @@ def _command(func):
         extra = [inspect.Parameter("export", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Export),
                  inspect.Parameter("force", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Force)]
         run.__signature__ = signature.replace(parameters=[*signature.parameters.values(), *extra])
-    return app.command(epilog=EXIT_CODES)(run)
+    return app.command(cls=_Command, epilog=EXIT_CODES)(run)
 
 
 def _fail(message: str) -> None:
@@ -180,7 +230,7 @@ def _emit(report, fmt: Format) -> None:
                     raise BrokenPipeError
 
             console = Printer()
-            if not console.is_terminal:
+            if not console.is_terminal and "COLUMNS" not in os.environ:
                 console = Printer(width=200)  # a pipe or file: no wrapping, the table takes the width it needs
             console.print(out)
         sys.stdout.flush()  # here, so that a full disk or a closed pipe is reported by the command, not at exit
@@ -243,11 +293,11 @@ def sweep(model: Model,
           res: Annotated[str, typer.Option("--res", "-r", help="Resolutions: a list 224,192,160 and/or ranges such as "
                                            "96:320:8 (step 8 if left out).")] = "",
           fmt: Fmt = Format.rich, params: ConventionParams = None, convention: Convention = PAPER,
-          flops: Flops = False, device: DeviceOpt = None) -> None:
+          flops: Flops = False, accuracy: Accuracy = None, device: DeviceOpt = None) -> None:
     """Totals for every α × resolution (MobileNets Tables 6 and 7).
     Example: mobcost sweep v1 --alpha 0.25:1.0:0.25 --res 128:224:32"""
     from mobcost.report import totals_table
-    from mobcost.sizing import alphas_of, resolutions_of
+    from mobcost.sizing import alphas_of, published_accuracy, resolutions_of
     from mobcost.spec import MobcostError, load_model
     from mobcost.trace import plan_work, summed, sweep as sweep_grid
 
@@ -261,7 +311,9 @@ def sweep(model: Model,
     grid = (sweep_grid(network, alphas, resolutions) if convention is PAPER  # the fast path counts as the paper
             else (summed(_counted(network, convention, alpha=a, resolution=r)) for a in alphas for r in resolutions))
     totals = list(_progress(grid, len(alphas) * len(resolutions), fmt))
-    accuracy = [network.accuracy(ref.variant, t.alpha, t.resolution) for t in totals]
+    source, published = published_accuracy(network, ref.variant, accuracy)
+    accuracy = [(published[t.exact_alpha, t.resolution], source) if (t.exact_alpha, t.resolution) in published
+                else None for t in totals]
     _emit(_with_latency(totals_table(f"{network.title}: width multiplier × resolution", totals, accuracy,
                                      _counting(convention, params), flops), totals, device), fmt)
 
@@ -291,19 +343,15 @@ def _progress(items, total: int, fmt: Format):
 
 @_command
 def fit(model: Model,
-        max_macs: Annotated[Optional[str], typer.Option(help="Most Mult-Adds, e.g. 150M, 1.5G, 2.5e6, 300k.")] = None,
-        max_params: Annotated[Optional[str], typer.Option(help="Most parameters, e.g. 2M, 300k.")] = None,
-        max_memory: Annotated[Optional[str], typer.Option(
-            help="Most bytes of activations alive at once (the peak of `mobcost memory`), e.g. 1MB.")] = None,
-        dtype: Annotated[Dtype, typer.Option("--dtype", help="Bytes per activation: fp32 4, fp16 2, int8 1.")]
-        = Dtype.fp16,
+        max_macs: MaxMacs = None, max_params: MaxParams = None, max_memory: MaxMemory = None,
+        dtype: DtypeOption = Dtype.fp16,
         alpha: Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers to try (list or range).")]
         = "0.25:1.4",
         res: Annotated[str, typer.Option("--res", "-r", help="Resolutions to try (list or range).")] = "96:320",
         top: Annotated[Optional[int], typer.Option(min=1, help="Show only the best N.")] = None,
         max_latency: Annotated[Optional[str], typer.Option(
             help="Most estimated latency on --device, e.g. 20ms (an estimate: see `mobcost devices`).")] = None,
-        device: DeviceOpt = None, fmt: Fmt = Format.rich) -> None:
+        device: DeviceOpt = None, accuracy: Accuracy = None, fmt: Fmt = Format.rich) -> None:
     """Every α × resolution within a budget, best first, with estimated accuracy and the Pareto front.
     Example: mobcost fit v1 --max-macs 150M --max-params 2M"""
     from mobcost.report import fit_table
@@ -312,7 +360,7 @@ def fit(model: Model,
 
     network, ref = load_model(model)
     limits = Limits.of(network.budget, max_macs, max_params, max_memory, dtype.value, max_latency, device)
-    candidates, grid = fit_variants(network, alphas_of(alpha), resolutions_of(res), limits, ref.variant)
+    candidates, grid = fit_variants(network, alphas_of(alpha), resolutions_of(res), limits, ref.variant, accuracy)
     _emit(fit_table(network.title, candidates, grid, limits, top), fmt)
 
 
@@ -367,7 +415,7 @@ def compare(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help
         network, ref = load_model(name)
         analysis = _counted(network, convention, alpha=ref.alpha or alpha, resolution=ref.resolution or res)
         analyses.append(analysis)
-        accuracy.append(network.accuracy(ref.variant, analysis.alpha, analysis.resolution))
+        accuracy.append(network.accuracy(ref.variant, analysis.exact_alpha, analysis.resolution))
     _emit(_with_latency(totals_table("Comparison", analyses, accuracy, _counting(convention, params), flops),
                         analyses, device), fmt)
 
@@ -399,37 +447,68 @@ def conv(input: Annotated[str, typer.Option("--input", "-i", help="Input size H�
     _emit(conv_table(*separable_steps(Shape(h, w, c), kernel, out, stride, pad)), fmt)
 
 
+class CheckFormat(str, Enum):
+    rich = "rich"
+    markdown = "markdown"
+    csv = "csv"
+    json = "json"
+    github = "github"
+
+
 @_command
 def check(models: Annotated[Optional[list[str]], typer.Argument(
               metavar="[MODEL...]", help="Models or YAML specs (default: every built-in model).")] = None,
-          fmt: Fmt = Format.rich, params: Params = Counting.weights) -> None:
-    """Computed figures against the published ones and the budget in each config; exit 1 if any fails.
-    A published figure that declares its counting (`counting: torch`) is checked that way; --params counts the
-    others and the budget. Example: mobcost check v1"""
+          fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help=(
+              "Output format; github prints GitHub Actions annotations (::error file=…,line=…::) at the spec line "
+              "of each failed figure or limit."))] = CheckFormat.rich,
+          params: Params = Counting.weights, max_macs: MaxMacs = None, max_params: MaxParams = None,
+          max_memory: MaxMemory = None, dtype: DtypeOption = Dtype.fp16,
+          allow_empty: Annotated[bool, typer.Option("--allow-empty", help=(
+              "Pass a model that has no published figures and no budget (by default that fails: a gate that "
+              "checks nothing must not pass)."))] = False) -> None:
+    """Computed figures against the published ones, the config's budget and the limits given; exit 1 on a failure.
+    Example: mobcost check my_net.yaml --max-macs 300M --format github
+
+    A model with nothing to check (no published figures, no budget, no limit given) fails too, unless
+    --allow-empty. A published figure that declares its counting (`counting: torch`) is checked that way; --params
+    counts the others and the budget."""
     from mobcost.check import check as run_checks
     from mobcost.latency.check import check_latency
-    from mobcost.report import check_table
-    from mobcost.spec import ModelRef, builtin_models, load_spec, locate
+    from mobcost.report import check_table, github_annotations
+    from mobcost.sizing import Limits
+    from mobcost.spec.zoo import STDIN, ModelRef, builtin_models, load_target, locate
 
+    given = Limits.of(None, max_macs, max_params, max_memory, dtype.value)
+    limits = {"max_macs": given.max_macs, "max_params": given.max_params, "max_memory": given.max_memory}
     names = models or sorted({path.stem for path in builtin_models().values()})
     shipped = {path.resolve() for path in builtin_models().values()}
-    results = []
-    for ref in map(ModelRef.parse, names):  # the whole config is checked, only the figures of `v1:shallow`
-        path = locate(ref.target)
-        network = load_spec(path)
-        results += run_checks(network, params.value, ref)
+    results, empty = [], []
+    for name in names:
+        ref = ModelRef.parse(name)  # the whole config is read; `v1:shallow` checks only that variant's figures
+        network = load_target(ref)
+        found = run_checks(network, params.value, ref, limits, dtype.value)
         # the published latencies belong to the shipped configs as published, not to a user's spec or a variant
-        if path.resolve() in shipped and ref == ModelRef(ref.target):
-            results += check_latency(network.name)
-    _emit(check_table(results), fmt)
-    if any(r.status == "FAIL" for r in results):
+        if ref == ModelRef(ref.target) and ref.target != STDIN and locate(ref.target).resolve() in shipped:
+            found += check_latency(network.name)
+        results += found
+        if not found:
+            empty.append((network.file, f"{name}: nothing to check: no published figures (reference:), no "
+                                        "budget (budget:) and no --max-macs, --max-params or --max-memory; "
+                                        "--allow-empty accepts that"))
+    if fmt is CheckFormat.github:
+        typer.echo(github_annotations(results, [] if allow_empty else empty))
+    else:
+        _emit(check_table(results, [name for name, _ in empty]), Format(fmt.value))
+    if not allow_empty:
+        for _, message in empty:
+            typer.echo(f"mobcost: {message}", err=True)
+    if any(r.status == "fail" for r in results) or (empty and not allow_empty):
         raise typer.Exit(1)
 
 
 @_command
 def memory(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
-           dtype: Annotated[Dtype, typer.Option("--dtype", help="Bytes per activation: fp32 4, fp16 2, int8 1.")]
-           = Dtype.fp16,
+           dtype: DtypeOption = Dtype.fp16,
            layers: Annotated[bool, typer.Option("--layers", help="Every layer's input and output activations.")]
            = False) -> None:
     """Activation memory: the widest tensor at each resolution (MobileNetV2 Table 3) and the peak live set.
@@ -517,6 +596,37 @@ def devices(name: Annotated[Optional[str], typer.Argument(help="A device: list t
 
 
 @_command
+def diff(before: Annotated[str, typer.Argument(metavar="A", help="The model before: a built-in model, a reference "
+                                                                  "such as v1@0.75 or a YAML spec.")],
+         after: Annotated[str, typer.Argument(metavar="B", help="The model after, named the same ways.")],
+         fmt: Fmt = Format.rich, params: Params = Counting.weights,
+         fail_over: Annotated[Optional[str], typer.Option(
+             metavar="PERCENT", help="Exit 1 when Mult-Adds or parameters grow by more than this, e.g. 5%.")]
+         = None) -> None:
+    """What a change costs: layers added, removed and changed, with Mult-Add and parameter deltas, and the totals.
+    Example: mobcost diff old.yaml net.yaml --fail-over 5%
+
+    Rows are matched by layer name. `-` reads a spec from standard input
+    (git show HEAD~1:net.yaml | mobcost diff - net.yaml); -f markdown prints a table for a pull-request comment."""
+    from mobcost.delta import diff as compare_rows
+    from mobcost.report import diff_table
+    from mobcost.spec import MobcostError
+
+    threshold = None
+    if fail_over is not None:
+        try:
+            threshold = float(fail_over.strip().removesuffix("%")) / 100
+        except ValueError:
+            raise MobcostError(f"--fail-over takes a percentage such as 5% (found {fail_over!r})") from None
+    d = compare_rows(analyze(before), analyze(after), params.value)
+    _emit(diff_table(d), fmt)
+    if threshold is not None and d.growth() > threshold:
+        typer.echo(f"mobcost: {after} grows by {d.growth():.1%} over {before}, more than --fail-over {fail_over}",
+                   err=True)
+        raise typer.Exit(1)
+
+
+@_command
 def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format.rich) -> None:
     """Build the spec as a torch.nn.Module and hold every layer's shape and counts to PyTorch's; exit 1 on a
     mismatch. Needs: pip install 'mobcost[torch]'.
@@ -539,6 +649,8 @@ def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format
 
 def main() -> None:
     """The console entry point: every way the environment can fail ends in exit 0, 1, 2 or 130, never a traceback."""
+    import gc
+
     if sys.stdout is None or sys.stderr is None:  # started with stdout or stderr closed (`mobcost table v1 >&-`)
         if sys.stderr is not None:
             sys.stderr.write("mobcost: cannot write the output: standard output is closed\n")
@@ -547,6 +659,7 @@ def main() -> None:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
     started_on_null = _stdout_is_null()
+    gc.freeze()  # what is imported lives until exit: no collection scans it, at exit either (bench/startup.py)
     try:  # the commands handle their own output's errors (in `_command`); this is for --help and usage messages
         app(prog_name="mobcost")
     except SystemExit as e:

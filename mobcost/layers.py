@@ -109,7 +109,9 @@ def out_size(n: int, kernel: int, stride: int, padding: Padding, ceil_mode: bool
 
 
 class _Kind(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+    # defer_build: a kind's validator is built when first used (a spec's Network builds them all at once), not at
+    # import, and the forward references to `Layer` in Repeat, Branches and Residual resolve then (bench/startup.py)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False, defer_build=True)
     name: str | None = None
     note: str | None = None  # shown under the table, e.g. a typo in the paper's version of this row
 
@@ -556,6 +558,3 @@ Layer = Annotated[
 ]
 Leaf = Union[Conv, DepthwiseConv, Pointwise, AvgPool, MaxPool, FullyConnected, Softmax, LocalResponseNorm, Dropout,
              Flatten, Concat, Add, Scale]
-Repeat.model_rebuild()
-Branches.model_rebuild()
-Residual.model_rebuild()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from mobcost.check import CheckResult
 from mobcost.conventions import CONVENTIONS
 from mobcost.output import json_safe, printable
+from mobcost.delta import Diff, relative
 from mobcost.spec import ParamCounting
 from mobcost.trace import Analysis, Row, Scaled
 
@@ -76,10 +77,21 @@ def optional(show: Callable[[Any], str]) -> Callable[[Any], str]:
 
 @dataclass(frozen=True)
 class Column:
+    """A column: its key in the rows, its header, how a value is shown, and how it gives way in a narrow terminal.
+
+    A narrow terminal never truncates a number: it first moves a `prose` column below the table (numbered notes),
+    then hides the columns with the highest `hide` first (0: never hidden), and says which. `wrap` lets text wrap
+    at spaces; other cells keep their width.
+    """
+
     key: str
     header: str
     show: Callable[[Any], str] = str
     numeric: bool = False
+    hide: int = 0
+    wrap: bool = False
+    prose: bool = False
+    machine: bool = False  # CSV only: a value the table shows in another column (α and resolution in the label)
 
 
 @dataclass(frozen=True)
@@ -94,15 +106,20 @@ class Report:
     notes: tuple[str, ...] = ()
     style: Callable[[dict], str | None] = field(default=lambda row: None)
 
+    @property
+    def shown(self) -> tuple[Column, ...]:
+        """The columns a reader sees (all but the CSV-only ones)."""
+        return tuple(c for c in self.columns if not c.machine)
+
     def cells(self, row: dict) -> list[str]:
-        return [c.show(row[c.key]) if c.key in row else "" for c in self.columns]
+        return [c.show(row[c.key]) if c.key in row else "" for c in self.shown]
 
 
 # ---- builders -----------------------------------------------------------------------------------------------
 
 def layer_table(analysis: Analysis, counting: ParamCounting = "weights", flops: bool = False) -> Report:
     """MobileNets Table 1 with Mult-Adds and Parameters per layer and a totals row."""
-    columns = (Column("name", "Layer"), Column("type", "Type / Stride"), Column("filter", "Filter Shape"),
+    columns = (Column("name", "Layer"), Column("type", "Type / Stride", hide=1), Column("filter", "Filter Shape"),
                Column("input", "Input Size"), Column(*_unit(flops, analysis.convention), exact, True),
                Column("params", "Parameters", exact, True))
     rows = [{"name": r.name, "type": r.type, "filter": r.filter, "input": str(r.input), "macs": r.macs,
@@ -118,7 +135,7 @@ def _per_row(analysis: Analysis, columns: tuple[Column, ...], rows: list[dict], 
                  f"{_unit(flops, analysis.convention)[1]}, {params / 10**6:,.2f} million parameters (M = 10⁶). "
                  f"{convention(counting, analysis.convention, flops)}")
     total = {columns[0].key: "Total", "macs": analysis.macs, "params": params}
-    return Report(f"{analysis.label} (α = {float(analysis.alpha):g}, {analysis.resolution}×{analysis.resolution})",
+    return Report(f"{analysis.label} (α = {analysis.alpha:g}, {analysis.resolution}×{analysis.resolution})",
                   columns, _in_unit(rows, flops), _data(analysis, analysis.to_dict(), flops),
                   total=_in_unit([total], flops)[0], notes=tuple(notes))
 
@@ -160,8 +177,8 @@ def block_table(analysis: Analysis, counting: ParamCounting = "weights", flops: 
     """One row per block (MobileNetV2 Table 2: t, c, n, s; MobileNetV3 Tables 1–2: exp size, #out, SE, NL, s)."""
     rows = [_block_row(group, counting) for group in _blocks(analysis.rows)]
     columns = [Column("input", "Input"), Column("operator", "Operator"), Column("t", "t", numeric=True),
-               Column("exp", "exp size", numeric=True), Column("out", "c (#out)", numeric=True),
-               Column("n", "n", numeric=True), Column("se", "SE"), Column("act", "NL"),
+               Column("exp", "exp size", numeric=True, hide=2), Column("out", "c (#out)", numeric=True),
+               Column("n", "n", numeric=True), Column("se", "SE", hide=1), Column("act", "NL", hide=3),
                Column("stride", "s", numeric=True), Column(*_unit(flops, analysis.convention), exact, True),
                Column("params", "Parameters", exact, True)]
     unused = {"n": all(r["n"] == 1 for r in rows), "se": all(r["se"] == "–" for r in rows)}
@@ -178,16 +195,21 @@ def totals_table(title: str, analyses: list[Scaled], accuracy: list[tuple[float,
                  counting: ParamCounting = "weights", flops: bool = False) -> Report:
     """One row per model with Million Mult-Adds and Million Parameters (MobileNets Tables 4–7)."""
     key, unit = _unit(flops, analyses[0].convention)
-    columns = (Column("model", "Model"), Column("accuracy", "ImageNet Accuracy (published)", optional("{:.1f}%".format), True),
+    columns = (Column("model", "Model"), Column("alpha", "α", machine=True),
+               Column("resolution", "Resolution", machine=True),
+               Column("accuracy", "ImageNet Accuracy (published)", optional("{:.1f}%".format), True),
+               Column("accuracy_source", "Accuracy source", machine=True),
                Column(key, f"Million {unit}", millions(1), True),
                Column("params", "Million Parameters", millions(2), True))
-    rows = [{"model": a.label, "accuracy": acc[0] if acc else None, "macs": a.macs,
-             "params": a.params_counted(counting)} for a, acc in zip(analyses, accuracy)]
+    rows = [{"model": a.label, "alpha": a.alpha, "resolution": a.resolution, "accuracy": acc[0] if acc else None,
+             "accuracy_source": acc[1] if acc else None, "macs": a.macs, "params": a.params_counted(counting)}
+            for a, acc in zip(analyses, accuracy)]
     sources = sorted({acc[1] for acc in accuracy if acc})
     notes = [f"Accuracy as published in {', '.join(sources)}; mobcost computes costs, not accuracy."] if sources else []
     notes.append(f"M = 10⁶. {convention(counting, analyses[0].convention, flops)}")
-    data = [_data(a, {"model": a.label, "name": a.network.name, "alpha": float(a.alpha), "resolution": a.resolution,
-                      "accuracy": row["accuracy"], "macs": a.macs, "params": row["params"]}, flops)
+    data = [_data(a, {"model": a.label, "name": a.network.name, "alpha": a.alpha, "resolution": a.resolution,
+                      "accuracy": row["accuracy"], "accuracy_source": row["accuracy_source"], "macs": a.macs,
+                      "params": row["params"]}, flops)
             for a, row in zip(analyses, rows)]
     return Report(title, columns, _in_unit(rows, flops), data, notes=tuple(notes))
 
@@ -201,7 +223,7 @@ def breakdown_table(analysis: Analysis, counting: ParamCounting = "weights", flo
                Column(key, unit, exact, True), Column("params", "Parameters", exact, True))
     rows = [{"type": kind, "macs_share": 100 * macs / analysis.macs, "params_share": 100 * params / params_total,
              "macs": macs, "params": params} for kind, (macs, params) in analysis.breakdown(counting).items()]
-    data = {"model": analysis.network.name, "alpha": float(analysis.alpha), "resolution": analysis.resolution,
+    data = {"model": analysis.network.name, "alpha": analysis.alpha, "resolution": analysis.resolution,
             "totals": {"macs": analysis.macs, "params": params_total},
             "types": [{k: row[k] for k in ("type", "macs", "params")} for row in rows]}
     return Report(f"Resource per layer type: {analysis.label}", columns, _in_unit(rows, flops),
@@ -222,11 +244,11 @@ def memory_table(analysis: Analysis, dtype: str = "fp16") -> Report:
     where = max(steps(analysis), key=lambda step: step.live).rows
     columns = (Column("resolution", "Size"), Column("channels", "Max channels", numeric=True),
                Column("kb", "Memory (kB)", lambda n: f"{n / 1000:,.1f}", True),
-               Column("bytes", "Memory (bytes)", exact, True), Column("tensor", "Written by"))
+               Column("bytes", "Memory (bytes)", exact, True), Column("tensor", "Written by", hide=1))
     notes = (f"Peak live activations: {peak:,} bytes ({peak / 1000:,.1f} kB, {dtype}, one image), "
              f"during {where[0].name}" + (f" … {where[-1].name}" if len(where) > 1 else "") + ".",
              f"{RULE} kB = 10³ bytes.")
-    data = {"model": analysis.network.name, "alpha": float(analysis.alpha), "resolution": analysis.resolution,
+    data = {"model": analysis.network.name, "alpha": analysis.alpha, "resolution": analysis.resolution,
             "dtype": dtype, "bytes_per_activation": size, "peak_bytes": peak,
             "resolutions": [{k: row[k] for k in ("resolution", "channels", "bytes", "tensor")} for row in rows]}
     return Report(f"Activation memory: {analysis.label} ({dtype})", columns, rows, data, notes=notes)
@@ -243,9 +265,10 @@ def memory_layers_table(analysis: Analysis, dtype: str = "fp16") -> Report:
             rows.append({"name": row.name, "input": str(row.input), "output": str(row.output),
                          "input_size": row.input.size, "output_size": row.output.size,
                          "whole": "yes" if row is step.rows[-1] else "sliced", "live": step.live * size})
-    columns = (Column("name", "Layer"), Column("input", "Input"), Column("output", "Output"),
+    columns = (Column("name", "Layer"), Column("input", "Input", hide=2), Column("output", "Output", hide=1),
                Column("input_size", "Input activations", exact, True),
-               Column("output_size", "Output activations", exact, True), Column("whole", "Output materialized"),
+               Column("output_size", "Output activations", exact, True),
+               Column("whole", "Output materialized", hide=3),
                Column("live", f"Live set (bytes, {dtype})", exact, True))
     return Report(f"Activations per layer: {analysis.label}", columns, rows, {"model": analysis.network.name,
                   "dtype": dtype, "layers": rows}, notes=(f"{RULE} Activations are counted in elements.",))
@@ -253,23 +276,56 @@ def memory_layers_table(analysis: Analysis, dtype: str = "fp16") -> Report:
 
 def conv_table(steps: list[dict], ratio_note: str) -> Report:
     """One layer, standard vs depthwise + pointwise, step by step (MobileNets eq. 2, 4, 5)."""
-    columns = (Column("operation", "Operation"), Column("formula", "Formula"), Column("arithmetic", "Arithmetic"),
+    columns = (Column("operation", "Operation", wrap=True), Column("formula", "Formula", wrap=True),
+               Column("arithmetic", "Arithmetic", wrap=True),
                Column("macs", "Mult-Adds", exact, True), Column("params", "Parameters", exact, True))
     return Report("Standard vs depthwise-separable convolution", columns, steps, {"steps": steps}, notes=(ratio_note,))
 
 
-def check_table(results: list[CheckResult]) -> Report:
-    """One row per published figure or budget limit."""
-    columns = (Column("model", "Model"), Column("figure", "Figure"), Column("source", "Source"),
-               Column("published", "Published", numeric=True), Column("computed", "Computed", numeric=True),
-               Column("status", "Status"), Column("note", "Note"))
-    rows = [r.to_dict() for r in results]
-    counts = {s: sum(r.status == s for r in results) for s in ("ok", "erratum", "FAIL")}
+STATUSES = ("ok", "erratum", "fail")
+
+
+def check_table(results: list[CheckResult], empty: list[str] = ()) -> Report:
+    """One row per published figure or budget limit; `empty` names the models that had nothing to check."""
+    columns = (Column("model", "Model", wrap=True), Column("figure", "Figure", wrap=True),
+               Column("source", "Source", hide=1, wrap=True),
+               Column("published", "Published", numeric=True, wrap=True),
+               Column("computed", "Computed", numeric=True, wrap=True),
+               Column("status", "Status"), Column("note", "Note", prose=True))
+    rows = [{**r.to_dict(), **dict(zip(("published", "computed"), r.shown()))} for r in results]
+    counts = {s: sum(r.status == s for r in results) for s in STATUSES}
     summary = (f"{counts['ok']} agree, {counts['erratum']} known errata (the source disagrees with its own "
-               f"arithmetic, as the note explains), {counts['FAIL']} failed.")
-    colors = {"ok": "green", "erratum": "yellow", "FAIL": "bold red"}
-    return Report("Published figures and budgets", columns, rows, {"results": rows, "summary": counts},
+               f"arithmetic, as the note explains), {counts['fail']} failed.")
+    colors = {"ok": "green", "erratum": "yellow", "fail": "bold red"}
+    return Report("Published figures and budgets", columns, rows,
+                  {"results": [r.to_dict() for r in results], "summary": {**counts, "empty": list(empty)}},
                   notes=(summary,), style=lambda row: colors[row["status"]])
+
+
+def github_annotations(results: list[CheckResult], empty: list[tuple[str, str]] = ()) -> str:
+    """GitHub Actions workflow commands: an error per failed figure or limit at its spec line, a notice per erratum
+    (https://docs.github.com/actions/reference/workflow-commands-for-github-actions)."""
+    def escape(text: str, prop: bool = False) -> str:
+        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+    lines = []
+    for r in results:
+        if r.status == "ok":
+            continue
+        where = [f"file={escape(r.file, True)}"] * bool(r.file) + [f"line={r.line}"] * bool(r.line)
+        published, computed = r.shown()
+        message = f"{r.model}, {r.figure} ({r.source}): published {published}, computed {computed}" + (
+            f": {r.note}" if r.note else "")
+        level = "error" if r.status == "fail" else "notice"
+        title = escape(f"mobcost check: {r.status}", True)
+        lines.append(f"::{level} {','.join([*where, f'title={title}'])}::{escape(message)}")
+    lines += [f"::error file={escape(file, True)},title={escape('mobcost check: nothing to check', True)}::"
+              f"{escape(message)}" for file, message in empty]
+    counts = {s: sum(r.status == s for r in results) for s in STATUSES}
+    lines.append(f"{counts['ok']} agree, {counts['erratum']} known errata, {counts['fail']} failed"
+                 + (f", {len(empty)} with nothing to check" if empty else "") + ".")
+    return "\n".join(lines)
 
 
 def fit_table(network_title: str, candidates: list[Candidate], grid: AccuracyGrid | None, limits: Limits,
@@ -278,15 +334,17 @@ def fit_table(network_title: str, candidates: list[Candidate], grid: AccuracyGri
     fitting, candidates = len(candidates), candidates[:shown]
     memory = limits.max_memory is not None
     latency = limits.device is not None
-    columns = (Column("rank", "Rank", str, True), Column("model", "Model"), Column("alpha", "α", "{:g}".format, True),
+    columns = (Column("rank", "Rank", str, True, hide=1), Column("model", "Model", hide=2),
+               Column("alpha", "α", "{:g}".format, True),
                Column("resolution", "Resolution", str, True), Column("macs", "Million Mult-Adds", millions(1), True),
                Column("params", "Million Parameters", millions(2), True),
                *([Column("memory", f"Peak activations (MB, {limits.dtype})", millions(2), True)] if memory else []),
                *([Column("latency", f"Latency (ms, est. {limits.device})", optional("{:,.1f}".format), True)]
                  if latency else []),
-               Column("accuracy", "Top-1 % (estimate)", optional("{:.1f}".format), True),
-               Column("basis", "Estimated from"), Column("front", "Pareto", lambda f: "★" if f else "", False))
-    rows = [{"rank": i, "model": c.totals.label, "alpha": float(c.totals.alpha), "resolution": c.totals.resolution,
+               Column("accuracy", "Top-1 % estimate", optional("{:.1f}".format), True),
+               Column("basis", "Estimated from", hide=3, wrap=True),
+               Column("front", "Pareto", lambda f: "★" if f else "", False))
+    rows = [{"rank": i, "model": c.totals.label, "alpha": c.totals.alpha, "resolution": c.totals.resolution,
              "macs": c.totals.macs, "params": c.totals.params, "memory": c.memory, "latency": c.latency,
              "accuracy": c.estimate.accuracy if c.estimate else None,
              "basis": c.estimate.describe() if c.estimate else "no estimate: outside the published grid",
@@ -332,10 +390,11 @@ def fit_table(network_title: str, candidates: list[Candidate], grid: AccuracyGri
 
 
 def models_table(entries: list[dict]) -> Report:
-    columns = (Column("name", "Model"), Column("aliases", "Aliases"), Column("title", "Title"),
+    columns = (Column("name", "Model"), Column("aliases", "Aliases", hide=2, wrap=True),
+               Column("title", "Title", hide=1, wrap=True),
                Column("resolution", "Input", numeric=True), Column("macs", "Million Mult-Adds", millions(1), True),
-               Column("params", "Million Parameters", millions(2), True), Column("variants", "Variants"),
-               Column("source", "Source"))
+               Column("params", "Million Parameters", millions(2), True), Column("variants", "Variants", hide=3, wrap=True),
+               Column("source", "Source", hide=4, wrap=True))
     return Report("Built-in models (α = 1 at their own resolution)", columns, entries, entries)
 
 
@@ -349,8 +408,8 @@ def conventions_table() -> Report:
     """What each counting convention charges per operation class, and the batch-norm terms it counts as parameters."""
     from mobcost.conventions import OPERATION_CLASSES
 
-    columns = (Column("operation", "Operation"),
-               *(Column(name, name) for name in CONVENTIONS))
+    columns = (Column("operation", "Operation", wrap=True),
+               *(Column(name, name, wrap=True, hide=name == "keras") for name in CONVENTIONS))  # keras's column is torch's
     rows = [{"operation": op, **{c.name: c.rules[op].text + (f" ({c.rules[op].bug}: a bug)" if c.rules[op].bug else "")
                                  for c in CONVENTIONS.values()}} for op in OPERATION_CLASSES]
     per_channel = {"weights": "0", "torch": "γ, β", "keras": "γ, β, mean, variance"}
@@ -393,7 +452,7 @@ def difference_table(analysis: Analysis, a: str, b: str, flops: bool = False) ->
 
     diff = difference(analysis, a, b)
     unit, scale = _unit(flops)[1], 2 if flops else 1
-    columns = (Column("where", "Where"), Column("what", "What differs"), Column("a", f"{a} {unit}", exact, True),
+    columns = (Column("where", "Where", wrap=True), Column("what", "What differs", wrap=True), Column("a", f"{a} {unit}", exact, True),
                Column("b", f"{b} {unit}", exact, True), Column("delta", f"{unit} {b} − {a}", signed, True),
                Column("params_delta", f"Parameters {b} − {a}", signed, True))
     rows = [{"where": "all layers", "what": f"{op}: {OPERATION_CLASSES[op]}", "a": scale * x, "b": scale * y,
@@ -417,9 +476,40 @@ def difference_table(analysis: Analysis, a: str, b: str, flops: bool = False) ->
                   notes=tuple(notes))
 
 
+def diff_table(d: Diff) -> Report:
+    """The layers that differ between two networks, with Mult-Add and parameter deltas, and the totals."""
+    columns = (Column("name", "Layer"), Column("change", "Change"), Column("filter", "Filter Shape", hide=5, wrap=True),
+               Column("macs_before", "Mult-Adds before", exact, True, hide=3),
+               Column("macs_after", "Mult-Adds after", exact, True, hide=1),
+               Column("macs_delta", "Δ Mult-Adds", signed, True),
+               Column("params_before", "Parameters before", exact, True, hide=4),
+               Column("params_after", "Parameters after", exact, True, hide=2),
+               Column("params_delta", "Δ Parameters", signed, True))
+
+    def shape(c) -> str:
+        filters = [row.filter for row in (c.before, c.after) if row]
+        return filters[0] if len(set(filters)) == 1 else " → ".join(filters)
+
+    rows = [{"name": c.name, "change": c.kind, "filter": shape(c),
+             **({"macs_before": c.macs[0], "params_before": c.params[0]} if c.before else {}),
+             **({"macs_after": c.macs[1], "params_after": c.params[1]} if c.after else {}),
+             "macs_delta": c.macs[1] - c.macs[0], "params_delta": c.params[1] - c.params[0]} for c in d.changes]
+    (ma, mb), (pa, pb) = d.macs, d.params
+    total = {"name": "Total", "macs_before": ma, "macs_after": mb, "macs_delta": mb - ma, "params_before": pa,
+             "params_after": pb, "params_delta": pb - pa}
+    def change(x: int, y: int) -> str:
+        return f"{x:,} → {y:,} ({signed(y - x)}, {relative(x, y):+.1%})"
+
+    notes = (f"Mult-Adds {change(ma, mb)}; parameters {change(pa, pb)}. {len(d.changes)} layers differ, "
+             f"{d.unchanged} unchanged (rows matched by name).", convention(d.counting))
+    return Report(f"{d.before.label} → {d.after.label}", columns, rows, d.to_dict(), total=total, notes=notes,
+                  style=lambda row: {"added": "green", "removed": "red"}.get(row["change"]))
+
+
 def verify_table(analysis: Analysis, checks: list, torch_version: str) -> Report:
     """mobcost beside PyTorch, per layer: output shape, parameters, Mult-Adds (FlopCounterMode FLOPs ÷ 2)."""
-    columns = (Column("name", "Layer"), Column("shape", "Output"), Column("torch_shape", "PyTorch output (N×C×H×W)"),
+    columns = (Column("name", "Layer"), Column("shape", "Output", hide=2),
+               Column("torch_shape", "PyTorch output (N×C×H×W)", hide=1),
                Column("params", "Parameters (torch)", exact, True),
                Column("torch_params", "PyTorch parameters", exact, True),
                Column("macs", "Mult-Adds", exact, True), Column("torch_macs", "PyTorch Mult-Adds", exact, True),
@@ -458,27 +548,131 @@ def _printable(report: Report) -> Report:
 
 
 def _rich(report: Report):
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
+    return _Fitted(report)
 
-    table = Table(title=Text(report.title, style="bold"), show_footer=report.total is not None, title_style="bold")
-    for c in report.columns:
-        footer = report.cells(report.total)[report.columns.index(c)] if report.total else ""
-        table.add_column(Text(c.header), footer=Text(footer), justify="right" if c.numeric else "left", no_wrap=c is not report.columns[-1])
-    for row in report.rows:
-        table.add_row(*(Text(cell) for cell in report.cells(row)), style=report.style(row))
-    return Group(table, *(Text(note, style="dim") for note in report.notes))
+
+class _Fitted:
+    """A report as a rich table fitted to the width it is rendered at (see Column)."""
+
+    def __init__(self, report: Report):
+        self.report = report
+
+    def __rich_console__(self, console, options):
+        from rich.table import Table
+        from rich.text import Text
+
+        report, width = self.report, options.max_width
+        rows = [report.cells(row) for row in report.rows]
+        cells = {c.key: [row[i] for row in rows] for i, c in enumerate(report.shown)}
+        footer = dict(zip((c.key for c in report.shown), report.cells(report.total))) if report.total else {}
+        columns = list(report.shown)
+        needed = _widths(columns, cells, footer)
+        prose = [c for c in columns if c.prose]
+        if prose and sum(needed[c.key][1] for c in columns) + 3 * len(columns) + 1 > width:
+            columns = [c for c in columns if not c.prose]  # each row's prose becomes a numbered note below
+        hidden = []
+        for c in sorted((c for c in columns if c.hide), key=lambda c: -c.hide):
+            if sum(needed[c.key][0] for c in columns) + 3 * len(columns) + 1 <= width:
+                break
+            columns.remove(c)
+            hidden.append(c)
+        folded = [c for c in prose if c not in columns]
+        numbered, notes = _numbered(report, folded)
+        if numbered:  # the note's number goes after the cell before the prose: "erratum (1)"
+            key = report.shown[report.shown.index(folded[0]) - 1].key
+            cells[key] = [f"{cell} ({numbered[i]})" if i in numbered else cell for i, cell in enumerate(cells[key])]
+            needed = _widths(columns, cells, footer)
+        sizes = _fit([needed[c.key] for c in columns], width - 3 * len(columns) - 1,
+                     [(c.wrap or c.prose) and not c.numeric for c in columns])
+        # Text, not str: a plain string would go through rich's markup and emoji parsing (and their imports)
+        table = Table(title=Text(report.title, style="bold"), show_footer=bool(footer))
+        for c, size in zip(columns, sizes):
+            table.add_column(Text(c.header), footer=Text(footer.get(c.key, "")), width=size,
+                             justify="right" if c.numeric else "left")
+        for i, row in enumerate(report.rows):
+            table.add_row(*(Text(cells[c.key][i], overflow="fold") for c in columns), style=report.style(row))
+        yield table
+        for note in notes:
+            yield Text(note)
+        if hidden:
+            names = ", ".join(c.header for c in report.shown if c in hidden)
+            yield Text(f"{len(hidden)} column{'s' * (len(hidden) > 1)} hidden ({names}); widen the terminal or use "
+                       f"-f markdown.", style="dim")
+        for note in report.notes:
+            yield Text(note, style="dim")
+
+
+def _words(text: str) -> int:
+    from rich.cells import cell_len
+
+    return max((cell_len(word) for word in text.split()), default=0)
+
+
+def _widths(columns, cells: dict, footer: dict) -> dict[str, tuple[int, int]]:
+    """Each column's (narrowest, natural) width: a header wraps at spaces, a cell only where its column wraps."""
+    from rich.cells import cell_len
+
+    found = {}
+    for c in columns:
+        texts = [*cells[c.key], footer.get(c.key, "")]
+        natural = max(cell_len(c.header), *map(cell_len, texts))
+        narrowest = max(_words(c.header), *(_words(t) if c.wrap or c.prose else cell_len(t) for t in texts))
+        found[c.key] = (narrowest, natural)
+    return found
+
+
+def _fit(needed: list[tuple[int, int]], room: int, wraps: list[bool]) -> list[int]:
+    """Widths from the narrowest up towards the natural, one character at a time to the column furthest short;
+    with too little room, the widest wrapping column gives way (it folds a word, never a number's column)."""
+    sizes = [low for low, _ in needed]
+    spare = room - sum(sizes)
+    while spare < 0 and any(w and size > 6 for w, size in zip(wraps, sizes)):
+        widest = max((i for i, w in enumerate(wraps) if w), key=sizes.__getitem__)
+        sizes[widest] -= 1
+        spare += 1
+    while spare > 0:
+        short = max(range(len(sizes)), key=lambda i: needed[i][1] - sizes[i])
+        if needed[short][1] <= sizes[short]:
+            break
+        sizes[short] += 1
+        spare -= 1
+    return sizes
+
+
+def _numbered(report: Report, folded: list[Column]) -> tuple[dict[int, int], list[str]]:
+    """The prose of folded columns as numbered notes: row index → number, and the notes (same text, one number)."""
+    numbers: dict[str, int] = {}
+    by_row = {}
+    for i, row in enumerate(report.rows):
+        text = " ".join(c.show(row[c.key]) for c in folded if row.get(c.key))
+        if text:
+            by_row[i] = numbers.setdefault(text, len(numbers) + 1)
+    return by_row, [f"({n}) {text}" for text, n in numbers.items()]
 
 
 def _markdown(report: Report) -> str:
     rows = [report.cells(row) for row in report.rows]
     if report.total:
         rows.append([f"**{cell}**" if cell else "" for cell in report.cells(report.total)])
-    lines = [f"**{report.title}**", "", "| " + " | ".join(c.header for c in report.columns) + " |",
-             "|" + "|".join("---:" if c.numeric else "---" for c in report.columns) + "|"]
+    lines = [f"**{report.title}**", "", "| " + " | ".join(c.header for c in report.shown) + " |",
+             "|" + "|".join("---:" if c.numeric else "---" for c in report.shown) + "|"]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join(lines + [""] + [f"{note}  " for note in report.notes])
+
+
+def html(report: Report) -> str:
+    """The report as an HTML table with its title and notes, for notebooks (`_repr_html_`)."""
+    from html import escape
+
+    def row(cells: list[str], tag: str = "td") -> str:
+        return "<tr>" + "".join(f'<{tag} style="text-align: {"right" if c.numeric else "left"}">{escape(cell)}</{tag}>'
+                                for c, cell in zip(report.shown, cells)) + "</tr>"
+
+    body = "".join(row(report.cells(r)) for r in report.rows)
+    foot = f"<tfoot>{row(report.cells(report.total), 'th')}</tfoot>" if report.total else ""
+    notes = "".join(f"<p><small>{escape(note)}</small></p>" for note in report.notes)
+    return (f"<table><caption><b>{escape(report.title)}</b></caption><thead>{row([c.header for c in report.shown], 'th')}"
+            f"</thead><tbody>{body}</tbody>{foot}</table>{notes}")
 
 
 def _csv(report: Report) -> str:

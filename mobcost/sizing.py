@@ -18,7 +18,7 @@ from typing import Iterable, Iterator
 from mobcost.limits import MAX_GRID
 from mobcost.spec import Budget, MobcostError, Network, parse_size
 from mobcost.memory import BYTES, Dtype, peak_memory
-from mobcost.trace import Totals, plan_work, sweep, trace
+from mobcost.trace import Displayed, Totals, plan_work, sweep, trace
 
 # ---- grids: `0.25:1.0:0.05`, `224,192,160`, or both mixed -------------------------------------------------------
 
@@ -100,13 +100,10 @@ class AccuracyGrid:
     accuracy: dict[tuple[Fraction, int], float]
 
     @classmethod
-    def of(cls, network: Network, variant: str | None = None) -> AccuracyGrid | None:
-        """The largest full α × resolution grid one source publishes for this network and variant, or None."""
-        by_source: dict[str, dict[tuple[Fraction, int], float]] = {}
-        for ref in network.reference:
-            if ref.accuracy is not None and ref.variant == variant:
-                key = (Fraction(str(ref.alpha)), ref.resolution or network.input.resolution)
-                by_source.setdefault(ref.source, {}).setdefault(key, ref.accuracy)
+    def of(cls, network: Network, variant: str | None = None, named: str | None = None) -> AccuracyGrid | None:
+        """The largest full α × resolution grid one source publishes for this network and variant, or None;
+        `named` takes the accuracies of the sources whose names contain it as one source."""
+        by_source = _accuracies(network, variant, named)
         grids = [grid for source, points in by_source.items() if (grid := cls._rectangle(source, points))]
         return max(grids, key=lambda g: len(g.accuracy), default=None)
 
@@ -141,6 +138,37 @@ class AccuracyGrid:
         alphas = ", ".join(f"{float(a):g}" for a in self.alphas)
         return (f"{len(self.accuracy)} published Top-1 accuracies from {self.source} (α {alphas} × resolution "
                 f"{', '.join(map(str, self.resolutions))})")
+
+
+def _accuracies(network: Network, variant: str | None, named: str | None = None
+                ) -> dict[str, dict[tuple[Fraction, int], float]]:
+    """Published accuracies by source, then by (α, resolution); with `named`, of every source whose name contains
+    it (case-insensitive), under their names joined."""
+    refs = [ref for ref in network.reference if ref.accuracy is not None and ref.variant == variant]
+    if named is not None:
+        sources = list(dict.fromkeys(ref.source for ref in network.reference if ref.accuracy is not None))
+        refs = [ref for ref in refs if named.casefold() in ref.source.casefold()]
+        if not refs:
+            raise MobcostError(f"--accuracy {named!r}: no published accuracy of {network.name} comes from a source "
+                               f"of that name; its sources are: {'; '.join(sources) or 'none'}")
+    by_source: dict[str, dict[tuple[Fraction, int], float]] = {}
+    joined = "; ".join(dict.fromkeys(ref.source for ref in refs))
+    for ref in refs:
+        key = (Fraction(str(ref.alpha)), ref.resolution or network.input.resolution)
+        by_source.setdefault(joined if named is not None else ref.source, {}).setdefault(key, ref.accuracy)
+    return by_source
+
+
+def published_accuracy(network: Network, variant: str | None = None, named: str | None = None
+                       ) -> tuple[str | None, dict[tuple[Fraction, int], float]]:
+    """One source's published accuracies by (α, resolution): the sources named (see _accuracies), else the source
+    of the accuracy grid `fit` estimates from, else the source with the most; never a mix of sources unasked."""
+    by_source = _accuracies(network, variant, named)
+    if not by_source:
+        return None, {}
+    grid = AccuracyGrid.of(network, variant, named)
+    source = grid.source if grid else max(by_source, key=lambda s: len(by_source[s]))
+    return source, by_source[source]
 
 
 def _bracket(grid: tuple, x) -> tuple:
@@ -215,9 +243,32 @@ class Limits:
         return ", ".join(filter(None, parts))
 
 
+@dataclass(frozen=True, repr=False)
+class Fit(Displayed):
+    """The variants of a network within a budget, best first (mobcost.fit), with the grid the accuracy came from."""
+
+    title: str
+    candidates: tuple[Candidate, ...]
+    grid: AccuracyGrid | None
+    limits: Limits
+
+    def __repr__(self) -> str:
+        best = self.candidates[0] if self.candidates else None
+        accuracy = f", {best.estimate.accuracy:.1f}% Top-1 (estimate)" if best and best.estimate else ""
+        return (f"Fit({self.title}: {len(self.candidates)} variants within {self.limits.describe()}"
+                + (f"; best {best.totals.label}{accuracy})" if best else ")"))
+
+    def report(self):
+        """The table `mobcost fit` prints."""
+        from mobcost.report import fit_table
+
+        return fit_table(self.title, list(self.candidates), self.grid, self.limits)
+
+
 def fit(network: Network, alphas: Iterable[float], resolutions: Iterable[int], limits: Limits,
-        variant: str | None = None) -> tuple[list[Candidate], AccuracyGrid | None]:
-    """Every α × resolution within the limits, best first: by estimated accuracy, then (no estimate) by Mult-Adds."""
+        variant: str | None = None, accuracy: str | None = None) -> tuple[list[Candidate], AccuracyGrid | None]:
+    """Every α × resolution within the limits, best first: by estimated accuracy, then (no estimate) by Mult-Adds;
+    accuracy estimated from the grid of the sources named `accuracy` (see AccuracyGrid.of)."""
     if (limits.max_macs is None and limits.max_params is None and limits.max_memory is None
             and limits.max_latency is None):
         raise MobcostError("fit needs a budget: --max-macs, --max-params, --max-memory or --max-latency with --device "
@@ -228,8 +279,8 @@ def fit(network: Network, alphas: Iterable[float], resolutions: Iterable[int], l
                            f"{len(alphas)} and {len(resolutions)}), e.g. --alpha 0.25:1.4 --res 96:320")
     if limits.max_memory is not None:  # each variant within the other limits is traced in full for its memory
         plan_work(network, len(alphas) * len(resolutions), "fit --max-memory")
-    grid = AccuracyGrid.of(network, variant)
-    candidates = [Candidate(t, memory, grid.estimate(t.alpha, t.resolution) if grid else None, latency=ms)
+    grid = AccuracyGrid.of(network, variant, accuracy)
+    candidates = [Candidate(t, memory, grid.estimate(t.exact_alpha, t.resolution) if grid else None, latency=ms)
                   for t, memory, ms in _within(network, alphas, resolutions, limits)]
     candidates = _mark_front(candidates)
     estimated = sorted((c for c in candidates if c.estimate), key=lambda c: (-c.estimate.accuracy, c.totals.macs))
@@ -250,12 +301,12 @@ def _within(network: Network, alphas, resolutions,
             continue
         memory = None
         if limits.max_memory is not None:
-            memory = peak_memory(trace(network, t.alpha, t.resolution), limits.dtype)
+            memory = peak_memory(trace(network, t.exact_alpha, t.resolution), limits.dtype)
             if memory > limits.max_memory:
                 continue
         ms = None
         if limits.device is not None:
-            ms = estimate(trace(network, t.alpha, t.resolution), on).ms
+            ms = estimate(trace(network, t.exact_alpha, t.resolution), on).ms
             if limits.max_latency is not None and ms > limits.max_latency:
                 continue
         yield t, memory, ms

@@ -66,22 +66,63 @@ class Row:
                 "output": [self.output.h, self.output.w, self.output.c], "macs": self.macs, "params": self.params}
 
 
-@dataclass(frozen=True)
-class Scaled:
-    """A network at one width multiplier α and input resolution."""
+class Displayed:
+    """A one-line repr, and the same table in a terminal (rich) and a notebook (HTML), as `report()` builds it."""
+
+    def report(self):
+        raise NotImplementedError
+
+    def __rich__(self):
+        from mobcost.report import Format, render  # the report room builds tables from these results: display only
+
+        return render(self.report(), Format.rich)
+
+    def _repr_html_(self) -> str:
+        from mobcost.report import html
+
+        return html(self.report())
+
+    def to_records(self) -> list[dict]:
+        """The table's rows as a list of dicts of raw values (exact integers)."""
+        return [dict(row) for row in self.report().rows]
+
+    def to_dataframe(self):
+        """The table's rows as a pandas DataFrame (needs pandas, which mobcost does not depend on)."""
+        try:
+            import pandas
+        except ImportError:
+            raise MobcostError("to_dataframe() needs pandas: pip install pandas (or use to_records())") from None
+        return pandas.DataFrame.from_records(self.to_records())
+
+
+@dataclass(frozen=True, repr=False)
+class Scaled(Displayed):
+    """A network at one width multiplier α and input resolution; α is kept exact (`exact_alpha`)."""
 
     network: Network
-    alpha: Fraction
+    exact_alpha: Fraction
     resolution: int
+
+    @property
+    def alpha(self) -> float:
+        """The width multiplier α as a float (`exact_alpha` is the Fraction the arithmetic uses)."""
+        return float(self.exact_alpha)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({self.label}: {self.macs:,} Mult-Adds, "
+                f"{self.params:,} parameters{self._more()})")
+
+    def _more(self) -> str:
+        return ""
 
     @property
     def label(self) -> str:
         """The model as the papers name it: "0.75 MobileNet-224", or a variant's title."""
-        alpha = f"{float(self.alpha):g}"
+        alpha = f"{self.alpha:g}"
         return f"{alpha if '.' in alpha else alpha + '.0'} {self.network.title}-{self.resolution}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Totals(Scaled):
     """A variant's total Mult-Adds and parameters, without its rows (what a sweep keeps)."""
 
@@ -94,8 +135,14 @@ class Totals(Scaled):
         """Parameters as a framework counts them (see Analysis.params_counted)."""
         return self.params + BN_PARAMS[counting] * self.bn
 
+    def report(self):
+        """The totals as a one-row table (mobcost.report.totals_table)."""
+        from mobcost.report import totals_table
 
-@dataclass(frozen=True)
+        return totals_table(self.label, [self], [None])
+
+
+@dataclass(frozen=True, repr=False)
 class Analysis(Scaled):
     """A traced network: its rows and totals at one α and resolution."""
 
@@ -123,8 +170,22 @@ class Analysis(Scaled):
             params[row.category] += row.params_counted(counting)
         return {key: (macs[key], params[key]) for key in macs if macs[key] or params[key]}
 
+    def _more(self) -> str:
+        return f", {len(self.rows)} rows"
+
+    def report(self):
+        """The per-layer table, or per block for networks of bottlenecks, as `mobcost table` prints it."""
+        from mobcost.report import block_table, has_blocks, layer_table
+
+        return (block_table if has_blocks(self) else layer_table)(self)
+
+    def to_records(self) -> list[dict]:
+        """One dict per layer: name, kind, stride, filter, input and output (h, w, c), Mult-Adds, parameters."""
+        return [row.to_dict() for row in self.rows]
+
     def to_dict(self) -> dict:
-        return {"model": self.network.name, "title": self.network.title, "alpha": float(self.alpha),
+        """The analysis for JSON (`mobcost table -f json`): the totals and every layer."""
+        return {"model": self.network.name, "title": self.network.title, "alpha": self.alpha,
                 "resolution": self.resolution, "totals": {"macs": self.macs, "params": self.params},
                 "layers": [row.to_dict() for row in self.rows]}
 
@@ -195,7 +256,7 @@ def plan_work(network: Network, variants: int, what: str) -> None:
 
 def summed(analysis: Analysis) -> Totals:
     """An analysis's totals without its rows: what a sweep keeps, so memory grows with variants, not layers."""
-    return Totals(analysis.network, analysis.alpha, analysis.resolution, analysis.macs, analysis.params,
+    return Totals(analysis.network, analysis.exact_alpha, analysis.resolution, analysis.macs, analysis.params,
                   sum(row.bn for row in analysis.rows), analysis.convention)
 
 

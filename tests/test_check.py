@@ -1,5 +1,6 @@
 """V1 paper Tables 2, 4, 5, 6, 7 at their printed precision, and the check's verdicts on them."""
 
+import json
 from decimal import Decimal
 from fractions import Fraction
 
@@ -113,13 +114,13 @@ TINY_PARAMS = 3 * 3 * 3 * 4 + 4 * 10 + 10  # 158
 def test_a_wrong_figure_fails_and_a_right_one_passes():
     net = parse_spec(SPEC + 'reference:\n  - {source: s, label: l, macs: "0.007", params: "0.00016"}\n'
                             '  - {source: s, label: l, macs: "0.006"}\n')
-    assert [r.status for r in check(net)] == ["ok", "ok", "FAIL"]
+    assert [r.status for r in check(net)] == ["ok", "ok", "fail"]
 
 
 def test_an_erratum_that_the_arithmetic_agrees_with_fails():
     net = parse_spec(SPEC + 'reference:\n  - {source: s, label: l, macs: "0.007", errata: {macs: "not really"}}\n')
     [result] = check(net)
-    assert result.status == "FAIL" and "arithmetic agrees" in result.note
+    assert result.status == "fail" and "arithmetic agrees" in result.note
 
 
 def test_an_erratum_key_must_name_a_figure():
@@ -128,7 +129,63 @@ def test_an_erratum_key_must_name_a_figure():
         check(net)
 
 
-@pytest.mark.parametrize("max_macs, status", [(TINY_MACS, "ok"), (TINY_MACS - 1, "FAIL")])
+@pytest.mark.parametrize("max_macs, status", [(TINY_MACS, "ok"), (TINY_MACS - 1, "fail")])
 def test_budget(max_macs, status):
     net = parse_spec(SPEC + f"budget: {{max_macs: {max_macs}, max_params: {TINY_PARAMS}}}\n")
     assert [r.status for r in check_budget(net)] == [status, "ok"]
+
+
+# ---- the CI gate ----------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def tiny(tmp_path):
+    """A spec with no published figures and no budget; budget lines can be appended."""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(SPEC)
+    return path
+
+
+def test_nothing_to_check_fails_unless_allowed(mobcost, tiny):
+    result = mobcost("check", str(tiny))
+    assert result.exit_code == 1 and "nothing to check" in result.stderr and str(tiny) in result.stderr
+    assert mobcost("check", str(tiny), "--allow-empty").exit_code == 0
+
+
+@pytest.mark.parametrize("option, limit, status", [("--max-macs", str(TINY_MACS), "ok"),
+                                                   ("--max-macs", str(TINY_MACS - 1), "fail"),
+                                                   ("--max-params", "158", "ok"), ("--max-params", "157", "fail"),
+                                                   ("--max-memory", "1kB", "ok")])
+def test_limits_on_the_command_line(mobcost, tiny, option, limit, status):
+    result = mobcost("check", str(tiny), option, limit, "-f", "json")
+    [row] = json.loads(result.stdout)["results"]
+    assert row["status"] == status and result.exit_code == (status == "fail")
+    assert row["source"] == option and row["line"] is None
+
+
+def test_memory_limit_is_the_peak_of_mobcost_memory(mobcost, tiny):
+    # the image 8·8·3 and the conv's output 8·8·4 are alive at once: 448 values, 2 bytes each at fp16
+    [row] = json.loads(mobcost("check", str(tiny), "--max-memory", "896", "-f", "json").stdout)["results"]
+    assert (row["computed"], row["status"]) == (8 * 8 * (3 + 4) * 2, "ok")
+    [row] = json.loads(mobcost("check", str(tiny), "--max-memory", "895", "-f", "json").stdout)["results"]
+    assert row["status"] == "fail"
+
+
+def test_json_has_numbers_and_one_status_vocabulary(mobcost):
+    data = json.loads(mobcost("check", "v1", "-f", "json").stdout)
+    table9 = next(r for r in data["results"] if r["source"] == "MobileNets V1 Table 9" and r["key"] == "macs"
+                  and r["model"] == "0.50 MobileNet-160")
+    assert table9["published"] == 76 and table9["decimals"] == 0 and table9["status"] == "erratum"
+    assert table9["computed"] == 76_524_800 / 10**6 and table9["rounded"] == 77
+    assert {r["status"] for r in data["results"]} <= {"ok", "erratum", "fail"}
+    assert set(data["summary"]) == {"ok", "erratum", "fail", "empty"}
+    assert all(isinstance(r["published"], (int, float)) and isinstance(r["line"], int) for r in data["results"])
+
+
+def test_github_annotations_point_at_the_spec_line(mobcost, tiny):
+    tiny.write_text(SPEC + f"budget:\n  max_params: 1M\n  max_macs: {TINY_MACS - 1}\n")
+    result = mobcost("check", str(tiny), "--format", "github")
+    line = SPEC.count("\n") + 3  # the max_macs line
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0] == (
+        f"::error file={tiny},line={line},title=mobcost check%3A fail::1.0 Tiny-8, Mult-Adds budget (budget): "
+        f"published ≤ {TINY_MACS - 1:,}, computed {TINY_MACS:,}: over by 1")

@@ -7,11 +7,8 @@ here only "it finishes" is asserted, with a generous timeout where a subprocess 
 
 import functools
 import os
-import re
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest

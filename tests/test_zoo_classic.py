@@ -78,7 +78,7 @@ def test_published_figures_at_printed_precision(model, figure, printed):
 def test_errata_are_recorded_where_the_arithmetic_disagrees(model, figure, printed):
     value = getattr(mobcost.analyze(model), figure)
     assert at_precision(Fraction(value, 10**6), printed, "nearest") != Decimal(printed)
-    results = [r for r in check(load_model(model)[0]) if r.published == printed]
+    results = [r for r in check(load_model(model)[0]) if r.published == Decimal(printed)]
     assert [r.status for r in results] == ["erratum"]
 
 

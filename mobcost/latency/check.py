@@ -3,6 +3,8 @@ stated error (its largest held-out error), which is the model's own claim about 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from mobcost.check import CheckResult
 from mobcost.latency.device import devices, estimate_ms
 
@@ -21,14 +23,16 @@ def check_latency(network: str) -> list[CheckResult]:
             error = f.ms / est - 1  # as the interval reads: published = estimate × (1 ± stated error)
             within = abs(error) <= held_out.max_error
             if within and f.note:
-                status, note = "FAIL", f"recorded as an outlier, but the estimate is within the stated error: {f.note}"
+                status, note = "fail", f"recorded as an outlier, but the estimate is within the stated error: {f.note}"
             elif within:
                 status, note = "ok", ""
             elif f.note:
                 status, note = "erratum", f.note
             else:
-                status, note = "FAIL", (f"the published figure is {100 * error:+.1f}% from the estimate, beyond {device.name}'s stated "
+                status, note = "fail", (f"the published figure is {100 * error:+.1f}% from the estimate, beyond {device.name}'s stated "
                                         f"error of ±{100 * held_out.max_error:.1f}%")
-            results.append(CheckResult(f"{f.label} on {device.name}", "Latency (ms), estimated", f.source,
-                                       f"{f.ms:g}", f"{est:.1f} (±{100 * held_out.max_error:.1f}%)", status, note))
+            stated = f"stated error ±{100 * held_out.max_error:.1f}%"
+            results.append(CheckResult(f"{f.label} on {device.name}", "Latency (ms), estimated", f.source, "latency",
+                                       Decimal(f"{f.ms:g}"), est, Decimal(f"{est:.1f}"), status,
+                                       f"{note} ({stated})" if note else stated))
     return results

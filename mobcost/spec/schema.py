@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, PrivateAttr, TypeAdapter,
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, TypeAdapter,
                       ValidationError, WithJsonSchema)
 
 from mobcost.layers import Bottleneck, Branches, Layer, Repeat, Residual, Separable
@@ -61,7 +61,7 @@ Printed = Annotated[str, BeforeValidator(_printed), WithJsonSchema({
 # ---- the spec -----------------------------------------------------------------------------------------------
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False, defer_build=True)  # as layers._Kind
 
 
 class Input(_Strict):
@@ -128,6 +128,15 @@ class Network(_Strict):
     _file: str = PrivateAttr("<spec>")
     _positions: dict = PrivateAttr(default_factory=dict)
     _source: Any = PrivateAttr(None)  # the data as read from the YAML, which the positions describe
+
+    @property
+    def file(self) -> str:
+        """The file the spec was read from (`<spec>` for text, `<stdin>` for standard input)."""
+        return self._file
+
+    def line(self, path: Path_) -> int | None:
+        """The line of a value in the spec's file by its path of keys and indices, e.g. ("budget", "max_macs")."""
+        return self._positions.get(tuple(path), (None,))[0]
 
     def problem(self, path: Path_, field: str | None, message: str) -> SpecError:
         """A SpecError at a place in this spec (a path of keys and indices into the YAML)."""
@@ -226,7 +235,8 @@ class Network(_Strict):
         layers = [self._set(layer, edit.set.get(layer.name), key)
                   for layer in self.layers if layer.name not in edit.drop]
         net = self.model_copy(update={"layers": [_edited(layer, edit) for layer in layers], "title": edit.title})
-        net._file, net._positions, net._source = self._file, {}, None
+        net._file, net._source = self._file, None  # its references and budget stay where they were; its layers changed
+        net._positions = {path: at for path, at in self._positions.items() if path[:1] != ("layers",)}
         return net
 
     def _set(self, layer, changes: dict | None, key: str):

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Iterator
 
 import yaml
 
-from mobcost.limits import LIMIT, MAX_NUMBER_CHARS, MAX_PIXELS
-from mobcost.spec.errors import MobcostError, shown
+from mobcost.limits import LIMIT, MAX_FILE_BYTES, MAX_NUMBER_CHARS, MAX_PIXELS
+from mobcost.spec.errors import MobcostError, Problem, SpecError, shown
 from mobcost.spec.locate import nearest
-from mobcost.spec.schema import Network, load_spec
+from mobcost.spec.schema import Network, load_spec, parse_spec
 from mobcost.spec.yaml import Loader
 
 
@@ -22,16 +24,27 @@ def builtin_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "configs"
 
 
+def _heads() -> Iterator[tuple[Path, str]]:
+    """Each config file with its head, the text before `layers:` (name, title, aliases)."""
+    for path in sorted(builtin_dir().glob("*.yaml")):
+        yield path, path.read_text(encoding="utf-8").split("\nlayers:", 1)[0]
+
+
+def _names(head: str) -> list[str]:
+    data = yaml.load(head, Loader=Loader)
+    return [data["name"], *data.get("aliases", [])]
+
+
 @cache
 def builtin_models() -> dict[str, Path]:
     """Every built-in name and alias → its config file, read from each file's head (what precedes `layers:`) so that
     naming a model does not parse the whole zoo."""
-    names: dict[str, Path] = {}
-    for path in sorted(builtin_dir().glob("*.yaml")):
-        head = yaml.load(path.read_text(encoding="utf-8").split("\nlayers:", 1)[0], Loader=Loader)
-        for name in [head["name"], *head.get("aliases", [])]:
-            names[name] = path
-    return names
+    return {name: path for path, head in _heads() for name in _names(head)}
+
+
+def _builtin(target: str) -> Path | None:
+    """The config naming `target`, parsing only the heads that contain it (most runs name one model)."""
+    return next((path for path, head in _heads() if target in head and target in _names(head)), None)
 
 
 @dataclass(frozen=True)
@@ -70,19 +83,44 @@ def _exists(path: Path) -> bool:
 
 def locate(target: str) -> Path:
     """The config file for a built-in name, or the path itself."""
-    models = builtin_models()
-    if target in models:
-        return models[target]
     path = Path(target)
-    if path.suffix in (".yaml", ".yml") or "/" in target or _exists(path):
+    if path.suffix in (".yaml", ".yml") or "/" in target:
         return path
+    if found := _builtin(target):
+        return found
+    if _exists(path):
+        return path
+    models = builtin_models()
     close = nearest(target, models, cutoff=0.5)  # model names are short: v1 for v7
     hint = f" Did you mean {close!r}?" if close else ""
     raise MobcostError(f"unknown model {shown(target)!r}: not a built-in model ({', '.join(models)}) "
                        f"and not a path to a YAML spec.{hint} `mobcost models` lists the built-in ones.")
 
 
+STDIN = "-"  # a spec read from standard input: `cat net.yaml | mobcost table -`
+
+
+def read_stdin() -> Network:
+    """A spec from standard input, read up to the spec-size limit and no further."""
+    raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise SpecError([Problem("<stdin>", f"is more than {MAX_FILE_BYTES:,} bytes; expected a YAML spec of at "
+                                            f"most {MAX_FILE_BYTES:,} bytes {LIMIT}")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError([Problem("<stdin>", f"is not UTF-8 text: found the byte 0x{raw[e.start]:02x} at byte "
+                                            f"{e.start:,} (send the spec as UTF-8)")]) from None
+    return parse_spec(text, "<stdin>")
+
+
+def load_target(ref: ModelRef) -> Network:
+    """The whole network a model reference's target names (`-`: standard input), before any variant."""
+    return read_stdin() if ref.target == STDIN else load_spec(locate(ref.target))
+
+
 def load_model(ref: str | ModelRef) -> tuple[Network, ModelRef]:
-    """The network a model reference names, with its variant applied, and the parsed reference."""
+    """The network a model reference names (`-`: standard input), with its variant applied, and the parsed
+    reference."""
     ref = ref if isinstance(ref, ModelRef) else ModelRef.parse(ref)
-    return load_spec(locate(ref.target)).variant(ref.variant), ref
+    return load_target(ref).variant(ref.variant), ref

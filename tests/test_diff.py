@@ -1,0 +1,72 @@
+"""mobcost diff: rows matched by name, deltas that add up to the totals' delta, and the --fail-over gate."""
+
+import json
+
+import pytest
+
+import mobcost
+from test_trace import v1_by_hand
+
+BLOCK_14 = 3 * 3 * 512 * 14 * 14 + 512 * 512 * 14 * 14, 3 * 3 * 512 + 512 * 512  # one 14×14×512 separable block
+
+
+def test_v1_to_075_deltas_sum_to_the_totals_delta(mobcost):
+    data = json.loads(mobcost("diff", "v1", "v1@0.75", "-f", "json").stdout)
+    (macs_a, params_a), (macs_b, params_b) = v1_by_hand(1.0, 224), v1_by_hand(0.75, 224)
+    assert data["totals"]["macs"] == {"before": macs_a, "after": macs_b, "delta": macs_b - macs_a,
+                                      "relative": (macs_b - macs_a) / macs_a}
+    assert data["totals"]["params"]["delta"] == params_b - params_a
+    assert sum(row["macs_delta"] for row in data["rows"]) == macs_b - macs_a
+    assert sum(row["params_delta"] for row in data["rows"]) == params_b - params_a
+    # every conv, dw and pw layer narrows, and so do the pool's input (at no cost) and the FC's; softmax is the same
+    assert {row["change"] for row in data["rows"]} == {"changed"} and len(data["rows"]) == 1 + 26 + 1 + 1
+
+
+def test_shallow_removes_five_blocks_by_name(mobcost):
+    data = json.loads(mobcost("diff", "v1", "v1:shallow", "-f", "json").stdout)
+    removed = [row["name"] for row in data["rows"] if row["change"] == "removed"]
+    # names follow position, so the last five blocks' names are the ones that no longer exist
+    assert removed == [f"sep{i}/{part}" for i in range(9, 14) for part in ("dw", "pw")]
+    assert data["totals"]["macs"]["delta"] == -5 * BLOCK_14[0]
+    assert data["totals"]["params"]["delta"] == -5 * BLOCK_14[1]
+    back = json.loads(mobcost("diff", "v1:shallow", "v1", "-f", "json").stdout)
+    assert [row["name"] for row in back["rows"] if row["change"] == "added"] == removed
+
+
+def test_the_same_model_has_no_rows(mobcost):
+    data = json.loads(mobcost("diff", "v1", "mobilenet_v1", "-f", "json").stdout)
+    assert data["rows"] == [] and data["unchanged"] == 1 + 26 + 3 and data["totals"]["macs"]["delta"] == 0
+
+
+SPEC = "name: tiny\ntitle: Tiny\ninput: {{resolution: 8}}\nclasses: 10\nlayers:\n{layers}  - {{kind: avgpool}}\n" \
+       "  - {{kind: fc}}\n"
+
+
+def test_two_spec_files(mobcost, tmp_path):
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(SPEC.format(layers="  - {name: stem, kind: conv, out: 4}\n"))
+    new.write_text(SPEC.format(layers="  - {name: stem, kind: conv, out: 8}\n  - {name: extra, kind: pw, out: 8}\n"))
+    data = json.loads(mobcost("diff", str(old), str(new), "-f", "json").stdout)
+    rows = {row["name"]: row for row in data["rows"]}
+    assert rows["stem"]["macs_delta"] == 3 * 3 * 3 * (8 - 4) * 8 * 8
+    assert rows["extra"]["change"] == "added" and rows["extra"]["macs_delta"] == 8 * 8 * 8 * 8
+    assert rows["fc1"]["params_delta"] == (8 - 4) * 10
+    markdown = mobcost("diff", str(old), str(new), "-f", "markdown").stdout
+    assert "| extra | added |" in markdown and "**Total**" in markdown
+
+
+@pytest.mark.parametrize("threshold, code", [("5%", 1), ("74.8%", 0), ("74.7", 1)])
+def test_fail_over(mobcost, threshold, code):
+    # 0.75 → 1.0: Mult-Adds grow by 568,740,352 / 325,400,448 − 1 = 74.78%
+    result = mobcost("diff", "v1@0.75", "v1", "--fail-over", threshold)
+    assert result.exit_code == code and ("more than --fail-over" in result.stderr) == bool(code)
+
+
+def test_fail_over_needs_a_percentage(mobcost):
+    result = mobcost("diff", "v1", "v1", "--fail-over", "lots")
+    assert result.exit_code == 2 and "--fail-over takes a percentage" in result.stderr
+
+
+def test_library_diff():
+    d = mobcost.diff("v1", "v1@0.5")
+    assert d.macs == (v1_by_hand(1.0, 224)[0], v1_by_hand(0.5, 224)[0]) and d.growth() < 0
