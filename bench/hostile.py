@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 HOSTILE = Path(__file__).resolve().parent.parent / "tests" / "hostile"
-sys.path.insert(0, str(HOSTILE.parent))
+sys.path[:0] = [str(HOSTILE.parent.parent), str(HOSTILE.parent)]  # the checkout first, as `python -m mobcost` sees it
 from hostile_cases import CLASSES  # noqa: E402
 
 
