@@ -16,7 +16,7 @@ def check_latency(network: str) -> list[CheckResult]:
         held_out = device.fitted.held_out if device.fitted else None
         if held_out is None:
             continue
-        for f in device.figures:
+        for i, f in enumerate(device.figures):
             if f.network != network:
                 continue
             est = estimate_ms(f, device)
@@ -34,5 +34,5 @@ def check_latency(network: str) -> list[CheckResult]:
             stated = f"stated error ±{100 * held_out.max_error:.1f}%"
             results.append(CheckResult(f"{f.label} on {device.name}", "Latency (ms), estimated", f.source, "latency",
                                        Decimal(f"{f.ms:g}"), est, Decimal(f"{est:.1f}"), status,
-                                       f"{note} ({stated})" if note else stated))
+                                       f"{note} ({stated})" if note else stated, device.file, device.line(i)))
     return results

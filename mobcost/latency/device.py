@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, PrivateAttr
 
 from mobcost.latency.model import CLASSES, Coefficients, Op, ops, seconds
 from mobcost.spec import MobcostError
@@ -81,6 +81,18 @@ class Device(_Strict):
     figures: list[Figure] = Field(min_length=1)
     fitted: Fitted | None = None
 
+    _file: str = PrivateAttr("<device>")
+    _positions: dict = PrivateAttr(default_factory=dict)
+
+    @property
+    def file(self) -> str:
+        """The device's YAML file, where its figures are written."""
+        return self._file
+
+    def line(self, figure: int) -> int | None:
+        """The line of the `figure`th published latency in the device's file."""
+        return self._positions.get(("figures", figure), (None,))[0]
+
     def coefficients(self) -> Coefficients:
         if self.fitted is None:
             raise MobcostError(f"device {self.name!r} has no fitted coefficients: run python -m mobcost.latency.fit")
@@ -108,10 +120,11 @@ def devices() -> dict[str, Device]:
 
     found = {}
     for path in sorted(devices_dir().glob("*.yaml")):
-        data, _, repeated = compose(path.read_text(encoding="utf-8"), str(path))
+        data, positions, repeated = compose(path.read_text(encoding="utf-8"), str(path))
         if repeated:
             raise MobcostError(f"{path}: repeats a key at {'.'.join(map(str, repeated[0]))}")
         device = Device.model_validate(data)
+        device._file, device._positions = str(path), positions
         found[device.name] = device
     return found
 
