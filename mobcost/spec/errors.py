@@ -36,3 +36,9 @@ class SpecError(MobcostError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(map(str, problems)))
+
+
+TORCH_CPU = ("install PyTorch's CPU build as PyTorch's own instructions do: pip install torch torchvision "
+             "--index-url https://download.pytorch.org/whl/cpu (then pip install 'mobcost[torch]'; a plain "
+             "`pip install torch` on Linux fetches the CUDA build)")
+"""How to get torch and torchvision anywhere, for every message that needs them."""

@@ -10,12 +10,13 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, PrivateAttr, TypeAdapter,
                       ValidationError, WithJsonSchema)
 
-from mobcost.layers import Bottleneck, Branches, Layer, Repeat, Residual, Separable
+from mobcost.layers import LAYER_KINDS, Bottleneck, Branches, Layer, Repeat, Residual, Separable
 from mobcost.limits import LIMIT, MAX_COUNT, MAX_LAYERS, ChannelCount, Pixels
 from mobcost.spec.errors import MobcostError, Path_, Problem, SpecError
 from mobcost.spec.locate import did_you_mean, error_message, error_problem, merged, problem_at
 from mobcost.spec.yaml import compose, read_spec_file
 
+LAYER_TAGS = [kind.model_fields["kind"].default for kind in LAYER_KINDS]
 ParamCounting = Literal["weights", "torch", "keras"]
 """How parameters are counted: weights and declared biases (the papers'); plus batch-norm γ and β (PyTorch's
 `sum(p.numel() for p in model.parameters())`); plus batch-norm running mean and variance (Keras' `count_params()`)."""
@@ -75,13 +76,31 @@ class MakeDivisible(_Strict):
     divisor: ChannelCount = 8
 
 
+Implementation = Literal["paper", "tf-slim", "keras", "torchvision"]
+"""The implementations a network may follow; `--params torch` and `--params keras` say so when the network shown
+is not the one torchvision or Keras builds."""
+LIBRARY = {"torch": "torchvision", "keras": "keras"}  # parameter counting → the library whose network it implies
+
+
+class Builder(_Strict):
+    """How a library builds this network, for `mobcost verify MODEL --against LIBRARY`."""
+
+    call: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")  # MODULE:CALLABLE returning the model
+    alpha: str | None = None  # the keyword that takes α (torchvision's width_mult); None: the builder takes no α
+    args: dict[str, Union[bool, int, float, str]] = {}  # further keywords, e.g. GoogLeNet's aux_logits: false
+
+
 class Variant(_Strict):
-    """A named edit of the network: a paper's comparison model derived from the same spec."""
+    """A named edit of the network: a paper's comparison model, or another implementation's build of the same
+    network, declared as its differences from the spec (never a second copy of it)."""
 
     title: str
+    follows: list[Implementation] = []  # the implementations this variant is (default: the network's)
+    builder: Builder | None = None  # how the implementation it follows builds it (verify --against)
     full_conv: bool = False  # every separable block becomes one full k×k conv (MobileNets Table 4)
     drop: list[str] = []  # top-level layers removed by name (MobileNets Table 5, "Shallow MobileNet")
     set: dict[str, dict[str, Any]] = {}  # top-level layer name → fields changed, e.g. a paper's head width
+    each: dict[str, dict[str, Any]] = {}  # layer kind → fields changed on every layer of that kind, at any depth
 
 
 class Reference(_Strict):
@@ -119,6 +138,7 @@ class Network(_Strict):
     title: str
     aliases: list[str] = []
     source: str | None = None
+    follows: list[Implementation] = []  # the implementations the network as written is (variants name the others)
     input: Input
     classes: ChannelCount = 1000
     width_rounding: Union[Literal["int"], MakeDivisible] = "int"
@@ -155,7 +175,11 @@ class Network(_Strict):
         return found
 
     def _unknown_layer(self, edit: Variant) -> tuple[str, str] | None:
-        """The first name a variant drops or sets that no top-level layer has: (its field, the message)."""
+        """The first name a variant drops or sets that no top-level layer has, or the first kind it edits that is
+        no layer kind: (its field, the message)."""
+        if unknown := [kind for kind in edit.each if kind not in LAYER_TAGS]:
+            return "each", (f"no layer kind is named {unknown[0]!r}; expected one of: {', '.join(LAYER_TAGS)}"
+                            f"{did_you_mean(unknown[0], LAYER_TAGS)}")
         known = [layer.name for layer in self.layers if layer.name]
         for field in ("drop", "set"):
             if missing := [name for name in getattr(edit, field) if name not in known]:
@@ -184,13 +208,14 @@ class Network(_Strict):
         edit = self.variants[key]
         if unknown := self._unknown_layer(edit):
             raise self.problem(("variants", key, unknown[0]), None, unknown[1])
-        layers = [self._set(layer, edit.set.get(layer.name), key)
+        layers = [self._set(layer, edit.set.get(layer.name), ("variants", key, "set", layer.name), layer.name)
                   for layer in self.layers if layer.name not in edit.drop]
-        net = self.model_copy(update={"layers": [_edited(layer, edit) for layer in layers], "title": edit.title})
+        layers = [self._edited(layer, edit, key) for layer in layers]
+        net = self.model_copy(update={"layers": layers, "title": edit.title, "follows": edit.follows or self.follows})
         net._file, net._positions = self._file, {}
         return net
 
-    def _set(self, layer, changes: dict | None, key: str):
+    def _set(self, layer, changes: dict | None, path: Path_, label: str):
         """A layer with a variant's field changes, validated as the layer it becomes."""
         if not changes:
             return layer
@@ -198,8 +223,32 @@ class Network(_Strict):
             return TypeAdapter(Layer).validate_python({**layer.model_dump(exclude_none=True), **changes})
         except ValidationError as e:
             err = e.errors(include_url=False)[0]
-            where = ".".join(map(str, (layer.name, *err["loc"][1:2])))  # the layer kind's tag, then the field
-            raise self.problem(("variants", key, "set", layer.name), "set", f"{where}: {error_message(err)}") from None
+            where = ".".join(map(str, (label, *err["loc"][1:2])))  # the layer kind's tag, then the field
+            raise self.problem(path, path[2], f"{where}: {error_message(err)}") from None
+
+    def _edited(self, layer, edit: Variant, key: str):
+        """A layer with a variant's full_conv and `each` edits applied, inside repeats, branches and residual blocks
+        too (a block's own fields first, then its layers')."""
+        def edit_all(layers):
+            return [self._edited(inner, edit, key) for inner in layers]
+
+        layer = self._set(layer, edit.each.get(layer.kind), ("variants", key, "each", layer.kind),
+                          layer.name or layer.kind)
+        if isinstance(layer, Repeat):
+            return layer.model_copy(update={"layers": edit_all(layer.layers)})
+        if isinstance(layer, Branches):
+            return layer.model_copy(update={"branches": [edit_all(branch) for branch in layer.branches]})
+        if isinstance(layer, Residual):
+            return layer.model_copy(update={"layers": edit_all(layer.layers), "shortcut": edit_all(layer.shortcut)})
+        if isinstance(layer, Separable) and edit.full_conv:
+            return layer.as_conv()
+        return layer
+
+    def builder(self) -> tuple[str, Builder] | None:
+        """The variant that names a torchvision builder, and the builder: what `verify --against torchvision`
+        builds, whichever variant of the network is being checked."""
+        return next(((key, v.builder) for key, v in self.variants.items()
+                     if v.builder and "torchvision" in v.follows), None)
 
 
 def _rows(layers) -> int:
@@ -216,22 +265,6 @@ def _rows(layers) -> int:
         else:
             total += layer.n if isinstance(layer, Bottleneck) else 1
     return min(MAX_LAYERS + 1, total)
-
-
-def _edited(layer, edit: Variant):
-    """A layer with a variant's full_conv edit applied, inside repeats, branches and residual blocks too."""
-    def edit_all(layers):
-        return [_edited(inner, edit) for inner in layers]
-
-    if isinstance(layer, Repeat):
-        return layer.model_copy(update={"layers": edit_all(layer.layers)})
-    if isinstance(layer, Branches):
-        return layer.model_copy(update={"branches": [edit_all(branch) for branch in layer.branches]})
-    if isinstance(layer, Residual):
-        return layer.model_copy(update={"layers": edit_all(layer.layers), "shortcut": edit_all(layer.shortcut)})
-    if isinstance(layer, Separable) and edit.full_conv:
-        return layer.as_conv()
-    return layer
 
 
 def spec_schema() -> dict:
