@@ -627,23 +627,37 @@ def diff(before: Annotated[str, typer.Argument(metavar="A", help="The model befo
 
 
 @_command
-def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format.rich) -> None:
-    """Build the spec as a torch.nn.Module and hold every layer's shape and counts to PyTorch's; exit 1 on a
-    mismatch. Needs: pip install 'mobcost[torch]'.
+def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format.rich,
+           against: Annotated[Optional[str], typer.Option(
+               "--against", metavar="torchvision|MODULE:CALLABLE",
+               help="Hold the spec to a real implementation instead of the module mobcost builds from it: "
+                    "torchvision (the builder the config names, at the same α) or any importable function "
+                    "returning an nn.Module. Compares every total with FlopCounterMode, Σ numel, fvcore, "
+                    "ptflops and thop (those installed), and every conv and linear layer in order.")] = None) -> None:
+    """Build the spec as a torch.nn.Module and hold every layer's shape and counts to PyTorch's, or (--against)
+    hold the spec to torchvision's own model; exit 1 on a mismatch. Needs PyTorch and torchvision (the torch extra).
 
-    Example: mobcost verify v1 --alpha 0.5 --res 160"""
-    from mobcost.report import verify_table
+    Example: mobcost verify v3_large:torchvision --alpha 0.75 --against torchvision"""
+    from mobcost.report import reference_table, verify_table
 
     try:
-        from mobcost import verify as torch_check
+        from mobcost.verify import reference, self as torch_check
     except ImportError:
-        typer.echo("mobcost: verify needs PyTorch; install the extra with: pip install 'mobcost[torch]' "
-                   "(for the CPU build: pip install torch==2.13.0)", err=True)
+        from mobcost.spec import TORCH_CPU
+
+        typer.echo(f"mobcost: verify needs PyTorch; {TORCH_CPU}", err=True)
         raise typer.Exit(2) from None
     analysis = analyze(model, alpha=alpha, resolution=res)
-    checks = torch_check.verify(analysis)
-    _emit(verify_table(analysis, checks, torch_check.torch.__version__), fmt)
-    if not all(c.ok for c in checks):
+    if against is None:
+        checks = torch_check.verify(analysis)
+        _emit(verify_table(analysis, checks, torch_check.torch.__version__), fmt)
+        ok = all(c.ok for c in checks)
+    else:
+        built, how = reference.reference_model(analysis.network, float(analysis.alpha), against)
+        comparison = reference.compare(analysis, built, how)
+        _emit(reference_table(analysis, comparison), fmt)
+        ok = comparison.ok
+    if not ok:
         raise typer.Exit(1)
 
 

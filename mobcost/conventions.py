@@ -31,7 +31,7 @@ OPERATION_CLASSES: dict[OpClass, str] = {
     "bias": "bias adds, one per output element of a layer with `bias: true`",
     "bn": "batch norm, per normalized element (inference: a scale and a shift)",
     "act": "activation, per output element",
-    "global pool": "global average pooling",
+    "global pool": "adaptive average pooling: global, or to a fixed output size (`output: [h, w]`)",
     "avg pool": "k×k average pooling",
     "max pool": "k×k max pooling",
     "lrn": "local response normalization across `size` channels",
@@ -48,7 +48,7 @@ KIND_CLASS: dict[str, Callable[[Row], OpClass]] = {
     "dw": lambda row: "conv",
     "pw": lambda row: "conv",
     "fc": lambda row: "fc",
-    "avgpool": lambda row: "global pool" if row.layer.kernel == "global" else "avg pool",
+    "avgpool": lambda row: "global pool" if row.layer.adaptive else "avg pool",
     "maxpool": lambda row: "max pool",
     "lrn": lambda row: "lrn",
     "softmax": lambda row: "softmax",
@@ -61,7 +61,7 @@ KIND_CLASS: dict[str, Callable[[Row], OpClass]] = {
 
 
 def operations(row: Row) -> list[OpClass]:
-    """The operation classes one row performs, in order."""
+    """The operation classes one row performs, in order: its own operation first."""
     ops = [KIND_CLASS[row.kind](row)]
     if getattr(row.layer, "bias", False):
         ops.append("bias")
@@ -85,6 +85,12 @@ class Rule:
 
     def total(self, row: Row) -> int:
         return self.count(row) + self.extra(row)
+
+
+def functional(row: Row, op: OpClass) -> bool:
+    """Whether the implementation calls this operation of the row as a function (the spec's `functional`)."""
+    called = row.layer.functional
+    return ("act" in called and op == "act") or ("op" in called and op == KIND_CLASS[row.kind](row))
 
 
 def _macs(row: Row) -> int:
@@ -116,6 +122,13 @@ def _activations(per: dict[str, int], bug: dict[str, int] | None = None) -> Rule
                 bug=f"{', '.join(bug)} counted twice" if bug else "", extra=extra)
 
 
+def _thop_adaptive(row: Row) -> int:
+    """thop's count_adap_avgpool, in its own float64 arithmetic (truncated at the end, as thop's int() does):
+    (h/oh · w/ow + 1) per output element; whole when the output divides the input."""
+    oh, ow = row.layer.adaptive
+    return int(((row.input.h / oh) * (row.input.w / ow) + 1) * _outputs(row))
+
+
 ZERO = Rule("0", lambda row: 0)
 MACS = Rule("Mult-Adds", _macs)
 
@@ -129,10 +142,20 @@ class Convention:
     params: ParamCounting
     rules: dict[OpClass, Rule]
     description: str  # one sentence, shown under every table counted this way
+    # an operation the implementation calls as a function: counted as a module would be (the operator-level
+    # counters), once by the patched functional and never by a module hook (ptflops), or not at all (thop's hooks)
+    functional: Literal["as a module", "once", "not at all"] = "as a module"
+
+    def charge(self, op: OpClass, row: Row) -> tuple[int, int]:
+        """What this convention counts for one operation of a row: (its count, the part a tool adds by mistake)."""
+        rule = self.rules[op]
+        if functional(row, op) and self.functional != "as a module":
+            return (rule.count(row) if self.functional == "once" else 0), 0
+        return rule.total(row), rule.extra(row)
 
     def count(self, row: Row) -> Counter:
         """This row's count per operation class."""
-        return Counter({op: self.rules[op].total(row) for op in operations(row)})
+        return Counter({op: self.charge(op, row)[0] for op in operations(row)})
 
     def params_of(self, row: Row) -> int:
         return row.params_counted(self.params)
@@ -182,18 +205,19 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
         "Mult-Adds counted as ptflops' pytorch backend: plus bias adds, batch norm 2 per element, ReLU, ReLU6 and "
         "swish 1 per element, pooling 1 per input element, LRN's element-wise operations, softmax 1 per element; "
         "ReLU and pooling are counted twice (the module hook and the patched functional both fire, ptflops issue "
-        "139)."),
+        "139), once where the implementation calls the function itself.", "once"),
     Convention(
         "thop", "thop.profile(model, inputs=(x,))", "torch",
         _rules(bn=_per_bn_element(4),
-               global_pool=Rule("(h·w + 1) per output element",
-                                lambda row: (row.input.h * row.input.w + 1) * _outputs(row)),
+               global_pool=Rule("(h/oh · w/ow + 1) per output element", _thop_adaptive),
                avg_pool=Rule("1 per output element", _outputs),
                softmax=Rule("3·c − 1 per position, c channels",
                             lambda row: row.output.h * row.output.w * (3 * row.output.c - 1))),
         "Mult-Adds counted as thop's profile: without bias, batch norm 4 per element, activations and max pooling "
-        "0, global average pooling h·w + 1 per output element, k×k average pooling 1 per output element, softmax "
-        "3c − 1 per position."),
+        "0, adaptive average pooling h/oh · w/ow + 1 per output element (h·w + 1 when global), k×k average "
+        "pooling 1 per output element, softmax 3c − 1 per position; what the implementation calls as a function 0 "
+        "(thop hooks modules only).",
+        "not at all"),
 )}
 
 
@@ -257,8 +281,8 @@ def difference(analysis: Analysis, a: str, b: str) -> Difference:
         for op in operations(row):
             by_class[op][0] += na[op]
             by_class[op][1] += nb[op]
-            bugs[op][0] += ca.rules[op].extra(row)
-            bugs[op][1] += cb.rules[op].extra(row)
+            bugs[op][0] += ca.charge(op, row)[1]
+            bugs[op][1] += cb.charge(op, row)[1]
         params = (ca.params_of(row), cb.params_of(row))
         if (differ := [op for op in operations(row) if na[op] != nb[op]]) or params[0] != params[1]:
             by_row.append(RowDifference(row, (sum(na.values()), sum(nb.values())), params, differ))

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Annotated, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, PlainSerializer, PlainValidator, PositiveInt, Tag
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PlainSerializer, PlainValidator, PositiveInt, Tag,
+                      model_validator)
 
 from mobcost.limits import ChannelCount, PadPixels, Pixels, decimal_of
 
@@ -23,6 +24,10 @@ Channels = Union[ChannelCount, Literal["classes"]]
 Activation = Literal["relu", "relu6", "hswish", "hsigmoid", "sigmoid", "swish"]
 Width = Literal["scaled", "fixed", "grow"]
 """How α reaches a layer's output channels: always, never, or only when α > 1 (MobileNetV2's last conv)."""
+Called = Literal["op", "act"]
+"""A part of a layer an implementation calls as a function (F.relu, F.adaptive_avg_pool2d) rather than as a module:
+`op` the layer's own operation, `act` its activation. Costs are the same; counters that hook modules see it
+differently (ptflops counts a functional call once, thop not at all)."""
 
 
 def _ratio(value) -> Fraction:
@@ -114,9 +119,14 @@ class _Kind(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False, defer_build=True)
     name: str | None = None
     note: str | None = None  # shown under the table, e.g. a typo in the paper's version of this row
+    functional: list[Called] = []  # what the implementation calls as a function, not a module (see Called)
 
     def resolve(self, scaling: Scaling) -> _Kind:
         """This layer with α applied to its declared channel counts."""
+        return self
+
+    def fitted(self, x: Shape) -> _Kind:
+        """This layer with any width that depends on its input fixed (after `resolve`)."""
         return self
 
     def standard_macs(self, x: Shape) -> int | None:
@@ -223,7 +233,15 @@ class Pointwise(_Widening, _Kind):
 
     kind: Literal["pw"] = "pw"
     stride: Literal[1] = 1
+    # output = expand × input channels, in place of `out`: torchvision's and Keras' MobileNetV3 last conv is 6 × the
+    # last block's width, where TF-slim's is make_divisible(960·α)
+    expand: Ratio | None = None
     paper_type: ClassVar[str] = "Conv"
+
+    def fitted(self, x: Shape) -> Pointwise:
+        if self.expand is None:
+            return self
+        return self.model_copy(update={"out": int(self.expand * x.c), "expand": None})
 
     def output_shape(self, x: Shape) -> Shape:
         return Shape(x.h, x.w, self.out)
@@ -253,7 +271,7 @@ class Separable(_Widening, _Kind):
 
     def parts(self, x: Shape | None = None) -> tuple[DepthwiseConv, Pointwise]:
         """The block's layers, in order, as the trace expands them from the resolved block (α already applied)."""
-        common = {"bias": self.bias, "bn": self.bn, "act": self.act}
+        common = {"bias": self.bias, "bn": self.bn, "act": self.act, "functional": self.functional}
         return (DepthwiseConv(name="dw", kernel=self.kernel, stride=self.stride, padding=self.padding, **common),
                 Pointwise(name="pw", out=self.out, width="fixed", **common))
 
@@ -285,11 +303,32 @@ class _Pool(_Kind):
 
 
 class AvgPool(_Pool):
-    """Average pooling, global or k×k: no Mult-Adds by the paper's convention, no parameters."""
+    """Average pooling, global, k×k, or adaptive to a fixed output size (torchvision's `AdaptiveAvgPool2d((7, 7))`
+    in VGG, which keeps the classifier's input at 7×7 whatever the resolution): no Mult-Adds by the paper's
+    convention, no parameters."""
 
     kind: Literal["avgpool"] = "avgpool"
     kernel: Pixels | Literal["global"] = "global"
+    output: Annotated[tuple[Pixels, Pixels], Field(strict=False)] | None = None  # [h, w]: adaptive pooling to this size (with kernel global)
     paper_type: ClassVar[str] = "Avg Pool"
+
+    @model_validator(mode="after")
+    def _one_size(self):
+        if self.output is not None and (self.kernel != "global" or self.stride != 1 or self.padding != "valid"):
+            raise ValueError("an avgpool takes either `output: [h, w]` (adaptive pooling to that size) or a kernel, "
+                             "stride and padding, not both")
+        return self
+
+    @property
+    def adaptive(self) -> tuple[int, int] | None:
+        """The fixed output size of an adaptive pool: (1, 1) for a global pool, None for a k×k pool."""
+        return self.output or ((1, 1) if self.kernel == "global" else None)
+
+    def output_shape(self, x: Shape) -> Shape:
+        return Shape(*self.output, x.c) if self.output else super().output_shape(x)
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"Pool {x.h}×{x.w} → {self.output[0]}×{self.output[1]}" if self.output else super().filter_shape(x)
 
 
 class MaxPool(_Pool):
@@ -361,6 +400,7 @@ class Add(_Free):
 
     kind: Literal["add"] = "add"
     skip: PositiveInt  # the other operand is the input of the row `skip` rows earlier (the block's input)
+    act: Activation | None = None  # after the add (ResNet's ReLU on the sum)
     paper_type: ClassVar[str] = "Add"
 
     def elementwise(self, x: Shape) -> int:
@@ -432,26 +472,40 @@ class Bottleneck(_Widening, _Kind):
     bn: bool = True
     act: Activation = "relu6"  # of the expansion and the depthwise; the projection is linear (V2 §3.2)
     divisor: PositiveInt | None = None  # the expansion's rounding; default: the network's width_rounding divisor
+    exp: ChannelCount | None = None  # the expansion width at α = 1: the V3 tables' "exp size" (c_in·t there)
+    expansion: Literal["input", "exp"] = "input"
+    """How α reaches the expansion: from the block's input, make_divisible(c_in·t) (TF-slim's expand_input_by_factor,
+    Keras), or from the table, make_divisible(α·exp) (torchvision's `adjust_channels(expanded_channels)`)."""
+
+    @model_validator(mode="after")
+    def _exp_given(self):
+        if self.expansion == "exp" and self.exp is None:
+            raise ValueError("`expansion: exp` scales the expansion width `exp` (the table's exp size); give `exp`")
+        return self
 
     def resolve(self, scaling: Scaling) -> Bottleneck:
+        exp = scaling.channels(self.exp, "scaled") if self.expansion == "exp" else self.exp
         return self.model_copy(update={"out": scaling.channels(self.out, self.width),
-                                       "divisor": self.divisor or scaling.divisor})
+                                       "divisor": self.divisor or scaling.divisor, "exp": exp})
 
-    def expansion(self, c: int) -> int:
-        """Expanded channels: make_divisible(c·t) as TF-slim's expand_input_by_factor, else round(c·t) as
-        torchvision's `int(round(inp * expand_ratio))`; the two agree whenever c·t is a multiple of the divisor."""
+    def expansion_width(self, c: int) -> int:
+        """Expanded channels: the scaled table width (`expansion: exp`), else make_divisible(c·t) as TF-slim's
+        expand_input_by_factor, else round(c·t) as torchvision's V2 `int(round(inp * expand_ratio))`; the last two
+        agree whenever c·t is a multiple of the divisor."""
+        if self.expansion == "exp":
+            return self.exp
         if self.t == 1:
             return c
         return make_divisible(c * self.t, self.divisor) if self.divisor else round(c * self.t)
 
     def parts(self, x: Shape) -> tuple[_Kind, ...]:
         layers: list[_Kind] = []
-        common = {"bn": self.bn, "act": self.act}
+        common = {"bn": self.bn, "act": self.act, "functional": self.functional}
         for k in range(1, self.n + 1):
             prefix = f"{k}/" if self.n > 1 else ""
-            e = self.expansion(x.c)
+            e = self.expansion_width(x.c)
             block: list[_Kind] = []
-            if self.t != 1:
+            if (e != x.c) if self.expansion == "exp" else (self.t != 1):  # torchvision: expanded != input
                 block.append(Pointwise(name=f"{prefix}expand", out=e, width="fixed", **common))
             dw = DepthwiseConv(name=f"{prefix}dw", kernel=self.kernel, stride=self.stride if k == 1 else 1, **common)
             block.append(dw)
@@ -539,6 +593,7 @@ class Residual(_Kind):
     kind: Literal["residual"] = "residual"
     layers: list[Layer] = Field(min_length=1)
     shortcut: list[Layer] = []
+    act: Activation | None = None  # after the add: torchvision's ResNet applies ReLU to the sum (He et al. eq. 1)
 
 
 def kind_of(value) -> str | None:

@@ -16,7 +16,7 @@ from mobcost.check import CheckResult
 from mobcost.conventions import CONVENTIONS
 from mobcost.output import json_safe, printable
 from mobcost.delta import Diff, relative
-from mobcost.spec import ParamCounting
+from mobcost.spec import LIBRARY, ParamCounting
 from mobcost.trace import Analysis, Row, Scaled
 
 if TYPE_CHECKING:
@@ -45,11 +45,29 @@ def _in_unit(rows: list[dict], flops: bool) -> list[dict]:
     return [{**row, "flops": 2 * row["macs"]} for row in rows] if flops else rows
 
 
-def _data(analysis: Analysis, data, flops: bool):
-    """JSON data (always in Mult-Adds), saying how it was counted where that is not the paper's way in Mult-Adds."""
-    if analysis.convention == "paper" and not flops:
-        return data
-    return {**data, "counting": {"convention": analysis.convention, "shown_as": _unit(flops)[1]}}
+def implementation_note(analysis: Scaled, counting: ParamCounting, name: str = "paper") -> str | None:
+    """A warning where the counting asked for is a library's (PyTorch's, Keras') but the network is not the one that
+    library builds (the spec's `follows` does not name it), or None."""
+    network = analysis.network
+    if not network.follows:
+        return None  # a spec that names no implementation makes no claim to check
+    implied = {LIBRARY.get(counting), LIBRARY.get(CONVENTIONS[name].params) if name != "paper" else None}
+    for library in sorted(implied - {None} - set(network.follows)):
+        own = next((f"`{network.name}:{key}`" for key, v in network.variants.items() if library in v.follows),
+                   f"not in this spec (`mobcost verify {network.name} --against MODULE:CALLABLE` compares yours)")
+        counter = {"torchvision": "PyTorch", "keras": "Keras"}[library]
+        return (f"Not {library}'s network: {network.title} as written follows {', '.join(network.follows)}, so "
+                f"these are {counter}'s counts of that network, not of {library}'s build, which is {own}.")
+    return None
+
+
+def _data(analysis: Analysis, data, counting: ParamCounting, flops: bool):
+    """JSON data (always in Mult-Adds), saying how it was counted and whose network it is."""
+    how = {"convention": analysis.convention, "params": counting, "shown_as": _unit(flops)[1],
+           "follows": list(analysis.network.follows)}
+    if note := implementation_note(analysis, counting, analysis.convention):
+        how["warning"] = note
+    return {**data, "counting": how}
 
 
 class Format(str, Enum):
@@ -134,9 +152,11 @@ def _per_row(analysis: Analysis, columns: tuple[Column, ...], rows: list[dict], 
     notes.append(f"Total: {(2 if flops else 1) * analysis.macs / 10**6:,.1f} million "
                  f"{_unit(flops, analysis.convention)[1]}, {params / 10**6:,.2f} million parameters (M = 10⁶). "
                  f"{convention(counting, analysis.convention, flops)}")
+    if note := implementation_note(analysis, counting, analysis.convention):
+        notes.append(note)
     total = {columns[0].key: "Total", "macs": analysis.macs, "params": params}
     return Report(f"{analysis.label} (α = {analysis.alpha:g}, {analysis.resolution}×{analysis.resolution})",
-                  columns, _in_unit(rows, flops), _data(analysis, analysis.to_dict(), flops),
+                  columns, _in_unit(rows, flops), _data(analysis, analysis.to_dict(counting), counting, flops),
                   total=_in_unit([total], flops)[0], notes=tuple(notes))
 
 
@@ -207,9 +227,10 @@ def totals_table(title: str, analyses: list[Scaled], accuracy: list[tuple[float,
     sources = sorted({acc[1] for acc in accuracy if acc})
     notes = [f"Accuracy as published in {', '.join(sources)}; mobcost computes costs, not accuracy."] if sources else []
     notes.append(f"M = 10⁶. {convention(counting, analyses[0].convention, flops)}")
+    notes += list(dict.fromkeys(note for a in analyses if (note := implementation_note(a, counting, a.convention))))
     data = [_data(a, {"model": a.label, "name": a.network.name, "alpha": a.alpha, "resolution": a.resolution,
-                      "accuracy": row["accuracy"], "accuracy_source": row["accuracy_source"], "macs": a.macs,
-                      "params": row["params"]}, flops)
+                      "accuracy": row["accuracy"], "accuracy_source": row["accuracy_source"],
+                      "macs": a.macs, "params": row["params"]}, counting, flops)
             for a, row in zip(analyses, rows)]
     return Report(title, columns, _in_unit(rows, flops), data, notes=tuple(notes))
 
@@ -227,10 +248,11 @@ def breakdown_table(analysis: Analysis, counting: ParamCounting = "weights", flo
             "totals": {"macs": analysis.macs, "params": params_total},
             "types": [{k: row[k] for k in ("type", "macs", "params")} for row in rows]}
     return Report(f"Resource per layer type: {analysis.label}", columns, _in_unit(rows, flops),
-                  _data(analysis, data, flops),
+                  _data(analysis, data, counting, flops),
                   total=_in_unit([{"type": "Total", "macs": analysis.macs, "params": params_total}], flops)[0],
                   notes=("Layer types with no Mult-Adds and no parameters are left out. "
-                         + convention(counting, analysis.convention, flops),))
+                         + convention(counting, analysis.convention, flops),
+                         *filter(None, [implementation_note(analysis, counting, analysis.convention)])))
 
 
 def memory_table(analysis: Analysis, dtype: str = "fp16") -> Report:
@@ -415,10 +437,13 @@ def conventions_table() -> Report:
     per_channel = {"weights": "0", "torch": "γ, β", "keras": "γ, β, mean, variance"}
     rows.append({"operation": "parameters per batch-norm channel",
                  **{c.name: per_channel[c.params] for c in CONVENTIONS.values()}})
+    called = {"as a module": "as a module", "once": "once (no module hook)", "not at all": "0"}
+    rows.append({"operation": "`functional` (called as a function)",
+                 **{c.name: called[c.functional] for c in CONVENTIONS.values()}})
     notes = tuple(f"{op}: {text}." for op, text in OPERATION_CLASSES.items())
     notes += tuple(f"{c.name}: {c.tool}" for c in CONVENTIONS.values())
-    data = {c.name: {"tool": c.tool, "params": c.params, "rules": {op: r.text for op, r in c.rules.items()}}
-            for c in CONVENTIONS.values()}
+    data = {c.name: {"tool": c.tool, "params": c.params, "functional": c.functional,
+                     "rules": {op: r.text for op, r in c.rules.items()}} for c in CONVENTIONS.values()}
     return Report("Counting conventions: what each counts, in Mult-Adds (one multiply-add or one operation = 1)",
                   columns, rows, data, notes=notes)
 
@@ -438,10 +463,12 @@ def conventions_totals(analyses: list[Analysis], flops: bool = False) -> Report:
         for i, a in enumerate(analyses):
             macs, params = totals(a, name)
             row |= {f"{key}{i}": (2 if flops else 1) * macs, f"params{i}": params}
-            data.append({"convention": name, "model": a.label, "macs": macs, "params": params})
+            data.append({"convention": name, "params_counting": CONVENTIONS[name].params, "model": a.label,
+                         "follows": list(a.network.follows), "macs": macs, "params": params})
         rows.append(row)
     notes = (f"{'FLOPs = 2 × Mult-Adds. ' if flops else ''}Each convention counts the same traced network; "
-             "`mobcost conventions` shows what each counts, `mobcost explain MODEL --between A B` where two differ.",)
+             "`mobcost conventions` shows what each counts, `mobcost explain MODEL --between A B` where two differ.",
+             *dict.fromkeys(filter(None, (implementation_note(a, "torch") for a in analyses))))
     return Report("Why tools disagree: one network, every counting convention", tuple(columns), rows, data,
                   notes=notes)
 
@@ -527,6 +554,38 @@ def verify_table(analysis: Analysis, checks: list, torch_version: str) -> Report
              "for odd kernels both give ceil(n / stride) outputs and the same costs.",)
     return Report(f"{analysis.label}: mobcost vs PyTorch", columns, rows, {"layers": rows, "total": total},
                   total=total, notes=notes, style=lambda row: None if row["status"] == "ok" else "bold red")
+
+
+def reference_table(analysis: Analysis, comparison) -> Report:
+    """The spec beside an implementation (mobcost.verify.reference.Comparison): every convolution and linear layer
+    in the order the model runs them, and every total in the notes."""
+    def shape(s) -> str:
+        return "–" if s is None else "×".join(map(str, s))
+
+    columns = (Column("name", "Layer (mobcost)"), Column("shape", "Output (C×H×W)"),
+               Column("params", "Parameters", optional(exact), True), Column("module", "Implementation's layer"),
+               Column("module_shape", "Its output"), Column("module_params", "Its parameters", optional(exact), True),
+               Column("status", "Status"))
+    rows = [{"name": p.row.name if p.row else "–", "shape": shape(p.shape), "params": p.row and p.row.params,
+             "module": p.layer.name if p.layer else "–", "module_shape": shape(p.layer and p.layer.shape),
+             "module_params": p.layer and p.layer.params, "status": "ok" if p.ok else "DIFFERS"}
+            for p in comparison.layers]
+    first = comparison.first_difference
+    notes = [f"{t.what}: {t.mobcost:,} and {t.reference:,}, {'equal' if t.ok else 'DIFFERENT'}."
+             for t in comparison.totals]
+    if first is not None:
+        notes.append(f"First difference: mobcost's {first.row.name if first.row else '(no layer)'} and the "
+                     f"implementation's {first.layer.name if first.layer else '(no layer)'}.")
+    notes.append(f"Layers compared: {sum(p.ok for p in comparison.layers)} of {len(comparison.layers)} convolutions "
+                 f"and linear layers agree in output shape and parameters (weights and biases). Built: "
+                 f"{comparison.against}; " + ", ".join(f"{k} {v}" for k, v in comparison.versions.items()) + ".")
+    data = {"model": analysis.network.name, "alpha": float(analysis.alpha), "resolution": analysis.resolution,
+            "against": comparison.against, "versions": comparison.versions, "ok": comparison.ok,
+            "totals": [{"what": t.what, "mobcost": t.mobcost, "reference": t.reference, "ok": t.ok}
+                       for t in comparison.totals],
+            "first_difference": None if first is None else rows[comparison.layers.index(first)], "layers": rows}
+    return Report(f"{analysis.label}: mobcost vs {comparison.against}", columns, rows, data, notes=tuple(notes),
+                  style=lambda row: None if row["status"] == "ok" else "bold red")
 
 
 # ---- renderers ----------------------------------------------------------------------------------------------

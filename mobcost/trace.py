@@ -60,10 +60,11 @@ class Row:
     def standard_macs(self) -> int | None:
         return self.layer.standard_macs(self.input)
 
-    def to_dict(self) -> dict:
+    def to_dict(self, counting: ParamCounting = "weights") -> dict:
         return {"name": self.name, "kind": self.kind, "stride": self.stride, "filter": self.filter,
                 "input": [self.input.h, self.input.w, self.input.c],
-                "output": [self.output.h, self.output.w, self.output.c], "macs": self.macs, "params": self.params}
+                "output": [self.output.h, self.output.w, self.output.c], "macs": self.macs,
+                "params": self.params_counted(counting)}
 
 
 class Displayed:
@@ -183,11 +184,13 @@ class Analysis(Scaled):
         """One dict per layer: name, kind, stride, filter, input and output (h, w, c), Mult-Adds, parameters."""
         return [row.to_dict() for row in self.rows]
 
-    def to_dict(self) -> dict:
-        """The analysis for JSON (`mobcost table -f json`): the totals and every layer."""
+    def to_dict(self, counting: ParamCounting = "weights") -> dict:
+        """The analysis for JSON (`mobcost table -f json`): totals and rows, Mult-Adds as this analysis counted them
+        and parameters counted as asked."""
         return {"model": self.network.name, "title": self.network.title, "alpha": self.alpha,
-                "resolution": self.resolution, "totals": {"macs": self.macs, "params": self.params},
-                "layers": [row.to_dict() for row in self.rows]}
+                "resolution": self.resolution,
+                "totals": {"macs": self.macs, "params": self.params_counted(counting)},
+                "layers": [row.to_dict(counting) for row in self.rows]}
 
 
 def resolution_of(network: Network, resolution: int | None = None, rho: float | None = None) -> int:
@@ -378,7 +381,8 @@ class _Walk:
             raise self.network.problem(path, "shortcut", f"the body gives {body} but the shortcut gives {shortcut} "
                                        f"(input {x}); they must match to be added, so give the shortcut a 1×1 "
                                        "projection conv with the body's stride and channels")
-        return self.leaf(Add(skip=len(self.rows) - first), body, path, f"{name}/add", name)
+        add = Add(skip=len(self.rows) - first, act=layer.act, functional=layer.functional)
+        return self.leaf(add, body, path, f"{name}/add", name)
 
     def leaf(self, layer: Leaf, x: Shape, path: Path_, name: str, block: str | None, unit=None) -> Shape:
         if len(self.rows) == MAX_LAYERS:  # before expanding one more: blocks the load-time count did not multiply
@@ -388,6 +392,7 @@ class _Walk:
         if built is None:
             built = layer.resolve(self.scaling)
             self.built[id(layer)] = (layer, built)
+        built = built.fitted(x)
         try:
             y = built.output_shape(x)
             _check_limits(y)

@@ -66,7 +66,7 @@ def test_expansion_width_rounding(divisor, expected):
     # 24·2.3 = 55.2: TF-slim make_divisible(55.2, 8) = 56; torchvision int(round(55.2)) = 55
     block = Bottleneck(t="184/80", out=24, divisor=divisor)
     assert block.t == Fraction(23, 10)
-    assert block.expansion(24) == expected
+    assert block.expansion_width(24) == expected
 
 
 def test_expansion_ratio_must_be_positive():

@@ -199,8 +199,8 @@ def test_convention_and_flops_options(command):
     thop = json.loads(run(*command, "-f", "json", "--convention", "thop", "--flops").stdout)
     text = run(*command, "-f", "markdown", "--convention", "thop", "--flops").stdout
     assert "FLOPs (thop)" in text and "FLOPs = 2 × Mult-Adds" in text and "Mult-Adds (" not in text
-    assert "counting" not in json.dumps(paper)
-    assert '"counting": {"convention": "thop", "shown_as": "FLOPs"}' in json.dumps(thop, ensure_ascii=False)
+    assert '"convention": "paper", "params": "weights", "shown_as": "Mult-Adds"' in json.dumps(paper)
+    assert '"convention": "thop", "params": "torch", "shown_as": "FLOPs"' in json.dumps(thop, ensure_ascii=False)
     v1 = mobcost.analyze("v1")
     exact = f"{2 * counted(v1, 'thop').macs:,}"
     rounded = f"{2 * counted(v1, 'thop').macs / 10**6:,.1f}"

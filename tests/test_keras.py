@@ -1,6 +1,6 @@
 """The keras convention against Keras itself: model.count_params() and TensorFlow's `same` output sizes.
 
-Keras 3 runs here on its PyTorch backend (pip install torch==2.13.0 '.[counters]'); skipped without it. The model
+Keras 3 runs here on its PyTorch backend (pip install torch '.[counters]'); skipped without it. The model
 is built from the traced rows, one Keras layer per leaf kind, as tests/test_verify.py builds the PyTorch one.
 """
 
@@ -38,7 +38,9 @@ KERAS_LAYERS = {
     "dw": lambda row: _padded(row, lambda p: layers.DepthwiseConv2D(row.layer.kernel, row.layer.stride, p,
                                                                     use_bias=row.layer.bias)),
     "pw": lambda row: [layers.Conv2D(row.output.c, 1, use_bias=row.layer.bias)],
-    "avgpool": lambda row: ([layers.GlobalAveragePooling2D(keepdims=True)] if row.layer.kernel == "global" else
+    # Keras has no adaptive pool to a fixed size: a resize to it has the same shape and no weights
+    "avgpool": lambda row: ([layers.Resizing(*row.layer.output)] if row.layer.output else
+                            [layers.GlobalAveragePooling2D(keepdims=True)] if row.layer.kernel == "global" else
                             _padded(row, lambda p: layers.AveragePooling2D(row.layer.kernel, row.layer.stride, p))),
     "maxpool": lambda row: _padded(row, lambda p: layers.MaxPooling2D(row.layer.kernel, row.layer.stride, p)),
     "fc": lambda row: [layers.Flatten(), layers.Dense(row.output.c, use_bias=row.layer.bias),
@@ -96,3 +98,28 @@ layers:
     _, shapes = keras_model(a)
     assert shapes == [(5, 5, 3), (3, 3, 3), (3, 3, 4)]  # ceil(9 / 2), ceil(5 / 2), 3
     assert shapes == [(row.output.h, row.output.w, row.output.c) for row in a.rows]
+
+
+# ---- the `keras` variants against Keras Applications' own builders ------------------------------------------
+
+APPLICATIONS = [("v1:keras", "MobileNet", 1.0), ("v1:keras", "MobileNet", 0.5),
+                ("v2", "MobileNetV2", 1.0), ("v2", "MobileNetV2", 0.35),  # the default follows Keras
+                ("v3_large:keras", "MobileNetV3Large", 0.75), ("v3_large:keras", "MobileNetV3Large", 0.6),
+                ("v3_small:keras", "MobileNetV3Small", 1.0), ("v3_small:keras", "MobileNetV3Small", 0.6)]
+
+
+@pytest.mark.parametrize(("model", "builder", "alpha"), APPLICATIONS, ids=[f"{m}@{a}" for m, _, a in APPLICATIONS])
+def test_keras_variant_is_keras_applications_network(model, builder, alpha):
+    """keras.applications' own model, count_params() (V1 at α = 1: 4,253,864, the figure keras.io prints; V2:
+    3,538,984, the keras.io Applications table's)."""
+    built = getattr(keras.applications, builder)(weights=None, alpha=alpha, input_shape=(224, 224, 3))
+    assert mobcost.analyze(model, alpha=alpha).params_counted("keras") == built.count_params()
+
+
+def test_the_tf_slim_v3_small_is_not_keras_at_alpha_0_6():
+    """Keras' last conv is 6 × its input, 6 · make_divisible(0.6 · 96) = 336; TF-slim's make_divisible(0.6 · 576) =
+    344."""
+    rows = {row.name: row for row in mobcost.analyze("v3_small", alpha=0.6).rows}
+    assert rows["last"].output.c == 344
+    rows = {row.name: row for row in mobcost.analyze("v3_small:keras", alpha=0.6).rows}
+    assert rows["last"].output.c == 6 * 56 == 336

@@ -159,4 +159,5 @@ def test_errors_inside_a_repeat_name_the_nested_layer():
     assert "layer layers[7].layers[0] (separable), field 'stride'" in message
     assert "layer layers[7].layers[0] (separable), field 'act'" in message and "'relux'" in message
     # both problems reported, each at its value: "      - {kind: separable, stride: " is 34 characters
-    assert "line 21, column 35: layer layers[7].layers[0] (separable), field 'stride'" in message
+    line = text.splitlines().index("      - {kind: separable, stride: 0, out: 512, bn: true, act: relux}") + 1
+    assert f"line {line}, column 35: layer layers[7].layers[0] (separable), field 'stride'" in message

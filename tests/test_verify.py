@@ -1,9 +1,9 @@
 """mobcost against PyTorch and against the counters it names, on the torch module built from the same spec.
 
-Needs torch (pip install torch==2.13.0) and the counters (pip install '.[counters]'); skipped without them.
+Needs torch (CI: pip install torch==2.14.1 torchvision==0.29.1) and the counters (pip install '.[counters]'); skipped
+without them. tests/test_reference.py holds the specs to torchvision's own models.
 """
 
-import io
 import logging
 import sys
 import warnings
@@ -18,6 +18,7 @@ from mobcost.conventions import CONVENTIONS, counted, operations, totals
 
 torch = pytest.importorskip("torch")
 verify = pytest.importorskip("mobcost.verify")
+reference = pytest.importorskip("mobcost.verify.reference")
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -41,36 +42,15 @@ def test_verify_counts_v1_as_the_paper():
 
 
 # ---- the counters, each run as its README says, on a fresh module built from the spec -------------------------
+# (tests/test_reference.py runs them on torchvision's own models)
 
 def _quiet():
     warnings.filterwarnings("ignore")
     logging.disable(logging.WARNING)
 
 
-def fvcore_count(model, x) -> tuple[int, int]:
-    from fvcore.nn import FlopCountAnalysis, parameter_count
-
-    flops = FlopCountAnalysis(model, x).unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-    return flops.total(), parameter_count(model)[""]
-
-
-def ptflops_count(model, x, **config) -> tuple[int, int]:
-    from ptflops import get_model_complexity_info
-
-    macs, params = get_model_complexity_info(model, tuple(x.shape[1:]), as_strings=False, print_per_layer_stat=False,
-                                             backend="pytorch", ost=io.StringIO(), backend_specific_config=config)
-    return macs, params
-
-
-def thop_count(model, x) -> tuple[int, int]:
-    from thop import profile
-
-    macs, params = profile(model, inputs=(x,), verbose=False)  # float64 sums of whole numbers
-    assert float(macs).is_integer() and float(params).is_integer()
-    return int(macs), int(params)
-
-
-COUNTERS = {"fvcore": fvcore_count, "ptflops": ptflops_count, "thop": thop_count}
+COUNTERS = reference.COUNT  # as `verify --against` runs them
+ptflops_count = COUNTERS["ptflops"]
 
 
 @pytest.mark.parametrize("tool", COUNTERS)
@@ -113,7 +93,7 @@ def test_verify_command_agrees():
 
 def test_verify_command_shows_a_mismatch(monkeypatch):
     wrong = dict(verify.TORCH_MODULE, pw=lambda row: torch.nn.Conv2d(row.input.c, row.output.c, 1, bias=True))
-    monkeypatch.setattr(verify, "TORCH_MODULE", wrong)
+    monkeypatch.setattr(verify.self, "TORCH_MODULE", wrong)
     result = runner.invoke(app, ["verify", "v1@0.25_128", "-f", "markdown"])
     assert result.exit_code == 1
     sep1_pw = next(line for line in result.stdout.splitlines() if line.startswith("| sep1/pw "))
@@ -124,7 +104,8 @@ def test_verify_command_shows_a_mismatch(monkeypatch):
 
 def test_verify_without_torch_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
-    monkeypatch.delitem(sys.modules, "mobcost.verify")
+    for name in [name for name in sys.modules if name.startswith("mobcost.verify")]:
+        monkeypatch.delitem(sys.modules, name)
     monkeypatch.delattr(mobcost, "verify")
     result = runner.invoke(app, ["verify", "v1"])
     assert result.exit_code == 2

@@ -7,8 +7,9 @@ import mobcost
 from mobcost.layers import Leaf
 from mobcost.spec import builtin_models, load_spec
 
-# Every leaf kind and block, every activation, biases, grouped conv, k×k and global pooling with floor and ceil
-# sizes, identity and projection shortcuts, an empty branch, squeeze-and-excite, an odd input, a numeric padding.
+# Every leaf kind and block, every activation, biases, grouped conv, k×k, global and adaptive pooling with floor and
+# ceil sizes, a ReLU after a residual add, functional calls, identity and projection shortcuts, an empty branch,
+# squeeze-and-excite, an odd input, a numeric padding.
 EVERY_KIND = """
 name: every_kind
 title: Every kind
@@ -18,10 +19,11 @@ layers:
   - {kind: conv, kernel: 3, stride: 2, out: 8, bias: true, bn: true, act: relu6}       # 9×9×8
   - {kind: dw, kernel: 5, bias: true, act: hswish}
   - {kind: pw, out: 12, bn: true, act: swish}
-  - {kind: conv, kernel: 3, out: 12, groups: 4, bn: true, act: relu}
+  - {kind: conv, kernel: 3, out: 12, groups: 4, bn: true, act: relu, functional: [act]}   # F.relu
   - {kind: lrn, size: 5}
   - {kind: maxpool, kernel: 2, stride: 2, ceil_mode: true}                            # 5×5×12
   - kind: residual
+    act: relu
     layers:
       - {kind: conv, kernel: 3, out: 12, bn: true, act: relu}
       - {kind: conv, kernel: 3, padding: 1, out: 12, bn: true}
@@ -42,7 +44,8 @@ layers:
   - {kind: separable, out: 16, bn: true, act: sigmoid}
   - {kind: avgpool, kernel: 3, padding: same}
   - {kind: pw, out: 16, bn: true, act: hsigmoid}
-  - {kind: avgpool, kernel: 2, stride: 1}                                              # 1×1×16
+  - {kind: avgpool, output: [3, 3], functional: [op]}                                  # adaptive: 2×2 → 3×3
+  - {kind: avgpool, kernel: 3, stride: 1}                                              # 1×1×16
   - {kind: se}
   - {kind: flatten}
   - {kind: dropout}

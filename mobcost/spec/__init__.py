@@ -5,11 +5,13 @@ it, locate.py turns a validation error into file, line, layer and field, zoo.py 
 Errors in a spec become a SpecError that names the file, the line and column, the layer and the field.
 """
 
-from mobcost.spec.errors import MobcostError, Path_, Problem, SpecError
-from mobcost.spec.schema import (BN_PARAMS, Budget, Input, MakeDivisible, Network, ParamCounting, Printed, Reference,
-                                 Size, Variant, expanded_rows, load_spec, parse_size, parse_spec, spec_schema)
+from mobcost.spec.errors import TORCH_CPU, MobcostError, Path_, Problem, SpecError
+from mobcost.spec.schema import (BN_PARAMS, LIBRARY, Budget, Builder, Input, MakeDivisible, Network, ParamCounting,
+                                 Printed, Reference, Size, Variant, expanded_rows, load_spec, parse_size, parse_spec,
+                                 spec_schema)
 from mobcost.spec.zoo import ModelRef, builtin_dir, builtin_models, load_model, locate
 
-__all__ = ["BN_PARAMS", "Budget", "Input", "MakeDivisible", "MobcostError", "ModelRef", "Network", "ParamCounting",
-           "Path_", "Printed", "Problem", "Reference", "Size", "SpecError", "Variant", "builtin_dir", "builtin_models",
-           "expanded_rows", "load_model", "load_spec", "locate", "parse_size", "parse_spec", "spec_schema"]
+__all__ = ["BN_PARAMS", "LIBRARY", "TORCH_CPU", "Budget", "Builder", "Input", "MakeDivisible", "MobcostError",
+           "ModelRef", "Network", "ParamCounting", "Path_", "Printed", "Problem", "Reference", "Size", "SpecError",
+           "Variant", "builtin_dir", "builtin_models", "expanded_rows", "load_model", "load_spec", "locate",
+           "parse_size", "parse_spec", "spec_schema"]

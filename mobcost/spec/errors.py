@@ -58,3 +58,9 @@ class SpecError(MobcostError):
         if self.more:
             worded.append(f"… and {self.more:,} more problems in the same file")
         super().__init__("\n".join(worded))
+
+
+TORCH_CPU = ("install PyTorch's CPU build as PyTorch's own instructions do: pip install torch torchvision "
+             "--index-url https://download.pytorch.org/whl/cpu (then pip install 'mobcost[torch]'; a plain "
+             "`pip install torch` on Linux fetches the CUDA build)")
+"""How to get torch and torchvision anywhere, for every message that needs them."""

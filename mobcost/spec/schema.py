@@ -9,12 +9,13 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, TypeAdapter,
                       ValidationError, WithJsonSchema)
 
-from mobcost.layers import Bottleneck, Branches, Layer, Repeat, Residual, Separable
-from mobcost.limits import LIMIT, MAX_COUNT, MAX_LAYERS, ChannelCount, Pixels, decimal_of
+from mobcost.layers import LAYER_KINDS, Bottleneck, Branches, Layer, Repeat, Residual, Separable
+from mobcost.limits import LIMIT, MAX_COUNT, MAX_LAYERS, MAX_NODES, ChannelCount, Pixels, decimal_of
 from mobcost.spec.errors import MAX_PROBLEMS, MobcostError, Path_, Problem, SpecError, listed, shown
 from mobcost.spec.locate import did_you_mean, error_message, error_problem, merged, problem_at
 from mobcost.spec.yaml import compose, read_spec_file
 
+LAYER_TAGS = [kind.model_fields["kind"].default for kind in LAYER_KINDS]
 ParamCounting = Literal["weights", "torch", "keras"]
 """How parameters are counted: weights and declared biases (the papers'); plus batch-norm γ and β (PyTorch's
 `sum(p.numel() for p in model.parameters())`); plus batch-norm running mean and variance (Keras' `count_params()`)."""
@@ -73,13 +74,31 @@ class MakeDivisible(_Strict):
     divisor: ChannelCount = 8
 
 
+Implementation = Literal["paper", "tf-slim", "keras", "torchvision"]
+"""The implementations a network may follow; `--params torch` and `--params keras` say so when the network shown
+is not the one torchvision or Keras builds."""
+LIBRARY = {"torch": "torchvision", "keras": "keras"}  # parameter counting → the library whose network it implies
+
+
+class Builder(_Strict):
+    """How a library builds this network, for `mobcost verify MODEL --against LIBRARY`."""
+
+    call: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")  # MODULE:CALLABLE returning the model
+    alpha: str | None = None  # the keyword that takes α (torchvision's width_mult); None: the builder takes no α
+    args: dict[str, Union[bool, int, float, str]] = {}  # further keywords, e.g. GoogLeNet's aux_logits: false
+
+
 class Variant(_Strict):
-    """A named edit of the network: a paper's comparison model derived from the same spec."""
+    """A named edit of the network: a paper's comparison model, or another implementation's build of the same
+    network, declared as its differences from the spec (never a second copy of it)."""
 
     title: str
+    follows: list[Implementation] = []  # the implementations this variant is (default: the network's)
+    builder: Builder | None = None  # how the implementation it follows builds it (verify --against)
     full_conv: bool = False  # every separable block becomes one full k×k conv (MobileNets Table 4)
     drop: list[str] = []  # top-level layers removed by name (MobileNets Table 5, "Shallow MobileNet")
     set: dict[str, dict[str, Any]] = {}  # top-level layer name → fields changed, e.g. a paper's head width
+    each: dict[str, dict[str, Any]] = {}  # layer kind → fields changed on every layer of that kind, at any depth
 
 
 class Reference(_Strict):
@@ -117,6 +136,7 @@ class Network(_Strict):
     title: str
     aliases: list[str] = []
     source: str | None = None
+    follows: list[Implementation] = []  # the implementations the network as written is (variants name the others)
     input: Input
     classes: ChannelCount = 1000
     width_rounding: Union[Literal["int"], MakeDivisible] = "int"
@@ -155,13 +175,31 @@ class Network(_Strict):
         for layer in self.layers:
             by_name.setdefault(layer.name, []).append(layer)
         total = expanded_rows(self.layers)
+        # `each` edits layers at any depth, so such a variant is built to be validated and counted: bounded here
+        each = [key for key, edit in self.variants.items() if edit.each]
+        if len(each) * written_layers(self.layers) > MAX_NODES:
+            found.append(self._at(("variants", each[0], "each"), None,
+                                  f"expected at most {MAX_NODES:,} layers edited by `each` in all {LIMIT}; "
+                                  f"found {len(each):,} variants over {written_layers(self.layers):,} layers"))
+            each = []
         for key, edit in self.variants.items():
             if (unknown := self._unknown_layer(edit)) is not None:
                 found.append(lambda key=key, unknown=unknown: self._at(("variants", key, unknown[0]), None,
                                                                         self._unknown_message(*unknown)))
                 continue
+            if edit.each:
+                if key in each:
+                    try:
+                        if expanded_rows(self.variant(key).layers) > MAX_LAYERS:
+                            found.append(self._at(("variants", key, "each"), None,
+                                                  f"expected at most {MAX_LAYERS:,} layers once repeats are "
+                                                  f"multiplied out {LIMIT}; this variant expands to more"))
+                    except SpecError as e:
+                        found += e.problems[:1]
+                        continue
             try:  # each set layer validated as the layer it becomes
-                edited = {name: [self._set(layer, edit.set[name], key) for layer in by_name[name]]
+                edited = {name: [self._set(layer, edit.set[name], ("variants", key, "set", name), name)
+                                 for layer in by_name[name]]
                           for name in edit.set if name not in edit.drop}
             except SpecError as e:
                 found += e.problems[:1]
@@ -172,7 +210,7 @@ class Network(_Strict):
                                                                        "layer to remain"))
             rows = (total - sum(expanded_rows(by_name[name]) for name in dropped | edited.keys())
                     + sum(expanded_rows(layers) for layers in edited.values()))
-            if rows > MAX_LAYERS:
+            if rows > MAX_LAYERS and not edit.each:  # an `each` variant was counted as built, above
                 biggest = max(edited, key=lambda name: expanded_rows(edited[name]), default=None)
                 found.append(self._at(("variants", key) + (("set", biggest) if biggest else ()), None,
                                       f"expected at most {MAX_LAYERS:,} layers once repeats are multiplied out "
@@ -196,7 +234,10 @@ class Network(_Strict):
                                                 f"out {LIMIT}; this layer expands to more")
 
     def _unknown_layer(self, edit: Variant) -> tuple[str, str, list[str]] | None:
-        """The first name a variant drops or sets that no top-level layer has: (its field, the name, the names)."""
+        """The first kind a variant edits that is no layer kind, or the first name it drops or sets that no
+        top-level layer has: (its field, the name, the valid names)."""
+        if unknown := next((kind for kind in edit.each if kind not in LAYER_TAGS), None):
+            return "each", unknown, list(LAYER_TAGS)
         known = [layer.name for layer in self.layers if layer.name]
         names = set(known)
         for field in ("drop", "set"):
@@ -206,7 +247,8 @@ class Network(_Strict):
 
     @staticmethod
     def _unknown_message(field: str, missing: str, known: list[str]) -> str:
-        return (f"no top-level layer is named {shown(missing)!r}; expected one of: "
+        what = "layer kind" if field == "each" else "top-level layer"
+        return (f"no {what} is named {shown(missing)!r}; expected one of: "
                 f"{listed(known, 'none has a name')}{did_you_mean(missing, known)}")
 
     def accuracy(self, variant: str | None, alpha, resolution: int) -> tuple[float, str] | None:
@@ -232,14 +274,15 @@ class Network(_Strict):
         edit = self.variants[key]
         if unknown := self._unknown_layer(edit):
             raise self.problem(("variants", key, unknown[0]), None, self._unknown_message(*unknown))
-        layers = [self._set(layer, edit.set.get(layer.name), key)
+        layers = [self._set(layer, edit.set.get(layer.name), ("variants", key, "set", layer.name), layer.name)
                   for layer in self.layers if layer.name not in edit.drop]
-        net = self.model_copy(update={"layers": [_edited(layer, edit) for layer in layers], "title": edit.title})
+        layers = [self._edited(layer, edit, key) for layer in layers]
+        net = self.model_copy(update={"layers": layers, "title": edit.title, "follows": edit.follows or self.follows})
         net._file, net._source = self._file, None  # its references and budget stay where they were; its layers changed
         net._positions = {path: at for path, at in self._positions.items() if path[:1] != ("layers",)}
         return net
 
-    def _set(self, layer, changes: dict | None, key: str):
+    def _set(self, layer, changes: dict | None, path: Path_, label: str):
         """A layer with a variant's field changes, validated as the layer it becomes."""
         if not changes:
             return layer
@@ -247,8 +290,44 @@ class Network(_Strict):
             return TypeAdapter(Layer).validate_python({**layer.model_dump(exclude_none=True), **changes})
         except ValidationError as e:
             err = e.errors(include_url=False)[0]
-            where = ".".join(map(str, (layer.name, *err["loc"][1:2])))  # the layer kind's tag, then the field
-            raise self.problem(("variants", key, "set", layer.name), "set", f"{where}: {error_message(err)}") from None
+            where = ".".join(map(str, (label, *err["loc"][1:2])))  # the layer kind's tag, then the field
+            raise self.problem(path, path[2], f"{where}: {error_message(err)}") from None
+
+    def _edited(self, layer, edit: Variant, key: str):
+        """A layer with a variant's full_conv and `each` edits applied, inside repeats, branches and residual blocks
+        too (a block's own fields first, then its layers')."""
+        def edit_all(layers):
+            return [self._edited(inner, edit, key) for inner in layers]
+
+        layer = self._set(layer, edit.each.get(layer.kind), ("variants", key, "each", layer.kind),
+                          layer.name or layer.kind)
+        if isinstance(layer, Repeat):
+            return layer.model_copy(update={"layers": edit_all(layer.layers)})
+        if isinstance(layer, Branches):
+            return layer.model_copy(update={"branches": [edit_all(branch) for branch in layer.branches]})
+        if isinstance(layer, Residual):
+            return layer.model_copy(update={"layers": edit_all(layer.layers), "shortcut": edit_all(layer.shortcut)})
+        if isinstance(layer, Separable) and edit.full_conv:
+            return layer.as_conv()
+        return layer
+
+    def builder(self) -> tuple[str, Builder] | None:
+        """The variant that names a torchvision builder, and the builder: what `verify --against torchvision`
+        builds, whichever variant of the network is being checked."""
+        return next(((key, v.builder) for key, v in self.variants.items()
+                     if v.builder and "torchvision" in v.follows), None)
+
+
+def written_layers(layers) -> int:
+    """Layers as written, blocks' inner layers included and repeats counted once: the work of editing each."""
+    total = 0
+    for layer in layers:
+        total += 1
+        if isinstance(layer, (Repeat, Residual)):
+            total += written_layers(layer.layers) + written_layers(getattr(layer, "shortcut", []))
+        elif isinstance(layer, Branches):
+            total += sum(map(written_layers, layer.branches))
+    return total
 
 
 def expanded_rows(layers) -> int:
@@ -265,22 +344,6 @@ def expanded_rows(layers) -> int:
         else:
             total += layer.n if isinstance(layer, Bottleneck) else 1
     return min(MAX_LAYERS + 1, total)
-
-
-def _edited(layer, edit: Variant):
-    """A layer with a variant's full_conv edit applied, inside repeats, branches and residual blocks too."""
-    def edit_all(layers):
-        return [_edited(inner, edit) for inner in layers]
-
-    if isinstance(layer, Repeat):
-        return layer.model_copy(update={"layers": edit_all(layer.layers)})
-    if isinstance(layer, Branches):
-        return layer.model_copy(update={"branches": [edit_all(branch) for branch in layer.branches]})
-    if isinstance(layer, Residual):
-        return layer.model_copy(update={"layers": edit_all(layer.layers), "shortcut": edit_all(layer.shortcut)})
-    if isinstance(layer, Separable) and edit.full_conv:
-        return layer.as_conv()
-    return layer
 
 
 def spec_schema() -> dict:

@@ -1,6 +1,7 @@
-"""Build a real torch.nn.Module from a traced spec and hold mobcost's counts to PyTorch's own, layer by layer.
+"""The self-check: build a torch.nn.Module from a traced spec and hold mobcost's counts to PyTorch's own, layer by
+layer. It proves the arithmetic, not the network: `reference.py` holds the spec to the implementation it names.
 
-Needs the `torch` extra (pip install 'mobcost[torch]'); only the `verify` command imports this module.
+Needs the `torch` extra (pip install 'mobcost[torch]'); only the `verify` command imports this room.
 Parameters are PyTorch's `sum(p.numel())`; Mult-Adds are torch.utils.flop_counter.FlopCounterMode's FLOPs ÷ 2
 (it counts 2 FLOPs per multiply-add of convolutions and matrix products, and nothing else).
 
@@ -68,7 +69,7 @@ TORCH_MODULE: dict[str, Callable[[Row], nn.Module]] = {
     "dw": lambda row: nn.Conv2d(row.input.c, row.output.c, row.layer.kernel, row.layer.stride, _padding(row),
                                 groups=row.input.c, bias=row.layer.bias),
     "pw": lambda row: nn.Conv2d(row.input.c, row.output.c, 1, bias=row.layer.bias),
-    "avgpool": lambda row: (nn.AdaptiveAvgPool2d(1) if row.layer.kernel == "global" else
+    "avgpool": lambda row: (nn.AdaptiveAvgPool2d(row.layer.adaptive) if row.layer.adaptive else
                             nn.AvgPool2d(row.layer.kernel, row.layer.stride, _padding(row), row.layer.ceil_mode)),
     "maxpool": lambda row: nn.MaxPool2d(row.layer.kernel, row.layer.stride, _padding(row),
                                         ceil_mode=row.layer.ceil_mode),
@@ -90,15 +91,34 @@ ACTIVATION: dict[str, Callable[[], nn.Module]] = {
 }
 
 
+class Functional(nn.Module):
+    """A parameter-free module called as a function: the module is kept out of the module tree, so that a counter's
+    module hooks never see it and only what its forward calls (F.relu, F.adaptive_avg_pool2d) runs."""
+
+    def __init__(self, module: nn.Module, row: Row):
+        super().__init__()
+        if any(True for _ in module.parameters()):
+            raise MobcostError(f"{row.name}: `functional` is for operations without weights (activations, pooling); "
+                               f"this layer's {row.kind} has weights")
+        self.call = [module]  # a list hides it from nn.Module's registration
+
+    def forward(self, *inputs):
+        return self.call[0](*inputs)
+
+
 class RowModule(nn.Module):
-    """One row as PyTorch runs it: its operation, then batch norm and activation where the spec asks for them."""
+    """One row as PyTorch runs it: its operation, then batch norm and activation where the spec asks for them, each
+    a module or, where the spec says `functional`, a function call."""
 
     def __init__(self, row: Row):
         super().__init__()
+        called = row.layer.functional
         self.op = TORCH_MODULE[row.kind](row)
+        if "op" in called:
+            self.op = Functional(self.op, row)
         after = [nn.BatchNorm2d(row.bn)] if row.bn else []
         if act := getattr(row.layer, "act", None):
-            after.append(ACTIVATION[act]())
+            after.append(Functional(ACTIVATION[act](), row) if "act" in called else ACTIVATION[act]())
         self.after = nn.Sequential(*after)
 
     def forward(self, *inputs):

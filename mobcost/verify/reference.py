@@ -1,0 +1,214 @@
+"""Hold a spec to the implementation it names, not to a module mobcost built from its own belief: torchvision's
+builder (the one the config's `torchvision` variant names), or any `MODULE:CALLABLE` that returns an nn.Module.
+
+The implementation's model runs once under hooks and FlopCounterMode, then under each counter installed (fvcore,
+ptflops, thop, each called as its README says). Every total is compared with mobcost's: the paper's Mult-Adds with
+FlopCounterMode's FLOPs ÷ 2, `--params torch` with Σ numel, each convention with its tool; and, layer by layer in
+the order the model runs them, the output shape and the parameters of every convolution and linear layer.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import io
+import logging
+import warnings
+from dataclasses import dataclass
+from itertools import zip_longest
+from typing import Callable
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from mobcost.conventions import counted
+from mobcost.spec import TORCH_CPU, MobcostError, Network
+from mobcost.trace import Analysis, Row
+
+COUNTED_KINDS = ("conv", "dw", "pw", "fc")  # the rows that are a Conv2d or a Linear in any implementation
+TOOLS = ("fvcore", "ptflops", "thop")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One convolution or linear layer as the implementation ran it."""
+
+    name: str  # its module path, e.g. features.2.conv.0.0
+    shape: tuple[int, int, int]  # output channels, height, width (a linear layer's output is c × 1 × 1)
+    params: int
+
+
+@dataclass(frozen=True)
+class LayerPair:
+    """A mobcost row beside the implementation's layer at the same place in the order; either may be missing."""
+
+    row: Row | None
+    layer: Layer | None
+
+    @property
+    def shape(self) -> tuple[int, int, int] | None:
+        return None if self.row is None else (self.row.output.c, self.row.output.h, self.row.output.w)
+
+    @property
+    def ok(self) -> bool:
+        return (self.row is not None and self.layer is not None and self.shape == self.layer.shape
+                and self.row.params == self.layer.params)
+
+
+@dataclass(frozen=True)
+class Total:
+    """One total, mobcost's beside the implementation's as a tool measured it."""
+
+    what: str
+    mobcost: int
+    reference: int
+
+    @property
+    def ok(self) -> bool:
+        return self.mobcost == self.reference
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The spec against one implementation: every total, and every convolution and linear layer in order."""
+
+    against: str  # what was built, e.g. torchvision.models:mobilenet_v3_large(width_mult=0.75)
+    versions: dict[str, str]  # library → version, of torch and of every tool that ran
+    totals: list[Total]
+    layers: list[LayerPair]
+
+    @property
+    def first_difference(self) -> LayerPair | None:
+        return next((pair for pair in self.layers if not pair.ok), None)
+
+    @property
+    def ok(self) -> bool:
+        return all(t.ok for t in self.totals) and self.first_difference is None
+
+
+def load_callable(call: str) -> Callable[..., nn.Module]:
+    """The function `MODULE:CALLABLE` names."""
+    module, _, name = call.partition(":")
+    if not module or not name:
+        raise MobcostError(f"--against takes torchvision or MODULE:CALLABLE, such as torchvision.models:resnet50 "
+                           f"(found {call!r})")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError as e:
+        advice = f"; {TORCH_CPU}" if e.name in ("torch", "torchvision") else ""
+        raise MobcostError(f"--against {call}: cannot import {module!r} ({e}){advice}") from None
+    except AttributeError:
+        raise MobcostError(f"--against {call}: {module!r} has no {name!r}") from None
+
+
+def reference_model(network: Network, alpha: float, against: str) -> tuple[nn.Module, str]:
+    """The implementation's model and how it was built: torchvision's builder that the config names, with α passed
+    as the builder's width keyword, or any MODULE:CALLABLE called without arguments."""
+    if against != "torchvision":
+        return _built(load_callable(against), {}, against), f"{against}()"
+    found = network.builder()
+    if found is None:
+        raise MobcostError(f"{network.name} names no torchvision builder (a variant with `follows: [torchvision]` "
+                           f"and a `builder`); pass --against MODULE:CALLABLE to compare with your own model")
+    builder = found[1]
+    kwargs = dict(builder.args)
+    if builder.alpha is not None:
+        kwargs[builder.alpha] = alpha
+    elif alpha != 1:
+        raise MobcostError(f"{builder.call} takes no width multiplier; verify it at α = 1")
+    shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    return _built(load_callable(builder.call), kwargs, builder.call), f"{builder.call}({shown})"
+
+
+def _built(make: Callable[..., nn.Module], kwargs: dict, call: str) -> nn.Module:
+    model = make(**kwargs)
+    if not isinstance(model, nn.Module):
+        raise MobcostError(f"--against {call}: expected a torch.nn.Module, got {type(model).__name__}")
+    return model.eval()
+
+
+def run_layers(model: nn.Module, x: torch.Tensor) -> tuple[list[Layer], int]:
+    """Every Conv2d and Linear in the order the forward pass calls them, and FlopCounterMode's FLOPs."""
+    names = {module: name for name, module in model.named_modules()}
+    ran: list[Layer] = []
+
+    def hook(module, args, out):
+        shape = tuple(out.shape[1:]) if out.dim() == 4 else (out.shape[-1], 1, 1)
+        ran.append(Layer(names[module], shape, sum(p.numel() for p in module.parameters(recurse=False))))
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    try:
+        with torch.no_grad(), FlopCounterMode(display=False) as mode:
+            model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return ran, mode.get_total_flops()
+
+
+def tool_counts(model: nn.Module, x: torch.Tensor) -> dict[str, tuple[int, int]]:
+    """Mult-Adds and parameters by each counter installed, run on the model as its README says."""
+    found: dict[str, tuple[int, int]] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logging.disable(logging.WARNING)
+        try:
+            for tool in TOOLS:
+                if importlib.util.find_spec(tool) is not None:
+                    found[tool] = COUNT[tool](model, x)
+        finally:
+            logging.disable(logging.NOTSET)
+    return found
+
+
+def _fvcore(model, x) -> tuple[int, int]:
+    from fvcore.nn import FlopCountAnalysis, parameter_count
+
+    flops = FlopCountAnalysis(model, x).unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+    return flops.total(), parameter_count(model)[""]
+
+
+def _ptflops(model, x, **config) -> tuple[int, int]:
+    from ptflops import get_model_complexity_info
+
+    macs, params = get_model_complexity_info(model, tuple(x.shape[1:]), as_strings=False, backend="pytorch",
+                                             print_per_layer_stat=False, ost=io.StringIO(),
+                                             backend_specific_config=config)
+    return int(macs), int(params)
+
+
+def _thop(model, x) -> tuple[int, int]:
+    from thop import profile
+
+    macs, params = profile(model, inputs=(x,), verbose=False)  # float64 sums of whole numbers
+    return int(macs), int(params)
+
+
+COUNT: dict[str, Callable[[nn.Module, torch.Tensor], tuple[int, int]]] = {
+    "fvcore": _fvcore, "ptflops": _ptflops, "thop": _thop}
+
+
+def _version(library: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(library)
+    except PackageNotFoundError:
+        return "?"
+
+
+def compare(analysis: Analysis, model: nn.Module, against: str) -> Comparison:
+    """The traced spec against the implementation's model, at the spec's input size."""
+    x = torch.zeros(1, analysis.network.input.channels, analysis.resolution, analysis.resolution)
+    ran, flops = run_layers(model, x)
+    params = analysis.params_counted("torch")
+    totals = [Total("Mult-Adds (paper) vs FlopCounterMode ÷ 2", analysis.macs, flops // 2),
+              Total("Parameters (--params torch) vs Σ numel", params, sum(p.numel() for p in model.parameters()))]
+    tools = tool_counts(model, x)
+    for tool, (macs, tool_params) in tools.items():
+        totals += [Total(f"Mult-Adds (--convention {tool}) vs {tool}", counted(analysis, tool).macs, macs),
+                   Total(f"Parameters vs {tool}", params, tool_params)]
+    rows = [row for row in analysis.rows if row.kind in COUNTED_KINDS]
+    versions = {name: _version(name) for name in ("torch", "torchvision", *tools)}
+    return Comparison(against, versions, totals, [LayerPair(r, m) for r, m in zip_longest(rows, ran)])

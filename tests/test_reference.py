@@ -1,0 +1,96 @@
+"""Every torchvision-backed config and variant held to torchvision's own model and to fvcore, ptflops and thop run
+on that model (not on a module mobcost builds): totals to the integer, and every conv and linear layer in order.
+
+Needs torch and torchvision (CI installs torch==2.14.1 torchvision==0.29.1) and the counters ('.[counters]');
+skipped without them. The README's test command runs without torch.
+"""
+
+import pytest
+from typer.testing import CliRunner
+
+import mobcost
+from mobcost.cli import app
+from mobcost.spec import builtin_models, load_spec
+
+pytest.importorskip("torchvision")
+reference = pytest.importorskip("mobcost.verify.reference")
+
+# α and resolution per network: 224 and two or three others (odd ones too), and, where the builder takes a width
+# multiplier, α below and above 1.
+MOBILENETS = [(1.0, 224), (0.75, 160), (0.5, 97), (1.3, 128)]
+CLASSIC = [(1.0, 224), (1.0, 160), (1.0, 97)]
+CASES = ([("mobilenet_v2:torchvision", a, r) for a, r in MOBILENETS]
+         + [("mobilenet_v3_large:torchvision", a, r) for a, r in [*MOBILENETS, (0.75, 224)]]
+         + [("mobilenet_v3_small:torchvision", a, r) for a, r in [*MOBILENETS, (0.6, 192)]]
+         + [(f"{name}:torchvision", a, r) for name in ("googlenet", "resnet50", "squeezenet", "alexnet")
+            for a, r in CLASSIC]
+         + [("vgg16:torchvision", 1.0, r) for r in (224, 97, 64)])
+
+
+def _torchvision_configs() -> set[str]:
+    """Every shipped config with a variant that follows torchvision and names its builder."""
+    return {network.name for network in map(load_spec, set(builtin_models().values())) if network.builder()}
+
+
+def test_every_torchvision_config_is_checked():
+    assert _torchvision_configs() == {model.split(":")[0] for model, _, _ in CASES}
+    assert _torchvision_configs() == {"mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "googlenet",
+                                      "resnet50", "squeezenet", "alexnet", "vgg16"}
+
+
+@pytest.mark.parametrize(("model", "alpha", "res"), CASES, ids=[f"{m}@{a}_{r}" for m, a, r in CASES])
+def test_matches_torchvision_and_the_counters_on_it(model, alpha, res):
+    analysis = mobcost.analyze(model, alpha=alpha, resolution=res)
+    built, how = reference.reference_model(analysis.network, alpha, "torchvision")
+    comparison = reference.compare(analysis, built, how)
+    assert set(comparison.versions) >= {"torch", "torchvision", *reference.TOOLS}  # every counter ran
+    assert [t.what for t in comparison.totals if not t.ok] == []
+    assert comparison.first_difference is None
+
+
+def test_acceptance_figures_from_the_issue():
+    """torchvision 0.29.1 mobilenet_v3_large(width_mult=0.75): 3,377,576 parameters, 140,033,816 Mult-Adds."""
+    a = mobcost.analyze("v3_large:torchvision@0.75")
+    assert (a.macs, a.params_counted("torch")) == (140_033_816, 3_377_576)
+
+
+def test_the_tf_slim_network_differs_from_torchvision_at_the_first_expansion():
+    """At α = 0.75 the default (TF-slim's) expands bneck2 to make_divisible(16 · 4) = 64 channels, torchvision to
+    make_divisible(0.75 · 64) = 48."""
+    analysis = mobcost.analyze("v3_large", alpha=0.75)
+    comparison = reference.compare(analysis, *reference.reference_model(analysis.network, 0.75, "torchvision"))
+    first = comparison.first_difference
+    assert (first.row.name, first.shape[0], first.layer.name, first.layer.shape[0]) == (
+        "bneck2/expand", 64, "features.2.block.0.0", 48)
+    assert not comparison.ok
+
+
+runner = CliRunner()
+
+
+def test_verify_against_torchvision_command():
+    ok = runner.invoke(app, ["verify", "v3_small:torchvision", "--alpha", "0.75", "--against", "torchvision",
+                             "-f", "markdown"])
+    assert ok.exit_code == 0, ok.output
+    differs = runner.invoke(app, ["verify", "v3_small", "--alpha", "0.6", "--against", "torchvision", "-f", "markdown"])
+    assert differs.exit_code == 1
+    assert "First difference: mobcost's " in differs.stdout and "DIFFERS" in differs.stdout
+
+
+def test_verify_against_any_callable():
+    """MODULE:CALLABLE: the team's own builder, called without arguments."""
+    result = runner.invoke(app, ["verify", "squeezenet", "--against", "torchvision.models:squeezenet1_0",
+                                 "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert '"against": "torchvision.models:squeezenet1_0()"' in result.stdout
+
+
+@pytest.mark.parametrize("against", ["torchvision.models:no_such_model", "no_such_module:f", "resnet50"])
+def test_verify_against_a_bad_callable_is_bad_input(against):
+    result = runner.invoke(app, ["verify", "resnet50", "--against", against])
+    assert result.exit_code == 2 and "--against" in result.output and "Traceback" not in result.output
+
+
+def test_a_builder_without_alpha_refuses_one():
+    result = runner.invoke(app, ["verify", "resnet50:torchvision", "--alpha", "0.5", "--against", "torchvision"])
+    assert result.exit_code == 2 and "takes no width multiplier" in result.output
