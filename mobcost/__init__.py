@@ -22,7 +22,7 @@ def analyze(model: str | Network, alpha: float | None = None, resolution: int | 
     if isinstance(model, Network):
         network, ref_alpha, ref_res = model, None, None
     else:
-        network, ref = load_model(model)
+        network, ref = load_model(model, resolution)
         ref_alpha, ref_res = ref.alpha, ref.resolution
     alpha = alpha if alpha is not None else ref_alpha or 1.0
     return trace(network, alpha, resolution_of(network, resolution if resolution is not None else ref_res, rho))

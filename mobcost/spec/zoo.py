@@ -1,4 +1,4 @@
-"""The model zoo and model references: `v1`, `v1:shallow`, `v1@0.5_160`, or a path to a YAML spec."""
+"""The model zoo and model references: `v1`, `v1:shallow`, `v1@0.5_160`, or a path to a YAML spec or ONNX model."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import yaml
 
 from mobcost.spec.errors import MobcostError
 from mobcost.spec.locate import nearest
-from mobcost.spec.schema import Network, load_spec
+from mobcost.spec.schema import Network, load_spec, parse_spec
 from mobcost.spec.yaml import Loader
 
 
@@ -46,7 +46,7 @@ class ModelRef:
     def parse(cls, text: str) -> ModelRef:
         match = re.fullmatch(r"(?P<target>.+?)(?::(?P<variant>[A-Za-z_][\w-]*))?"
                              r"(?:@(?P<alpha>\d*\.?\d+)(?:_(?P<res>\d+))?)?", text)
-        if not match or (Path(text).suffix in (".yaml", ".yml") and Path(text).exists()):
+        if not match or (Path(text).suffix in (".yaml", ".yml", ".onnx") and Path(text).exists()):
             return cls(text)
         alpha, res = match["alpha"], match["res"]
         return cls(match["target"], match["variant"], float(alpha) if alpha else None, int(res) if res else None)
@@ -58,15 +58,23 @@ def locate(target: str) -> Path:
     if target in models:
         return models[target]
     path = Path(target)
-    if path.suffix in (".yaml", ".yml") or path.exists() or "/" in target:
+    if path.suffix in (".yaml", ".yml", ".onnx") or path.exists() or "/" in target:
         return path
     close = nearest(target, models, cutoff=0.5)  # model names are short: v1 for v7
     hint = f" Did you mean {close!r}?" if close else ""
     raise MobcostError(f"unknown model {target!r}: not a built-in model ({', '.join(models)}) "
-                       f"and not a path to a YAML spec.{hint} `mobcost models` lists the built-in ones.")
+                       f"and not a path to a YAML spec or an ONNX model.{hint} `mobcost models` lists the built-in ones.")
 
 
-def load_model(ref: str | ModelRef) -> tuple[Network, ModelRef]:
-    """The network a model reference names, with its variant applied, and the parsed reference."""
+def load_model(ref: str | ModelRef, resolution: int | None = None) -> tuple[Network, ModelRef]:
+    """The network a model reference names, with its variant applied, and the parsed reference. An ONNX file is
+    imported on the fly (`resolution` sizes a dynamic input)."""
     ref = ref if isinstance(ref, ModelRef) else ModelRef.parse(ref)
-    return load_spec(locate(ref.target)).variant(ref.variant), ref
+    path = locate(ref.target)
+    if path.suffix.lower() == ".onnx":
+        from mobcost.importers.onnx import import_onnx
+
+        network = parse_spec(import_onnx(path, resolution or ref.resolution), f"{path} (as imported)")
+    else:
+        network = load_spec(path)
+    return network.variant(ref.variant), ref
