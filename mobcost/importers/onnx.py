@@ -677,28 +677,41 @@ def _fold(layers: list[dict]) -> list[dict]:
     return out
 
 
-def _module(node: str) -> list[str]:
-    """A node's module path: PyTorch's exporter names nodes /features/features.2/conv/conv.0/Conv (the last part is
-    the operator); other names are taken whole."""
-    parts = [p for p in node.split("/") if p]
-    return parts[:-1] if node.startswith("/") else parts
+def _module(node: str) -> str:
+    """A node's module as PyTorch qualifies it, from the exporter's node name: /features/features.1/features.1.0/
+    block/block.0/block.0.0/Conv is features.1.0.block.0.0 (the last part is the operator). Other names are kept."""
+    if not node.startswith("/"):
+        return node
+    qualified, previous = "", ""
+    for part in [p for p in node.split("/") if p][:-1]:
+        if previous and part.startswith(previous + "."):  # a numbered child repeats its parent's name
+            qualified = qualified[:len(qualified) - len(previous)] + part
+        else:
+            qualified = f"{qualified}.{part}" if qualified else part
+        previous = part
+    return qualified
 
 
-def _named(layers: list[dict], scope: int = 0) -> list[dict]:
-    """Names from the nodes' module paths: a block by the path its nodes share, a layer inside a block by the part
-    of its path below the block's; a name already used in this list is left out rather than repeated."""
+def _named(layers: list[dict], scope: str = "") -> list[dict]:
+    """Names from the nodes' modules: a layer or block is named by the module its nodes share, up to its last
+    number (features.1.conv is features.1), inside a block relative to the block's; a name already used in this
+    list is left out rather than repeated."""
     used, out = set(), []
     for layer in layers:
-        paths = [_module(n) for n in layer["_nodes"] if n]
-        common = os.path.commonprefix(paths) if paths else []
-        own = common[scope:] or (paths[0][scope:] if paths else [])
-        numbered = [part for part in own if re.search(r"\.\d+$", part)]  # PyTorch's features.2, layer1.0
+        modules = [_module(n) for n in layer["_nodes"] if n]
+        common = ".".join(os.path.commonprefix([m.split(".") for m in modules])) if modules else ""
+        numbered = re.match(r".*\.\d+", common)
+        own = numbered[0] if numbered and len(numbered[0]) > len(scope) else common or (modules or [""])[0]
+        if scope and own.startswith(scope + "."):
+            own = own[len(scope) + 1:]
+        elif scope and own == scope:
+            own = modules[0][len(scope) + 1:] if modules and modules[0].startswith(scope + ".") else ""
         layer = {k: v for k, v in layer.items() if k != "name"}
-        name = _name((numbered or own)[-1]) if own else None
+        name = _name(own) if own else None
         if name and name not in used:
             used.add(name)
             layer = {"kind": layer["kind"], "name": name, **layer}
-        inner = max(len(common), scope)
+        inner = numbered[0] if numbered else common
         for key in ("layers", "shortcut"):
             if key in layer:
                 layer[key] = _named(layer[key], inner)
@@ -817,8 +830,7 @@ def import_onnx(path: str | Path, resolution: int | None = None, unknown: str = 
     classes = _classifier(layers)
     for layer in _leaves(layers):
         if layer.get("kind") == "unknown":
-            layer["note"] = (f"ONNX operator {layer['op']} has no rule in mobcost: counted as 0 Mult-Adds and 0 "
-                             "parameters, and assumed to keep its input's shape")
+            layer["note"] = f"no rule for ONNX {layer['op']}: counted as 0, shape assumed unchanged"
     x = reader.input_shape
     stem = _name(path.stem) or "model"
     data = {"name": _name(model.graph.name) if model.graph.name and model.graph.name != "main_graph" else stem,
