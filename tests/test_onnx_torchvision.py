@@ -1,0 +1,99 @@
+"""torchvision's own models, exported with torch.onnx.export and imported: held to PyTorch on the same model.
+
+Mult-Adds are FlopCounterMode's FLOPs ÷ 2 on the torchvision model; parameters are its Σ numel. Each model is
+exported twice by the legacy (TorchScript) exporter: with its batch norms kept (TrainingMode.PRESERVE, no constant
+folding), where the import's `bn: true` counted as PyTorch does gives Σ numel exactly; and as exported by default,
+with each batch norm folded into its conv's bias, where Σ numel less one value per batch-normalized channel (γ and
+β become one bias) is what the import counts. Needs torch, torchvision and onnx; skipped without them.
+"""
+
+import warnings
+
+import pytest
+
+torch = pytest.importorskip("torch")
+torchvision = pytest.importorskip("torchvision")
+pytest.importorskip("onnx")
+
+from mobcost import analyze  # noqa: E402
+from mobcost.importers.onnx import import_onnx  # noqa: E402
+from mobcost.spec import parse_spec  # noqa: E402
+
+MODELS = ["mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0", "resnet50"]
+CONFIG = {"mobilenet_v2": "v2", "mobilenet_v3_large": "v3_large", "resnet50": "resnet50"}  # shipped configs
+
+
+def export(model, path, bn: bool, size=224):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kwargs = {"training": torch.onnx.TrainingMode.PRESERVE, "do_constant_folding": False} if bn else {}
+        torch.onnx.export(model, torch.randn(1, 3, size, size), str(path), dynamo=False, opset_version=17, **kwargs)
+    return path
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """name → (torchvision model, {"bn": path, "folded": path}), exported once per test module."""
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            model = getattr(torchvision.models, name)().eval()
+            folder = tmp_path_factory.mktemp(name)
+            cache[name] = model, {kind: export(model, folder / f"{name}_{kind}.onnx", kind == "bn")
+                                  for kind in ("bn", "folded")}
+        return cache[name]
+
+    return get
+
+
+def torch_counts(model, size=224):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.no_grad(), FlopCounterMode(display=False) as mode:
+        model(torch.randn(1, 3, size, size))
+    return mode.get_total_flops(), sum(p.numel() for p in model.parameters())
+
+
+def bn_channels(model) -> int:
+    return sum(m.num_features for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_the_import_counts_what_pytorch_counts_on_the_model(exported, name):
+    model, paths = exported(name)
+    flops, numel = torch_counts(model)
+    kept = analyze(parse_spec(import_onnx(paths["bn"])))
+    folded = analyze(parse_spec(import_onnx(paths["folded"])))
+    assert 2 * kept.macs == flops and 2 * folded.macs == flops
+    assert kept.params_counted("torch") == numel  # batch norms kept: γ and β counted as PyTorch does
+    assert folded.params == numel - bn_channels(model)  # folded: γ and β became one bias per channel
+
+
+def test_mobilenet_v2_acceptance(exported, mobcost):
+    """The issue's acceptance: torchvision's mobilenet_v2 imports to 3,504,872 parameters (torch counting) and
+    300,774,272 Mult-Adds; exported with batch norm folded, 3,487,816 (weights and one bias per BN channel)."""
+    _, paths = exported("mobilenet_v2")
+    result = mobcost("table", str(paths["bn"]), "--params", "torch", "-f", "csv")
+    assert result.exit_code == 0 and "300774272,3504872" in result.stdout.replace('"', "")
+    assert analyze(str(paths["folded"])).params == 3_487_816
+
+
+def costed(analysis):
+    return [(row.macs, row.params_counted("torch")) for row in analysis.rows if row.macs or row.params]
+
+
+@pytest.mark.parametrize("name", sorted(CONFIG))
+def test_the_import_matches_the_shipped_config_row_by_row(exported, name):
+    """Every layer with a cost, in order: the imported torchvision export against the config of the same network."""
+    _, paths = exported(name)
+    assert costed(analyze(str(paths["bn"]))) == costed(analyze(CONFIG[name]))
+
+
+def test_mobilenet_v2_reads_like_the_papers_table(exported):
+    """V2 Table 2's rows (t, c, n, s) come back as bottleneck blocks."""
+    _, paths = exported("mobilenet_v2")
+    blocks = [(int(b.t), b.out, b.n, b.stride) for b in parse_spec(import_onnx(paths["bn"])).layers
+              if b.kind == "bottleneck"]
+    assert blocks == [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
+                      (6, 320, 1, 1)]
