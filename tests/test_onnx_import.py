@@ -378,3 +378,19 @@ def test_names_from_the_file_cannot_inject_markup_or_escapes(tmp_path, mobcost):
     g.conv(3, 8, name="[red]evil\x1b[31m: {x}")
     result = mobcost("import", str(g.save(tmp_path / "m.onnx")))
     assert result.exit_code == 0 and "\x1b" not in result.stdout and "[red]" not in result.stdout
+
+
+def test_inline_weights_are_skipped_unread(tmp_path):
+    """Weights inside the protobuf are stepped over field by field: the model read has their shapes, not their bytes."""
+    from mobcost.importers.onnx import read_model
+
+    g = Graph((1, 64, 8, 8))
+    x = g.op("Conv", [g.last, "big"], kernel_shape=[3, 3], pads=[1] * 4)
+    g.op("Clip", [x, g.const(0.0), g.const(6.0)])
+    g.inits.append(TensorProto(name="big", data_type=TensorProto.FLOAT, dims=[128, 64, 3, 3],
+                               raw_data=bytes(4 * 128 * 64 * 9)))
+    path = g.save(tmp_path / "m.onnx")
+    (big,) = [t for t in read_model(path).graph.initializer if t.name == "big"]
+    assert list(big.dims) == [128, 64, 3, 3] and not big.raw_data
+    result = analyze(spec_of(path))
+    assert result.rows[0].layer.act == "relu6" and result.macs == 3 * 3 * 64 * 128 * 8 * 8

@@ -8,10 +8,12 @@ marked row of 0 Mult-Adds (layers.Unknown). The `onnx` package is imported only 
 
 from __future__ import annotations
 
+import mmap
 import os
 import re
 import typing
 from collections import Counter, defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -47,7 +49,9 @@ def read_model(path: str | Path):
     except ImportError:
         raise MobcostError("reading an ONNX model needs the onnx package: pip install 'mobcost[onnx]'") from None
     try:
-        model = onnx.load(str(path), load_external_data=False)
+        with open(path, "rb") as f, (mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else nullcontext(b"")) \
+                as data:
+            model = onnx.ModelProto.FromString(_without_weights(data))
     except Exception as e:  # protobuf's DecodeError and friends: a malformed file is bad input, never a traceback
         raise MobcostError(f"{path}: not a readable ONNX model ({type(e).__name__}: {_clean(str(e))[:200]})") from None
     if not model.HasField("graph") or not model.graph.node:
@@ -56,6 +60,76 @@ def read_model(path: str | Path):
         raise MobcostError(f"{path}: expected at most {MAX_ONNX_NODES:,} ONNX nodes {LIMIT}; it has "
                            f"{len(model.graph.node):,}")
     return model
+
+
+# ONNX's protobuf schema (onnx/onnx.proto): ModelProto.graph = 7; GraphProto.initializer = 5, sparse_initializer = 15;
+# TensorProto's data: float_data 4, int32_data 5, string_data 6, int64_data 7, raw_data 9, double_data 10,
+# uint64_data 11. Everything else is copied as it is.
+_GRAPH, _INITIALIZERS, _TENSOR_DATA = 7, {5, 15}, {4, 5, 6, 7, 9, 10, 11}
+_KEEP_DATA = 1024  # bytes: a constant this small may decide a rule (Clip's bounds); a weight is larger
+
+
+def _without_weights(data) -> bytes:
+    """The model's bytes with the data of every large initializer left out, read field by field from a memory map:
+    protobuf parses a message whole, so `onnx.load` of a file with inline weights holds them all in memory."""
+    out = bytearray()
+    for number, start, body, end in _fields(data, 0, len(data)):
+        out += _stripped_graph(data, body, end) if number == _GRAPH else data[start:end]
+    return bytes(out)
+
+
+def _stripped_graph(data, start: int, end: int) -> bytes:
+    graph = bytearray()
+    for number, at, body, stop in _fields(data, start, end):
+        if number in _INITIALIZERS:
+            tensor = b"".join(data[a:b] for n, a, c, b in _fields(data, body, stop)
+                              if n not in _TENSOR_DATA or b - c <= _KEEP_DATA)
+            graph += _varint((number << 3) | 2) + _varint(len(tensor)) + tensor
+        else:
+            graph += data[at:stop]
+    return _varint((_GRAPH << 3) | 2) + _varint(len(graph)) + bytes(graph)
+
+
+def _fields(data, pos: int, end: int):
+    """(field number, start of the field, start of its value, end) of each field of a protobuf message."""
+    while pos < end:
+        start = pos
+        key, pos = _read_varint(data, pos)
+        wire = key & 7
+        if wire == 0:
+            _, pos = _read_varint(data, pos)
+            body = start
+        elif wire == 2:
+            length, body = _read_varint(data, pos)
+            pos = body + length
+        elif wire in (1, 5):
+            body, pos = pos, pos + (8 if wire == 1 else 4)
+        else:
+            raise ValueError(f"protobuf wire type {wire} at byte {start}")
+        if pos > end:
+            raise ValueError(f"a field at byte {start} runs past the end of its message")
+        yield key >> 3, start, body, pos
+
+
+def _read_varint(data, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise ValueError("a truncated or overlong varint")
+        byte = data[pos]
+        value |= (byte & 0x7F) << shift
+        pos, shift = pos + 1, shift + 7
+        if not byte & 0x80:
+            return value, pos
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
 
 
 def _clean(text: str, keep: str = r"\w./:\-") -> str:
