@@ -394,3 +394,24 @@ def test_inline_weights_are_skipped_unread(tmp_path):
     assert list(big.dims) == [128, 64, 3, 3] and not big.raw_data
     result = analyze(spec_of(path))
     assert result.rows[0].layer.act == "relu6" and result.macs == 3 * 3 * 64 * 128 * 8 * 8
+
+
+def test_onnx_is_imported_only_by_the_commands_that_read_onnx(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from typer.testing import CliRunner; from mobcost.cli import app; "
+            "assert CliRunner().invoke(app, ['table', 'v1']).exit_code == 0; print('onnx' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_without_the_onnx_package_the_command_says_what_to_install(tmp_path, monkeypatch, mobcost):
+    import sys
+
+    g = Graph()
+    g.conv(3, 8)
+    path = g.save(tmp_path / "m.onnx")
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx raises ImportError
+    result = mobcost("import", str(path))
+    assert result.exit_code == 2 and "pip install 'mobcost[onnx]'" in result.stderr
