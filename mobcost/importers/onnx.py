@@ -183,6 +183,8 @@ class _Reader:
         self.uses = Counter(name for node in graph.node for name in node.input if name)
         self.uses.update(o.name for o in graph.output)
         self.layout = "NCHW"
+        self.tail = _tail(graph)
+        self.heads: list[int] = []  # units whose outputs only a tail of reshapes and concatenations moves on
         self._input(graph, resolution)
 
     # the image input
@@ -219,22 +221,21 @@ class _Reader:
         return unit
 
     def read(self) -> list[_Unit]:
-        for node in self.model.graph.node:
-            self.node(node)
+        for i, node in enumerate(self.model.graph.node):
+            self.node(node, i in self.tail)
         if self.unknown_ops and self.unknown == "error":
             listed = "; ".join(f"{op} (node {name!r}{': ' + why if why else ''})" for op, name, why in self.unknown_ops)
             raise MobcostError(f"{self.path}: {len(self.unknown_ops)} ONNX node(s) mobcost has no rule for: {listed}. "
                                "Nothing is counted as zero silently: `--unknown zero` records each as a marked row "
                                "of 0 Mult-Adds and 0 parameters.")
-        missing = [o.name for o in self.model.graph.output if o.name not in self.tensor]
-        if missing:
-            raise MobcostError(f"{self.path}: the graph's output(s) {', '.join(map(_name, missing))} do not depend "
-                               "on its input image")
-        self.outputs = [self.tensor[o.name] for o in self.model.graph.output]
+        ends = [self.tensor[o.name] for o in self.model.graph.output if o.name in self.tensor] + self.heads
+        if not ends:
+            raise MobcostError(f"{self.path}: the graph's outputs do not depend on its input image")
+        self.outputs = list(dict.fromkeys(ends))
         return self.units
 
     # one node
-    def node(self, node) -> None:
+    def node(self, node, tail: bool = False) -> None:
         data = [name for name in node.input if name and name in self.tensor]
         if not data:  # shape arithmetic and constants: no image data flows through it
             if node.op_type == "Constant":
@@ -250,6 +251,9 @@ class _Reader:
         try:
             self.rule(node, data)
         except _Unsupported as e:
+            if tail:  # only data movement from here to the outputs: the tensors it moves are the outputs
+                self.heads += [self.tensor[name] for name in data]
+                return
             self.unknown_ops.append((_name(node.op_type), _name(node.name), e.why))
             unit = self.unit_of(data[0])
             spec = {"kind": "unknown", "op": _clean(node.op_type, r"\w.:")[:64]}
@@ -536,8 +540,9 @@ class _Reader:
 
     def op_Reshape(self, node, data, a):
         target = self.values.get(node.input[1]) if len(node.input) > 1 else None
-        if target is not None and len(target) != 2:
-            raise _Unsupported(f"a reshape to {list(target)}, which is not a flatten")
+        if target is None or len(target) != 2:
+            raise _Unsupported(f"a reshape to {'a shape computed at run time' if target is None else list(target)}, "
+                               "not a flatten")
         self.layer(node, data, {"kind": "flatten"})
 
     def op_Squeeze(self, node, data, a):
@@ -547,6 +552,25 @@ class _Reader:
 
     def op_Softmax(self, node, data, a):
         self.layer(node, data, {"kind": "softmax"})
+
+
+_MOVES = {"Reshape", "Transpose", "Concat", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Cast"}
+
+
+def _tail(graph) -> set[int]:
+    """The nodes that only move data on to the graph's outputs (a detection head's reshapes and concatenations of its
+    per-map predictions): nothing after them is computed, so the tensors they read are the network's outputs."""
+    consumers = defaultdict(list)
+    for i, node in enumerate(graph.node):
+        for name in node.input:
+            consumers[name].append(i)
+    outputs, tail = {o.name for o in graph.output}, set()
+    for i in reversed(range(len(graph.node))):
+        node = graph.node[i]
+        if node.op_type in _MOVES and all((consumers[o] or o in outputs) and all(c in tail for c in consumers[o])
+                                          for o in node.output):
+            tail.add(i)
+    return tail
 
 
 _KINDS = {k.model_fields["kind"].default: k for k in (*L.LAYER_KINDS, L.Unknown)}
@@ -575,7 +599,9 @@ _EXIT = 1 << 60  # the virtual node after every output: post-dominators are take
 
 class _Builder:
     """Series-parallel structure recovered from the units: a fork and the join that post-dominates it become a
-    `residual` (add) or `concat` (branches) block; everything else is a chain."""
+    `residual` (add) or `concat` (branches) block; everything else is a chain. Where the language has `from:`, a
+    fork whose branches never meet again (a detection head's taps) continues along its longest branch, and each
+    other branch follows the trunk, reading the tapped tensor by name."""
 
     def __init__(self, units: list[_Unit], outputs: list[int], path: Path):
         self.units, self.path = units, path
@@ -586,6 +612,12 @@ class _Builder:
                 self.consumers[i].append(u.id)
         self.outputs = outputs
         self.ipdom = self._post_dominators()
+        self.depth = {}  # the longest path from a unit to an output: the trunk is the deepest branch
+        for u in reversed(self.live):
+            self.depth[u.id] = 1 + max((self.depth[c] for c in self.consumers[u.id]), default=0)
+        self.graph = "from_" in L._Kind.model_fields  # the graph language: `from:` and `outputs`
+        self.pending: list[tuple[int, int]] = []  # (tapped unit, the first unit of a branch that leaves it)
+        self.named: set[int] = set(outputs)  # units whose output tensor a `from:` or `outputs` names
 
     def _post_dominators(self) -> dict[int, int]:
         ipdom = {_EXIT: _EXIT}
@@ -601,44 +633,55 @@ class _Builder:
         return ipdom
 
     def structure_error(self, unit: _Unit, why: str) -> MobcostError:
+        language = ("chains, blocks, and branches that read a named tensor" if self.graph else
+                    "chains, residual blocks and concatenated branches that meet again, with one output")
         return MobcostError(f"{self.path}: node {_name(unit.nodes[0] if unit.nodes else '?')!r}: {why}; the spec "
-                            "language of this mobcost version writes chains, residual blocks and concatenated "
-                            "branches that meet again")
+                            f"language of this mobcost version writes {language}")
 
     def build(self) -> list[dict]:
-        if len(self.outputs) != 1:
+        if len(self.outputs) != 1 and not self.graph:
             raise self.structure_error(self.units[self.outputs[0]], f"the graph has {len(self.outputs)} outputs")
-        layers, last = self.chain(0, _EXIT)
+        layers, _ = self.chain(0, _EXIT)
+        while self.pending:
+            fork, start = self.pending.pop(0)
+            side, _ = self.chain(start, _EXIT)
+            layers += [{**self.leaf(self.units[start]), "_from": fork}] + side
         return layers
 
     def leaf(self, unit: _Unit) -> dict:
-        return {**unit.spec, "_in": self.units[unit.inputs[0]].shape, "_out": unit.shape, "_nodes": unit.nodes}
+        return {**unit.spec, "_in": self.units[unit.inputs[0]].shape, "_out": unit.shape, "_nodes": unit.nodes,
+                "_id": unit.id}
 
     def chain(self, cur: int, stop: int) -> tuple[list[dict], int]:
         """The layers after unit `cur` up to the join `stop`, and the last unit before it."""
         out = []
         while True:
             succ = self.consumers[cur]
-            if stop == _EXIT and cur in self.outputs:
-                if succ:
-                    raise self.structure_error(self.units[cur], "an output that other layers also read")
-                return out, cur
-            if len(succ) == 1:
-                v = self.units[succ[0]]
-                if v.id == stop:
-                    return out, cur
-                if v.kind in ("add", "concat"):
-                    raise self.structure_error(v, "a join whose inputs do not start from one tensor")
-                out.append(self.leaf(v))
-                cur = v.id
-                continue
             if not succ:
-                raise self.structure_error(self.units[cur], "a branch that leads to no output")
-            join = self.units[self.ipdom[cur]] if self.ipdom[cur] != _EXIT else None
-            if join is None or join.kind not in ("add", "concat") or len(join.inputs) != len(succ):
-                raise self.structure_error(self.units[cur], "branches that do not meet again in one add or concat")
-            out.append(self.block(cur, succ, join))
-            cur = join.id
+                if stop != _EXIT or cur not in self.outputs:
+                    raise self.structure_error(self.units[cur], "a branch that leads to no output")
+                return out, cur
+            if len(succ) > 1:
+                join = self.units[self.ipdom[cur]] if self.ipdom[cur] != _EXIT else None
+                if join is not None and join.kind in ("add", "concat") and len(join.inputs) == len(succ):
+                    out.append(self.block(cur, succ, join))
+                    cur = join.id
+                    continue
+                if not self.graph or cur == 0:
+                    raise self.structure_error(self.units[cur], "branches that do not meet again in one add or concat")
+                trunk = max(succ, key=lambda c: self.depth[c])
+                self.pending += [(cur, c) for c in succ if c != trunk]
+                self.named.add(cur)
+                succ = [trunk]
+            elif stop == _EXIT and cur in self.outputs and self.graph:
+                self.named.add(cur)
+            v = self.units[succ[0]]
+            if v.id == stop:
+                return out, cur
+            if v.kind in ("add", "concat"):
+                raise self.structure_error(v, "a join whose inputs do not start from one tensor")
+            out.append(self.leaf(v))
+            cur = v.id
 
     def block(self, fork: int, succ: list[int], join: _Unit) -> dict:
         branches = []
@@ -651,7 +694,7 @@ class _Builder:
         order = sorted(range(len(branches)), key=lambda i: join.inputs.index(branches[i][1]))
         paths = [branches[i][0] for i in order]
         nodes = [n for path in paths for layer in path for n in layer["_nodes"]] + join.nodes
-        common = {"_in": self.units[fork].shape, "_out": join.shape, "_nodes": nodes}
+        common = {"_in": self.units[fork].shape, "_out": join.shape, "_nodes": nodes, "_id": join.id}
         if join.kind == "concat":
             return {"kind": "concat", "branches": paths, **common}
         body, shortcut = sorted(paths, key=len, reverse=True)
@@ -682,6 +725,8 @@ def _public(layer: dict) -> dict:
 def _bottleneck(parts: list[dict], residual: bool) -> dict | None:
     """An inverted residual (MobileNetV2 Fig. 3, V3's bneck): [1×1 expand], k×k depthwise, [SE], linear 1×1
     project, every conv with batch norm and no bias, as the `bottleneck` kind expands it; else None."""
+    if any(p.get("_tap") for p in parts[:-1]) or any("_from" in p for p in parts[1:]):
+        return None  # a tensor inside is read by name elsewhere, or a part reads another tensor
     expand = parts[0] if _is(parts[0], "pw") and len(parts) >= 3 else None
     rest = parts[1:] if expand else parts
     if len(rest) not in (2, 3):
@@ -702,7 +747,13 @@ def _bottleneck(parts: list[dict], residual: bool) -> dict | None:
              "stride": dw["stride"], **({"se": True} if se else {}), "act": act}
     if not residual and dw["stride"] == 1 and c_in == project["out"]:
         block["residual"] = False
-    return {**block, "_in": parts[0]["_in"], "_out": project["_out"], "_nodes": [n for p in parts for n in p["_nodes"]]}
+    return {**block, **_ends(parts[0], project), "_nodes": [n for p in parts for n in p["_nodes"]]}
+
+
+def _ends(first: dict, last: dict) -> dict:
+    """A block's bookkeeping from its first and last parts: what it reads, what it gives, and whether it is named."""
+    return {"_in": first["_in"], "_out": last["_out"], "_id": last["_id"],
+            **({"_from": first["_from"]} if "_from" in first else {}), **({"_tap": True} if last.get("_tap") else {})}
 
 
 def _ratio(t: Fraction):
@@ -717,11 +768,11 @@ def _ratio(t: Fraction):
 def _separable(dw: dict, pw: dict) -> dict | None:
     """A k×k depthwise conv then a 1×1 conv with the same batch norm, activation and bias: MobileNets' block."""
     same = all(dw.get(k) == pw.get(k) for k in ("bn", "act", "bias"))
-    if not (_is(dw, "dw") and _is(pw, "pw") and same):
+    if not (_is(dw, "dw") and _is(pw, "pw") and same) or dw.get("_tap") or "_from" in pw:
         return None
     block = {"kind": "separable", "kernel": dw["kernel"], "stride": dw["stride"], "padding": dw["padding"],
              "out": pw["out"], **{k: dw[k] for k in ("bias", "bn", "act") if k in dw}}
-    return {**block, "_in": dw["_in"], "_out": pw["_out"], "_nodes": dw["_nodes"] + pw["_nodes"]}
+    return {**block, **_ends(dw, pw), "_nodes": dw["_nodes"] + pw["_nodes"]}
 
 
 def _fold(layers: list[dict]) -> list[dict]:
@@ -732,7 +783,7 @@ def _fold(layers: list[dict]) -> list[dict]:
         layer = layers[i]
         if layer["kind"] == "residual":
             if "shortcut" not in layer and "act" not in layer and (b := _bottleneck(layer["layers"], True)):
-                layer = {**b, "_nodes": layer["_nodes"]}
+                layer = {**b, **_ends(layer, layer), "_nodes": layer["_nodes"]}
             else:
                 layer = {**layer, "layers": _fold(layer["layers"]),
                          **({"shortcut": _fold(layer["shortcut"])} if "shortcut" in layer else {})}
@@ -782,6 +833,8 @@ def _named(layers: list[dict], scope: str = "") -> list[dict]:
             own = modules[0][len(scope) + 1:] if modules and modules[0].startswith(scope + ".") else ""
         layer = {k: v for k, v in layer.items() if k != "name"}
         name = _name(own) if own else None
+        if layer.get("_tap") and (not name or name in used):  # a `from:` or `outputs` names it: it needs a name
+            name = f"{name or layer['kind']}_{layer['_id']}"
         if name and name not in used:
             used.add(name)
             layer = {"kind": layer["kind"], "name": name, **layer}
@@ -801,24 +854,25 @@ def _merged(layers: list[dict]) -> list[dict]:
     for layer in layers:
         previous = out[-1] if out else None
         if previous and _is(previous, "bottleneck") and _is(layer, "bottleneck", stride=1) \
+                and not previous.get("_tap") and "_from" not in layer \
                 and "residual" not in layer and "residual" not in previous \
                 and all(previous.get(k) == layer.get(k) for k in ("t", "out", "kernel", "se", "act")):
             n = previous.pop("n", 1) + 1
-            out[-1] = _with_n(previous, n, layer["_out"])
+            out[-1] = _with_n(previous, n, layer)
             continue
         out.append(dict(layer))
     return out
 
 
-def _with_n(block: dict, n: int, out: Shape) -> dict:
+def _with_n(block: dict, n: int, last: dict) -> dict:
     """A bottleneck with `n` repeats, written right after `out` as the paper's table has its columns."""
     ordered = {}
     for key, value in block.items():
-        if key != "n":
+        if key != "n" and key != "_tap":
             ordered[key] = value
         if key == "out":
             ordered["n"] = n
-    return {**ordered, "_out": out}
+    return {**ordered, **_ends(block, last)}
 
 
 def _repeats(layers: list[dict]) -> list[dict]:
@@ -826,7 +880,8 @@ def _repeats(layers: list[dict]) -> list[dict]:
     out, i = [], 0
     while i < len(layers):
         j = i + 1
-        while j < len(layers) and _public(layers[j]) == _public(layers[i]):
+        while j < len(layers) and _public(layers[j]) == _public(layers[i]) and not layers[j - 1].get("_tap") \
+                and "_from" not in layers[j]:
             j += 1
         if j - i == 1:
             out.append(layers[i])
@@ -898,10 +953,14 @@ def import_onnx(path: str | Path, resolution: int | None = None, unknown: str = 
     model = read_model(path)
     reader = _Reader(model, path, resolution, unknown)
     units = reader.read()
-    layers = _Builder(units, reader.outputs, path).build()
-    layers = _named(_fold(layers))
-    layers = _repeats([_plain(layer) for layer in _merged(layers)])
-    classes = _classifier(layers)
+    builder = _Builder(units, reader.outputs, path)
+    layers = builder.build()
+    for layer in _leaves(layers):
+        if layer.get("_id") in builder.named:
+            layer["_tap"] = True
+    layers, outputs = _linked(_merged(_named(_fold(layers))), reader.outputs, path)
+    layers = [_plain(layer) for layer in _repeats(layers)]
+    classes = _classifier(layers) if not outputs else None
     for layer in _leaves(layers):
         if layer.get("kind") == "unknown":
             layer["note"] = f"no rule for ONNX {layer['op']}: counted as 0, shape assumed unchanged"
@@ -910,7 +969,8 @@ def import_onnx(path: str | Path, resolution: int | None = None, unknown: str = 
     data = {"name": _name(model.graph.name) if model.graph.name and model.graph.name != "main_graph" else stem,
             "title": stem, "source": f"ONNX file {_name(path.name)}",
             "input": {"resolution": x.h if x.h == x.w else [x.h, x.w], "channels": x.c},
-            **({"classes": classes} if classes else {}), "layers": layers}
+            **({"classes": classes} if classes else {}), **({"outputs": outputs} if outputs else {}),
+            "layers": layers}
     bn = sum(n.op_type == "BatchNormalization" for n in model.graph.node)
     norm = (f"its {bn} batch norms follow their convolutions (`bn: true`)" if bn else
             "it has no batch norm nodes: a conv's `bias: true` is its own bias or a batch norm the exporter folded "
@@ -920,6 +980,22 @@ def import_onnx(path: str | Path, resolution: int | None = None, unknown: str = 
     header = (f"# Imported by `mobcost import` from {_name(path.name)} (producer: {producer}; opset {opset}; input "
               f"layout {reader.layout}).\n# Weights were not read, only their shapes; {norm}.\n")
     return header + yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
+
+
+def _linked(layers: list[dict], outputs: list[int], path: Path) -> tuple[list[dict], list[str]]:
+    """`from:` on each branch that reads a tapped tensor, and the names of the outputs where there are several."""
+    names = {layer["_id"]: layer["name"] for layer in layers if "_id" in layer and "name" in layer}
+    missing = [i for i in [layer["_from"] for layer in layers if "_from" in layer] + outputs if i not in names]
+    if missing and (len(outputs) > 1 or any("_from" in layer for layer in layers)):
+        raise MobcostError(f"{path}: a tensor inside a block is read by another branch or is an output; the "
+                           "importer names only the outputs of top-level layers")
+    linked = []
+    for layer in layers:
+        if "_from" in layer:
+            head = {"kind": layer["kind"], **({"name": layer["name"]} if "name" in layer else {})}
+            layer = {**head, "from": names[layer["_from"]], **layer}
+        linked.append(layer)
+    return linked, [names[i] for i in outputs] if len(outputs) > 1 else []
 
 
 def _leaves(layers: list[dict]):
