@@ -16,6 +16,7 @@ torchvision = pytest.importorskip("torchvision")
 pytest.importorskip("onnx")
 
 from mobcost import analyze  # noqa: E402
+from mobcost import layers  # noqa: E402
 from mobcost.importers.onnx import import_onnx  # noqa: E402
 from mobcost.spec import parse_spec  # noqa: E402
 
@@ -97,3 +98,29 @@ def test_mobilenet_v2_reads_like_the_papers_table(exported):
               if b.kind == "bottleneck"]
     assert blocks == [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
                       (6, 320, 1, 1)]
+
+
+GRAPH = "from_" in layers._Kind.model_fields  # the graph language: `from:` and `outputs`
+
+
+class SSDLiteNetwork(torch.nn.Module):
+    """torchvision's ssdlite320_mobilenet_v3_large without its box decoding and NMS (not a network: a post-process):
+    backbone, extra layers and both heads, returning the concatenated box regressions and class logits."""
+
+    def __init__(self):
+        super().__init__()
+        model = torchvision.models.detection.ssdlite320_mobilenet_v3_large(weights=None, weights_backbone=None)
+        self.backbone, self.head = model.backbone, model.head
+
+    def forward(self, x):
+        out = self.head(list(self.backbone(x).values()))
+        return out["bbox_regression"], out["cls_logits"]
+
+
+@pytest.mark.skipif(not GRAPH, reason="needs the graph language (`from:`, `outputs`)")
+def test_ssdlite_imports_with_its_heads_as_outputs(tmp_path):
+    model = SSDLiteNetwork().eval()
+    flops, numel = torch_counts(model, 320)
+    result = analyze(parse_spec(import_onnx(export(model, tmp_path / "ssdlite.onnx", True, 320))))
+    assert 2 * result.macs == flops and result.params_counted("torch") == numel
+    assert len(result.network.outputs) == 12  # 6 feature maps × (boxes, classes)

@@ -989,13 +989,19 @@ def _linked(layers: list[dict], outputs: list[int], path: Path) -> tuple[list[di
     if missing and (len(outputs) > 1 or any("_from" in layer for layer in layers)):
         raise MobcostError(f"{path}: a tensor inside a block is read by another branch or is an output; the "
                            "importer names only the outputs of top-level layers")
-    linked = []
+    several = len(outputs) > 1
+    linked, part = [], "backbone"
     for layer in layers:
+        head = {"kind": layer["kind"], **({"name": layer["name"]} if "name" in layer else {})}
         if "_from" in layer:
-            head = {"kind": layer["kind"], **({"name": layer["name"]} if "name" in layer else {})}
-            layer = {**head, "from": names[layer["_from"]], **layer}
-        linked.append(layer)
-    return linked, [names[i] for i in outputs] if len(outputs) > 1 else []
+            head["from"] = names[layer["_from"]]
+        section = layer.get("name", "").split(".")[0] if several else part
+        if section and section != part and "part" in L._Kind.model_fields:  # tables group rows by part
+            head["part"] = part = section
+        if several and layer.get("_id") in outputs and "out" in layer:
+            head["width"] = "fixed"  # a head's outputs are the task's (anchors × classes): α leaves them
+        linked.append({**head, **layer})
+    return linked, [names[i] for i in outputs] if several else []
 
 
 def _leaves(layers: list[dict]):
