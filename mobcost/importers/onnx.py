@@ -357,7 +357,7 @@ class _Reader:
         unit = self.unit_of(data[0])
         if unit.kind in ("layer", "add") and "act" not in unit.spec and self.single_use(data[0]) \
                 and (unit.kind == "layer" and "act" in _KINDS[unit.spec["kind"]].model_fields
-                     or unit.kind == "add" and "act" in L.Residual.model_fields):
+                     or unit.kind == "add" and ("act" in L.Residual.model_fields or _graph_language())):
             unit.spec["act"] = act
             unit.nodes.append(node.name)
             return self.alias(node, data)
@@ -554,6 +554,11 @@ class _Reader:
         self.layer(node, data, {"kind": "softmax"})
 
 
+def _graph_language() -> bool:
+    """Whether the spec language has `from:` and `outputs` (the graph language), to write what blocks cannot say."""
+    return "from_" in L._Kind.model_fields
+
+
 _MOVES = {"Reshape", "Transpose", "Concat", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Cast"}
 
 
@@ -615,7 +620,7 @@ class _Builder:
         self.depth = {}  # the longest path from a unit to an output: the trunk is the deepest branch
         for u in reversed(self.live):
             self.depth[u.id] = 1 + max((self.depth[c] for c in self.consumers[u.id]), default=0)
-        self.graph = "from_" in L._Kind.model_fields  # the graph language: `from:` and `outputs`
+        self.graph = _graph_language()
         self.pending: list[tuple[int, int]] = []  # (tapped unit, the first unit of a branch that leaves it)
         self.named: set[int] = set(outputs)  # units whose output tensor a `from:` or `outputs` names
 
@@ -664,7 +669,7 @@ class _Builder:
             if len(succ) > 1:
                 join = self.units[self.ipdom[cur]] if self.ipdom[cur] != _EXIT else None
                 if join is not None and join.kind in ("add", "concat") and len(join.inputs) == len(succ):
-                    out.append(self.block(cur, succ, join))
+                    out += self.block(cur, succ, join)
                     cur = join.id
                     continue
                 if not self.graph or cur == 0:
@@ -683,7 +688,9 @@ class _Builder:
             out.append(self.leaf(v))
             cur = v.id
 
-    def block(self, fork: int, succ: list[int], join: _Unit) -> dict:
+    def block(self, fork: int, succ: list[int], join: _Unit) -> list[dict]:
+        """The branches from `fork` to `join` as one block; or, for an add with an activation after it where
+        `residual` has none (ResNet's ReLU), as the graph language writes it: the branches, then `add` from both."""
         branches = []
         for c in succ:
             if c == join.id:
@@ -696,10 +703,18 @@ class _Builder:
         nodes = [n for path in paths for layer in path for n in layer["_nodes"]] + join.nodes
         common = {"_in": self.units[fork].shape, "_out": join.shape, "_nodes": nodes, "_id": join.id}
         if join.kind == "concat":
-            return {"kind": "concat", "branches": paths, **common}
-        body, shortcut = sorted(paths, key=len, reverse=True)
-        return {"kind": "residual", "layers": body, **({"shortcut": shortcut} if shortcut else {}),
-                **({"act": join.spec["act"]} if "act" in join.spec else {}), **common}
+            return [{"kind": "concat", "branches": paths, **common}]
+        (body, _), (shortcut, end) = sorted([branches[i] for i in order], key=lambda b: len(b[0]), reverse=True)
+        if "act" in join.spec and "act" not in L.Residual.model_fields:
+            if not self.graph or fork == 0:
+                raise self.structure_error(join, "an activation after a residual add")
+            self.named.update({fork, body[-1]["_id"], end})
+            if shortcut:
+                shortcut[0]["_from"] = fork
+            add = {"kind": "add", "act": join.spec["act"], "_from": [body[-1]["_id"], end], **common}
+            return body + shortcut + [{**add, "_nodes": join.nodes}]
+        return [{"kind": "residual", "layers": body, **({"shortcut": shortcut} if shortcut else {}),
+                 **({"act": join.spec["act"]} if "act" in join.spec else {}), **common}]
 
 
 # ---- folding repeated patterns back into the paper's blocks --------------------------------------------------
@@ -817,20 +832,23 @@ def _module(node: str) -> str:
     return qualified
 
 
+_BLOCKS = {"bottleneck", "separable", "residual", "concat", "se"}
+
+
 def _named(layers: list[dict], scope: str = "") -> list[dict]:
-    """Names from the nodes' modules: a layer or block is named by the module its nodes share, up to its last
-    number (features.1.conv is features.1), inside a block relative to the block's; a name already used in this
-    list is left out rather than repeated."""
+    """Names from the nodes' modules: a layer by its first node's (the conv or pool whose batch norm and activation
+    follow it), a block by the module its nodes share up to its last number (features.1.conv is features.1); inside
+    a block relative to the block; a name already used in this list is left out rather than repeated."""
     used, out = set(), []
     for layer in layers:
         modules = [_module(n) for n in layer["_nodes"] if n]
         common = ".".join(os.path.commonprefix([m.split(".") for m in modules])) if modules else ""
         numbered = re.match(r".*\.\d+", common)
-        own = numbered[0] if numbered and len(numbered[0]) > len(scope) else common or (modules or [""])[0]
-        if scope and own.startswith(scope + "."):
-            own = own[len(scope) + 1:]
-        elif scope and own == scope:
-            own = modules[0][len(scope) + 1:] if modules and modules[0].startswith(scope + ".") else ""
+        if layer["kind"] in _BLOCKS and (numbered or common):
+            own = numbered[0] if numbered and len(numbered[0]) > len(scope) else common
+        else:
+            own = modules[0] if modules else ""
+        own = own[len(scope) + 1:] if scope and own.startswith(scope + ".") else "" if own == scope else own
         layer = {k: v for k, v in layer.items() if k != "name"}
         name = _name(own) if own else None
         if layer.get("_tap") and (not name or name in used):  # a `from:` or `outputs` names it: it needs a name
@@ -985,7 +1003,9 @@ def import_onnx(path: str | Path, resolution: int | None = None, unknown: str = 
 def _linked(layers: list[dict], outputs: list[int], path: Path) -> tuple[list[dict], list[str]]:
     """`from:` on each branch that reads a tapped tensor, and the names of the outputs where there are several."""
     names = {layer["_id"]: layer["name"] for layer in layers if "_id" in layer and "name" in layer}
-    missing = [i for i in [layer["_from"] for layer in layers if "_from" in layer] + outputs if i not in names]
+    reads = [i for layer in layers if "_from" in layer
+             for i in (layer["_from"] if isinstance(layer["_from"], list) else [layer["_from"]])]
+    missing = [i for i in reads + outputs if i not in names]
     if missing and (len(outputs) > 1 or any("_from" in layer for layer in layers)):
         raise MobcostError(f"{path}: a tensor inside a block is read by another branch or is an output; the "
                            "importer names only the outputs of top-level layers")
@@ -994,7 +1014,8 @@ def _linked(layers: list[dict], outputs: list[int], path: Path) -> tuple[list[di
     for layer in layers:
         head = {"kind": layer["kind"], **({"name": layer["name"]} if "name" in layer else {})}
         if "_from" in layer:
-            head["from"] = names[layer["_from"]]
+            source = layer["_from"]
+            head["from"] = [names[i] for i in source] if isinstance(source, list) else names[source]
         section = layer.get("name", "").split(".")[0] if several else part
         if section and section != part and "part" in L._Kind.model_fields:  # tables group rows by part
             head["part"] = part = section
