@@ -482,14 +482,12 @@ class _Reader:
         if make_divisible(Fraction(c, 4), 8) == s:
             spec = {"kind": "se"}  # MobileNetV3's: make_divisible(c/4, 8)
         elif c % s == 0:
-            spec = {"kind": "se", "reduction": c // s, "divisor": 1}
+            ratio = "ratio" if "ratio" in L.SqueezeExcite.model_fields else "reduction"
+            spec = {"kind": "se", ratio: c // s, "divisor": None if ratio == "ratio" else 1}  # exactly c / ratio
         else:
             raise _Unsupported(f"a squeeze of {c} channels to {s}, which `se` cannot say")
-        spec.update({"act": reduce.spec["act"], "gate": gate_act})
-        if spec["act"] == "relu":
-            del spec["act"]
-        if spec["gate"] == "hsigmoid":
-            del spec["gate"]
+        spec.update(_excite_acts(reduce.spec["act"], gate_act))
+        spec["_squeeze"] = s
         for u in chain:
             u.kind = "dead"
         unit = self._add("layer", spec, [x.id], x.shape, [n for u in reversed(chain) for n in u.nodes] + [node.name])
@@ -750,19 +748,43 @@ def _bottleneck(parts: list[dict], residual: bool) -> dict | None:
     act = dw.get("act")
     if not (_is(dw, "dw", bn=True) and "bias" not in dw and act and dw["padding"] in ("same", (dw["kernel"] - 1) // 2)
             and dw["kernel"] % 2 and _is(project, "pw", bn=True) and "bias" not in project and "act" not in project
-            and all(_public(s) == {"kind": "se"} for s in se)):
+            and all(_is(s, "se") for s in se)):
         return None
     if expand and not (expand.get("bn") and expand.get("act") == act and "bias" not in expand):
         return None
     c_in, e = parts[0]["_in"].c, dw["_in"].c
     if (expand is None) != (e == c_in):
         return None
+    excite = _excite(se[0], c_in, e) if se else False
+    if excite is None:
+        return None
     t = Fraction(e, c_in)
     block = {"kind": "bottleneck", "t": _ratio(t), "out": project["out"], "kernel": dw["kernel"],
-             "stride": dw["stride"], **({"se": True} if se else {}), "act": act}
+             "stride": dw["stride"], **({"se": excite} if se else {}), "act": act}
     if not residual and dw["stride"] == 1 and c_in == project["out"]:
         block["residual"] = False
     return {**block, **_ends(parts[0], project), "_nodes": [n for p in parts for n in p["_nodes"]]}
+
+
+def _excite_acts(act: str, gate: str) -> dict:
+    """The SE's activations where they are not MobileNetV3's (relu, then the hsigmoid gate)."""
+    return {**({"act": act} if act != "relu" else {}), **({"gate": gate} if gate != "hsigmoid" else {})}
+
+
+def _excite(se: dict, c_in: int, e: int):
+    """A bottleneck's `se:` for the SE layer found inside it: true for MobileNetV3's, else its settings where the
+    language has them (squeezed from the block's input as EfficientNet, or from the expanded width); else None."""
+    acts = _excite_acts(se.get("act", "relu"), se.get("gate", "hsigmoid"))
+    s = se["_squeeze"]
+    if make_divisible(Fraction(e, 4), 8) == s and not acts:
+        return True
+    if not hasattr(L, "Excite") or "squeeze_from" not in L.Excite.model_fields:
+        return None
+    if max(1, c_in // 4) == s:  # torchvision's EfficientNet: max(1, input_channels // 4)
+        return {"squeeze_from": "input", "ratio": 4, "divisor": None, **acts}
+    if make_divisible(Fraction(e, 4), 8) == s:
+        return acts
+    return {"ratio": e // s, "divisor": None, **acts} if e % s == 0 else None
 
 
 def _ends(first: dict, last: dict) -> dict:
