@@ -13,7 +13,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +21,8 @@ WIDTHS = [512, 1024, 2048, 2048, 2048, 1024, 512, 256]  # 3×3 convs: 496 MB of 
 # Each case runs in its own process and prints the seconds of the measured call (start-up excluded).
 CASES = {
     "start-up only (import onnx, mobcost)": "import onnx, mobcost.importers.onnx; t = time.perf_counter()",
-    "baseline: onnx.load, external off": "import onnx; t = time.perf_counter(); onnx.load(PATH, load_external_data=False)",
+    "baseline: onnx.load, external off": "import onnx; t = time.perf_counter(); "
+                                         "onnx.load(PATH, load_external_data=False)",
     "mobcost import (import_onnx)": "from mobcost.importers.onnx import import_onnx; import onnx; "
                                     "t = time.perf_counter(); import_onnx(PATH)",
 }

@@ -15,8 +15,7 @@ torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 pytest.importorskip("onnx")
 
-from mobcost import analyze  # noqa: E402
-from mobcost import layers  # noqa: E402
+from mobcost import analyze, layers  # noqa: E402
 from mobcost.importers.onnx import import_onnx  # noqa: E402
 from mobcost.spec import parse_spec  # noqa: E402
 
