@@ -28,6 +28,11 @@ class Counting(str, Enum):
     keras = "keras"
 
 
+class Unknown(str, Enum):
+    error = "error"
+    zero = "zero"
+
+
 class Dtype(str, Enum):
     fp32 = "fp32"
     fp16 = "fp16"
@@ -384,13 +389,14 @@ def import_model(
                                                     "print it).")] = None,
         res: Annotated[Optional[int], typer.Option("--res", "-r", help="Input resolution where the model's is "
                                                    "dynamic (default: the model's declared input).")] = None,
-        unknown: Annotated[str, typer.Option(help="An operator mobcost has no rule for: error (exit 2, naming "
-                                             "every one) or zero (a marked row of 0 Mult-Adds).")] = "error") -> None:
+        unknown: Annotated[Unknown, typer.Option(help="An operator mobcost has no rule for: error (exit 2, naming "
+                                                 "every one) or zero (a marked row of 0 Mult-Adds).")]
+        = Unknown.error) -> None:
     """Read an ONNX model into a YAML spec (needs the onnx extra). Example: mobcost import model.onnx -o model.yaml"""
     from mobcost.importers.onnx import import_onnx
     from mobcost.spec import MobcostError
 
-    text = import_onnx(model, res, unknown)
+    text = import_onnx(model, res, unknown.value)
     if out is None:
         typer.echo(text, nl=False)
         return
