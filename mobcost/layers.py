@@ -421,7 +421,7 @@ class Bottleneck(_Widening, _Kind):
     n: PositiveInt = 1  # repeats, as the V2 paper's Table 2 column n
     kernel: Pixels = 3
     stride: Pixels = 1
-    se: bool = False
+    se: bool | SqueezeExcite = False  # true: MobileNetV3's; or its settings, e.g. MnasNet's {reduction: 24, ...}
     residual: bool = True
     bn: bool = True
     act: Activation = "relu6"  # of the expansion and the depthwise; the projection is linear (V2 §3.2)
@@ -451,8 +451,9 @@ class Bottleneck(_Widening, _Kind):
             block.append(dw)
             h, w = dw.spatial(x)
             if self.se:
+                se = self.se if isinstance(self.se, SqueezeExcite) else SqueezeExcite()
                 block += [part.model_copy(update={"name": f"{prefix}se/{part.name}"})
-                          for part in SqueezeExcite().parts(Shape(h, w, e))]
+                          for part in se.parts(Shape(h, w, e))]
             block.append(Pointwise(name=f"{prefix}project", out=self.out, width="fixed", bn=self.bn))
             if self.residual and dw.stride == 1 and x.c == self.out:
                 block.append(Add(name=f"{prefix}add", skip=len(block)))

@@ -224,20 +224,29 @@ def excite_acts(act: str, gate: str) -> dict:
     return {**({"act": act} if act != "relu" else {}), **({"gate": gate} if gate != "hsigmoid" else {})}
 
 
+def exact_squeeze(c: int, s: int) -> dict | None:
+    """The `se` settings that squeeze c channels to exactly s: MobileNetV3's (none), or c / s with no rounding."""
+    if make_divisible(Fraction(c, 4), 8) == s:
+        return {}
+    if c % s:
+        return None
+    if "ratio" in L.SqueezeExcite.model_fields:  # the graph language's names: divisor None is c // ratio
+        return {"ratio": c // s, "divisor": None}
+    return {"reduction": c // s, "divisor": 1}  # make_divisible(c / r, 1) is c / r when r divides c
+
+
 def _excite(se: dict, c_in: int, e: int):
-    """A bottleneck's `se:` for the SE layer found inside it: true for MobileNetV3's, else its settings where the
-    language has them (squeezed from the block's input as EfficientNet, or from the expanded width); else None."""
+    """A bottleneck's `se:` for the SE layer found inside it: true for MobileNetV3's, else its settings (squeezed
+    from the expanded width, or from the block's input as EfficientNet where the language says so); else None."""
     acts = excite_acts(se.get("act", "relu"), se.get("gate", "hsigmoid"))
     s = se["_squeeze"]
-    if make_divisible(Fraction(e, 4), 8) == s and not acts:
-        return True
-    if not hasattr(L, "Excite") or "squeeze_from" not in L.Excite.model_fields:
-        return None
-    if max(1, c_in // 4) == s:  # torchvision's EfficientNet: max(1, input_channels // 4)
+    if "squeeze_from" in getattr(getattr(L, "Excite", None), "model_fields", {}) and max(1, c_in // 4) == s \
+            and make_divisible(Fraction(e, 4), 8) != s:  # torchvision's EfficientNet: max(1, input_channels // 4)
         return {"squeeze_from": "input", "ratio": 4, "divisor": None, **acts}
-    if make_divisible(Fraction(e, 4), 8) == s:
-        return acts
-    return {"ratio": e // s, "divisor": None, **acts} if e % s == 0 else None
+    settings = exact_squeeze(e, s)
+    if settings is None:
+        return None
+    return {**settings, **acts} or True
 
 
 def _ends(first: dict, last: dict) -> dict:
@@ -422,7 +431,7 @@ class Dumper(yaml.SafeDumper):
 
 
 def _represent_dict(dumper, data):
-    flow = not any(isinstance(v, (list, dict)) for v in data.values())
+    flow = not any(isinstance(v, list) and any(isinstance(i, (list, dict)) for i in v) for v in data.values())
     return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=flow)
 
 

@@ -14,13 +14,13 @@ import stat
 import typing
 from collections import Counter, defaultdict
 from contextlib import nullcontext
-from fractions import Fraction
 from pathlib import Path
 
 from mobcost import layers as L
-from mobcost.importers.graph import Unit, clean, dump, excite_acts, graph_language, name_of, spec_layers
+from mobcost.importers.graph import (Unit, clean, dump, exact_squeeze, excite_acts, graph_language, name_of,
+                                    spec_layers)
 from mobcost.importers.protobuf import without_weights
-from mobcost.layers import Shape, ShapeError, make_divisible
+from mobcost.layers import Shape, ShapeError
 from mobcost.limits import LIMIT, MAX_ONNX_BYTES, MAX_ONNX_NODES, MAX_PIXELS
 from mobcost.spec.errors import MobcostError
 
@@ -389,13 +389,10 @@ class _Reader:
                 or (kinds[-1] == "sigmoid" and "act" in expand.spec):
             raise _Unsupported("a squeeze-and-excite gate that the `se` kind does not describe")
         c, s = x.shape.c, reduce.spec["out"]
-        if make_divisible(Fraction(c, 4), 8) == s:
-            spec = {"kind": "se"}  # MobileNetV3's: make_divisible(c/4, 8)
-        elif c % s == 0:
-            ratio = "ratio" if "ratio" in L.SqueezeExcite.model_fields else "reduction"
-            spec = {"kind": "se", ratio: c // s, "divisor": None if ratio == "ratio" else 1}  # exactly c / ratio
-        else:
+        settings = exact_squeeze(c, s)
+        if settings is None:
             raise _Unsupported(f"a squeeze of {c} channels to {s}, which `se` cannot say")
+        spec = {"kind": "se", **settings}
         spec.update(excite_acts(reduce.spec["act"], gate_act))
         spec["_squeeze"] = s
         for u in chain:
