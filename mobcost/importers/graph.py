@@ -176,16 +176,7 @@ def _is(layer: dict, kind: str, **fields) -> bool:
 
 def _public(layer: dict) -> dict:
     """A layer's fields as the spec says them, without names or the importer's bookkeeping."""
-    out = {}
-    for key, value in layer.items():
-        if key.startswith("_") or key == "name":
-            continue
-        if key in ("layers", "shortcut"):
-            value = [_public(inner) for inner in value]
-        elif key == "branches":
-            value = [[_public(inner) for inner in branch] for branch in value]
-        out[key] = value
-    return out
+    return _plain(layer, names=False)
 
 
 def _bottleneck(parts: list[dict], residual: bool) -> dict | None:
@@ -399,16 +390,16 @@ def _repeats(layers: list[dict]) -> list[dict]:
     return out
 
 
-def _plain(layer: dict) -> dict:
-    """The layer as YAML data: bookkeeping gone, blocks' layers plain too."""
+def _plain(layer: dict, names: bool = True) -> dict:
+    """The layer as YAML data: the importer's bookkeeping (keys starting with _) gone, inside its blocks too."""
     out = {}
     for key, value in layer.items():
-        if key.startswith("_"):
+        if key.startswith("_") or (key == "name" and not names):
             continue
         if key in ("layers", "shortcut"):
-            value = [_plain(inner) for inner in value]
+            value = [_plain(inner, names) for inner in value]
         elif key == "branches":
-            value = [[_plain(inner) for inner in branch] for branch in value]
+            value = [[_plain(inner, names) for inner in branch] for branch in value]
         out[key] = value
     return out
 
