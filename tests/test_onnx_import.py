@@ -446,3 +446,34 @@ def test_a_detection_head_reads_its_maps_by_name(tmp_path):
 def test_several_outputs_need_the_graph_language(tmp_path, mobcost):
     result = mobcost("import", str(detector(tmp_path)))
     assert result.exit_code == 2 and "the graph has 2 outputs" in result.stderr
+
+
+def test_mutated_files_are_bad_input_never_a_traceback(tmp_path, mobcost):
+    """500 seeded mutants of a small valid model (bytes flipped, cut short, spliced): each imports or is exit 2."""
+    import random
+
+    g = Graph((1, 3, 16, 16))
+    x = g.conv(3, 8, k=3, stride=2, pad=1)
+    g.bn(8)
+    g.op("Relu")
+    g.conv(8, 8, k=3, group=8)
+    g.op("Add", [x, g.last])
+    g.op("GlobalAveragePool")
+    g.op("Flatten")
+    g.op("Gemm", [g.last, g.weight(10, 8), g.weight(10)], transB=1)
+    original = g.save(tmp_path / "m.onnx").read_bytes()
+    rng = random.Random(14)
+    path = tmp_path / "mutant.onnx"
+    for _ in range(500):
+        data = bytearray(original)
+        for _ in range(rng.randint(1, 4)):
+            how, at = rng.random(), rng.randrange(len(data) or 1)
+            if how < 0.6 and data:
+                data[at] = rng.randrange(256)
+            elif how < 0.8:
+                del data[at:]
+            else:
+                data[at:at] = data[rng.randrange(len(data) or 1):][:rng.randint(1, 16)]
+        path.write_bytes(bytes(data))
+        result = mobcost("import", str(path))
+        assert result.exit_code in (0, 2) and "Traceback" not in result.output, bytes(data).hex()

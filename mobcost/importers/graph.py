@@ -20,8 +20,11 @@ from mobcost.layers import Shape, make_divisible
 from mobcost.spec.errors import MobcostError
 
 
-def clean(text: str, keep: str = r"\w./:\-") -> str:
-    """Untrusted text from the file, safe to print and to write into YAML: no markup, no escapes."""
+def clean(text: str | bytes, keep: str = r"\w./:\-") -> str:
+    """Untrusted text from the file, safe to print and to write into YAML: no markup, no escapes. (protobuf hands a
+    string field that is not UTF-8 over as bytes.)"""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
     return re.sub(f"[^{keep} ]", "_", text)
 
 

@@ -88,7 +88,6 @@ class _Reader:
         self.values = {t.name: v for t in graph.initializer if (v := _value(t)) is not None}
         self.units: list[Unit] = []
         self.tensor: dict[str, int] = {}  # a data tensor → the unit whose output it is
-        self.consts: set[str] = set(self.dims)  # tensors that do not depend on the image
         self.unknown_ops: list[tuple[str, str, str]] = []  # (operator, node name, why)
         self.uses = Counter(name for node in graph.node for name in node.input if name)
         self.uses.update(o.name for o in graph.output)
@@ -153,13 +152,14 @@ class _Reader:
                 if value is not None and (v := _value(value)) is not None:
                     self.values[node.output[0]] = v
                     self.dims[node.output[0]] = list(value.dims)
-            self.consts.update(node.output)
             return
-        if node.op_type == "Shape":
-            self.consts.update(node.output)
+        if node.op_type == "Shape":  # shape arithmetic reads the image's shape, not its data
             return
         try:
-            self.rule(node, data)
+            try:
+                self.rule(node, data)
+            except (ArithmeticError, IndexError, KeyError, TypeError, ValueError) as e:  # attributes out of shape
+                raise _Unsupported(f"malformed ({type(e).__name__})") from None
         except _Unsupported as e:
             if tail:  # only data movement from here to the outputs: the tensors it moves are the outputs
                 self.heads += [self.tensor[name] for name in data]
@@ -213,9 +213,10 @@ class _Reader:
         return self.dims[node.input[i]]
 
     def op_Conv(self, node, data, a) -> None:
-        m, per_group, kh, kw = self.weight(node, 1)
-        x = self.unit_of(data[0]).shape
-        groups = a.get("group", 1)
+        dims, x, groups = self.weight(node, 1), self.unit_of(data[0]).shape, a.get("group", 1)
+        if len(dims) != 4 or groups < 1 or dims[1] * groups != x.c:
+            raise _Unsupported(f"a weight of shape {dims} in {groups} group(s) on {x.c} channels")
+        m, _, kh, kw = dims
         strides, dilations = a.get("strides", [1, 1]), a.get("dilations", [1, 1])
         if kh != kw:
             raise _Unsupported(f"a {kh}×{kw} kernel (mobcost's kernels are square)")
@@ -336,7 +337,7 @@ class _Reader:
     def op_Add(self, node, data, a) -> None:
         if len(data) == 1:  # a bias: MatMul + Add is a fully connected layer with biases
             unit = self.unit_of(data[0])
-            other = next(name for name in node.input if name != data[0])
+            other = next((name for name in node.input if name != data[0]), None)
             if unit.kind == "layer" and unit.spec["kind"] == "fc" and unit.spec.get("bias") is False \
                     and self.single_use(data[0]) and self.dims.get(other, [None])[-1:] == [unit.shape.c]:
                 del unit.spec["bias"]
