@@ -449,7 +449,7 @@ def test_several_outputs_need_the_graph_language(tmp_path, mobcost):
 
 
 def test_mutated_files_are_bad_input_never_a_traceback(tmp_path, mobcost):
-    """500 seeded mutants of a small valid model (bytes flipped, cut short, spliced): each imports or is exit 2."""
+    """200 seeded mutants of a small valid model (bytes flipped, cut short, spliced): each imports or is exit 2."""
     import random
 
     g = Graph((1, 3, 16, 16))
@@ -464,7 +464,7 @@ def test_mutated_files_are_bad_input_never_a_traceback(tmp_path, mobcost):
     original = g.save(tmp_path / "m.onnx").read_bytes()
     rng = random.Random(14)
     path = tmp_path / "mutant.onnx"
-    for _ in range(500):
+    for _ in range(200):
         data = bytearray(original)
         for _ in range(rng.randint(1, 4)):
             how, at = rng.random(), rng.randrange(len(data) or 1)

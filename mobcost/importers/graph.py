@@ -76,7 +76,7 @@ class Builder:
             self.depth[u.id] = 1 + max((self.depth[c] for c in self.consumers[u.id]), default=0)
         self.graph = graph_language()
         self.pending: list[tuple[int, int]] = []  # (tapped unit, the first unit of a branch that leaves it)
-        self.named: set[int] = set(outputs)  # units whose output tensor a `from:` or `outputs` names
+        self.named = set(outputs) if len(outputs) > 1 else set()  # units a `from:` or `outputs` names
 
     def _post_dominators(self) -> dict[int, int]:
         ipdom = {_EXIT: _EXIT}
