@@ -135,8 +135,9 @@ class _Reader:
         if self.unknown_ops and self.unknown == "error":
             listed = "; ".join(f"{op} (node {name!r}{': ' + why if why else ''})" for op, name, why in self.unknown_ops)
             raise MobcostError(f"{self.path}: {len(self.unknown_ops)} ONNX node(s) mobcost has no rule for: {listed}. "
-                               "Nothing is counted as zero silently: `--unknown zero` records each as a marked row "
-                               "of 0 Mult-Adds and 0 parameters.")
+                               f"Nothing is counted as zero silently: `mobcost import {name_of(self.path.name)} "
+                               "--unknown zero -o model.yaml` records each as a marked row of 0 Mult-Adds and 0 "
+                               "parameters.")
         ends = [self.tensor[o.name] for o in self.model.graph.output if o.name in self.tensor] + self.heads
         if not ends:
             raise MobcostError(f"{self.path}: the graph's outputs do not depend on its input image")
@@ -276,6 +277,8 @@ class _Reader:
             unit = self._add("sigmoid", {}, [self.tensor[data[0]]], unit.shape, [node.name])
             self.tensor[node.output[0]] = unit.id
             return
+        if unit.kind == "add":
+            raise _Unsupported("an activation after a residual add, which `residual` cannot say")
         raise _Unsupported("an activation that follows no layer")
 
     def op_Relu(self, node, data, a):
