@@ -47,13 +47,14 @@ class _Package(types.ModuleType):
 sys.modules[__name__].__class__ = _Package
 
 
-def _model(model) -> tuple:
-    """A model argument as (network, its reference's α, its reference's resolution)."""
+def _model(model, resolution: int | None = None) -> tuple:
+    """A model argument as (network, its reference's α, its reference's resolution); `resolution` sizes an ONNX
+    model's dynamic input."""
     from mobcost.spec import Network, load_model
 
     if isinstance(model, Network):
         return model, None, None
-    network, ref = load_model(model)
+    network, ref = load_model(model, resolution)
     return network, ref.alpha, ref.resolution
 
 
@@ -62,7 +63,7 @@ def analyze(model: str | Network, alpha: float | None = None, resolution: int | 
     """Trace a model (a built-in name, a `name:variant@alpha_res` reference, a YAML path or a Network)."""
     from mobcost.trace import resolution_of, trace
 
-    network, ref_alpha, ref_res = _model(model)
+    network, ref_alpha, ref_res = _model(model, resolution)
     alpha = alpha if alpha is not None else ref_alpha if ref_alpha is not None else 1.0
     return trace(network, alpha, resolution_of(network, resolution if resolution is not None else ref_res, rho))
 

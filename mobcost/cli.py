@@ -42,6 +42,11 @@ class Counting(str, Enum):
     keras = "keras"
 
 
+class Unknown(str, Enum):
+    error = "error"
+    zero = "zero"
+
+
 class Dtype(str, Enum):
     fp32 = "fp32"
     fp16 = "fp16"
@@ -91,8 +96,8 @@ def _options(version: Annotated[bool, typer.Option("--version", callback=_versio
                                                     help="Print the version and exit.")] = False) -> None:
     pass
 
-Model = Annotated[str, typer.Argument(metavar="MODEL", help="A built-in model (see `mobcost models`), a YAML spec or "
-                                           "- (standard input); `v1:shallow` names a variant, `v1@0.75_160` an α "
+Model = Annotated[str, typer.Argument(metavar="MODEL", help="A built-in model (see `mobcost models`), a YAML spec, "
+                                           "an ONNX model (imported on the fly) or - (standard input); `v1:shallow` names a variant, `v1@0.75_160` an α "
                                            "and resolution.")]
 Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", help="Width multiplier α (default 1).")]
 Res = Annotated[Optional[int], typer.Option("--res", "-r", help="Input resolution in pixels (default: the spec's).")]
@@ -128,12 +133,14 @@ Force = Annotated[bool, typer.Option("--force", help="Replace the file --export 
 _export: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("export", default=None)
 
 
-def _command(func):
+def _command(func=None, *, name: str | None = None):
     """Register a command whose bad-input errors print as one paragraph and exit 2.
 
     A command that renders a table (it takes `fmt`) also gets `--export FILE.svg|.html` and `--force`, which
     `_emit` honours.
     """
+    if func is None:
+        return functools.partial(_command, name=name)
     signature = inspect.signature(func, eval_str=True)
     tabular = "fmt" in signature.parameters
 
@@ -162,7 +169,7 @@ def _command(func):
         extra = [inspect.Parameter("export", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Export),
                  inspect.Parameter("force", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Force)]
         run.__signature__ = signature.replace(parameters=[*signature.parameters.values(), *extra])
-    return app.command(cls=_Command, epilog=EXIT_CODES)(run)
+    return app.command(name, cls=_Command, epilog=EXIT_CODES)(run)
 
 
 def _fail(message: str) -> None:
@@ -562,6 +569,31 @@ def explain(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help
         raise MobcostError(f"--between compares two conventions on one model; {len(models)} models were given")
     else:
         _emit(difference_table(analyses[0], between[0].value, between[1].value, flops), fmt)
+
+
+@_command(name="import")
+def import_model(
+        model: Annotated[Path, typer.Argument(metavar="MODEL.onnx", help="An ONNX model; its weights are never read.")],
+        out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the spec to this file (default: "
+                                                    "print it).")] = None,
+        res: Annotated[Optional[int], typer.Option("--res", "-r", help="Input resolution where the model's is "
+                                                   "dynamic (default: the model's declared input).")] = None,
+        unknown: Annotated[Unknown, typer.Option(help="An operator mobcost has no rule for: error (exit 2, naming "
+                                                 "every one) or zero (a marked row of 0 Mult-Adds).")]
+        = Unknown.error) -> None:
+    """Read an ONNX model into a YAML spec (needs the onnx extra). Example: mobcost import model.onnx -o model.yaml"""
+    from mobcost.importers.onnx import import_onnx
+    from mobcost.spec import MobcostError
+
+    text = import_onnx(model, res, unknown.value)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise MobcostError(f"--out: cannot write {str(out)!r}: {e.strerror}") from None
+    typer.echo(f"{out}: the spec of {model.name}", err=True)
 
 
 @_command

@@ -23,7 +23,7 @@ from mobcost.spec import MobcostError, ParamCounting
 from mobcost.trace import Analysis, Row
 
 OpClass = Literal["conv", "fc", "bias", "bn", "act", "global pool", "avg pool", "max pool", "lrn", "softmax", "add",
-                  "scale", "data movement"]
+                  "scale", "data movement", "unknown"]
 
 OPERATION_CLASSES: dict[OpClass, str] = {
     "conv": "Mult-Adds of convolutions (standard, grouped, depthwise, pointwise)",
@@ -39,6 +39,7 @@ OPERATION_CLASSES: dict[OpClass, str] = {
     "add": "residual add, per element (built as `x + y`, as torchvision does)",
     "scale": "squeeze-and-excite gating, per element (built as `gate * x`)",
     "data movement": "dropout (the identity at inference), flatten, concat",
+    "unknown": "an imported operator mobcost has no rule for (`mobcost import --unknown zero`): a marked 0",
 }
 
 # The class of a leaf kind's own work, the one thing a new layer kind adds here. Bias, batch norm and
@@ -57,6 +58,7 @@ KIND_CLASS: dict[str, Callable[[Row], OpClass]] = {
     "dropout": lambda row: "data movement",
     "flatten": lambda row: "data movement",
     "concat": lambda row: "data movement",
+    "unknown": lambda row: "unknown",
 }
 
 

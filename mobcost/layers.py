@@ -570,6 +570,18 @@ class Concat(_Free):
         return " + ".join(map(str, self.widths))
 
 
+class Unknown(_Free):
+    """An operator of an imported model that mobcost has no rule for, kept as a marked row of 0 Mult-Adds and 0
+    parameters (`mobcost import --unknown zero`), assumed to keep its input's shape: never a silent zero."""
+
+    kind: Literal["unknown"] = "unknown"
+    op: str = Field(pattern=r"^[A-Za-z0-9_.:]{1,64}$")  # the ONNX operator, e.g. GridSample
+    paper_type: ClassVar[str] = "Unknown"
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"{self.op}: not counted"
+
+
 class Repeat(_Kind):
     """A group of layers repeated `repeat` times, as the paper's "5×" rows."""
 
@@ -604,7 +616,7 @@ def kind_of(value) -> str | None:
 
 
 LAYER_KINDS = (Conv, DepthwiseConv, Pointwise, Separable, Bottleneck, SqueezeExcite, AvgPool, MaxPool, FullyConnected,
-               Softmax, LocalResponseNorm, Dropout, Flatten, Branches, Residual, Repeat)
+               Softmax, LocalResponseNorm, Dropout, Flatten, Unknown, Branches, Residual, Repeat)
 Layer = Annotated[
     Union[tuple(Annotated[k, Tag(k.model_fields["kind"].default)] for k in LAYER_KINDS)],
     Discriminator(kind_of, custom_error_type="layer_kind",
@@ -612,4 +624,7 @@ Layer = Annotated[
                                        + ", ".join(k.model_fields["kind"].default for k in LAYER_KINDS)),
 ]
 Leaf = Union[Conv, DepthwiseConv, Pointwise, AvgPool, MaxPool, FullyConnected, Softmax, LocalResponseNorm, Dropout,
-             Flatten, Concat, Add, Scale]
+             Flatten, Concat, Add, Scale, Unknown]
+Repeat.model_rebuild()
+Branches.model_rebuild()
+Residual.model_rebuild()

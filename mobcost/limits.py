@@ -15,6 +15,8 @@ a traceback or an out-of-memory kill. The README's "Limits" section lists them w
 | MAX_PIXELS       | resolution, kernel, stride, padding, every feature map    | field types (limits.Pixels); trace, per layer     |
 | MAX_CHANNELS     | input channels, out, classes, every α-scaled feature map  | field types (limits.ChannelCount); trace, per layer   |
 | MAX_COUNT        | a budget (max_macs, max_params)                           | spec.schema.parse_size, before the int     |
+| MAX_ONNX_BYTES   | an ONNX file's size (weights in external data: never read)| importers.onnx.read_model, from stat()     |
+| MAX_ONNX_NODES   | an ONNX graph's operator nodes                            | importers.onnx.read_model, before reading  |
 | MAX_GRID         | values of one --alpha or --res list or range (sweep, fit) | sizing.parse_grid, before building the list|
 | MAX_TRACED_ROWS  | rows traced in full by one command: variants × layers     | trace.plan_work, before the first trace    |
 |                  | (sweep other than paper, fit --max-memory, check)         |                                            |
@@ -38,6 +40,8 @@ MAX_LAYERS = 10_000  # the largest MobileNets have about 100 rows
 MAX_PIXELS = 2**16  # 65,536: ImageNet models run at 224
 MAX_CHANNELS = 2**20  # 1,048,576: MobileNets stop at 1,280
 MAX_COUNT = 10**18  # a budget of a billion billion Mult-Adds
+MAX_ONNX_BYTES = 2**31  # protobuf's own limit on one message; larger models keep their weights in external data
+MAX_ONNX_NODES = 100_000  # torchvision exports: ResNet-50 169 to 375 nodes, SSDLite320 879
 MAX_GRID = 1_000  # so a sweep has at most a million α × resolution variants
 MAX_TRACED_ROWS = 100_000  # about 3 s: fit's default grid (696 variants) on up to 140 rows; the zoo has 91 at most
 

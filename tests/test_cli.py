@@ -38,8 +38,9 @@ def test_golden_output(mobcost, args, request):
 
 def test_every_command_has_help_with_an_example(mobcost):
     for command in app.registered_commands:
-        result = mobcost(command.callback.__name__, "--help")
-        assert result.exit_code == 0 and "Example: mobcost" in result.stdout, command.callback.__name__
+        name = command.name or command.callback.__name__
+        result = mobcost(name, "--help")
+        assert result.exit_code == 0 and "Example: mobcost" in result.stdout, name
 
 
 @pytest.mark.parametrize("fmt", ["rich", "markdown", "csv", "json"])

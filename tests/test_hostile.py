@@ -130,7 +130,7 @@ def test_hostile_options(args, fragment):
     assert_bad_input(run(*args), fragment)
 
 
-@pytest.mark.parametrize("command", [None] + [c.callback.__name__ for c in app.registered_commands])
+@pytest.mark.parametrize("command", [None] + [c.name or c.callback.__name__ for c in app.registered_commands])
 def test_help_states_the_exit_codes(command):
     result = run(*([command] if command else []), "--help")
     assert result.exit_code == 0

@@ -52,6 +52,7 @@ def kinds(out, padding, inner) -> dict:
         "lrn": st.just({"kind": "lrn"}),
         "dropout": st.just({"kind": "dropout"}),
         "flatten": st.just({"kind": "flatten"}),
+        "unknown": st.just({"kind": "unknown", "op": "Erf"}),  # an imported operator without a rule: a marked 0
         "concat": st.lists(st.fixed_dictionaries({"kind": st.just("conv"), "out": out, **same}).map(lambda c: [c]),
                            min_size=2, max_size=3).flatmap(
             lambda branches: st.just({"kind": "concat", "branches": [[{**b[0], "stride": branches[0][0]["stride"]}]
@@ -67,7 +68,7 @@ def kinds(out, padding, inner) -> dict:
 # Which channel counts a row's Mult-Add formula multiplies (input, output), and which feature map's h·w.
 MAC_CHANNELS = {"conv": (1, 1), "pw": (1, 1), "fc": (1, 1), "dw": (1, 0)}
 MAC_SPATIAL = {"conv": "output", "pw": "output", "dw": "output", "fc": "input"}
-for free in ("avgpool", "maxpool", "softmax", "lrn", "dropout", "flatten", "concat", "add", "scale"):
+for free in ("avgpool", "maxpool", "softmax", "lrn", "dropout", "flatten", "concat", "add", "scale", "unknown"):
     MAC_CHANNELS[free], MAC_SPATIAL[free] = (0, 0), None  # no Mult-Adds by the papers' convention
 
 

@@ -1,4 +1,4 @@
-"""The model zoo and model references: `v1`, `v1:shallow`, `v1@0.5_160`, or a path to a YAML spec."""
+"""The model zoo and model references: `v1`, `v1:shallow`, `v1@0.5_160`, or a path to a YAML spec or ONNX model."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ class ModelRef:
     def parse(cls, text: str) -> ModelRef:
         match = re.fullmatch(r"(?P<target>.+?)(?::(?P<variant>[A-Za-z_][\w-]*))?"
                              r"(?:@(?P<alpha>[0-9]*\.?[0-9]+)(?:_(?P<res>[0-9]+))?)?", text, re.ASCII)
-        if not match or (Path(text).suffix in (".yaml", ".yml") and _exists(Path(text))):
+        if not match or (Path(text).suffix in (".yaml", ".yml", ".onnx") and _exists(Path(text))):
             return cls(text)
         alpha, res = match["alpha"], match["res"]
         if alpha is not None and (len(alpha) > MAX_NUMBER_CHARS or not float(alpha) > 0):
@@ -84,7 +84,7 @@ def _exists(path: Path) -> bool:
 def locate(target: str) -> Path:
     """The config file for a built-in name, or the path itself."""
     path = Path(target)
-    if path.suffix in (".yaml", ".yml") or "/" in target:
+    if path.suffix in (".yaml", ".yml", ".onnx") or "/" in target:
         return path
     if found := _builtin(target):
         return found
@@ -94,7 +94,7 @@ def locate(target: str) -> Path:
     close = nearest(target, models, cutoff=0.5)  # model names are short: v1 for v7
     hint = f" Did you mean {close!r}?" if close else ""
     raise MobcostError(f"unknown model {shown(target)!r}: not a built-in model ({', '.join(models)}) "
-                       f"and not a path to a YAML spec.{hint} `mobcost models` lists the built-in ones.")
+                       f"and not a path to a YAML spec or an ONNX model.{hint} `mobcost models` lists the built-in ones.")
 
 
 STDIN = "-"  # a spec read from standard input: `cat net.yaml | mobcost table -`
@@ -114,13 +114,21 @@ def read_stdin() -> Network:
     return parse_spec(text, "<stdin>")
 
 
-def load_target(ref: ModelRef) -> Network:
-    """The whole network a model reference's target names (`-`: standard input), before any variant."""
-    return read_stdin() if ref.target == STDIN else load_spec(locate(ref.target))
+def load_target(ref: ModelRef, resolution: int | None = None) -> Network:
+    """The whole network a model reference's target names, before any variant: `-` reads standard input, and an
+    ONNX file is imported on the fly (`resolution` sizes a dynamic input)."""
+    if ref.target == STDIN:
+        return read_stdin()
+    path = locate(ref.target)
+    if path.suffix.lower() == ".onnx":
+        from mobcost.importers.onnx import import_onnx
+
+        return parse_spec(import_onnx(path, resolution or ref.resolution), f"{path} (as imported)")
+    return load_spec(path)
 
 
-def load_model(ref: str | ModelRef) -> tuple[Network, ModelRef]:
-    """The network a model reference names (`-`: standard input), with its variant applied, and the parsed
-    reference."""
+def load_model(ref: str | ModelRef, resolution: int | None = None) -> tuple[Network, ModelRef]:
+    """The network a model reference names (`-`: standard input; an ONNX file imported on the fly, `resolution`
+    sizing a dynamic input), with its variant applied, and the parsed reference."""
     ref = ref if isinstance(ref, ModelRef) else ModelRef.parse(ref)
-    return load_target(ref).variant(ref.variant), ref
+    return load_target(ref, resolution).variant(ref.variant), ref

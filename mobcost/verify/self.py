@@ -83,6 +83,7 @@ TORCH_MODULE: dict[str, Callable[[Row], nn.Module]] = {
     "add": lambda row: Add(),
     "scale": lambda row: Scale(),
     "concat": lambda row: Concat(),
+    "unknown": lambda row: nn.Identity(),  # an imported operator without a rule: counted as 0 here too
 }
 
 ACTIVATION: dict[str, Callable[[], nn.Module]] = {

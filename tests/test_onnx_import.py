@@ -1,0 +1,479 @@
+"""The ONNX importer on graphs built by hand with onnx.helper: each operator rule held to arithmetic, without torch.
+
+Every weight here is an initializer whose data is external, in a file that does not exist: the importer reads
+only shapes, so a test that passed while reading a weight could not pass at all.
+"""
+
+import pytest
+
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper  # noqa: E402
+
+from mobcost import analyze  # noqa: E402
+from mobcost.importers.onnx import import_onnx  # noqa: E402
+from mobcost.spec import MobcostError, parse_spec  # noqa: E402
+
+
+class Graph:
+    """A graph under construction: weights as external-data initializers (never written), small constants inline."""
+
+    def __init__(self, shape=(1, 3, 32, 32), name="x"):
+        self.nodes, self.inits, self.count = [], [], 0
+        self.input = helper.make_tensor_value_info(name, TensorProto.FLOAT, list(shape))
+        self.last = name
+
+    def _fresh(self, stem):
+        self.count += 1
+        return f"{stem}{self.count}"
+
+    def weight(self, *dims):
+        name = self._fresh("w")
+        tensor = TensorProto(name=name, data_type=TensorProto.FLOAT, dims=list(dims))
+        tensor.data_location = TensorProto.EXTERNAL
+        for key, value in (("location", "missing_weights.bin"), ("offset", "0"), ("length", str(4 * _prod(dims)))):
+            entry = tensor.external_data.add()
+            entry.key, entry.value = key, value
+        self.inits.append(tensor)
+        return name
+
+    def const(self, *values, dtype=TensorProto.FLOAT, dims=None):
+        name = self._fresh("c")
+        self.inits.append(helper.make_tensor(name, dtype, [] if dims is None else dims, list(values)))
+        return name
+
+    def op(self, op_type, inputs=None, name=None, **attrs):
+        out = self._fresh("t")
+        node_name = name if name is not None else self._fresh(op_type.lower())
+        self.nodes.append(helper.make_node(op_type, inputs if inputs is not None else [self.last], [out],
+                                           name=node_name, **attrs))
+        self.last = out
+        return out
+
+    def conv(self, c_in, out, k=3, stride=1, pad=None, group=1, bias=False, src=None, **attrs):
+        pad = (k - 1) // 2 if pad is None else pad
+        inputs = [src or self.last, self.weight(out, c_in // group, k, k)] + ([self.weight(out)] if bias else [])
+        return self.op("Conv", inputs, kernel_shape=[k, k], strides=[stride, stride], pads=[pad] * 4, group=group,
+                       **attrs)
+
+    def bn(self, c):
+        return self.op("BatchNormalization", [self.last] + [self.weight(c) for _ in range(4)])
+
+    def save(self, path, outputs=None):
+        outs = [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in (outputs or [self.last])]
+        graph = helper.make_graph(self.nodes, "net", [self.input], outs, self.inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        onnx.save(model, str(path))
+        return path
+
+
+def _prod(dims):
+    n = 1
+    for d in dims:
+        n *= d
+    return n
+
+
+def spec_of(path, **kwargs):
+    return parse_spec(import_onnx(path, **kwargs))
+
+
+def layers_of(path, **kwargs):
+    return [layer.model_dump(exclude_none=True, by_alias=True) for layer in spec_of(path, **kwargs).layers]
+
+
+# ---- convolutions --------------------------------------------------------------------------------------------
+
+def test_a_standard_conv(tmp_path):
+    g = Graph()
+    g.conv(3, 8, k=3, stride=2, pad=1, bias=True)
+    result = analyze(spec_of(g.save(tmp_path / "m.onnx")))
+    assert result.rows[0].kind == "conv" and result.rows[0].output.h == 16
+    assert result.macs == 3 * 3 * 3 * 8 * 16 * 16
+    assert result.params == 3 * 3 * 3 * 8 + 8
+
+
+def test_depthwise_when_groups_equal_the_channels(tmp_path):
+    g = Graph((1, 8, 16, 16))
+    g.conv(8, 8, k=3, stride=1, group=8)
+    result = analyze(spec_of(g.save(tmp_path / "m.onnx")))
+    assert result.rows[0].kind == "dw"
+    assert (result.macs, result.params) == (3 * 3 * 8 * 16 * 16, 3 * 3 * 8)
+
+
+def test_pointwise_when_one_by_one(tmp_path):
+    g = Graph((1, 8, 16, 16))
+    g.conv(8, 24, k=1, pad=0)
+    result = analyze(spec_of(g.save(tmp_path / "m.onnx")))
+    assert result.rows[0].kind == "pw"
+    assert (result.macs, result.params) == (8 * 24 * 16 * 16, 8 * 24)
+
+
+def test_grouped_conv(tmp_path):
+    g = Graph((1, 8, 16, 16))
+    g.conv(8, 16, k=3, group=2)
+    result = analyze(spec_of(g.save(tmp_path / "m.onnx")))
+    assert result.rows[0].layer.groups == 2
+    assert (result.macs, result.params) == (3 * 3 * (8 // 2) * 16 * 16 * 16, 3 * 3 * (8 // 2) * 16)
+
+
+def test_batch_norm_attaches_to_its_conv(tmp_path):
+    g = Graph()
+    g.conv(3, 8, k=3)
+    g.bn(8)
+    result = analyze(spec_of(g.save(tmp_path / "m.onnx")))
+    assert len(result.rows) == 1 and result.rows[0].layer.bn
+    assert result.params_counted("torch") == 3 * 3 * 3 * 8 + 2 * 8  # γ and β per channel
+
+
+def test_tensorflow_same_padding_is_same(tmp_path):
+    g = Graph((1, 3, 32, 32))
+    g.op("Conv", [g.last, g.weight(8, 3, 3, 3)], kernel_shape=[3, 3], strides=[2, 2], pads=[0, 0, 1, 1])
+    result = analyze(spec_of(g.save(tmp_path / "m.onnx")))
+    assert result.rows[0].layer.padding == "same" and result.rows[0].output.h == 16  # ceil(32 / 2)
+
+
+# ---- activations ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("op, inputs, attrs, act", [
+    ("Relu", 0, {}, "relu"),
+    ("Clip", 2, {}, "relu6"),
+    ("HardSwish", 0, {}, "hswish"),
+    ("HardSigmoid", 0, {"alpha": 1 / 6}, "hsigmoid"),
+    ("Sigmoid", 0, {}, "sigmoid"),
+])
+def test_activations(tmp_path, op, inputs, attrs, act):
+    g = Graph()
+    x = g.conv(3, 8)
+    g.op(op, [x] + ([g.const(0.0), g.const(6.0)] if inputs else []), **attrs)
+    assert layers_of(g.save(tmp_path / "m.onnx"))[0]["act"] == act
+
+
+def test_x_times_sigmoid_x_is_swish(tmp_path):
+    g = Graph()
+    x = g.conv(3, 8)
+    s = g.op("Sigmoid", [x])
+    g.op("Mul", [x, s])
+    layers = layers_of(g.save(tmp_path / "m.onnx"))
+    assert len(layers) == 1 and layers[0]["act"] == "swish"
+
+
+def test_clip_other_than_relu6_is_not_guessed(tmp_path):
+    g = Graph()
+    x = g.conv(3, 8)
+    g.op("Clip", [x, g.const(-1.0), g.const(1.0)], name="clamp")
+    with pytest.raises(MobcostError, match=r"Clip \(node 'clamp'"):
+        import_onnx(g.save(tmp_path / "m.onnx"))
+
+
+# ---- fully connected, pooling, reshaping ---------------------------------------------------------------------
+
+def test_classifier_head(tmp_path):
+    g = Graph((1, 64, 7, 7))
+    g.op("GlobalAveragePool")
+    g.op("Flatten", axis=1)
+    g.op("Gemm", [g.last, g.weight(10, 64), g.weight(10)], transB=1)
+    g.op("Softmax", axis=1)
+    result = analyze(spec_of(g.save(tmp_path / "m.onnx")))
+    assert [r.kind for r in result.rows] == ["avgpool", "flatten", "fc", "softmax"]
+    assert (result.macs, result.params) == (64 * 10, 64 * 10 + 10)
+    assert result.network.classes == 10  # the last fc is the classifier: α leaves it alone
+    assert analyze(result.network, alpha=0.5).rows[2].output.c == 10
+
+
+def test_matmul_and_add_is_a_fully_connected_layer_with_biases(tmp_path):
+    g = Graph((1, 32, 1, 1))
+    g.op("Reshape", [g.last, g.const(1, 32, dtype=TensorProto.INT64, dims=[2])])
+    g.op("MatMul", [g.last, g.weight(32, 5)])
+    g.op("Add", [g.last, g.weight(5)])
+    result = analyze(spec_of(g.save(tmp_path / "m.onnx")))
+    assert (result.macs, result.params) == (32 * 5, 32 * 5 + 5)
+
+
+@pytest.mark.parametrize("op, attrs, side", [
+    ("MaxPool", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}, (32 + 2 - 3) // 2 + 1),
+    ("MaxPool", {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1}, 16),  # ⌈(32 − 3) / 2⌉ + 1 = 16
+    ("AveragePool", {"kernel_shape": [2, 2], "strides": [2, 2]}, 16),
+    ("GlobalAveragePool", {}, 1),
+])
+def test_pooling(tmp_path, op, attrs, side):
+    g = Graph((1, 8, 32, 32))
+    g.op(op, **attrs)
+    result = analyze(spec_of(g.save(tmp_path / "m.onnx")))
+    assert result.rows[0].output == type(result.rows[0].output)(side, side, 8) and result.macs == 0
+
+
+def test_reduce_mean_over_height_and_width_is_a_global_pool(tmp_path):
+    g = Graph((1, 8, 7, 7))
+    g.op("ReduceMean", [g.last, g.const(2, 3, dtype=TensorProto.INT64, dims=[2])], keepdims=1)
+    assert layers_of(g.save(tmp_path / "m.onnx"))[0]["kind"] == "avgpool"
+
+
+# ---- joins: residual adds, concatenations, squeeze-and-excite ------------------------------------------------
+
+def test_an_add_of_a_fork_is_a_residual_block(tmp_path):
+    g = Graph((1, 16, 8, 8))
+    x = g.last
+    g.conv(16, 16, k=3)
+    g.op("Relu")
+    g.conv(16, 16, k=3)
+    g.op("Add", [x, g.last])
+    (block,) = layers_of(g.save(tmp_path / "m.onnx"))
+    assert block["kind"] == "residual" and [layer["kind"] for layer in block["layers"]] == ["conv", "conv"]
+    assert not block.get("shortcut")
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == 2 * 3 * 3 * 16 * 16 * 8 * 8
+
+
+def test_concatenated_branches_keep_their_order(tmp_path):
+    g = Graph((1, 16, 8, 8))
+    x = g.last
+    a = g.conv(16, 4, k=1, pad=0, src=x)
+    b = g.conv(16, 8, k=3, src=x)
+    g.op("Concat", [x, b, a], axis=1)
+    (block,) = layers_of(g.save(tmp_path / "m.onnx"))
+    assert block["kind"] == "concat" and [len(branch) for branch in block["branches"]] == [0, 1, 1]
+    assert [branch[0]["out"] for branch in block["branches"][1:]] == [8, 4]
+    assert analyze(spec_of(tmp_path / "m.onnx")).rows[-1].output.c == 16 + 8 + 4
+
+
+def squeeze_excite(g, c, squeeze, act="Relu", gate="HardSigmoid"):
+    x = g.last
+    g.op("GlobalAveragePool")
+    g.conv(c, squeeze, k=1, pad=0, bias=True)
+    g.op(act)
+    g.conv(squeeze, c, k=1, pad=0, bias=True)
+    g.op(gate)
+    return g.op("Mul", [x, g.last])
+
+
+def test_a_gated_mul_is_squeeze_and_excite(tmp_path):
+    g = Graph((1, 72, 14, 14))
+    squeeze_excite(g, 72, 24)  # MobileNetV3: make_divisible(72 / 4, 8) = 24
+    (layer,) = layers_of(g.save(tmp_path / "m.onnx"))
+    assert layer["kind"] == "se"
+    result = analyze(spec_of(tmp_path / "m.onnx"))
+    assert result.macs == 72 * 24 + 24 * 72 and result.params == 72 * 24 + 24 + 24 * 72 + 72
+
+
+def test_inverted_residuals_fold_into_one_bottleneck_row(tmp_path):
+    g = Graph((1, 16, 28, 28))
+
+    def relu6():
+        g.op("Clip", [g.last, g.const(0.0), g.const(6.0)])
+
+    def block(c_in, out, t, stride):
+        x, e = g.last, c_in * t
+        g.conv(c_in, e, k=1, pad=0)
+        g.bn(e)
+        relu6()
+        g.conv(e, e, k=3, stride=stride, group=e)
+        g.bn(e)
+        relu6()
+        g.conv(e, out, k=1, pad=0)
+        g.bn(out)
+        if stride == 1 and c_in == out:
+            g.op("Add", [x, g.last])
+
+    block(16, 24, 6, 2)
+    block(24, 24, 6, 1)
+    (layer,) = spec_of(g.save(tmp_path / "m.onnx")).layers
+    assert (layer.kind, layer.t, layer.out, layer.n, layer.stride, layer.act) == ("bottleneck", 6, 24, 2, 2, "relu6")
+    e1, e2 = 16 * 6, 24 * 6
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == (16 * e1 * 28 * 28 + 9 * e1 * 14 * 14 + e1 * 24 * 14 * 14
+                                                          + 24 * e2 * 14 * 14 + 9 * e2 * 14 * 14 + e2 * 24 * 14 * 14)
+
+
+def test_separable_pairs_and_repeats(tmp_path):
+    g = Graph((1, 32, 14, 14))
+    for _ in range(3):
+        g.conv(32, 32, k=3, group=32)
+        g.bn(32)
+        g.op("Relu")
+        g.conv(32, 32, k=1, pad=0)
+        g.bn(32)
+        g.op("Relu")
+    (layer,) = layers_of(g.save(tmp_path / "m.onnx"))
+    assert layer["repeat"] == 3 and layer["layers"][0]["kind"] == "separable"
+
+
+# ---- what the importer refuses, and how ----------------------------------------------------------------------
+
+def unknown_graph(tmp_path):
+    g = Graph((1, 8, 8, 8))
+    g.conv(8, 8, k=3)
+    g.op("Erf", name="mystery")
+    g.op("Tanh", name="other")
+    return g.save(tmp_path / "m.onnx")
+
+
+def test_an_unknown_operator_is_an_error_naming_every_one(tmp_path, mobcost):
+    result = mobcost("import", str(unknown_graph(tmp_path)))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "Erf (node 'mystery')" in result.stderr and "Tanh (node 'other')" in result.stderr
+    assert "--unknown zero" in result.stderr
+
+
+def test_unknown_zero_records_a_marked_row(tmp_path, mobcost):
+    out = tmp_path / "m.yaml"
+    assert mobcost("import", str(unknown_graph(tmp_path)), "--unknown", "zero", "-o", str(out)).exit_code == 0
+    result = mobcost("table", str(out), "-f", "markdown")
+    assert result.exit_code == 0
+    assert "| mystery | Unknown / s1 | Erf: not counted |" in result.stdout
+    assert "mystery: no rule for ONNX Erf: counted as 0" in result.stdout
+    assert analyze(str(out)).macs == 3 * 3 * 8 * 8 * 8 * 8
+
+
+def test_the_table_reads_an_onnx_file_directly(tmp_path, mobcost):
+    g = Graph()
+    g.conv(3, 8, k=3, stride=2, pad=1)
+    result = mobcost("table", str(g.save(tmp_path / "m.onnx")), "-f", "json")
+    assert result.exit_code == 0 and f"{3 * 3 * 3 * 8 * 16 * 16}" in result.stdout
+
+
+@pytest.mark.parametrize("content, fragment", [
+    (b"\x08\x07\x12\x04junk\xff\xff", "not a readable ONNX model"),
+    (b"", "it has no graph"),
+])
+def test_a_malformed_file_is_bad_input(tmp_path, mobcost, content, fragment):
+    path = tmp_path / "bad.onnx"
+    path.write_bytes(content)
+    for command in ("import", "table"):
+        result = mobcost(command, str(path))
+        assert result.exit_code == 2 and fragment in result.stderr and "Traceback" not in result.output
+
+
+def test_limits_on_size_and_nodes(tmp_path, monkeypatch, mobcost):
+    from mobcost.importers import onnx as importer
+
+    g = Graph()
+    g.conv(3, 8)
+    g.op("Relu")
+    path = g.save(tmp_path / "m.onnx")
+    monkeypatch.setattr(importer, "MAX_ONNX_NODES", 1)
+    assert "expected at most 1 ONNX nodes" in mobcost("import", str(path)).stderr
+    monkeypatch.setattr(importer, "MAX_ONNX_BYTES", 10)
+    assert "expected an ONNX file of at most 10 bytes" in mobcost("import", str(path)).stderr
+
+
+def test_dynamic_height_and_width_come_from_res(tmp_path, mobcost):
+    g = Graph((1, 3, "height", "width"))
+    g.conv(3, 8, k=3, stride=2, pad=1)
+    path = g.save(tmp_path / "m.onnx")
+    result = mobcost("import", str(path))
+    assert result.exit_code == 2 and "dynamic height or width" in result.stderr and "--res" in result.stderr
+    assert analyze(str(path), resolution=64).macs == 3 * 3 * 3 * 8 * 32 * 32
+    assert "resolution: 64" in mobcost("import", str(path), "--res", "64").stdout
+
+
+def test_nhwc_input_as_tensorflow_exports_it(tmp_path):
+    g = Graph((1, 32, 32, 3))
+    g.op("Transpose", perm=[0, 3, 1, 2])
+    g.conv(3, 8, k=3, stride=2, pad=1)
+    spec = spec_of(g.save(tmp_path / "m.onnx"))
+    assert (spec.input.resolution, spec.input.channels) == (32, 3)
+    assert analyze(spec).macs == 3 * 3 * 3 * 8 * 16 * 16
+
+
+def test_names_from_the_file_cannot_inject_markup_or_escapes(tmp_path, mobcost):
+    g = Graph()
+    g.conv(3, 8, name="[red]evil\x1b[31m: {x}")
+    result = mobcost("import", str(g.save(tmp_path / "m.onnx")))
+    assert result.exit_code == 0 and "\x1b" not in result.stdout and "[red]" not in result.stdout
+
+
+def test_inline_weights_are_skipped_unread(tmp_path):
+    """Weights inside the protobuf are stepped over field by field: the model read has their shapes, not their bytes."""
+    from mobcost.importers.onnx import read_model
+
+    g = Graph((1, 64, 8, 8))
+    x = g.op("Conv", [g.last, "big"], kernel_shape=[3, 3], pads=[1] * 4)
+    g.op("Clip", [x, g.const(0.0), g.const(6.0)])
+    g.inits.append(TensorProto(name="big", data_type=TensorProto.FLOAT, dims=[128, 64, 3, 3],
+                               raw_data=bytes(4 * 128 * 64 * 9)))
+    path = g.save(tmp_path / "m.onnx")
+    (big,) = [t for t in read_model(path).graph.initializer if t.name == "big"]
+    assert list(big.dims) == [128, 64, 3, 3] and not big.raw_data
+    result = analyze(spec_of(path))
+    assert result.rows[0].layer.act == "relu6" and result.macs == 3 * 3 * 64 * 128 * 8 * 8
+
+
+def test_onnx_is_imported_only_by_the_commands_that_read_onnx(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from typer.testing import CliRunner; from mobcost.cli import app; "
+            "assert CliRunner().invoke(app, ['table', 'v1']).exit_code == 0; print('onnx' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_without_the_onnx_package_the_command_says_what_to_install(tmp_path, monkeypatch, mobcost):
+    import sys
+
+    g = Graph()
+    g.conv(3, 8)
+    path = g.save(tmp_path / "m.onnx")
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx raises ImportError
+    result = mobcost("import", str(path))
+    assert result.exit_code == 2 and "pip install 'mobcost[onnx]'" in result.stderr
+
+
+# ---- several outputs: taps, detection tails (the graph language's `from:` and `outputs`) ---------------------
+
+GRAPH = "from_" in __import__("mobcost.layers", fromlist=["_Kind"])._Kind.model_fields
+
+
+def detector(tmp_path):
+    """A backbone with a head on two of its maps; each head's output reshaped and all concatenated, as SSD's."""
+    g = Graph((1, 8, 16, 16))
+    tap = g.conv(8, 16, k=3, stride=2)  # 8×8×16
+    g.conv(16, 32, k=3, stride=2)  # 4×4×32
+    heads = [g.conv(32, 12, k=1, pad=0), g.conv(16, 12, k=1, pad=0, src=tap)]
+    flat = [g.op("Reshape", [g.op("Transpose", [h], perm=[0, 2, 3, 1]), g.const(1, -1, 4, dtype=TensorProto.INT64,
+                                                                                   dims=[3])]) for h in heads]
+    g.op("Concat", flat, axis=1)
+    return g.save(tmp_path / "m.onnx")
+
+
+@pytest.mark.skipif(not GRAPH, reason="needs the graph language (`from:`, `outputs`)")
+def test_a_detection_head_reads_its_maps_by_name(tmp_path):
+    spec = spec_of(detector(tmp_path))
+    assert len(spec.outputs) == 2
+    assert analyze(spec).macs == (3 * 3 * 8 * 16 * 8 * 8 + 3 * 3 * 16 * 32 * 4 * 4
+                                  + 32 * 12 * 4 * 4 + 16 * 12 * 8 * 8)  # the reshapes and the concat move data only
+
+
+@pytest.mark.skipif(GRAPH, reason="the graph language writes several outputs")
+def test_several_outputs_need_the_graph_language(tmp_path, mobcost):
+    result = mobcost("import", str(detector(tmp_path)))
+    assert result.exit_code == 2 and "the graph has 2 outputs" in result.stderr
+
+
+def test_mutated_files_are_bad_input_never_a_traceback(tmp_path, mobcost):
+    """200 seeded mutants of a small valid model (bytes flipped, cut short, spliced): each imports or is exit 2."""
+    import random
+
+    g = Graph((1, 3, 16, 16))
+    x = g.conv(3, 8, k=3, stride=2, pad=1)
+    g.bn(8)
+    g.op("Relu")
+    g.conv(8, 8, k=3, group=8)
+    g.op("Add", [x, g.last])
+    g.op("GlobalAveragePool")
+    g.op("Flatten")
+    g.op("Gemm", [g.last, g.weight(10, 8), g.weight(10)], transB=1)
+    original = g.save(tmp_path / "m.onnx").read_bytes()
+    rng = random.Random(14)
+    path = tmp_path / "mutant.onnx"
+    for _ in range(200):
+        data = bytearray(original)
+        for _ in range(rng.randint(1, 4)):
+            how, at = rng.random(), rng.randrange(len(data) or 1)
+            if how < 0.6 and data:
+                data[at] = rng.randrange(256)
+            elif how < 0.8:
+                del data[at:]
+            else:
+                data[at:at] = data[rng.randrange(len(data) or 1):][:rng.randint(1, 16)]
+        path.write_bytes(bytes(data))
+        result = mobcost("import", str(path))
+        assert result.exit_code in (0, 2) and "Traceback" not in result.output, bytes(data).hex()
