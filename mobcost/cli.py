@@ -64,6 +64,8 @@ Convention = Annotated[ConventionName, typer.Option(
 ConventionParams = Annotated[Optional[Counting], typer.Option("--params", help=_PARAMS + " Default: the convention's.")]
 Flops = Annotated[bool, typer.Option("--flops", help="Show FLOPs = 2 × Mult-Adds instead of Mult-Adds.")]
 PAPER = ConventionName("paper")
+DeviceOpt = Annotated[Optional[str], typer.Option(
+    "--device", help="Also estimate latency on this device (`mobcost devices` lists them), e.g. pixel1.")]
 Export = Annotated[Optional[Path], typer.Option(
     "--export", help="Also save the table as SVG or HTML (by the file's suffix), e.g. --export table.svg.")]
 _export: contextvars.ContextVar[Path | None] = contextvars.ContextVar("export", default=None)
@@ -158,14 +160,21 @@ def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, f
           layers: Annotated[Optional[bool], typer.Option(
               "--layers/--blocks", help="Every layer, or one row per block (default: blocks for networks built "
                                         "of bottlenecks, as the V2/V3 papers list them).")] = None,
-          params: ConventionParams = None, convention: Convention = PAPER, flops: Flops = False) -> None:
+          params: ConventionParams = None, convention: Convention = PAPER, flops: Flops = False,
+          device: DeviceOpt = None) -> None:
     """Mult-Adds and parameters per layer (MobileNets Table 1) or per block (MobileNetV2 Table 2, V3 Tables 1–2).
     Example: mobcost table v2 --layers --params torch"""
     from mobcost.report import block_table, has_blocks, layer_table
 
     analysis = _counted(model, convention, alpha=alpha, resolution=res, rho=rho)
     by_layer = layers if layers is not None else not has_blocks(analysis)
-    _emit((layer_table if by_layer else block_table)(analysis, _counting(convention, params), flops), fmt)
+    report = (layer_table if by_layer else block_table)(analysis, _counting(convention, params), flops)
+    if device is not None:
+        from mobcost.latency.device import device as known_device
+        from mobcost.latency.report import layers_with_latency
+
+        report = layers_with_latency(report, analysis, known_device(device), by_layer)
+    _emit(report, fmt)
 
 
 @_command
@@ -176,7 +185,7 @@ def sweep(model: Model,
           res: Annotated[str, typer.Option("--res", "-r", help="Resolutions: a list 224,192,160 and/or ranges such as "
                                            "96:320:8 (step 8 if left out).")] = "",
           fmt: Fmt = Format.rich, params: ConventionParams = None, convention: Convention = PAPER,
-          flops: Flops = False) -> None:
+          flops: Flops = False, device: DeviceOpt = None) -> None:
     """Totals for every α × resolution (MobileNets Tables 6 and 7).
     Example: mobcost sweep v1 --alpha 0.25:1.0:0.25 --res 128:224:32"""
     from mobcost.report import totals_table
@@ -193,8 +202,18 @@ def sweep(model: Model,
             else (_counted(network, convention, alpha=a, resolution=r) for a in alphas for r in resolutions))
     totals = list(_progress(grid, len(alphas) * len(resolutions), fmt))
     accuracy = [network.accuracy(ref.variant, t.alpha, t.resolution) for t in totals]
-    _emit(totals_table(f"{network.title}: width multiplier × resolution", totals, accuracy,
-                       _counting(convention, params), flops), fmt)
+    _emit(_with_latency(totals_table(f"{network.title}: width multiplier × resolution", totals, accuracy,
+                                     _counting(convention, params), flops), totals, device), fmt)
+
+
+def _with_latency(report, scaled: list, device: str | None):
+    """A totals table with each model's estimated latency on `device`, if one was asked for."""
+    if device is None:
+        return report
+    from mobcost.latency.device import device as known_device
+    from mobcost.latency.report import totals_with_latency
+
+    return totals_with_latency(report, scaled, known_device(device))
 
 
 _LONG_SWEEP = 5000  # variants: half a second of work or more, long enough to show progress
@@ -222,7 +241,9 @@ def fit(model: Model,
         = "0.25:1.4",
         res: Annotated[str, typer.Option("--res", "-r", help="Resolutions to try (list or range).")] = "96:320",
         top: Annotated[Optional[int], typer.Option(min=1, help="Show only the best N.")] = None,
-        fmt: Fmt = Format.rich) -> None:
+        max_latency: Annotated[Optional[str], typer.Option(
+            help="Most estimated latency on --device, e.g. 20ms (an estimate: see `mobcost devices`).")] = None,
+        device: DeviceOpt = None, fmt: Fmt = Format.rich) -> None:
     """Every α × resolution within a budget, best first, with estimated accuracy and the Pareto front.
     Example: mobcost fit v1 --max-macs 150M --max-params 2M"""
     from mobcost.report import fit_table
@@ -230,7 +251,7 @@ def fit(model: Model,
     from mobcost.spec import load_model
 
     network, ref = load_model(model)
-    limits = Limits.of(network.budget, max_macs, max_params, max_memory, dtype.value)
+    limits = Limits.of(network.budget, max_macs, max_params, max_memory, dtype.value, max_latency, device)
     candidates, grid = fit_variants(network, alphas_of(alpha), resolutions_of(res), limits, ref.variant)
     _emit(fit_table(network.title, candidates, grid, limits, top), fmt)
 
@@ -276,7 +297,7 @@ def breakdown(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = Non
 @_command
 def compare(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help="Models or variants, e.g. v1:conv v1.")],
             alpha: Alpha = None, res: Res = None, fmt: Fmt = Format.rich, params: ConventionParams = None,
-            convention: Convention = PAPER, flops: Flops = False) -> None:
+            convention: Convention = PAPER, flops: Flops = False, device: DeviceOpt = None) -> None:
     """Totals side by side (MobileNets Tables 4 and 5). Example: mobcost compare v1:conv v1"""
     from mobcost.report import totals_table
     from mobcost.spec import load_model
@@ -287,7 +308,8 @@ def compare(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help
         analysis = _counted(network, convention, alpha=ref.alpha or alpha, resolution=ref.resolution or res)
         analyses.append(analysis)
         accuracy.append(network.accuracy(ref.variant, analysis.alpha, analysis.resolution))
-    _emit(totals_table("Comparison", analyses, accuracy, _counting(convention, params), flops), fmt)
+    _emit(_with_latency(totals_table("Comparison", analyses, accuracy, _counting(convention, params), flops),
+                        analyses, device), fmt)
 
 
 @_command
@@ -322,11 +344,18 @@ def check(models: Annotated[Optional[list[str]], typer.Argument(
     A published figure that declares its counting (`counting: torch`) is checked that way; --params counts the
     others and the budget. Example: mobcost check v1"""
     from mobcost.check import check as run_checks
+    from mobcost.latency.check import check_latency
     from mobcost.report import check_table
-    from mobcost.spec import builtin_models, load_model
+    from mobcost.spec import ModelRef, builtin_models, load_model, locate
 
     names = models or sorted({path.stem for path in builtin_models().values()})
-    results = [result for name in names for result in run_checks(load_model(name)[0], params.value)]
+    shipped = {path.resolve() for path in builtin_models().values()}
+    results = []
+    for name in names:
+        network = load_model(name)[0]
+        # the published latencies belong to the shipped configs, not to a user's spec of the same name
+        builtin = locate(ModelRef.parse(name).target).resolve() in shipped
+        results += run_checks(network, params.value) + (check_latency(network.name) if builtin else [])
     _emit(check_table(results), fmt)
     if any(r.status == "FAIL" for r in results):
         raise typer.Exit(1)
@@ -392,6 +421,37 @@ def explain(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help
         raise MobcostError(f"--between compares two conventions on one model; {len(models)} models were given")
     else:
         _emit(difference_table(analyses[0], between[0].value, between[1].value, flops), fmt)
+
+
+@_command
+def latency(model: Model, device: Annotated[str, typer.Option("--device", help="The device (`mobcost devices`).")],
+            alpha: Alpha = None, res: Res = None, rho: Rho = None,
+            layers: Annotated[bool, typer.Option("--layers", help="Every operator: compute- or memory-bound, and "
+                                                                  "its share of the time.")] = False,
+            fmt: Fmt = Format.rich) -> None:
+    """Estimated latency on a device, with its interval and the published figure where one exists.
+
+    Example: mobcost latency v2 --device pixel1"""
+    from mobcost.latency.device import device as known_device
+    from mobcost.latency.estimate import estimate
+    from mobcost.latency.report import latency_layers_table, latency_table
+    from mobcost.spec import ModelRef
+
+    est = estimate(analyze(model, alpha=alpha, resolution=res, rho=rho), known_device(device),
+                   ModelRef.parse(model).variant)
+    _emit((latency_layers_table if layers else latency_table)(est), fmt)
+
+
+@_command
+def devices(name: Annotated[Optional[str], typer.Argument(help="A device: list the figures it was fitted to.")] = None,
+            fmt: Fmt = Format.rich) -> None:
+    """The latency devices and the published figures each was fitted to.
+
+    Example: mobcost devices pixel1"""
+    from mobcost.latency.device import device, devices as known
+    from mobcost.latency.report import device_table, devices_table
+
+    _emit(device_table(device(name)) if name else devices_table(known()), fmt)
 
 
 @_command

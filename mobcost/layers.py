@@ -432,17 +432,17 @@ class Scale(Join):
 
 class _Excite(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    ratio: PositiveInt = 4  # squeeze width = base channels / ratio
-    divisor: PositiveInt | None = 8  # rounding of the squeeze width: make_divisible, or None for max(1, c // ratio)
+    reduction: PositiveInt = 4  # squeeze width = base channels / reduction
+    divisor: PositiveInt | None = 8  # rounding of the squeeze width: make_divisible, or None for max(1, c // reduction)
     act: Activation = "relu"
     gate: Activation = "hsigmoid"
 
     def squeeze(self, c: int) -> int:
-        """make_divisible(c / ratio, divisor) as TF-slim's `squeeze_excite` (MobileNetV3), or max(1, c // ratio) as
+        """make_divisible(c / reduction, divisor) as TF-slim's `squeeze_excite` (MobileNetV3), or max(1, c // reduction) as
         torchvision's EfficientNet (`max(1, input_channels // 4)`)."""
         if self.divisor is None:
-            return max(1, c // self.ratio)
-        return make_divisible(Fraction(c, self.ratio), self.divisor)
+            return max(1, c // self.reduction)
+        return make_divisible(Fraction(c, self.reduction), self.divisor)
 
     def excite(self, x: Shape, base: int, source: str = "input", prefix: str = "") -> tuple[_Kind, ...]:
         """Global pool, 1×1 reduce to squeeze(base) channels, act, 1×1 expand back to x.c, gate, scale `source`."""

@@ -300,14 +300,17 @@ def fit_table(network_title: str, candidates: list[Candidate], grid: AccuracyGri
     """The variants within a budget, best first, with estimated accuracy and the Pareto front (mobcost fit)."""
     fitting, candidates = len(candidates), candidates[:shown]
     memory = limits.max_memory is not None
+    latency = limits.device is not None
     columns = (Column("rank", "Rank", str, True), Column("model", "Model"), Column("alpha", "α", "{:g}".format, True),
                Column("resolution", "Resolution", str, True), Column("macs", "Million Mult-Adds", millions(1), True),
                Column("params", "Million Parameters", millions(2), True),
                *([Column("memory", f"Peak activations (MB, {limits.dtype})", millions(2), True)] if memory else []),
+               *([Column("latency", f"Latency (ms, est. {limits.device})", optional("{:,.1f}".format), True)]
+                 if latency else []),
                Column("accuracy", "Top-1 % (estimate)", optional("{:.1f}".format), True),
                Column("basis", "Estimated from"), Column("front", "Pareto", lambda f: "★" if f else "", False))
     rows = [{"rank": i, "model": c.totals.label, "alpha": float(c.totals.alpha), "resolution": c.totals.resolution,
-             "macs": c.totals.macs, "params": c.totals.params, "memory": c.memory,
+             "macs": c.totals.macs, "params": c.totals.params, "memory": c.memory, "latency": c.latency,
              "accuracy": c.estimate.accuracy if c.estimate else None,
              "basis": c.estimate.describe() if c.estimate else "no estimate: outside the published grid",
              "front": c.front} for i, c in enumerate(candidates, 1)]
@@ -329,14 +332,21 @@ def fit_table(network_title: str, candidates: list[Candidate], grid: AccuracyGri
     if memory:
         notes.append("Peak activations: the largest live set of activations during inference, as `mobcost memory` "
                      "computes it (MobileNetV2 §5.1), in bytes (M = 10⁶).")
+    if latency:
+        from mobcost.latency.device import device
+        from mobcost.latency.estimate import describe
+
+        notes.append(describe(device(limits.device)))
     notes.append(f"M = 10⁶. {convention()}")
     budget = {"max_macs": limits.max_macs, "max_params": limits.max_params, "max_memory": limits.max_memory,
-              "dtype": limits.dtype}
+              "dtype": limits.dtype,
+              **({"max_latency_ms": limits.max_latency, "device": limits.device} if latency else {})}
     data = {"model": network_title, "fitting": fitting, "budget": budget,
             "estimated_from": grid.describe() if grid else None,
             "variants": [{**{k: row[k] for k in ("rank", "model", "alpha", "resolution", "macs", "params",
                                                   "accuracy", "front")},
                           **({"memory": row["memory"]} if memory else {}),
+                          **({"latency_ms": row["latency"]} if latency else {}),
                           "accuracy_points": [{"alpha": float(a), "resolution": r, "accuracy": acc}
                                               for a, r, acc in c.estimate.points] if c.estimate else None}
                          for row, c in zip(rows, candidates)]}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Iterable, Iterator
@@ -162,6 +162,7 @@ class Candidate:
     memory: int | None = None  # peak activation bytes (mobcost.memory's rule), when a memory budget was given
     estimate: Estimate | None = None
     front: bool = False
+    latency: float | None = None  # estimated milliseconds on the limits' device (mobcost.latency), when one is given
 
 
 @dataclass(frozen=True)
@@ -172,10 +173,13 @@ class Limits:
     max_params: int | None = None
     max_memory: int | None = None
     dtype: Dtype = "fp16"
+    max_latency: float | None = None  # milliseconds, as estimated on `device`
+    device: str | None = None  # a latency device (mobcost devices): estimate each variant's latency there
 
     @classmethod
     def of(cls, budget: Budget | None, max_macs: str | None = None, max_params: str | None = None,
-           max_memory: str | None = None, dtype: Dtype = "fp16") -> Limits:
+           max_memory: str | None = None, dtype: Dtype = "fp16", max_latency: str | None = None,
+           device: str | None = None) -> Limits:
         """Limits from command-line sizes (`150M`, `1.5G`, `2.5e6`, `300k`, `1MB`); with none, the config's budget."""
         if dtype not in BYTES:
             raise MobcostError(f"--dtype takes {', '.join(BYTES)} (found {dtype!r})")
@@ -186,33 +190,52 @@ class Limits:
                 values.append(None if text is None else parse(text))
             except ValueError as e:
                 raise MobcostError(f"{option}: {e}") from None
-        if values == [None, None, None] and budget is not None:
+        if max_latency is not None and device is None:
+            raise MobcostError("--max-latency needs --device: latency is estimated per device (mobcost devices)")
+        if device is not None:
+            from mobcost.latency.device import device as known_device
+
+            known_device(device)
+        ms = None
+        if max_latency is not None:
+            from mobcost.latency.estimate import parse_ms
+
+            ms = parse_ms(max_latency)
+        if values == [None, None, None] and ms is None and budget is not None:
             values = [budget.max_macs, budget.max_params, None]
-        return cls(*values, dtype)
+        return cls(*values, dtype, ms, device)
 
     def describe(self) -> str:
         parts = [f"Mult-Adds ≤ {self.max_macs:,}" if self.max_macs is not None else "",
                  f"parameters ≤ {self.max_params:,}" if self.max_params is not None else "",
-                 "" if self.max_memory is None else f"peak activations ≤ {self.max_memory:,} bytes ({self.dtype})"]
+                 "" if self.max_memory is None else f"peak activations ≤ {self.max_memory:,} bytes ({self.dtype})",
+                 "" if self.max_latency is None else f"estimated latency ≤ {self.max_latency:g} ms on {self.device}"]
         return ", ".join(filter(None, parts))
 
 
 def fit(network: Network, alphas: Iterable[float], resolutions: Iterable[int], limits: Limits,
         variant: str | None = None) -> tuple[list[Candidate], AccuracyGrid | None]:
     """Every α × resolution within the limits, best first: by estimated accuracy, then (no estimate) by Mult-Adds."""
-    if limits.max_macs is None and limits.max_params is None and limits.max_memory is None:
-        raise MobcostError("fit needs a budget: --max-macs, --max-params or --max-memory (e.g. --max-macs 150M), "
-                           "or a `budget:` in the config")
+    if (limits.max_macs is None and limits.max_params is None and limits.max_memory is None
+            and limits.max_latency is None):
+        raise MobcostError("fit needs a budget: --max-macs, --max-params, --max-memory or --max-latency with --device "
+                           "(e.g. --max-macs 150M), or a `budget:` in the config")
     grid = AccuracyGrid.of(network, variant)
-    candidates = [Candidate(t, memory, grid.estimate(t.alpha, t.resolution) if grid else None)
-                  for t, memory in _within(network, alphas, resolutions, limits)]
+    candidates = [Candidate(t, memory, grid.estimate(t.alpha, t.resolution) if grid else None, latency=ms)
+                  for t, memory, ms in _within(network, alphas, resolutions, limits)]
     candidates = _mark_front(candidates)
     estimated = sorted((c for c in candidates if c.estimate), key=lambda c: (-c.estimate.accuracy, c.totals.macs))
     rest = sorted((c for c in candidates if not c.estimate), key=lambda c: (-c.totals.macs, c.totals.params))
     return estimated + rest, grid
 
 
-def _within(network: Network, alphas, resolutions, limits: Limits) -> Iterator[tuple[Totals, int | None]]:
+def _within(network: Network, alphas, resolutions,
+            limits: Limits) -> Iterator[tuple[Totals, int | None, float | None]]:
+    if limits.device is not None:
+        from mobcost.latency.device import device
+        from mobcost.latency.estimate import estimate
+
+        on = device(limits.device)
     for t in sweep(network, alphas, resolutions):
         if ((limits.max_macs is not None and t.macs > limits.max_macs)
                 or (limits.max_params is not None and t.params > limits.max_params)):
@@ -222,7 +245,12 @@ def _within(network: Network, alphas, resolutions, limits: Limits) -> Iterator[t
             memory = peak_memory(trace(network, t.alpha, t.resolution), limits.dtype)
             if memory > limits.max_memory:
                 continue
-        yield t, memory
+        ms = None
+        if limits.device is not None:
+            ms = estimate(trace(network, t.alpha, t.resolution), on).ms
+            if limits.max_latency is not None and ms > limits.max_latency:
+                continue
+        yield t, memory, ms
 
 
 def _mark_front(candidates: list[Candidate]) -> list[Candidate]:
@@ -240,4 +268,4 @@ def _mark_front(candidates: list[Candidate]) -> list[Candidate]:
         if best is None or benefit > best:
             front.add(i)
             best = benefit
-    return [Candidate(c.totals, c.memory, c.estimate, i in front) for i, c in enumerate(candidates)]
+    return [replace(c, front=i in front) for i, c in enumerate(candidates)]

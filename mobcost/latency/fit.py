@@ -1,0 +1,169 @@
+"""Fitting a device: non-negative least squares on published end-to-end latencies (needs numpy and scipy).
+
+The max() of the model (mobcost.latency.model) makes it piecewise linear in its coefficients: once each operator
+is assigned to its binding term (compute or memory), the latency is linear in them. So the fit alternates: assign,
+solve NNLS on the relative errors (rows divided by the published latency, so 4.5 ms and 143 ms weigh alike),
+reassign each operator to the term that binds under the new coefficients, until the assignment no longer changes.
+It starts from several assignments (all compute, all memory, and thresholds on arithmetic intensity W/B) and keeps
+the coefficients with the least squared relative error under the model with max() itself.
+
+`python -m mobcost.latency.fit` refits every shipped device, evaluates it family by family, and rewrites the
+`fitted:` block at the end of each device file.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import nnls
+
+from mobcost.latency.device import Device, Figure, devices, devices_dir, figure_ops
+from mobcost.latency.model import CLASSES, TERMS, Coefficients, Op, seconds
+
+_STARTS = 9  # intensity thresholds tried as starting assignments, besides all-compute and all-memory
+_ROUNDS = 100
+
+
+def _design(networks: list[list[Op]], compute: list[np.ndarray]) -> np.ndarray:
+    """One row per network: Σ work per class over compute-bound operators, Σ bytes over memory-bound ones, N."""
+    rows = np.zeros((len(networks), len(TERMS)))
+    for i, (operators, bound) in enumerate(zip(networks, compute)):
+        for op, by_compute in zip(operators, bound):
+            if by_compute:
+                rows[i, CLASSES.index(op.cls)] += op.work
+            else:
+                rows[i, len(CLASSES)] += op.bytes
+        rows[i, -1] = len(operators)
+    return rows
+
+
+def _solve(a: np.ndarray, seconds_: np.ndarray) -> np.ndarray:
+    """NNLS of the relative errors, columns scaled to unit size for conditioning; unused columns stay 0."""
+    weighted = a / seconds_[:, None]
+    scale = weighted.max(axis=0)
+    scale[scale == 0] = 1
+    x, _ = nnls(weighted / scale, np.ones(len(seconds_)), maxiter=50 * a.shape[1])
+    return x / scale
+
+
+def _binding(networks: list[list[Op]], c: Coefficients) -> list[np.ndarray]:
+    return [np.array([op.work * c.per_work[op.cls] >= op.bytes * c.per_byte for op in ops]) for ops in networks]
+
+
+def _error(networks: list[list[Op]], seconds_: np.ndarray, c: Coefficients) -> float:
+    predicted = np.array([seconds(ops, c) for ops in networks])
+    return float(np.sum((predicted / seconds_ - 1) ** 2))
+
+
+def fit(networks: list[list[Op]], latency_s: list[float]) -> Coefficients:
+    """The non-negative coefficients that best fit the latencies (seconds) of the networks' operators."""
+    target = np.asarray(latency_s, dtype=float)
+    intensity = np.array([op.work / op.bytes for ops in networks for op in ops if op.bytes])
+    starts = [[np.ones(len(ops), bool) for ops in networks], [np.zeros(len(ops), bool) for ops in networks]]
+    for q in np.quantile(intensity, np.linspace(0.1, 0.9, _STARTS)):
+        starts.append([np.array([op.work >= q * op.bytes for op in ops]) for ops in networks])
+    best, best_error = None, np.inf
+    for bound in starts:
+        seen = set()
+        for _ in range(_ROUNDS):
+            c = Coefficients.of(_solve(_design(networks, bound), target))
+            error = _error(networks, target, c)
+            if error < best_error:
+                best, best_error = c, error
+            bound = _binding(networks, c)
+            key = b"".join(np.packbits(b).tobytes() for b in bound)
+            if key in seen:
+                break
+            seen.add(key)
+    return best
+
+
+def fit_baseline(macs: list[int], latency_s: list[float]) -> float:
+    """The baseline "latency ∝ Mult-Adds", fitted the same way: k minimizing Σ ((k·M_i − T_i) / T_i)²."""
+    m = np.asarray(macs, float) / np.asarray(latency_s, float)
+    return float(m.sum() / (m * m).sum())
+
+
+# ---- a device's figures, whole and family by family -----------------------------------------------------------
+
+def _ops(device: Device, figures: list[Figure]) -> list[list[Op]]:
+    return [list(figure_ops(f, device.bytes_per_value)) for f in figures]
+
+
+def fit_device(device: Device, figures: list[Figure] | None = None) -> Coefficients:
+    figures = device.figures if figures is None else figures
+    return fit(_ops(device, figures), [f.ms / 1000 for f in figures])
+
+
+def _macs(ops: list[Op]) -> int:
+    return sum(op.work for op in ops if op.cls != "elementwise")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One published figure predicted by the model and by the baseline, each fitted without the figure's family."""
+
+    figure: Figure
+    model_ms: float
+    baseline_ms: float
+
+
+def held_out(device: Device) -> dict[str, list[Prediction]]:
+    """Leave one family out: each family's figures predicted by fits to the other families' figures only."""
+    result = {}
+    for family in sorted({f.family for f in device.figures}):
+        train = [f for f in device.figures if f.family != family]
+        test = [f for f in device.figures if f.family == family]
+        if not train:
+            continue
+        train_ops, test_ops = _ops(device, train), _ops(device, test)
+        c = fit(train_ops, [f.ms / 1000 for f in train])
+        k = fit_baseline([_macs(ops) for ops in train_ops], [f.ms / 1000 for f in train])
+        result[family] = [Prediction(f, 1000 * seconds(ops, c), 1000 * k * _macs(ops))
+                          for f, ops in zip(test, test_ops)]
+    return result
+
+
+def scores(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+    """(MAPE %, share within ±10% %) of (estimate, published) pairs."""
+    errors = [abs(est / pub - 1) for est, pub in pairs]
+    return 100 * sum(errors) / len(errors), 100 * sum(e <= 0.10 for e in errors) / len(errors)
+
+
+# ---- rewriting the shipped files ------------------------------------------------------------------------------
+
+MARK = "# ---- fitted by `python -m mobcost.latency.fit` (scipy NNLS); do not edit by hand"
+
+
+def fitted_block(device: Device) -> str:
+    c = fit_device(device)
+    fitted = [(f.ms, 1000 * seconds(list(figure_ops(f, device.bytes_per_value)), c)) for f in device.figures]
+    fit_mape, _ = scores([(est, pub) for pub, est in fitted])
+    predictions = [p for family in held_out(device).values() for p in family]
+    lines = [MARK, "fitted:", "  ns_per_mac: {" + ", ".join(f"{k}: {v * 1e9:.6g}" for k, v in c.per_work.items()) + "}",
+             f"  ns_per_byte: {c.per_byte * 1e9:.6g}", f"  us_per_op: {c.per_op * 1e6:.6g}",
+             f"  fit_mape: {fit_mape:.4g}"]
+    if predictions:
+        mape, within = scores([(p.model_ms, p.figure.ms) for p in predictions])
+        worst = max(abs(p.figure.ms / p.model_ms - 1) for p in predictions)
+        lines += ["  held_out:", f"    points: {len(predictions)}", f"    mape: {mape:.4g}",
+                  f"    within_10: {within:.4g}", f"    max_error: {worst:.6g}"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    paths = sorted(devices_dir().glob("*.yaml"))
+    data = {path: path.read_text(encoding="utf-8").split(MARK)[0].rstrip("\n") + "\n" for path in paths}
+    for path, text in data.items():  # the figures alone: what was fitted before plays no part
+        path.write_text(text, encoding="utf-8")
+    devices.cache_clear()
+    for name, device in devices().items():
+        path = devices_dir() / f"{name}.yaml"
+        path.write_text(data[path] + fitted_block(device), encoding="utf-8")
+        print(f"{path}: fitted to {len(device.figures)} figures", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

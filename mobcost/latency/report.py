@@ -1,0 +1,134 @@
+"""Latency tables: the estimate beside the published figures, per operator, the devices, and a latency column for
+the other commands' tables. Builds mobcost.report.Report values; never prints."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from mobcost.latency.device import FAMILIES, Device, estimate_ms
+from mobcost.latency.estimate import LatencyEstimate, describe
+from mobcost.report import Column, Report, optional
+
+_ms = optional("{:,.1f}".format)
+_us = "{:,.1f}".format
+_pct = optional("{:+.1f}%".format)
+
+
+def latency_table(est: LatencyEstimate) -> Report:
+    """The estimate with its interval, and each published figure for the same network on the device."""
+    interval = est.interval
+    base = {"model": est.analysis.label, "estimate": est.ms, "low": interval[0] if interval else None,
+            "high": interval[1] if interval else None}
+    rows = [{**base, "published": f.ms, "source": f"{f.source}: {f.label}", "off": 100 * (est.ms / f.ms - 1)}
+            for f in est.published] or [{**base, "published": None, "source": "none on record", "off": None}]
+    columns = (Column("estimate", "Estimate (ms)", _ms, True), Column("interval", "Interval (ms)"),
+               Column("published", "Published (ms)", _ms, True), Column("off", "Off by", _pct, True),
+               Column("source", "Published in"))
+    for row in rows:
+        row["interval"] = f"{row['low']:,.1f}–{row['high']:,.1f}" if interval else "–"
+    data = {"model": est.analysis.network.name, "label": est.analysis.label, "alpha": float(est.analysis.alpha),
+            "resolution": est.analysis.resolution, "device": est.device.name, "estimate_ms": est.ms,
+            "interval_ms": list(interval) if interval else None,
+            "published": [{"ms": f.ms, "source": f.source, "label": f.label} for f in est.published]}
+    notes = [describe(est.device)]
+    if FAMILIES.get(est.analysis.network.name) not in {f.family for f in est.device.figures}:
+        notes.append(f"No network of this family is among {est.device.name}'s figures: the estimate extrapolates "
+                     f"from {', '.join(sorted({f.family for f in est.device.figures}))}, and its error may exceed "
+                     f"the stated one.")
+    return Report(f"Latency estimate on {est.device.name}: {est.analysis.label}", columns, rows, data,
+                  notes=tuple(notes))
+
+
+def latency_layers_table(est: LatencyEstimate) -> Report:
+    """Every operator: its class, whether compute or memory binds, and its share of the estimate."""
+    total = sum(t.seconds for t in est.times)
+    rows = [{"name": t.op.name, "class": t.op.cls, "bound": t.bound, "compute": 1e6 * t.compute,
+             "memory": 1e6 * t.memory, "time": 1e6 * t.seconds, "share": 100 * t.seconds / total if total else 0.0}
+            for t in est.times]
+    columns = (Column("name", "Operator"), Column("class", "Class"), Column("bound", "Bound"),
+               Column("compute", "Compute (µs)", _us, True), Column("memory", "Memory (µs)", _us, True),
+               Column("time", "Time (µs)", _us, True), Column("share", "Share (%)", "{:.1f}".format, True))
+    total_row = {"name": "Total", "time": 1e6 * total, "share": 100.0}
+    c = est.device.coefficients()
+    notes = (f"Time = max(compute, memory) + {1e6 * c.per_op:.1f} µs per operator. " + describe(est.device),)
+    data = {"model": est.analysis.network.name, "device": est.device.name, "estimate_ms": est.ms,
+            "operators": [{k: row[k] for k in ("name", "class", "bound", "compute", "memory", "time")}
+                          for row in rows]}
+    return Report(f"Latency estimate per operator on {est.device.name}: {est.analysis.label}", columns, rows, data,
+                  total=total_row, notes=notes)
+
+
+def devices_table(devices: dict[str, Device]) -> Report:
+    columns = (Column("name", "Device"), Column("title", "Phone and runtime"), Column("figures", "Figures", str, True),
+               Column("mape", "Held-out MAPE (%)", optional("{:.1f}".format), True),
+               Column("within", "Within ±10% (%)", optional("{:.0f}".format), True),
+               Column("error", "Stated error (±%)", optional("{:.1f}".format), True), Column("sources", "Sources"))
+    rows = []
+    for d in devices.values():
+        h = d.fitted.held_out if d.fitted else None
+        rows.append({"name": d.name, "title": d.title, "figures": len(d.figures), "mape": h.mape if h else None,
+                     "within": h.within_10 if h else None, "error": 100 * h.max_error if h else None,
+                     "sources": "; ".join(f"{s} ({n})" for s, n in d.sources().items())})
+    notes = ("Held-out: each network family's figures predicted by a fit without that family (bench/"
+             "latency_accuracy.py). Stated error: the largest such error; every latency interval uses it. "
+             "`mobcost devices NAME` lists a device's figures.",)
+    return Report("Latency devices (estimates, fitted to published figures)", columns, rows, rows, notes=notes)
+
+
+def device_table(device: Device) -> Report:
+    """A device's figures: each published latency, its source, and the fitted estimate for it."""
+    rows = []
+    for f in device.figures:
+        est = estimate_ms(f, device)
+        rows.append({"label": f.label, "model": f"{f.model}@{f.alpha:g}_{f.resolution}", "published": f.ms,
+                     "estimate": est, "off": 100 * (est / f.ms - 1), "source": f.source})
+    columns = (Column("label", "Published as"), Column("model", "mobcost model"),
+               Column("published", "Published (ms)", _ms, True), Column("estimate", "Estimate (ms)", _ms, True),
+               Column("off", "Off by", _pct, True), Column("source", "Source"))
+    data = {"device": device.name, "title": device.title, "phone": device.phone, "runtime": device.runtime,
+            "fitted": device.fitted.model_dump() if device.fitted else None, "figures": rows}
+    return Report(f"{device.name}: {device.title}, the figures it was fitted to", columns, rows, data,
+                  notes=(describe(device),))
+
+
+def with_latency(report: Report, values: list[float | None], device: Device, data=None) -> Report:
+    """The report with a latency column (one value per row, milliseconds), its note, and `data` as its JSON."""
+    column = Column("latency_ms", f"Latency (ms, est. {device.name})", _ms, True)
+    rows = [{**row, "latency_ms": v} for row, v in zip(report.rows, values)]
+    total = report.total
+    if total is not None and all(v is not None for v in values):
+        total = {**total, "latency_ms": sum(values)}
+    return replace(report, columns=(*report.columns, column), rows=rows, total=total,
+                   data=report.data if data is None else data, notes=(*report.notes, describe(device)))
+
+
+def _as_paper(scaled):
+    """The network traced with the paper's Mult-Adds, which the latency model's work is (whatever a table shows)."""
+    from mobcost.trace import Analysis, trace
+
+    if isinstance(scaled, Analysis) and scaled.convention == "paper":
+        return scaled
+    return trace(scaled.network, scaled.alpha, scaled.resolution)
+
+
+def layers_with_latency(report: Report, analysis, device: Device, by_layer: bool) -> Report:
+    """`mobcost table --device`: each layer's (or block's) estimated milliseconds."""
+    from mobcost.latency.estimate import estimate
+    from mobcost.report import _blocks
+
+    per_row = estimate(_as_paper(analysis), device).by_row()
+    groups = [[row] for row in analysis.rows] if by_layer else _blocks(analysis.rows)
+    values = [sum(per_row.get(row.name, 0.0) for row in group) for group in groups]
+    data = {**report.data, "device": device.name,
+            "latency_ms": {"estimate": sum(values), "per_row": per_row}} if isinstance(report.data, dict) else None
+    return with_latency(report, values, device, data)
+
+
+def totals_with_latency(report: Report, scaled: list, device: Device) -> Report:
+    """`mobcost sweep|compare --device`: each model's estimated milliseconds."""
+    from mobcost.latency.estimate import estimate
+
+    values = [estimate(_as_paper(s), device).ms for s in scaled]
+    data = [{**item, "latency_ms": v, "device": device.name} for item, v in zip(report.data, values)]
+    return with_latency(replace(report, total=None), values, device, data)
+
