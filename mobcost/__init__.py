@@ -58,14 +58,14 @@ def _model(model, resolution: int | None = None) -> tuple:
     return network, ref.alpha, ref.resolution
 
 
-def analyze(model: str | Network, alpha: float | None = None, resolution: int | None = None,
-            rho: float | None = None) -> Analysis:
+def analyze(model: str | Network, alpha: float | None = None, resolution: int | tuple[int, int] | None = None,
+            rho: float | None = None, depth: float | None = None) -> Analysis:
     """Trace a model (a built-in name, a `name:variant@alpha_res` reference, a YAML path or a Network)."""
     from mobcost.trace import resolution_of, trace
 
     network, ref_alpha, ref_res = _model(model, resolution)
     alpha = alpha if alpha is not None else ref_alpha if ref_alpha is not None else 1.0
-    return trace(network, alpha, resolution_of(network, resolution if resolution is not None else ref_res, rho))
+    return trace(network, alpha, resolution_of(network, resolution if resolution is not None else ref_res, rho), depth)
 
 
 def sweep(model: str | Network, alphas: Iterable[float] | str = (), resolutions: Iterable[int] | str = ()

@@ -64,8 +64,12 @@ def at_precision(value: Fraction, printed: str, rounding: str) -> Decimal:
 
 def _judge(network: Network, at: tuple, ref: Reference, key: str, printed: str, value: Fraction, figure: str
            ) -> CheckResult:
-    shown = at_precision(value, printed, ref.rounding)
-    matches = shown == Decimal(printed)
+    unit = printed[-1] if printed[-1] in "MB" else ""
+    if unit == "B":  # printed in billions: "0.39B" is 390 million to the nearest 10 million
+        value /= 1000
+    number = printed.removesuffix(unit)
+    shown = at_precision(value, number, ref.rounding)
+    matches = shown == Decimal(number)
     erratum = ref.errata.get(key)
     if matches and erratum:
         status, note = "fail", f"recorded as an erratum, but the arithmetic agrees: {erratum}"
@@ -74,9 +78,9 @@ def _judge(network: Network, at: tuple, ref: Reference, key: str, printed: str, 
     elif erratum:
         status, note = "erratum", erratum
     else:
-        exact = f"{float(value):.{max(2, -Decimal(printed).as_tuple().exponent + 2)}f}"
-        status, note = "fail", f"{ref.rounding} rounding of {exact} gives {shown}, the source prints {printed}"
-    return CheckResult(ref.label, figure, ref.source, key, Decimal(printed), value, shown, status, note,
+        exact = f"{float(value):.{max(2, -Decimal(number).as_tuple().exponent + 2)}f}{unit}"
+        status, note = "fail", f"{ref.rounding} rounding of {exact} gives {shown}{unit}, the source prints {printed}"
+    return CheckResult(ref.label, figure, ref.source, key, Decimal(number), value, shown, status, note,
                        network.file, network.line(at))
 
 

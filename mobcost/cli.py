@@ -47,6 +47,11 @@ class Unknown(str, Enum):
     zero = "zero"
 
 
+class By(str, Enum):
+    type = "type"
+    part = "part"
+
+
 class Dtype(str, Enum):
     fp32 = "fp32"
     fp16 = "fp16"
@@ -100,8 +105,9 @@ Model = Annotated[str, typer.Argument(metavar="MODEL", help="A built-in model (s
                                            "an ONNX model (imported on the fly) or - (standard input); `v1:shallow` names a variant, `v1@0.75_160` an α "
                                            "and resolution.")]
 Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", help="Width multiplier α (default 1).")]
-Res = Annotated[Optional[int], typer.Option("--res", "-r", help="Input resolution in pixels (default: the spec's).")]
-Rho = Annotated[Optional[float], typer.Option("--rho", help="Resolution multiplier ρ: resolution = round(ρ × the spec's).")]
+Res = Annotated[Optional[str], typer.Option("--res", "-r", help="Input resolution in pixels, 224, or height × width, "
+                                          "240x320 (default: the spec's).")]
+Rho = Annotated[Optional[float], typer.Option("--rho", help="Resolution multiplier ρ: each side = round(ρ × the spec's).")]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 Accuracy = Annotated[Optional[str], typer.Option(
     "--accuracy", metavar="SOURCE", help="Take published accuracies only from the sources whose name contains this, "
@@ -247,10 +253,18 @@ def _emit(report, fmt: Format) -> None:
         _save(render(report, Format.rich), printable(report.title), *export)
 
 
+def _analyze(model, resolution=None, **scale):
+    """analyze() with --res as the user wrote it (224, 240x320), or a resolution already parsed."""
+    from mobcost.trace import parse_resolution
+
+    return analyze(model, resolution=parse_resolution(resolution) if isinstance(resolution, str) else resolution,
+                   **scale)
+
+
 def _counted(model, convention: ConventionName, **scale):
     from mobcost.conventions import counted
 
-    return counted(analyze(model, **scale), convention.value)
+    return counted(_analyze(model, **scale), convention.value)
 
 
 def _counting(convention: ConventionName, params: Counting | None) -> str:
@@ -401,12 +415,15 @@ def schema() -> None:
 
 @_command
 def breakdown(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
-              params: ConventionParams = None, convention: Convention = PAPER, flops: Flops = False) -> None:
-    """Share of Mult-Adds and parameters per layer type (MobileNets Table 2). Example: mobcost breakdown v1"""
+              params: ConventionParams = None, convention: Convention = PAPER, flops: Flops = False,
+              by: Annotated[By, typer.Option("--by", help="Group by layer type or by part (backbone, extras, heads).")]
+              = By.type) -> None:
+    """Share of Mult-Adds and parameters per layer type (MobileNets Table 2) or per part.
+    Example: mobcost breakdown v1 --by type"""
     from mobcost.report import breakdown_table
 
     analysis = _counted(model, convention, alpha=alpha, resolution=res, rho=rho)
-    _emit(breakdown_table(analysis, _counting(convention, params), flops), fmt)
+    _emit(breakdown_table(analysis, _counting(convention, params), flops, by.value), fmt)
 
 
 @_command
@@ -517,13 +534,16 @@ def check(models: Annotated[Optional[list[str]], typer.Argument(
 def memory(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
            dtype: DtypeOption = Dtype.fp16,
            layers: Annotated[bool, typer.Option("--layers", help="Every layer's input and output activations.")]
-           = False) -> None:
-    """Activation memory: the widest tensor at each resolution (MobileNetV2 Table 3) and the peak live set.
-    Example: mobcost memory v2 --dtype fp16"""
+           = False, params: Params = Counting.torch) -> None:
+    """Activation memory: the widest tensor at each resolution (MobileNetV2 Table 3), the peak live set (RAM), and
+    the weights' size (flash), both at --dtype. Example: mobcost memory v2 --dtype int8"""
     from mobcost.report import memory_layers_table, memory_table
 
-    analysis = analyze(model, alpha=alpha, resolution=res, rho=rho)
-    _emit((memory_layers_table if layers else memory_table)(analysis, dtype.value), fmt)
+    analysis = _analyze(model, alpha=alpha, resolution=res, rho=rho)
+    if layers:
+        _emit(memory_layers_table(analysis, dtype.value), fmt)
+    else:
+        _emit(memory_table(analysis, dtype.value, params.value), fmt)
 
 
 @_command
@@ -562,7 +582,7 @@ def explain(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help
     from mobcost.report import conventions_totals, difference_table
     from mobcost.spec import MobcostError
 
-    analyses = [analyze(name, alpha=alpha, resolution=res) for name in models]
+    analyses = [_analyze(name, alpha=alpha, resolution=res) for name in models]
     if between is None:
         _emit(conventions_totals(analyses, flops), fmt)
     elif len(analyses) != 1:
@@ -679,7 +699,7 @@ def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format
 
         typer.echo(f"mobcost: verify needs PyTorch; {TORCH_CPU}", err=True)
         raise typer.Exit(2) from None
-    analysis = analyze(model, alpha=alpha, resolution=res)
+    analysis = _analyze(model, alpha=alpha, resolution=res)
     if against is None:
         checks = torch_check.verify(analysis)
         _emit(verify_table(analysis, checks, torch_check.torch.__version__), fmt)

@@ -20,6 +20,7 @@ a traceback or an out-of-memory kill. The README's "Limits" section lists them w
 | MAX_GRID         | values of one --alpha or --res list or range (sweep, fit) | sizing.parse_grid, before building the list|
 | MAX_TRACED_ROWS  | rows traced in full by one command: variants × layers     | trace.plan_work, before the first trace    |
 |                  | (sweep other than paper, fit --max-memory, check)         |                                            |
+| MAX_MULTIPLIER   | a width or depth coefficient (compound scaling, --depth)  | spec.schema.Multiplier; trace._scaling     |
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ MAX_COUNT = 10**18  # a budget of a billion billion Mult-Adds
 MAX_ONNX_BYTES = 2**31  # protobuf's own limit on one message; larger models keep their weights in external data
 MAX_ONNX_NODES = 100_000  # torchvision exports: ResNet-50 169 to 375 nodes, SSDLite320 879
 MAX_GRID = 1_000  # so a sweep has at most a million α × resolution variants
+MAX_MULTIPLIER = 16  # EfficientNet-B7 scales depth by 3.1 and width by 2.0
 MAX_TRACED_ROWS = 100_000  # about 3 s: fit's default grid (696 variants) on up to 140 rows; the zoo has 91 at most
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
@@ -57,6 +59,7 @@ def decimal_of(text: str) -> Decimal | None:
         return None
     number = Decimal(text)
     return number if not number or abs(number.adjusted()) <= MAX_NUMBER_CHARS else None
+
 
 
 LIMIT = "(mobcost's limit, see Limits in the README)"  # the words every limit's error ends with

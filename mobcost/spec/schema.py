@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, TypeAdapter,
-                      ValidationError, WithJsonSchema)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, PrivateAttr, Tag, TypeAdapter, ValidationError, WithJsonSchema)
 
-from mobcost.layers import LAYER_KINDS, Bottleneck, Branches, Layer, Repeat, Residual, Separable
-from mobcost.limits import LIMIT, MAX_COUNT, MAX_LAYERS, MAX_NODES, ChannelCount, Pixels, decimal_of
+from mobcost.layers import LAYER_KINDS, Bottleneck, Concat, Layer, Ratio, Repeat, Residual, Separable
+from mobcost.limits import LIMIT, MAX_COUNT, MAX_LAYERS, MAX_MULTIPLIER, MAX_NODES, ChannelCount, Pixels, decimal_of
 from mobcost.spec.errors import MAX_PROBLEMS, MobcostError, Path_, Problem, SpecError, listed, shown
 from mobcost.spec.locate import did_you_mean, error_message, error_problem, merged, problem_at
 from mobcost.spec.yaml import compose, read_spec_file
@@ -48,14 +48,16 @@ Size = Annotated[int, BeforeValidator(parse_size), WithJsonSchema({
 
 def _printed(value) -> str:
     text = str(value)
-    if not re.fullmatch(r"[0-9]{1,15}(\.[0-9]{1,9})?", text):
-        raise ValueError('expected a figure as printed, such as "569" or "4.2" (up to 15 digits and 9 decimals)')
+    if not re.fullmatch(r"[0-9]{1,15}(\.[0-9]{1,9})?[MB]?", text):
+        raise ValueError('expected a figure as printed, such as "569", "4.2" or "0.39B" (up to 15 digits and 9 '
+                         'decimals; millions unless it ends in B for billions)')
     return text
 
 
 Printed = Annotated[str, BeforeValidator(_printed), WithJsonSchema({
-    "anyOf": [{"type": "string", "pattern": r"^\s*-?[0-9]*\.?[0-9]+\s*$"}, {"type": "number"}],
-    "description": "A published figure as printed; quote it to keep trailing zeros (\"4.20\")."})]
+    "anyOf": [{"type": "string", "pattern": r"^\s*-?[0-9]*\.?[0-9]+[MB]?\s*$"}, {"type": "number"}],
+    "description": "A published figure as printed, in millions, or in billions with a B (\"0.39B\"); quote it to "
+                   "keep trailing zeros (\"4.20\")."})]
 """A published figure exactly as printed (quote it in YAML to keep trailing zeros): its digits give its precision."""
 
 
@@ -65,8 +67,27 @@ class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False, defer_build=True)  # as layers._Kind
 
 
+def _square(value):
+    return value[0] if isinstance(value, tuple) and value[0] == value[1] else value
+
+
+Resolution = Annotated[Union[Annotated[Pixels, Tag("side")], Annotated[tuple[Pixels, Pixels], Tag("pair")]],
+                       Discriminator(lambda v: "pair" if isinstance(v, (list, tuple)) else "side"),
+                       AfterValidator(_square)]
+"""An input resolution: a side in pixels, or [height, width]."""
+
+def _at_most_multiplier(value):
+    if value > MAX_MULTIPLIER:
+        raise ValueError(f"expected a multiplier of at most {MAX_MULTIPLIER} {LIMIT}; found {float(value):g}")
+    return value
+
+
+Multiplier = Annotated[Ratio, AfterValidator(_at_most_multiplier)]
+"""A width or depth coefficient, an exact ratio (1.1, "11/10") up to MAX_MULTIPLIER."""
+
+
 class Input(_Strict):
-    resolution: Pixels
+    resolution: Resolution  # a side, or [height, width]
     channels: ChannelCount = 3
 
 
@@ -99,6 +120,9 @@ class Variant(_Strict):
     drop: list[str] = []  # top-level layers removed by name (MobileNets Table 5, "Shallow MobileNet")
     set: dict[str, dict[str, Any]] = {}  # top-level layer name → fields changed, e.g. a paper's head width
     each: dict[str, dict[str, Any]] = {}  # layer kind → fields changed on every layer of that kind, at any depth
+    width: Multiplier | None = None  # compound scaling (EfficientNet §3.3): replaces the network's `width`
+    depth: Multiplier | None = None  # replaces the network's `depth`
+    resolution: Resolution | None = None  # replaces the input resolution
 
 
 class Reference(_Strict):
@@ -140,7 +164,11 @@ class Network(_Strict):
     input: Input
     classes: ChannelCount = 1000
     width_rounding: Union[Literal["int"], MakeDivisible] = "int"
+    width: Multiplier = Fraction(1)  # compound scaling's width coefficient: multiplies α
+    depth: Multiplier = Fraction(1)  # compound scaling's depth coefficient: repeats = ceil(n · depth)
     layers: list[Layer] = Field(min_length=1)
+    outputs: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field([], max_length=64)
+    """The tensors the network returns, by name (default: the last layer's output)."""
     variants: dict[str, Variant] = {}
     reference: list[Reference] = []
     budget: Budget | None = None
@@ -277,7 +305,11 @@ class Network(_Strict):
         layers = [self._set(layer, edit.set.get(layer.name), ("variants", key, "set", layer.name), layer.name)
                   for layer in self.layers if layer.name not in edit.drop]
         layers = [self._edited(layer, edit, key) for layer in layers]
-        net = self.model_copy(update={"layers": layers, "title": edit.title, "follows": edit.follows or self.follows})
+        scaled = {key: value for key, value in (("width", edit.width), ("depth", edit.depth)) if value is not None}
+        if edit.resolution is not None:
+            scaled["input"] = self.input.model_copy(update={"resolution": edit.resolution})
+        net = self.model_copy(update={"layers": layers, "title": edit.title, "follows": edit.follows or self.follows,
+                                      **scaled})
         net._file, net._source = self._file, None  # its references and budget stay where they were; its layers changed
         net._positions = {path: at for path, at in self._positions.items() if path[:1] != ("layers",)}
         return net
@@ -287,7 +319,7 @@ class Network(_Strict):
         if not changes:
             return layer
         try:
-            return TypeAdapter(Layer).validate_python({**layer.model_dump(exclude_none=True), **changes})
+            return TypeAdapter(Layer).validate_python({**layer.model_dump(exclude_none=True, by_alias=True), **changes})
         except ValidationError as e:
             err = e.errors(include_url=False)[0]
             where = ".".join(map(str, (label, *err["loc"][1:2])))  # the layer kind's tag, then the field
@@ -303,7 +335,7 @@ class Network(_Strict):
                           layer.name or layer.kind)
         if isinstance(layer, Repeat):
             return layer.model_copy(update={"layers": edit_all(layer.layers)})
-        if isinstance(layer, Branches):
+        if isinstance(layer, Concat) and layer.branches:
             return layer.model_copy(update={"branches": [edit_all(branch) for branch in layer.branches]})
         if isinstance(layer, Residual):
             return layer.model_copy(update={"layers": edit_all(layer.layers), "shortcut": edit_all(layer.shortcut)})
@@ -325,7 +357,7 @@ def written_layers(layers) -> int:
         total += 1
         if isinstance(layer, (Repeat, Residual)):
             total += written_layers(layer.layers) + written_layers(getattr(layer, "shortcut", []))
-        elif isinstance(layer, Branches):
+        elif isinstance(layer, Concat) and layer.branches:
             total += sum(map(written_layers, layer.branches))
     return total
 
@@ -339,7 +371,7 @@ def expanded_rows(layers) -> int:
             total += layer.repeat * expanded_rows(layer.layers)
         elif isinstance(layer, Residual):
             total += expanded_rows(layer.layers) + expanded_rows(layer.shortcut) + 1
-        elif isinstance(layer, Branches):
+        elif isinstance(layer, Concat) and layer.branches:
             total += sum(map(expanded_rows, layer.branches)) + 1
         else:
             total += layer.n if isinstance(layer, Bottleneck) else 1
