@@ -13,6 +13,7 @@ from mobcost.trace import Analysis, trace
 Status = Literal["ok", "erratum", "FAIL"]
 _ROUNDING = {"nearest": ROUND_HALF_UP, "down": ROUND_FLOOR, "up": ROUND_CEILING}
 _FIGURES = {"macs": "Mult-Adds", "params": "Parameters"}
+_UNITS = {"million": 10**6, "billion": 10**9}
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,9 @@ def check_reference(network: Network, ref: Reference, counting: ParamCounting = 
     results = []
     for key in ("macs", "params"):
         if (printed := getattr(ref, key)) is not None:
-            value = Fraction(computed[key], 10**6)
-            results.append(_judge(ref, key, printed, value, ref.label, f"Million {_FIGURES[key]}"))
+            unit = ref.macs_unit if key == "macs" else "million"
+            value = Fraction(computed[key], _UNITS[unit])
+            results.append(_judge(ref, key, printed, value, ref.label, f"{unit.capitalize()} {_FIGURES[key]}"))
     breakdown = analysis.breakdown()
     for key, shares in ref.shares.items():
         total = computed[key]

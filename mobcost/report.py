@@ -118,7 +118,7 @@ def _per_row(analysis: Analysis, columns: tuple[Column, ...], rows: list[dict], 
                  f"{convention(counting, analysis.convention, flops)}")
     total = {columns[0].key: "Total", "macs": analysis.macs, "params": params}
     return Report(f"{analysis.label} (α = {float(analysis.alpha):g}, {analysis.resolution}×{analysis.resolution})",
-                  columns, _in_unit(rows, flops), _data(analysis, analysis.to_dict(), flops),
+                  columns, _in_unit(rows, flops), _data(analysis, analysis.to_dict(counting), flops),
                   total=_in_unit([total], flops)[0], notes=tuple(notes))
 
 

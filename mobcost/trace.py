@@ -60,10 +60,11 @@ class Row:
     def standard_macs(self) -> int | None:
         return self.layer.standard_macs(self.input)
 
-    def to_dict(self) -> dict:
+    def to_dict(self, counting: ParamCounting = "weights") -> dict:
         return {"name": self.name, "kind": self.kind, "stride": self.stride, "filter": self.filter,
                 "input": [self.input.h, self.input.w, self.input.c],
-                "output": [self.output.h, self.output.w, self.output.c], "macs": self.macs, "params": self.params}
+                "output": [self.output.h, self.output.w, self.output.c], "macs": self.macs,
+                "params": self.params_counted(counting)}
 
 
 @dataclass(frozen=True)
@@ -123,10 +124,12 @@ class Analysis(Scaled):
             params[row.category] += row.params_counted(counting)
         return {key: (macs[key], params[key]) for key in macs if macs[key] or params[key]}
 
-    def to_dict(self) -> dict:
+    def to_dict(self, counting: ParamCounting = "weights") -> dict:
+        """The totals and rows as data, parameters counted by `counting`."""
         return {"model": self.network.name, "title": self.network.title, "alpha": float(self.alpha),
-                "resolution": self.resolution, "totals": {"macs": self.macs, "params": self.params},
-                "layers": [row.to_dict() for row in self.rows]}
+                "resolution": self.resolution, "params_counting": counting,
+                "totals": {"macs": self.macs, "params": self.params_counted(counting)},
+                "layers": [row.to_dict(counting) for row in self.rows]}
 
 
 def resolution_of(network: Network, resolution: int | None = None, rho: float | None = None) -> int:
