@@ -16,8 +16,8 @@ __all__ = ["Analysis", "MobcostError", "Network", "Row", "SpecError", "analyze",
            "parse_spec", "trace"]
 
 
-def analyze(model: str | Network, alpha: float | None = None, resolution: int | None = None,
-            rho: float | None = None) -> Analysis:
+def analyze(model: str | Network, alpha: float | None = None, resolution: int | tuple[int, int] | None = None,
+            rho: float | None = None, depth: float | None = None) -> Analysis:
     """Trace a model (a built-in name, a `name:variant@alpha_res` reference, a YAML path or a Network)."""
     if isinstance(model, Network):
         network, ref_alpha, ref_res = model, None, None
@@ -25,4 +25,4 @@ def analyze(model: str | Network, alpha: float | None = None, resolution: int | 
         network, ref = load_model(model)
         ref_alpha, ref_res = ref.alpha, ref.resolution
     alpha = alpha if alpha is not None else ref_alpha or 1.0
-    return trace(network, alpha, resolution_of(network, resolution if resolution is not None else ref_res, rho))
+    return trace(network, alpha, resolution_of(network, resolution if resolution is not None else ref_res, rho), depth)

@@ -40,9 +40,13 @@ def at_precision(value: Fraction, printed: str, rounding: str) -> Decimal:
 
 
 def _judge(ref: Reference, key: str, printed: str, value: Fraction, model: str, figure: str) -> CheckResult:
-    shown = at_precision(value, printed, ref.rounding)
-    exact = f"{float(value):.{max(2, -Decimal(printed).as_tuple().exponent + 2)}f}"
-    matches = shown == Decimal(printed)
+    unit = printed[-1] if printed[-1] in "MB" else ""
+    if unit == "B":  # printed in billions: "0.39B" is 390 million to the nearest 10 million
+        value /= 1000
+    number = printed.removesuffix(unit)
+    shown = at_precision(value, number, ref.rounding)
+    exact = f"{float(value):.{max(2, -Decimal(number).as_tuple().exponent + 2)}f}{unit}"
+    matches = shown == Decimal(number)
     erratum = ref.errata.get(key)
     if matches and erratum:
         status, note = "FAIL", f"recorded as an erratum, but the arithmetic agrees: {erratum}"
@@ -52,7 +56,7 @@ def _judge(ref: Reference, key: str, printed: str, value: Fraction, model: str, 
         status, note = "erratum", erratum
     else:
         status, note = "FAIL", f"{ref.rounding} rounding of {exact} gives {shown}, the source prints {printed}"
-    return CheckResult(model, figure, ref.source, printed, f"{exact} → {shown}", status, note)
+    return CheckResult(model, figure, ref.source, printed, f"{exact} → {shown}{unit}", status, note)
 
 
 def check_reference(network: Network, ref: Reference, counting: ParamCounting = "weights") -> list[CheckResult]:

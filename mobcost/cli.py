@@ -43,8 +43,9 @@ app = typer.Typer(
 Model = Annotated[str, typer.Argument(metavar="MODEL", help="A built-in model (see `mobcost models`) or a YAML spec; "
                                            "`v1:shallow` names a variant, `v1@0.75_160` an α and resolution.")]
 Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", help="Width multiplier α (default 1).")]
-Res = Annotated[Optional[int], typer.Option("--res", "-r", help="Input resolution in pixels (default: the spec's).")]
-Rho = Annotated[Optional[float], typer.Option("--rho", help="Resolution multiplier ρ: resolution = round(ρ × the spec's).")]
+Res = Annotated[Optional[str], typer.Option("--res", "-r", help="Input resolution in pixels, 224, or height × width, "
+                                          "240x320 (default: the spec's).")]
+Rho = Annotated[Optional[float], typer.Option("--rho", help="Resolution multiplier ρ: each side = round(ρ × the spec's).")]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 _PARAMS = ("Parameter counting: weights (weights and declared biases, as the papers count), torch (plus batch-norm "
            "γ and β, as PyTorch's parameters()), keras (plus batch-norm moving mean and variance, as Keras' "
@@ -109,10 +110,18 @@ def _emit(report, fmt: Format) -> None:
         _save(render(report, Format.rich), report.title, path)
 
 
+def _analyze(model, resolution=None, **scale):
+    """analyze() with --res as the user wrote it (224, 240x320), or a resolution already parsed."""
+    from mobcost.trace import parse_resolution
+
+    return analyze(model, resolution=parse_resolution(resolution) if isinstance(resolution, str) else resolution,
+                   **scale)
+
+
 def _counted(model, convention: ConventionName, **scale):
     from mobcost.conventions import counted
 
-    return counted(analyze(model, **scale), convention.value)
+    return counted(_analyze(model, **scale), convention.value)
 
 
 def _counting(convention: ConventionName, params: Counting | None) -> str:
@@ -325,7 +334,7 @@ def memory(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, 
     Example: mobcost memory v2 --dtype fp16"""
     from mobcost.report import memory_layers_table, memory_table
 
-    analysis = analyze(model, alpha=alpha, resolution=res, rho=rho)
+    analysis = _analyze(model, alpha=alpha, resolution=res, rho=rho)
     _emit((memory_layers_table if layers else memory_table)(analysis, dtype.value), fmt)
 
 
@@ -365,7 +374,7 @@ def explain(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help
     from mobcost.report import conventions_totals, difference_table
     from mobcost.spec import MobcostError
 
-    analyses = [analyze(name, alpha=alpha, resolution=res) for name in models]
+    analyses = [_analyze(name, alpha=alpha, resolution=res) for name in models]
     if between is None:
         _emit(conventions_totals(analyses, flops), fmt)
     elif len(analyses) != 1:
@@ -388,7 +397,7 @@ def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format
         typer.echo("mobcost: verify needs PyTorch; install the extra with: pip install 'mobcost[torch]' "
                    "(for the CPU build: pip install torch==2.13.0)", err=True)
         raise typer.Exit(2) from None
-    analysis = analyze(model, alpha=alpha, resolution=res)
+    analysis = _analyze(model, alpha=alpha, resolution=res)
     checks = torch_check.verify(analysis)
     _emit(verify_table(analysis, checks, torch_check.torch.__version__), fmt)
     if not all(c.ok for c in checks):

@@ -23,7 +23,7 @@ from mobcost.spec import MobcostError, ParamCounting
 from mobcost.trace import Analysis, Row
 
 OpClass = Literal["conv", "fc", "bias", "bn", "act", "global pool", "avg pool", "max pool", "lrn", "softmax", "add",
-                  "scale", "data movement"]
+                  "scale", "upsample", "data movement"]
 
 OPERATION_CLASSES: dict[OpClass, str] = {
     "conv": "Mult-Adds of convolutions (standard, grouped, depthwise, pointwise)",
@@ -38,7 +38,8 @@ OPERATION_CLASSES: dict[OpClass, str] = {
     "softmax": "softmax over the classes",
     "add": "residual add, per element (built as `x + y`, as torchvision does)",
     "scale": "squeeze-and-excite gating, per element (built as `gate * x`)",
-    "data movement": "dropout (the identity at inference), flatten, concat",
+    "upsample": "nearest or bilinear upsampling (built as nn.Upsample), per output element",
+    "data movement": "dropout (the identity at inference), flatten, concat, channel split and shuffle",
 }
 
 # The class of a leaf kind's own work, the one thing a new layer kind adds here. Bias, batch norm and
@@ -57,6 +58,9 @@ KIND_CLASS: dict[str, Callable[[Row], OpClass]] = {
     "dropout": lambda row: "data movement",
     "flatten": lambda row: "data movement",
     "concat": lambda row: "data movement",
+    "upsample": lambda row: "upsample",
+    "split": lambda row: "data movement",
+    "shuffle": lambda row: "data movement",
 }
 
 
@@ -97,6 +101,12 @@ def _outputs(row: Row) -> int:
 
 def _inputs(row: Row) -> int:
     return row.input.size
+
+
+def _by_mode(nearest: int, bilinear: int, **bug) -> Rule:
+    """Per output element of an upsample, by its mode."""
+    return Rule(f"per output element: nearest {nearest}, bilinear {bilinear}",
+                lambda row: (nearest if row.layer.mode == "nearest" else bilinear) * _outputs(row), **bug)
 
 
 def _bn_elements(row: Row) -> int:
@@ -164,25 +174,29 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
         "Mult-Adds as the paper (Keras has no counter; Keras Applications quote TF-slim's figures)."),
     Convention(
         "fvcore", "fvcore.nn.FlopCountAnalysis(model.eval(), x).total(); fvcore.nn.parameter_count", "torch",
-        _rules(bn=_per_bn_element(2), global_pool=Rule("1 per input element", _inputs)),
+        _rules(bn=_per_bn_element(2), global_pool=Rule("1 per input element", _inputs),
+               upsample=_by_mode(1, 4)),
         "Mult-Adds counted as fvcore's FlopCountAnalysis (its \"flops\" are Mult-Adds): convolutions and matrix "
-        "products without bias, batch norm 2 per element in eval mode, global pooling 1 per input element; "
+        "products without bias, batch norm 2 per element in eval mode, global pooling 1 per input element, "
+        "upsampling 1 (nearest) or 4 (bilinear) per output element; "
         "activations, k×k pooling, LRN, softmax and element-wise operations are skipped."),
     Convention(
         "ptflops", "ptflops.get_model_complexity_info(model, (c, h, w), backend='pytorch')", "torch",
         _rules(bias=Rule("1 per output element", _outputs), bn=_per_bn_element(2),
-               act=_activations({"relu": 1, "relu6": 1, "swish": 1}, bug={"relu": 1}),
+               act=_activations({"relu": 1, "relu6": 1, "swish": 1, "silu": 1, "gelu": 1, "leaky_relu": 1},
+                                bug={"relu": 1, "gelu": 1}),
                global_pool=Rule("1 per input element", _inputs, "counted twice", _inputs),
                avg_pool=Rule("1 per input element", _inputs, "counted twice", _inputs),
                max_pool=Rule("1 per input element", _inputs, "counted twice", _inputs),
                # F.local_response_norm: x·x, x·α and + k per element, and avg_pool3d over the channel-padded squares
                lrn=Rule("3 per element + (c + size − 1)·h·w",
                         lambda row: 3 * _inputs(row) + (row.input.c + row.layer.size - 1) * row.input.h * row.input.w),
-               softmax=Rule("1 per element", _outputs)),
-        "Mult-Adds counted as ptflops' pytorch backend: plus bias adds, batch norm 2 per element, ReLU, ReLU6 and "
-        "swish 1 per element, pooling 1 per input element, LRN's element-wise operations, softmax 1 per element; "
-        "ReLU and pooling are counted twice (the module hook and the patched functional both fire, ptflops issue "
-        "139)."),
+               softmax=Rule("1 per element", _outputs),
+               upsample=Rule("1 per output element", _outputs, "counted twice", _outputs)),
+        "Mult-Adds counted as ptflops' pytorch backend: plus bias adds, batch norm 2 per element, ReLU, ReLU6, "
+        "swish (SiLU), GELU and leaky ReLU 1 per element, pooling 1 per input element, upsampling 1 per output "
+        "element, LRN's element-wise operations, softmax 1 per element; ReLU, GELU, pooling and upsampling are "
+        "counted twice (the module hook and the patched functional both fire, ptflops issue 139)."),
     Convention(
         "thop", "thop.profile(model, inputs=(x,))", "torch",
         _rules(bn=_per_bn_element(4),
@@ -190,10 +204,11 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                                 lambda row: (row.input.h * row.input.w + 1) * _outputs(row)),
                avg_pool=Rule("1 per output element", _outputs),
                softmax=Rule("3·c − 1 per position, c channels",
-                            lambda row: row.output.h * row.output.w * (3 * row.output.c - 1))),
+                            lambda row: row.output.h * row.output.w * (3 * row.output.c - 1)),
+               upsample=_by_mode(1, 11)),
         "Mult-Adds counted as thop's profile: without bias, batch norm 4 per element, activations and max pooling "
         "0, global average pooling h·w + 1 per output element, k×k average pooling 1 per output element, softmax "
-        "3c − 1 per position."),
+        "3c − 1 per position, nn.Upsample 1 (nearest) or 11 (bilinear) per output element."),
 )}
 
 

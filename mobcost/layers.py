@@ -9,17 +9,21 @@ integer; rounding happens only when a number is shown.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Annotated, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, PlainSerializer, PlainValidator, PositiveInt, Tag
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PlainSerializer, PlainValidator, PositiveInt, Tag,
+                      model_validator)
 
-from mobcost.limits import ChannelCount, PadPixels, Pixels
+from mobcost.limits import MAX_CHANNELS, ChannelCount, PadPixels, Pixels
 
 Padding = Union[Literal["same", "valid"], PadPixels]
 Channels = Union[ChannelCount, Literal["classes"]]
-Activation = Literal["relu", "relu6", "hswish", "hsigmoid", "sigmoid", "swish"]
+Activation = Literal["relu", "relu6", "hswish", "hardswish", "hsigmoid", "hardsigmoid", "sigmoid", "silu", "swish",
+                     "gelu", "leaky_relu"]
+"""hardswish = hswish, hardsigmoid = hsigmoid and swish = silu (x·σ(x)): each pair is one function, two names."""
 Width = Literal["scaled", "fixed", "grow"]
 """How α reaches a layer's output channels: always, never, or only when α > 1 (MobileNetV2's last conv)."""
 
@@ -36,6 +40,10 @@ def _ratio(value) -> Fraction:
 
 Ratio = Annotated[Fraction, PlainValidator(_ratio), PlainSerializer(str)]
 """An exact positive ratio written as 6, 2.5 or "184/80" (TF-slim writes MobileNetV3's expansions as ef=184/80.)."""
+
+
+Inputs = list[tuple[str, "Shape"]]
+"""The tensors a layer reads, in order: (name, shape)."""
 
 
 class ShapeError(ValueError):
@@ -69,6 +77,11 @@ class Scaling:
     alpha: Fraction
     classes: int
     divisor: int | None = None  # None: int(α·c), as MobileNet V1; else make_divisible(α·c, divisor)
+    depth: Fraction = Fraction(1)  # compound scaling's depth coefficient: repeats become ceil(n · depth)
+
+    def repeats(self, n: int) -> int:
+        """ceil(n · depth), as EfficientNet's `int(math.ceil(num_layers * depth_mult))`."""
+        return math.ceil(n * self.depth)
 
     def channels(self, out: Channels, width: Width) -> int:
         if out == "classes":
@@ -104,14 +117,24 @@ def out_size(n: int, kernel: int, stride: int, padding: Padding, ceil_mode: bool
     return size - 1 if (size - 1) * stride >= n + pad else size
 
 
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
 class _Kind(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    name: str | None = None
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    name: Name | None = None  # names this layer's output tensor (a block's: its last part's)
     note: str | None = None  # shown under the table, e.g. a typo in the paper's version of this row
+    from_: Name | None = Field(None, alias="from")  # the tensor this layer reads; default: the previous layer's
+    part: Name | None = None  # groups rows in tables (backbone, extras, heads); default: the previous layer's
 
     def resolve(self, scaling: Scaling) -> _Kind:
         """This layer with α applied to its declared channel counts."""
         return self
+
+    def apply(self, inputs: Inputs) -> tuple[Shape, Shape]:
+        """The shape this layer works on and its output, from the tensors it reads (by name, in order)."""
+        x = inputs[0][1]
+        return x, self.output_shape(x)
 
     def standard_macs(self, x: Shape) -> int | None:
         """Mult-Adds of a standard convolution with this layer's kernel, input and output shapes."""
@@ -139,10 +162,11 @@ class _Spatial(_Kind):
     kernel: Pixels = 3
     stride: Pixels = 1
     padding: Padding = "same"
+    dilation: Pixels = 1  # atrous (DeepLab): taps `dilation` pixels apart, spanning dilation·(k − 1) + 1 pixels
 
     def spatial(self, x: Shape) -> tuple[int, int]:
-        return (out_size(x.h, self.kernel, self.stride, self.padding),
-                out_size(x.w, self.kernel, self.stride, self.padding))
+        span = self.dilation * (self.kernel - 1) + 1
+        return (out_size(x.h, span, self.stride, self.padding), out_size(x.w, span, self.stride, self.padding))
 
     def standard_macs(self, x: Shape) -> int:
         y = self.output_shape(x)
@@ -350,62 +374,102 @@ class Softmax(_Free):
         return "Classifier"
 
 
-class Add(_Free):
-    """Residual add of a block's input to its output (MobileNetV2 Fig. 3): element-wise, 0 Mult-Adds, no weights."""
+class Join(_Free):
+    """A layer that reads several tensors, named in `from:`, and combines them into one."""
+
+    from_: list[Name] | None = Field(None, alias="from", min_length=2, max_length=64)
+
+    def combine(self, inputs: Inputs) -> Shape:
+        """The shape this layer works on, from its named inputs; a ShapeError names the two that do not fit."""
+        raise NotImplementedError
+
+    def apply(self, inputs: Inputs) -> tuple[Shape, Shape]:
+        x = self.combine(inputs)
+        return x, self.output_shape(x)
+
+
+class Add(Join):
+    """Element-wise add of same-shaped tensors (a residual add, MobileNetV2 Fig. 3; He et al. 2015 eq. 1): 0 Mult-Adds
+    and no weights by the paper's convention; (inputs − 1)·h·w·c element-wise adds; `act` after the add (ResNet)."""
 
     kind: Literal["add"] = "add"
-    skip: PositiveInt  # the other operand is the input of the row `skip` rows earlier (the block's input)
+    act: Activation | None = None
     paper_type: ClassVar[str] = "Add"
+
+    def combine(self, inputs: Inputs) -> Shape:
+        (first, x), *rest = inputs
+        for name, y in rest:
+            if y != x:
+                raise ShapeError("from", f"cannot add {first!r} ({x}) and {name!r} ({y}): an add needs equal shapes")
+        return x
+
+    def elementwise(self, x: Shape) -> int:
+        return (len(self.from_ or (0, 0)) - 1) * x.size
+
+    def filter_shape(self, x: Shape) -> str:
+        return "add"
+
+
+class Scale(Join):
+    """Squeeze-and-excite gating (`from: [gate, x]`): a 1×1×c gate times the h×w×c tensor x, channel by channel."""
+
+    kind: Literal["scale"] = "scale"
+    from_: list[Name] | None = Field(None, alias="from", min_length=2, max_length=2)
+    paper_type: ClassVar[str] = "Scale"
+
+    def combine(self, inputs: Inputs) -> Shape:
+        (gate, g), (name, x) = inputs
+        if (g.h, g.w, g.c) != (1, 1, x.c):
+            raise ShapeError("from", f"cannot scale {name!r} ({x}) by {gate!r} ({g}): the gate must be 1×1×{x.c}")
+        return x
 
     def elementwise(self, x: Shape) -> int:
         return x.size
 
     def filter_shape(self, x: Shape) -> str:
-        return "residual add"
+        return f"{x} × gate"
 
 
-class Scale(_Free):
-    """Squeeze-and-excite gating: a 1×1×c gate times the h×w×c tensor it was pooled from, channel by channel."""
-
-    kind: Literal["scale"] = "scale"
-    h: PositiveInt
-    w: PositiveInt
-    skip: PositiveInt  # the scaled tensor is the input of the row `skip` rows earlier (the SE's global pool)
-    paper_type: ClassVar[str] = "Scale"
-
-    def output_shape(self, x: Shape) -> Shape:
-        return Shape(self.h, self.w, x.c)
-
-    def elementwise(self, x: Shape) -> int:
-        return self.h * self.w * x.c
-
-    def filter_shape(self, x: Shape) -> str:
-        return f"{self.h}×{self.w}×{x.c} × gate"
-
-
-class SqueezeExcite(_Kind):
-    """Squeeze-and-excite (MobileNetV3 §5.3, Fig. 4): global pool, 1×1 reduce, act, 1×1 expand, gate, scale.
-
-    Squeeze width: make_divisible(c / reduction, divisor) as TF-slim's `squeeze_excite` (squeeze_factor=4,
-    divisible_by=8); torchvision's `_make_divisible(c // 4, 8)` agrees whenever c is a multiple of 4, as every
-    expansion width rounded to 8 is. Both 1×1 convs carry biases and no batch norm, as in both implementations.
-    """
-
-    kind: Literal["se"] = "se"
-    stride: Literal[1] = 1
-    reduction: PositiveInt = 4
-    divisor: PositiveInt = 8
+class _Excite(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    ratio: PositiveInt = 4  # squeeze width = base channels / ratio
+    divisor: PositiveInt | None = 8  # rounding of the squeeze width: make_divisible, or None for max(1, c // ratio)
     act: Activation = "relu"
     gate: Activation = "hsigmoid"
 
     def squeeze(self, c: int) -> int:
-        return make_divisible(Fraction(c, self.reduction), self.divisor)
+        """make_divisible(c / ratio, divisor) as TF-slim's `squeeze_excite` (MobileNetV3), or max(1, c // ratio) as
+        torchvision's EfficientNet (`max(1, input_channels // 4)`)."""
+        if self.divisor is None:
+            return max(1, c // self.ratio)
+        return make_divisible(Fraction(c, self.ratio), self.divisor)
 
-    def parts(self, x: Shape) -> tuple[AvgPool, Pointwise, Pointwise, Scale]:
-        return (AvgPool(name="pool"),
-                Pointwise(name="reduce", out=self.squeeze(x.c), width="fixed", bias=True, act=self.act),
-                Pointwise(name="expand", out=x.c, width="fixed", bias=True, act=self.gate),
-                Scale(name="scale", h=x.h, w=x.w, skip=3))
+    def excite(self, x: Shape, base: int, source: str = "input", prefix: str = "") -> tuple[_Kind, ...]:
+        """Global pool, 1×1 reduce to squeeze(base) channels, act, 1×1 expand back to x.c, gate, scale `source`."""
+        return (AvgPool(name=f"{prefix}pool"),
+                Pointwise(name=f"{prefix}reduce", out=self.squeeze(base), width="fixed", bias=True, act=self.act),
+                Pointwise(name=f"{prefix}expand", out=x.c, width="fixed", bias=True, act=self.gate),
+                Scale(name=f"{prefix}scale", from_=[f"{prefix}expand", source]))
+
+
+class Excite(_Excite):
+    """A bottleneck's squeeze-and-excite: squeezed from the expanded width (V3) or from the block's input (EfficientNet)."""
+
+    squeeze_from: Literal["expanded", "input"] = "expanded"
+
+
+class SqueezeExcite(_Excite, _Kind):
+    """Squeeze-and-excite (Hu et al. 2018; MobileNetV3 §5.3, Fig. 4): global pool, 1×1 reduce, act, 1×1 expand, gate,
+    scale. Both 1×1 convs carry biases and no batch norm, as TF-slim and torchvision build them. The squeeze width is
+    computed from the channels of `squeeze_from` (an earlier tensor's name), by default from the SE's own input.
+    """
+
+    kind: Literal["se"] = "se"
+    stride: Literal[1] = 1
+    squeeze_from: Name | None = None
+
+    def parts(self, x: Shape, base: int | None = None) -> tuple[_Kind, ...]:
+        return self.excite(x, x.c if base is None else base)
 
 
 class Bottleneck(_Widening, _Kind):
@@ -421,14 +485,14 @@ class Bottleneck(_Widening, _Kind):
     n: PositiveInt = 1  # repeats, as the V2 paper's Table 2 column n
     kernel: Pixels = 3
     stride: Pixels = 1
-    se: bool = False
+    se: bool | Excite = False  # true: MobileNetV3's (squeeze from the expanded width ÷ 4, rounded to 8, hsigmoid)
     residual: bool = True
     bn: bool = True
     act: Activation = "relu6"  # of the expansion and the depthwise; the projection is linear (V2 §3.2)
     divisor: PositiveInt | None = None  # the expansion's rounding; default: the network's width_rounding divisor
 
     def resolve(self, scaling: Scaling) -> Bottleneck:
-        return self.model_copy(update={"out": scaling.channels(self.out, self.width),
+        return self.model_copy(update={"out": scaling.channels(self.out, self.width), "n": scaling.repeats(self.n),
                                        "divisor": self.divisor or scaling.divisor})
 
     def expansion(self, c: int) -> int:
@@ -439,8 +503,11 @@ class Bottleneck(_Widening, _Kind):
         return make_divisible(c * self.t, self.divisor) if self.divisor else round(c * self.t)
 
     def parts(self, x: Shape) -> tuple[_Kind, ...]:
+        """The block's layers in order; `from:` names a part of the same block, or `input`, the block's input."""
         layers: list[_Kind] = []
         common = {"bn": self.bn, "act": self.act}
+        excite = Excite() if self.se is True else self.se or None
+        source = "input"
         for k in range(1, self.n + 1):
             prefix = f"{k}/" if self.n > 1 else ""
             e = self.expansion(x.c)
@@ -450,13 +517,14 @@ class Bottleneck(_Widening, _Kind):
             dw = DepthwiseConv(name=f"{prefix}dw", kernel=self.kernel, stride=self.stride if k == 1 else 1, **common)
             block.append(dw)
             h, w = dw.spatial(x)
-            if self.se:
-                block += [part.model_copy(update={"name": f"{prefix}se/{part.name}"})
-                          for part in SqueezeExcite().parts(Shape(h, w, e))]
+            if excite:
+                base = x.c if excite.squeeze_from == "input" else e
+                block += excite.excite(Shape(h, w, e), base, f"{prefix}dw", f"{prefix}se/")
             block.append(Pointwise(name=f"{prefix}project", out=self.out, width="fixed", bn=self.bn))
             if self.residual and dw.stride == 1 and x.c == self.out:
-                block.append(Add(name=f"{prefix}add", skip=len(block)))
+                block.append(Add(name=f"{prefix}add", from_=[f"{prefix}project", source]))
             layers += block
+            source = block[-1].name
             x = Shape(h, w, self.out)
         return tuple(layers)
 
@@ -497,16 +565,147 @@ class Flatten(_Free):
         return Shape(1, 1, x.size)
 
 
-class Concat(_Free):
-    """Where parallel branches meet, made by the trace (not written in specs): its input is the branch outputs
-    stacked along channels, which is also its output."""
+class Concat(Join):
+    """Tensors stacked along channels: `from:` a list of earlier tensors, or `branches:` from this layer's input
+    (GoogLeNet's Inception module, SqueezeNet's fire module; an empty branch passes its input through). Spatial sizes
+    must match; no Mult-Adds, no weights."""
 
     kind: Literal["concat"] = "concat"
-    widths: tuple[PositiveInt, ...] = ()  # each branch's output channels
+    branches: list[list[Layer]] | None = Field(None, min_length=2)
+    widths: tuple[PositiveInt, ...] = ()  # each input's channels, filled in by the trace
     paper_type: ClassVar[str] = "Concat"
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if self.branches is not None and self.from_ is not None:
+            raise ValueError("a concat reads either `from:` (a list of tensors) or `branches:`, not both")
+        return self
+
+    def combine(self, inputs: Inputs) -> Shape:
+        (first, x), *rest = inputs
+        for name, y in rest:
+            if (y.h, y.w) != (x.h, x.w):
+                raise ShapeError("from", f"cannot concatenate {first!r} ({x}) and {name!r} ({y}): their heights and "
+                                         "widths differ")
+        return Shape(x.h, x.w, sum(y.c for _, y in inputs))
 
     def filter_shape(self, x: Shape) -> str:
         return " + ".join(map(str, self.widths))
+
+
+class Upsample(_Kind):
+    """Upsampling (resize) by an integer `scale`, or to the height and width of the tensor `size_of` names, by
+    nearest-neighbour or bilinear interpolation (F.interpolate; DeepLabv3's and LR-ASPP's heads): no Mult-Adds by the
+    paper's convention, no weights."""
+
+    kind: Literal["upsample"] = "upsample"
+    stride: Literal[1] = 1
+    scale: Pixels | None = None
+    size_of: Name | None = None  # read for its height and width only
+    mode: Literal["nearest", "bilinear"] = "nearest"
+    align_corners: bool = False  # bilinear only, as F.interpolate's
+    paper_type: ClassVar[str] = "Upsample"
+
+    @model_validator(mode="after")
+    def _one_size(self):
+        if (self.scale is None) == (self.size_of is None):
+            raise ValueError("an upsample takes either `scale: 2` or `size_of: <tensor>`, one of the two")
+        return self
+
+    def output_shape(self, x: Shape) -> Shape:
+        return Shape(x.h * self.scale, x.w * self.scale, x.c)
+
+    def apply(self, inputs: Inputs) -> tuple[Shape, Shape]:
+        (_, x), *like = inputs
+        return (x, Shape(like[0][1].h, like[0][1].w, x.c)) if like else (x, self.output_shape(x))
+
+    def macs(self, x: Shape) -> int:
+        return 0
+
+    def params(self, x: Shape) -> int:
+        return 0
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"{self.mode} ×{self.scale}" if self.scale else f"{self.mode} to {self.size_of}"
+
+
+class Split(_Free):
+    """Channel split (ShuffleNetV2 §3, Fig. 3c): the input's channels in `sections` equal parts, keeping part
+    `take` (0-based), as `x.chunk(sections, dim=1)[take]`; no Mult-Adds, no weights."""
+
+    kind: Literal["split"] = "split"
+    sections: Annotated[int, Field(ge=2, le=MAX_CHANNELS)] = 2
+    take: Annotated[int, Field(ge=0, lt=MAX_CHANNELS)] = 0
+    paper_type: ClassVar[str] = "Split"
+
+    def output_shape(self, x: Shape) -> Shape:
+        if x.c % self.sections:
+            raise ShapeError("sections", f"{self.sections} sections must divide the input's {x.c} channels")
+        if self.take >= self.sections:
+            raise ShapeError("take", f"part {self.take} of {self.sections} does not exist (parts count from 0)")
+        return Shape(x.h, x.w, x.c // self.sections)
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"part {self.take} of {self.sections}"
+
+
+class Shuffle(_Free):
+    """Channel shuffle (ShuffleNet §3.1, Fig. 1): c channels as `groups` × c/groups, transposed; a permutation, no
+    Mult-Adds, no weights."""
+
+    kind: Literal["shuffle"] = "shuffle"
+    groups: Annotated[int, Field(ge=2, le=MAX_CHANNELS)] = 2
+    paper_type: ClassVar[str] = "Shuffle"
+
+    def output_shape(self, x: Shape) -> Shape:
+        if x.c % self.groups:
+            raise ShapeError("groups", f"{self.groups} groups must divide the input's {x.c} channels")
+        return x
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"{self.groups} groups"
+
+
+class ShuffleUnit(_Widening, _Kind):
+    """ShuffleNetV2's building block (Ma et al. 2018, Fig. 3c and 3d; Table 5's rows), repeated n times, the first
+    with the stride. Stride 1: split the channels in two, keep one half, and run the other through 1×1 conv, 3×3
+    depthwise, 1×1 conv; concatenate and shuffle. Stride 2 (spatial down sampling): both halves read the whole
+    input, one through 3×3 depthwise and 1×1 conv, the other through 1×1, depthwise, 1×1; each gives out/2 channels.
+    Every conv has batch norm; the 1×1 convs have `act` (ReLU), the depthwise convs none."""
+
+    kind: Literal["shuffle_unit"] = "shuffle_unit"
+    n: PositiveInt = 1
+    stride: Pixels = 1
+    kernel: Pixels = 3
+    act: Activation = "relu"
+
+    def resolve(self, scaling: Scaling) -> ShuffleUnit:
+        return self.model_copy(update={"out": scaling.channels(self.out, self.width), "n": scaling.repeats(self.n)})
+
+    def parts(self, x: Shape) -> tuple[_Kind, ...]:
+        if self.out % 2:
+            raise ShapeError("out", f"a shuffle unit's {self.out} output channels must split in two halves")
+        half, layers, source = self.out // 2, [], "input"
+        for k in range(1, self.n + 1):
+            p = f"{k}/" if self.n > 1 else ""
+            down = k == 1 and self.stride > 1
+            dw = {"kernel": self.kernel, "stride": self.stride if down else 1, "bn": True}
+            if down:
+                layers += [DepthwiseConv(name=f"{p}b1/dw", from_=source, **dw),
+                           Pointwise(name=f"{p}b1/pw", out=half, width="fixed", bn=True, act=self.act)]
+                left = f"{p}b1/pw"
+            else:
+                layers.append(Split(name=f"{p}left", from_=source, sections=2, take=0))
+                left = f"{p}left"
+                layers.append(Split(name=f"{p}right", from_=source, sections=2, take=1))
+            layers += [Pointwise(name=f"{p}b2/pw1", from_=None if not down else source, out=half, width="fixed",
+                                 bn=True, act=self.act),
+                       DepthwiseConv(name=f"{p}b2/dw", **dw),
+                       Pointwise(name=f"{p}b2/pw2", out=half, width="fixed", bn=True, act=self.act),
+                       Concat(name=f"{p}concat", from_=[left, f"{p}b2/pw2"]),
+                       Shuffle(name=f"{p}shuffle", groups=2)]
+            source = f"{p}shuffle"
+        return tuple(layers)
 
 
 class Repeat(_Kind):
@@ -515,14 +714,6 @@ class Repeat(_Kind):
     kind: Literal["repeat"] = "repeat"
     repeat: PositiveInt
     layers: list[Layer] = Field(min_length=1)
-
-
-class Branches(_Kind):
-    """Parallel branches from one input, concatenated along channels (GoogLeNet's Inception module, SqueezeNet's
-    fire module); an empty branch passes its input through."""
-
-    kind: Literal["concat"] = "concat"
-    branches: list[list[Layer]] = Field(min_length=2)
 
 
 class Residual(_Kind):
@@ -542,7 +733,8 @@ def kind_of(value) -> str | None:
 
 
 LAYER_KINDS = (Conv, DepthwiseConv, Pointwise, Separable, Bottleneck, SqueezeExcite, AvgPool, MaxPool, FullyConnected,
-               Softmax, LocalResponseNorm, Dropout, Flatten, Branches, Residual, Repeat)
+               Softmax, LocalResponseNorm, Dropout, Flatten, Concat, Add, Scale, Upsample, Split, Shuffle, ShuffleUnit,
+               Residual, Repeat)
 Layer = Annotated[
     Union[tuple(Annotated[k, Tag(k.model_fields["kind"].default)] for k in LAYER_KINDS)],
     Discriminator(kind_of, custom_error_type="layer_kind",
@@ -550,7 +742,7 @@ Layer = Annotated[
                                        + ", ".join(k.model_fields["kind"].default for k in LAYER_KINDS)),
 ]
 Leaf = Union[Conv, DepthwiseConv, Pointwise, AvgPool, MaxPool, FullyConnected, Softmax, LocalResponseNorm, Dropout,
-             Flatten, Concat, Add, Scale]
+             Flatten, Concat, Add, Scale, Upsample, Split, Shuffle]
 Repeat.model_rebuild()
-Branches.model_rebuild()
+Concat.model_rebuild()
 Residual.model_rebuild()

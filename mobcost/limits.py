@@ -15,6 +15,7 @@ a traceback or an out-of-memory kill. The README's "Limits" section lists them w
 | MAX_CHANNELS     | input channels, out, classes, every α-scaled feature map  | field types (limits.ChannelCount); trace, per layer   |
 | MAX_COUNT        | a budget (max_macs, max_params)                           | spec.schema.parse_size, before the int     |
 | MAX_GRID         | values of one --alpha or --res list or range (sweep, fit) | sizing.parse_grid, before building the list|
+| MAX_MULTIPLIER   | a width or depth coefficient (compound scaling, --depth)  | spec.schema.Multiplier; trace._scaling     |
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ MAX_PIXELS = 2**16  # 65,536: ImageNet models run at 224
 MAX_CHANNELS = 2**20  # 1,048,576: MobileNets stop at 1,280
 MAX_COUNT = 10**18  # a budget of a billion billion Mult-Adds
 MAX_GRID = 1_000  # so a sweep has at most a million α × resolution variants
+MAX_MULTIPLIER = 16  # EfficientNet-B7 scales depth by 3.1 and width by 2.0
 
 LIMIT = "(mobcost's limit, see Limits in the README)"  # the words every limit's error ends with
 

@@ -1,16 +1,19 @@
-"""Activation memory: which tensors are materialized, the largest at each spatial resolution, and the peak.
+"""Activation memory: which tensors are materialized, the largest at each spatial resolution, the peak live set, and
+the weights' size.
 
-The rule (MobileNetV2 §5.1, "Memory efficient inference"): a tensor is materialized in full unless an inverted
-residual bottleneck can compute it in slices. Inside a bottleneck the expanded tensor is only ever read channel by
-channel, by the depthwise conv, and the projection sums over the slices, so the tensor the depthwise reads (the
-expansion's output, or with t = 1 the block's input) and the depthwise output on its way to the projection need not
-exist whole. Two exceptions keep a tensor whole: a residual add needs the block's input at the end of the block, and
-squeeze-and-excite needs the whole depthwise output pooled before it can scale it.
+Execution order: the rows in the order the trace lists them (the spec's order; a block's branches, body and
+shortcut one after another). A tensor is allocated when the row that writes it runs and freed after its last reader
+runs; the network's input stays until its last reader, its outputs until the end.
 
-Residual connections: the block's input stays alive until the add, and the add writes into the projection's output
-buffer (in place). SE likewise keeps the depthwise output alive until its scale. The live set of a step (the layers
-from one materialized tensor to the next) is its input, its output and every tensor held for a later add or scale;
-the peak is the largest live set.
+Slicing (MobileNetV2 §5.1, "Memory efficient inference"): a tensor whose only reader is the next row, a bottleneck's
+depthwise conv or its projection, is computed slice by slice and never exists whole: the expansion's output (or,
+with t = 1, the block's input) feeds the depthwise channel by channel, and the depthwise output feeds the projection,
+which sums over the slices. A tensor with any other reader (a residual add, squeeze-and-excite's scale, a `from:`)
+is whole.
+
+A step is the rows from one whole tensor to the next. Its live set is every whole tensor written before it and
+read by it or later (held), plus the tensor it writes, except that an add writes in place into an operand it reads
+last. The peak is the largest live set.
 """
 
 from __future__ import annotations
@@ -19,24 +22,24 @@ from dataclasses import dataclass
 from typing import Literal
 
 from mobcost.layers import Bottleneck
-from mobcost.spec import MobcostError
 from mobcost.trace import Analysis, Row
 
 Dtype = Literal["fp32", "fp16", "int8"]
 BYTES: dict[str, int] = {"fp32": 4, "fp16": 2, "int8": 1}
-RULE = ("Materialized: every tensor but those a bottleneck computes in slices (its expansion and depthwise outputs, "
-        "MobileNetV2 §5.1); a residual add keeps the block's input alive until the add, which is done in place, and "
-        "SE keeps the depthwise output alive until its scale. Live set = a step's input + output + held tensors.")
+RULE = ("Rows run in the order listed; a tensor lives from the row that writes it until its last reader (the outputs "
+        "until the end). A tensor read only by the next row, a bottleneck's depthwise or projection, is computed in "
+        "slices and never whole (MobileNetV2 §5.1). Live set = the whole tensors a step reads or holds for later "
+        "readers + the tensor it writes (an add writes in place into an operand it reads last).")
 
 
 @dataclass(frozen=True)
 class Step:
-    """Rows from one materialized tensor to the next, computed without materializing what lies between."""
+    """Rows from one whole tensor to the next, computed without materializing what lies between."""
 
     rows: tuple[Row, ...]
-    input: int  # elements of the tensor the step reads
+    input: int  # elements of the whole tensors the step reads
     output: int  # elements it writes (0 when it writes in place)
-    held: int  # elements kept alive for a later residual add or SE scale
+    held: int  # elements of the other whole tensors alive, kept for later readers
 
     @property
     def live(self) -> int:
@@ -47,37 +50,47 @@ def _role(row: Row) -> str:
     return (row.layer.name or row.kind).rsplit("/", 1)[-1]
 
 
-def _streamed(row: Row, consumer: Row | None) -> bool:
-    """Whether `row`'s output is computed slice by slice by the bottleneck `consumer` belongs to (never whole)."""
-    if consumer is None or not isinstance(consumer.unit, Bottleneck) or _role(consumer) not in ("dw", "project"):
-        return False
-    unit = consumer.unit
-    reads_block_input = _role(consumer) == "dw" and unit.t == 1
-    keeps_for_add = unit.residual and consumer.stride == 1 and consumer.input.c == unit.out
-    return not (reads_block_input and keeps_for_add)
+def _readers(analysis: Analysis) -> list[list[int]]:
+    """For each value (0: the input, j + 1: row j's output), the rows that read it."""
+    readers: list[list[int]] = [[] for _ in range(len(analysis.rows) + 1)]
+    for i, reads in enumerate(analysis.sources()):
+        for j in reads:
+            readers[j].append(i)
+    return readers
 
 
 def materialized(analysis: Analysis) -> list[bool]:
     """For each row, whether its output tensor exists whole."""
-    rows = analysis.rows
-    return [not _streamed(row, rows[i + 1] if i + 1 < len(rows) else None) for i, row in enumerate(rows)]
+    rows, readers, returned = analysis.rows, _readers(analysis), set(analysis.returned)
+
+    def sliced(i: int) -> bool:
+        reader = rows[i + 1] if i + 1 < len(rows) else None
+        return (readers[i + 1] == [i + 1] and rows[i].name not in returned and isinstance(reader.unit, Bottleneck)
+                and _role(reader) in ("dw", "project"))
+
+    return [not sliced(i) for i in range(len(rows))]
 
 
 def steps(analysis: Analysis) -> list[Step]:
-    """The network as steps between materialized tensors, each with its live set."""
-    rows, whole = analysis.rows, materialized(analysis)
-    if fork := next((row for row in rows if row.kind == "concat" or "/shortcut/" in row.name), None):
-        raise MobcostError(f"{analysis.network.name}: the live-set rule covers a chain of layers with residual adds "
-                           f"(the MobileNets, ResNet's identity blocks); {fork.name} joins parallel branches, whose "
-                           "outputs it would have to hold at once, and mobcost does not model that yet")
-    holds = [(i - row.layer.skip, i) for i, row in enumerate(rows) if row.kind in ("add", "scale")]
-    result, start = [], 0
+    """The network as steps between whole tensors, each with its live set."""
+    rows, whole, sources = analysis.rows, materialized(analysis), analysis.sources()
+    readers = _readers(analysis)
+    index = {row.name: j + 1 for j, row in enumerate(rows)}
+    last = [max(r, default=-1) for r in readers]
+    for name in analysis.returned:
+        last[index.get(name, 0)] = len(rows)
+    size = [rows[0].input.size] + [row.output.size for row in rows]
+    result, start, alive = [], 0, {0: size[0]}  # alive: whole values written before the step, still to be read
     for end, row in enumerate(rows):
         if not whole[end]:
             continue
-        held = sum(rows[j].input.size for j, i in holds if j < start <= i)
-        output = 0 if row.kind == "add" else row.output.size  # the add writes into the projection's output
-        result.append(Step(rows[start:end + 1], rows[start].input.size, output, held))
+        read = {j for i in range(start, end + 1) for j in sources[i] if j <= start}
+        in_place = row.kind == "add" and any(last[j] == end and j <= start for j in sources[end])
+        result.append(Step(rows[start:end + 1], sum(size[j] for j in read), 0 if in_place else row.output.size,
+                           sum(n for j, n in alive.items() if j not in read)))
+        alive = {j: n for j, n in alive.items() if last[j] > end}
+        if last[end + 1] > end:
+            alive[end + 1] = size[end + 1]
         start = end + 1
     return result
 
@@ -88,8 +101,8 @@ def peak_memory(analysis: Analysis, dtype: Dtype = "fp32") -> int:
 
 
 def by_resolution(analysis: Analysis) -> list[tuple[tuple[int, int], int, str]]:
-    """The widest materialized tensor at each spatial size, largest size first (MobileNetV2 Table 3): ((h, w),
-    channels, the row that writes it); the network's input counts as written by "input"."""
+    """The widest whole tensor at each spatial size, largest size first (MobileNetV2 Table 3): ((h, w), channels,
+    the row that writes it); the network's input counts as written by "input"."""
     tensors = [("input", analysis.rows[0].input)]
     tensors += [(row.name, row.output) for row, whole in zip(analysis.rows, materialized(analysis)) if whole]
     widest: dict[tuple[int, int], tuple[int, str]] = {}

@@ -117,7 +117,7 @@ def _per_row(analysis: Analysis, columns: tuple[Column, ...], rows: list[dict], 
                  f"{_unit(flops, analysis.convention)[1]}, {params / 10**6:,.2f} million parameters (M = 10⁶). "
                  f"{convention(counting, analysis.convention, flops)}")
     total = {columns[0].key: "Total", "macs": analysis.macs, "params": params}
-    return Report(f"{analysis.label} (α = {float(analysis.alpha):g}, {analysis.resolution}×{analysis.resolution})",
+    return Report(f"{analysis.label} (α = {float(analysis.alpha):g}, {analysis.size})",
                   columns, _in_unit(rows, flops), _data(analysis, analysis.to_dict(counting), flops),
                   total=_in_unit([total], flops)[0], notes=tuple(notes))
 

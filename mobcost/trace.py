@@ -6,15 +6,15 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
-from itertools import groupby
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Union
 
 from pydantic import ValidationError
 
-from mobcost.layers import (Add, Branches, Concat, Conv, Layer, Leaf, Repeat, Residual, Scaling, Separable, Shape,
-                            ShapeError)
-from mobcost.limits import LIMIT, MAX_CHANNELS, MAX_LAYERS, MAX_PIXELS
+from mobcost.layers import (Add, Concat, Join, Conv, Layer, Leaf, Repeat, Residual, Scaling, Separable, Shape, ShapeError,
+                            SqueezeExcite)
+from mobcost.limits import LIMIT, MAX_CHANNELS, MAX_LAYERS, MAX_MULTIPLIER, MAX_PIXELS
 from mobcost.spec import BN_PARAMS, MakeDivisible, MobcostError, Network, ParamCounting, Path_
+from mobcost.spec.locate import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class Row:
     block: str | None = None  # the block (e.g. separable) this row came from
     bn: int = 0  # batch-normalized channels: 2·bn affine parameters (γ, β) and 2·bn running statistics
     unit: Layer | None = None  # the block as built (α applied), for tables that show one row per block
+    reads: tuple[str, ...] = ("input",)  # the rows whose outputs this row reads, by name; `input` is the image
+    part: str = "backbone"  # the part of the network (backbone, extras, heads) the row belongs to
 
     def params_counted(self, counting: ParamCounting = "weights") -> int:
         """This row's parameters as a framework counts them (see Analysis.params_counted)."""
@@ -64,7 +66,7 @@ class Row:
         return {"name": self.name, "kind": self.kind, "stride": self.stride, "filter": self.filter,
                 "input": [self.input.h, self.input.w, self.input.c],
                 "output": [self.output.h, self.output.w, self.output.c], "macs": self.macs,
-                "params": self.params_counted(counting)}
+                "params": self.params_counted(counting), "reads": list(self.reads), "part": self.part}
 
 
 @dataclass(frozen=True)
@@ -73,13 +75,19 @@ class Scaled:
 
     network: Network
     alpha: Fraction
-    resolution: int
+    resolution: Resolution
 
     @property
     def label(self) -> str:
         """The model as the papers name it: "0.75 MobileNet-224", or a variant's title."""
         alpha = f"{float(self.alpha):g}"
-        return f"{alpha if '.' in alpha else alpha + '.0'} {self.network.title}-{self.resolution}"
+        return f"{alpha if '.' in alpha else alpha + '.0'} {self.network.title}-{size_text(self.resolution, 'x')}"
+
+    @property
+    def size(self) -> str:
+        """The input's height × width: "224×224"."""
+        h, w = hw(self.resolution)
+        return f"{h}×{w}"
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,17 @@ class Analysis(Scaled):
 
     rows: tuple[Row, ...]
     convention: str = "paper"  # how the rows' Mult-Adds were counted (mobcost.conventions)
+    outputs: tuple[str, ...] = ()  # the rows whose outputs the network returns (default: the last row's)
+
+    def sources(self) -> list[tuple[int, ...]]:
+        """The tensors each row reads, by index: 0 is the input image, j + 1 is row j's output."""
+        index = {"input": 0} | {row.name: j + 1 for j, row in enumerate(self.rows)}
+        return [tuple(index[name] for name in row.reads) for row in self.rows]
+
+    @property
+    def returned(self) -> tuple[str, ...]:
+        """The rows the network returns: its declared outputs, else its last row."""
+        return self.outputs or (self.rows[-1].name,)
 
     @property
     def macs(self) -> int:
@@ -129,62 +148,96 @@ class Analysis(Scaled):
         return {"model": self.network.name, "title": self.network.title, "alpha": float(self.alpha),
                 "resolution": self.resolution, "params_counting": counting,
                 "totals": {"macs": self.macs, "params": self.params_counted(counting)},
-                "layers": [row.to_dict(counting) for row in self.rows]}
+                "outputs": list(self.returned), "layers": [row.to_dict(counting) for row in self.rows]}
 
 
-def resolution_of(network: Network, resolution: int | None = None, rho: float | None = None) -> int:
-    """The input resolution: given outright, or ρ times the spec's (rounded to the nearest pixel)."""
+Resolution = Union[int, tuple[int, int]]
+"""An input resolution: one number for a square image, (height, width) otherwise."""
+
+
+def hw(resolution: Resolution) -> tuple[int, int]:
+    """Height and width of a resolution."""
+    return (resolution, resolution) if isinstance(resolution, int) else tuple(resolution)
+
+
+def size_text(resolution: Resolution, times: str = "×") -> str:
+    """224 for a square, 240×320 (height × width) otherwise."""
+    return str(resolution) if isinstance(resolution, int) else f"{resolution[0]}{times}{resolution[1]}"
+
+
+def parse_resolution(text: str) -> Resolution:
+    """`224`, or height × width as `240x320` (also `240×320`)."""
+    parts = text.strip().lower().replace("×", "x").split("x")
+    if len(parts) > 2 or not all(part.strip().isdigit() for part in parts):
+        raise MobcostError(f"--res takes pixels, 224, or height × width, 240x320 (found {text!r})")
+    return squared(*(int(part) for part in parts)) if len(parts) == 2 else int(parts[0])
+
+
+def squared(h: int, w: int) -> Resolution:
+    return h if h == w else (h, w)
+
+
+def resolution_of(network: Network, resolution: Resolution | None = None, rho: float | None = None) -> Resolution:
+    """The input resolution: given outright (a side, or height × width), or ρ times the spec's on both sides
+    (rounded to the nearest pixel)."""
     if resolution is not None and rho is not None:
         raise MobcostError("give the resolution either as --res or as --rho, not both")
     if rho is not None:
         if not 0 < rho < math.inf:
             raise MobcostError(f"the resolution multiplier ρ must be positive and finite (found {rho})")
-        resolution = max(1, round(Fraction(str(rho)) * network.input.resolution))
-    if resolution is not None and not 1 <= resolution <= MAX_PIXELS:
-        found = f"{resolution:,}" if abs(resolution) < 10**24 else "a number of more than 24 digits"
-        raise MobcostError(f"the resolution must be a positive number of pixels up to {MAX_PIXELS:,} (found "
-                           f"{found}; {MAX_PIXELS:,} is mobcost's limit, see Limits in the README)")
-    return resolution or network.input.resolution
+        resolution = squared(*(max(1, round(Fraction(str(rho)) * side)) for side in hw(network.input.resolution)))
+    if resolution is not None:
+        for side in hw(resolution):
+            if not 1 <= side <= MAX_PIXELS:
+                found = f"{side:,}" if abs(side) < 10**24 else "a number of more than 24 digits"
+                raise MobcostError(f"the resolution must be a positive number of pixels up to {MAX_PIXELS:,} (found "
+                                   f"{found}; {MAX_PIXELS:,} is mobcost's limit, see Limits in the README)")
+        return squared(*hw(resolution))
+    return network.input.resolution
 
 
-def trace(network: Network, alpha: float = 1.0, resolution: int | None = None) -> Analysis:
-    """Propagate the input through every layer at width multiplier α and the given resolution."""
-    scaling = _scaling(network, alpha)
+def trace(network: Network, alpha: float = 1.0, resolution: Resolution | None = None,
+          depth: float | None = None) -> Analysis:
+    """Propagate the input through the graph, in the spec's order, at width multiplier α and the given resolution
+    (and depth multiplier, times the network's own)."""
+    scaling = _scaling(network, alpha, depth)
     resolution = resolution_of(network, resolution)
     walk = _Walk(network, scaling, resolution)
-    walk.layers(network.layers, Shape(resolution, resolution, network.input.channels), ("layers",))
-    return Analysis(network, scaling.alpha, resolution, tuple(walk.rows))
+    walk.values.append(Shape(*hw(resolution), network.input.channels))
+    walk.layers(network.layers, 0, ("layers",))
+    return Analysis(network, Fraction(str(alpha)), resolution, tuple(walk.rows), outputs=walk.outputs())
 
 
-def _scaling(network: Network, alpha: float) -> Scaling:
-    if not 0 < alpha < math.inf:
-        raise MobcostError(f"the width multiplier α must be positive and finite (found {alpha})")
+def _scaling(network: Network, alpha: float, depth: float | None = None) -> Scaling:
+    """α times the network's width coefficient; the network's depth coefficient times `depth`."""
+    for name, value in (("width multiplier α", alpha), ("depth multiplier", depth)):
+        if value is not None and not 0 < value < math.inf:
+            raise MobcostError(f"the {name} must be positive and finite (found {value})")
+    depth = network.depth * Fraction(str(depth or 1))
+    if depth > MAX_MULTIPLIER:
+        raise MobcostError(f"the depth multiplier must be at most {MAX_MULTIPLIER} (found {float(depth):g}; "
+                           f"{MAX_MULTIPLIER} is mobcost's limit, see Limits in the README)")
     rounding = network.width_rounding
-    return Scaling(Fraction(str(alpha)), network.classes,
-                   rounding.divisor if isinstance(rounding, MakeDivisible) else None)
+    return Scaling(Fraction(str(alpha)) * network.width, network.classes,
+                   rounding.divisor if isinstance(rounding, MakeDivisible) else None, depth)
 
 
-def sweep(network: Network, alphas: Iterable[float], resolutions: Iterable[int]) -> Iterator[Totals]:
+def sweep(network: Network, alphas: Iterable[float], resolutions: Iterable[Resolution]) -> Iterator[Totals]:
     """Totals of every α × resolution, α-major, one at a time, so memory stays flat however large the grid.
 
-    At each α one full trace builds the layers (α applied). In a chain of layers (no branches) every other
-    resolution reuses them and keeps sums rather than rows; a block's parts may depend on its input (an SE block's
-    scale records the spatial size), so a block is expanded again, and a layer costed again, only when its input
-    differs from the previous resolution's. A network with branches is traced in full at every resolution.
+    At each α one full trace builds the layers (α applied) and the graph: which rows read which. A block's parts
+    depend on its input's channels, never on its height or width, so every other resolution replays the same layers
+    over the same graph, keeping sums rather than rows, and costs a layer again only when its input differs from the
+    previous resolution's.
     """
     resolutions = [resolution_of(network, r) for r in resolutions]
-    chain = _chain(network.layers)
     for alpha in alphas:
         first = trace(network, alpha, resolutions[0])
         yield _summed(first)
-        if not chain:
-            yield from (_summed(trace(network, alpha, resolution)) for resolution in resolutions[1:])
-            continue
-        occurrences = groupby(first.rows, key=lambda r: (id(r.unit), r.block))  # each block as it occurs
-        program = [(rows[0].unit, [row.layer for row in rows]) for rows in (list(g) for _, g in occurrences)]
-        scaling, last = _scaling(network, alpha), {}
+        program = list(zip((row.layer for row in first.rows), first.sources()))
+        last = {}
         for resolution in resolutions[1:]:
-            yield _replay(network, scaling, resolution, program, last)
+            yield _replay(network, Fraction(str(alpha)), resolution, program, last)
 
 
 def _summed(analysis: Analysis) -> Totals:
@@ -192,38 +245,31 @@ def _summed(analysis: Analysis) -> Totals:
                   sum(row.bn for row in analysis.rows))
 
 
-def _chain(layers) -> bool:
-    """Whether every leaf reads the previous leaf's output: no parallel branches and no residual blocks."""
-    return not any(isinstance(layer, (Branches, Residual)) or (isinstance(layer, Repeat) and not _chain(layer.layers))
-                   for layer in layers)
-
-
-def _replay(network: Network, scaling: Scaling, resolution: int, program: list, last: dict) -> Totals:
-    """What trace(network, α, resolution) sums to, from the layers a trace at another resolution built."""
-    x = Shape(resolution, resolution, network.input.channels)
+def _replay(network: Network, alpha: Fraction, resolution: Resolution, program: list, last: dict) -> Totals:
+    """What trace(network, α, resolution) sums to, from the layers and graph a trace at another resolution built."""
+    values = [Shape(*hw(resolution), network.input.channels)]
     macs = params = bn = 0
-    for i, (unit, layers) in enumerate(program):
-        if unit is not None:  # a block, as the trace expands it: its parts at this input, α applied
-            layers = _again(last, i, unit, x, lambda: [part.resolve(scaling) for part in unit.parts(x)])
-        for j, layer in enumerate(layers):
-            y, *cost = _again(last, (i, j), layer, x, lambda: _cost(network, scaling.alpha, resolution, layer, x))
-            macs, params, bn = macs + cost[0], params + cost[1], bn + cost[2]
-            x = y
-    return Totals(network, scaling.alpha, resolution, macs, params, bn)
+    for i, (layer, reads) in enumerate(program):
+        inputs = tuple(values[j] for j in reads)
+        y, *cost = _again(last, i, layer, inputs, lambda: _cost(network, alpha, resolution, layer, inputs))
+        macs, params, bn = macs + cost[0], params + cost[1], bn + cost[2]
+        values.append(y)
+    return Totals(network, alpha, resolution, macs, params, bn)
 
 
-def _again(last: dict, place, item, x: Shape, compute):
-    """compute() for the layer or block at this place at input x, or its result at the previous resolution if the
-    same item had the same input (deep layers do at neighbouring resolutions). One entry a place: flat memory."""
+def _again(last: dict, place, item, inputs, compute):
+    """compute() for the layer at this place on these inputs, or its result at the previous resolution if the same
+    layer had the same inputs (deep layers do at neighbouring resolutions). One entry a place: flat memory."""
     hit = last.get(place)
-    if hit is None or hit[0] is not item or hit[1] != x:
-        hit = last[place] = (item, x, compute())
+    if hit is None or hit[0] is not item or hit[1] != inputs:
+        hit = last[place] = (item, inputs, compute())
     return hit[2]
 
 
-def _cost(network: Network, alpha: Fraction, resolution: int, layer: Leaf, x: Shape) -> tuple[Shape, int, int, int]:
+def _cost(network: Network, alpha: Fraction, resolution: Resolution, layer: Leaf,
+          inputs: tuple[Shape, ...]) -> tuple[Shape, int, int, int]:
     try:
-        y = layer.output_shape(x)
+        x, y = layer.apply([(str(i), shape) for i, shape in enumerate(inputs)])
         _check_limits(y)
     except ShapeError:
         trace(network, alpha, resolution)  # raises the error, located in the spec
@@ -245,84 +291,158 @@ def _check_limits(y: Shape) -> None:
 
 @dataclass
 class _Walk:
-    """One pass over the spec: expands repeats and blocks, names unnamed layers, appends a Row per leaf.
+    """One pass over the spec in its order: expands repeats and blocks, names unnamed layers, resolves `from:`
+    names, appends a Row per leaf. Values are the tensors: value 0 is the input image, value j + 1 row j's output.
 
     Branches and residual blocks recurse with the block's input: each branch, body and shortcut is traced from it
     and names its rows inside the block (`inception3a/b2/conv2`, `layer1.0/shortcut/conv1`), counting unnamed
-    layers afresh in each such scope."""
+    layers afresh in each such scope. A block's parts read each other by their names inside the block."""
 
     network: Network
     scaling: Scaling
-    resolution: int
+    resolution: Resolution
     rows: list = field(default_factory=list)
+    values: list = field(default_factory=list)  # the shape of each value
+    names: dict = field(default_factory=lambda: {"input": 0})  # tensor name → value
     counts: defaultdict = field(default_factory=lambda: defaultdict(Counter))
+    part: str = "backbone"
 
-    def layers(self, layers, x: Shape, path: Path_, scope: str = "", suffix: str = "",
-               block: str | None = None) -> Shape:
-        """Trace layers from x: `scope` prefixes their names, `suffix` numbers a repeat's passes."""
+    def layers(self, layers, x: int, path: Path_, scope: str = "", suffix: str = "",
+               block: str | None = None) -> int:
+        """Trace layers from value x: `scope` prefixes their names, `suffix` numbers a repeat's passes."""
         counts = self.counts[scope]
         for i, layer in enumerate(layers):
             here = path + (i,)
             counts[layer.kind] += 1
             own = layer.name + suffix if layer.name else f"{_PREFIX.get(layer.kind, layer.kind)}{counts[layer.kind]}"
             name = scope + own
+            self.part = layer.part or self.part
+            if isinstance(layer.from_, str):
+                x = self.lookup(layer.from_, here, scope, suffix)
             if isinstance(layer, Repeat):
-                for k in range(1, layer.repeat + 1):
+                for k in range(1, self.repeats(layer, here) + 1):
                     x = self.layers(layer.layers, x, here + ("layers",), scope, f"{suffix}.{k}", block)
-            elif isinstance(layer, Branches):
+            elif isinstance(layer, Concat) and layer.branches is not None:
                 x = self.branches(layer, x, here, name)
             elif isinstance(layer, Residual):
                 x = self.residual(layer, x, here, name)
             elif hasattr(layer, "parts"):  # a block: its parts are named block/part and carry the block's name
                 unit = layer.resolve(self.scaling)  # α first: a block's parts depend on its resolved widths
-                for part in self.parts(unit, x, here):
-                    x = self.leaf(part, x, here, f"{name}/{part.name or part.kind}", name, unit)
+                if getattr(unit, "n", 1) > MAX_LAYERS:
+                    raise self.network.problem(here, "n", f"expected at most {MAX_LAYERS:,} layers once repeats are "
+                                                          f"multiplied out {LIMIT}; this block repeats {unit.n:,} times")
+                local = {"input": x}
+                for part in self.parts(unit, x, here, scope, suffix):
+                    reads = self.reads(part, local, x)
+                    x = local[part.name] = self.leaf(part, reads, here, f"{name}/{part.name}", name, unit)
             else:
-                x = self.leaf(layer, x, here, name, block)
+                reads = (x,) if not isinstance(layer, Join) else tuple(
+                    self.lookup(source, here, scope, suffix) for source in layer.from_ or ())
+                if getattr(layer, "size_of", None):
+                    reads += (self.lookup(layer.size_of, here, scope, suffix),)
+                if isinstance(layer, Join) and not layer.from_:
+                    raise self.network.problem(here, "from", f"a {layer.kind} reads two or more tensors: list their "
+                                                             "names, e.g. `from: [a, b]`")
+                x = self.leaf(layer, reads, here, name, block)
+            if layer.name:
+                self.name(name, x, here)
+            else:
+                self.names.setdefault(name, x)  # an unnamed block is read by its row prefix: `from: bneck4`
         return x
 
-    def parts(self, unit, x: Shape, path: Path_) -> tuple:
+    def lookup(self, name: str, path: Path_, scope: str, suffix: str) -> int:
+        """The value a `from:` name reads: a tensor named in this scope and repeat pass first, then anywhere."""
+        for candidate in (scope + name + suffix, scope + name, name):
+            if candidate in self.names:
+                return self.names[candidate]
+        known = [n for n in self.names if "/" not in n]
+        raise self.network.problem(path, "from", f"no earlier tensor is named {name!r}; a layer reads only tensors "
+                                                 f"written before it{did_you_mean(name, known)}")
+
+    def name(self, name: str, value: int, path: Path_) -> None:
+        if name in self.names and self.names[name] != value:
+            what = "the network's input" if name == "input" else "an earlier tensor"
+            raise self.network.problem(path, "name", f"{name!r} already names {what}; names are unique in a network")
+        self.names[name] = value
+
+    def repeats(self, layer: Repeat, path: Path_) -> int:
+        """A repeat's count times the depth coefficient, rounded up."""
+        return self.scaling.repeats(layer.repeat)
+
+    def reads(self, part, local: dict, x: int) -> tuple[int, ...]:
+        """The values a block's part reads: the parts its `from:` names (or `input`), else the previous part."""
+        sources = [part.from_] if isinstance(part.from_, str) else part.from_
+        return tuple(local[source] for source in sources) if sources else (x,)
+
+    def parts(self, unit, x: int, path: Path_, scope: str, suffix: str) -> tuple:
         try:
-            return unit.parts(x)
+            if isinstance(unit, SqueezeExcite) and unit.squeeze_from:
+                return unit.parts(self.values[x], self.values[self.lookup(unit.squeeze_from, path, scope, suffix)].c)
+            return unit.parts(self.values[x])
         except ValidationError as e:  # a part past a limit, such as an expansion t·c of more channels than allowed
             error = e.errors(include_url=False)[0]
             raise self.network.problem(path, None, f"expands to a part whose {error['loc'][0]} is {error['input']}: "
-                                                   f"{error['msg']} (input {x})") from None
+                                                   f"{error['msg']} (input {self.values[x]})") from None
+        except ShapeError as e:
+            raise self.network.problem(path, e.field, f"{e} (input {self.values[x]})") from None
 
-    def branches(self, layer: Branches, x: Shape, path: Path_, name: str) -> Shape:
-        """Every branch from x, then a concat row whose input is their outputs stacked along channels."""
+    def branches(self, layer: Concat, x: int, path: Path_, name: str) -> int:
+        """Every branch from x, then a concat row reading their outputs."""
         outs = [self.layers(branch, x, path + ("branches", b), f"{name}/b{b + 1}/", block=name)
                 for b, branch in enumerate(layer.branches)]
-        if len({(y.h, y.w) for y in outs}) > 1:
+        if len({(self.values[y].h, self.values[y].w) for y in outs}) > 1:
             raise self.network.problem(path, "branches", "branch outputs must share their height and width to be "
-                                       f"concatenated; they are {', '.join(map(str, outs))} (input {x})")
-        joined = Concat(widths=tuple(y.c for y in outs))
-        return self.leaf(joined, Shape(outs[0].h, outs[0].w, sum(joined.widths)), path, f"{name}/concat", name)
+                                       f"concatenated; they are {', '.join(str(self.values[y]) for y in outs)} "
+                                       f"(input {self.values[x]})")
+        return self.leaf(Concat(), tuple(outs), path, f"{name}/concat", name)
 
-    def residual(self, layer: Residual, x: Shape, path: Path_, name: str) -> Shape:
+    def residual(self, layer: Residual, x: int, path: Path_, name: str) -> int:
         """The body and the shortcut from x, then an add row of their common shape."""
-        first = len(self.rows)  # the block's input is the input of its first row
         body = self.layers(layer.layers, x, path + ("layers",), f"{name}/", block=name)
         shortcut = self.layers(layer.shortcut, x, path + ("shortcut",), f"{name}/shortcut/", block=name)
-        if body != shortcut:
-            raise self.network.problem(path, "shortcut", f"the body gives {body} but the shortcut gives {shortcut} "
-                                       f"(input {x}); they must match to be added, so give the shortcut a 1×1 "
-                                       "projection conv with the body's stride and channels")
-        return self.leaf(Add(skip=len(self.rows) - first), body, path, f"{name}/add", name)
+        if self.values[body] != self.values[shortcut]:
+            raise self.network.problem(path, "shortcut", f"the body gives {self.values[body]} but the shortcut gives "
+                                       f"{self.values[shortcut]} (input {self.values[x]}); they must match to be added, "
+                                       "so give the shortcut a 1×1 projection conv with the body's stride and channels")
+        add = Add(from_=["body", "shortcut"], act=getattr(layer, "act", None))  # ResNet's ReLU after the add
+        return self.leaf(add, (body, shortcut), path, f"{name}/add", name)
 
-    def leaf(self, layer: Leaf, x: Shape, path: Path_, name: str, block: str | None, unit=None) -> Shape:
+    def leaf(self, layer: Leaf, reads: tuple[int, ...], path: Path_, name: str, block: str | None, unit=None) -> int:
+        """One row reading the given values; its output is the next value."""
         if len(self.rows) == MAX_LAYERS:  # before expanding one more: blocks the load-time count did not multiply
             raise self.network.problem(path[:2], None, f"expected at most {MAX_LAYERS:,} layers once repeats and "
                                                        f"blocks are expanded {LIMIT}; this layer expands to more")
         built = layer.resolve(self.scaling)
+        sources = tuple(self.rows[j - 1].name if j else "input" for j in reads)
         try:
-            y = built.output_shape(x)
+            names = layer.from_ if isinstance(layer, Join) and layer.from_ and len(layer.from_) == len(reads) else sources
+            x, y = built.apply([(name, self.values[j]) for name, j in zip(names, reads)])
+            if isinstance(built, Concat):
+                built = built.model_copy(update={"widths": tuple(self.values[j].c for j in reads)})
             _check_limits(y)
         except ShapeError as e:
+            x = " and ".join(str(self.values[j]) for j in reads)
             raise self.network.problem(path, e.field, f"{e} (input {x}, α = {float(self.scaling.alpha):g}, "
-                                                      f"at resolution {self.resolution})") from None
-        self.rows.append(Row(name, built, x, y, built.macs(x), built.params(x), block, built.bn_channels(x), unit))
-        return y
+                                                      f"at resolution {size_text(self.resolution)})") from None
+        if name in self.names:
+            raise self.network.problem(path, "name", f"{name!r} already names an earlier tensor; names are unique "
+                                                     "in a network")
+        self.rows.append(Row(name, built, x, y, built.macs(x), built.params(x), block, built.bn_channels(x), unit,
+                             sources, self.part))
+        self.values.append(y)
+        self.names[name] = len(self.values) - 1
+        return len(self.values) - 1
+
+    def outputs(self) -> tuple[str, ...]:
+        """The network's declared outputs, as the rows that write them."""
+        found = []
+        for i, name in enumerate(self.network.outputs):
+            if name not in self.names:
+                raise self.network.problem(("outputs", i), None, f"no tensor is named {name!r}"
+                                                                 f"{did_you_mean(name, [n for n in self.names if '/' not in n])}")
+            value = self.names[name]
+            found.append(self.rows[value - 1].name if value else "input")
+        return tuple(found)
 
 
 def separable_steps(x: Shape, kernel: int, out: int, stride: int = 1, padding="same") -> tuple[list[dict], str]:

@@ -11,7 +11,6 @@ costs, though the windows sit one pixel apart; even kernels with `same` padding 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -25,7 +24,8 @@ from mobcost.trace import Analysis, Row
 
 
 def _padding(row: Row) -> int:
-    """PyTorch's padding for a layer's `padding` field: k // 2 for `same` (odd kernels), 0 for `valid`."""
+    """PyTorch's padding for a layer's `padding` field: dilation · (k // 2) for `same` (odd kernels), 0 for
+    `valid`."""
     padding, kernel = row.layer.padding, row.layer.kernel
     if padding == "valid":
         return 0
@@ -34,14 +34,16 @@ def _padding(row: Row) -> int:
     if kernel % 2 == 0:
         raise MobcostError(f"{row.name}: verify builds `same` padding as PyTorch's symmetric k // 2, which keeps "
                            f"TensorFlow's output size only for odd kernels; this layer's kernel is {kernel}")
-    return kernel // 2
+    return getattr(row.layer, "dilation", 1) * (kernel // 2)
 
 
 class Add(nn.Module):
     """Residual add, written `x + y` as torchvision writes it."""
 
-    def forward(self, x, y):
-        return x + y
+    def forward(self, x, *others):
+        for y in others:
+            x = x + y
+        return x
 
 
 class Scale(nn.Module):
@@ -56,6 +58,42 @@ class Concat(nn.Module):
         return torch.cat(branches, dim=1)
 
 
+class Upsample(nn.Module):
+    """nn.Upsample to the row's output size; a second input (the tensor `size_of` names) is read for nothing more."""
+
+    def __init__(self, row: Row):
+        super().__init__()
+        bilinear = row.layer.mode == "bilinear"
+        self.up = nn.Upsample((row.output.h, row.output.w), mode=row.layer.mode,
+                              align_corners=row.layer.align_corners if bilinear else None)
+
+    def forward(self, x, *like):
+        return self.up(x)
+
+
+class Split(nn.Module):
+    """Channel split, written `x.chunk(sections, dim=1)[take]` as torchvision's ShuffleNetV2 does."""
+
+    def __init__(self, sections: int, take: int):
+        super().__init__()
+        self.sections, self.take = sections, take
+
+    def forward(self, x):
+        return x.chunk(self.sections, dim=1)[self.take]
+
+
+class Shuffle(nn.Module):
+    """Channel shuffle, torchvision's `channel_shuffle`: view, transpose, flatten back."""
+
+    def __init__(self, groups: int):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        return x.view(n, self.groups, c // self.groups, h, w).transpose(1, 2).contiguous().view(n, c, h, w)
+
+
 def _flat(row: Row) -> list[nn.Module]:
     """Flatten, keeping the N×C×1×1 shape every row has (mobcost's 1×1×(h·w·c))."""
     return [nn.Flatten(), nn.Unflatten(1, (row.input.size, 1, 1))]
@@ -64,9 +102,9 @@ def _flat(row: Row) -> list[nn.Module]:
 # One PyTorch module per leaf kind, for the layer's own operation; batch norm and activation follow from the row.
 TORCH_MODULE: dict[str, Callable[[Row], nn.Module]] = {
     "conv": lambda row: nn.Conv2d(row.input.c, row.output.c, row.layer.kernel, row.layer.stride, _padding(row),
-                                  groups=row.layer.groups, bias=row.layer.bias),
+                                  row.layer.dilation, groups=row.layer.groups, bias=row.layer.bias),
     "dw": lambda row: nn.Conv2d(row.input.c, row.output.c, row.layer.kernel, row.layer.stride, _padding(row),
-                                groups=row.input.c, bias=row.layer.bias),
+                                row.layer.dilation, groups=row.input.c, bias=row.layer.bias),
     "pw": lambda row: nn.Conv2d(row.input.c, row.output.c, 1, bias=row.layer.bias),
     "avgpool": lambda row: (nn.AdaptiveAvgPool2d(1) if row.layer.kernel == "global" else
                             nn.AvgPool2d(row.layer.kernel, row.layer.stride, _padding(row), row.layer.ceil_mode)),
@@ -82,11 +120,15 @@ TORCH_MODULE: dict[str, Callable[[Row], nn.Module]] = {
     "add": lambda row: Add(),
     "scale": lambda row: Scale(),
     "concat": lambda row: Concat(),
+    "upsample": lambda row: Upsample(row),
+    "split": lambda row: Split(row.layer.sections, row.layer.take),
+    "shuffle": lambda row: Shuffle(row.layer.groups),
 }
 
 ACTIVATION: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU, "relu6": nn.ReLU6, "hswish": nn.Hardswish, "hsigmoid": nn.Hardsigmoid,
-    "sigmoid": nn.Sigmoid, "swish": nn.SiLU,
+    "sigmoid": nn.Sigmoid, "swish": nn.SiLU, "silu": nn.SiLU, "hardswish": nn.Hardswish,
+    "hardsigmoid": nn.Hardsigmoid, "gelu": nn.GELU, "leaky_relu": nn.LeakyReLU,
 }
 
 
@@ -105,64 +147,23 @@ class RowModule(nn.Module):
         return self.after(self.op(*inputs))
 
 
-_SCOPE = re.compile(r"/(?:b\d+|shortcut)/")
-
-
-def _in_block(row: Row, block: str) -> bool:
-    """Whether a row was traced inside a block (or inside a block nested in it); a layer the spec itself names
-    `fire2/squeeze`, beside a block `fire2`, is not."""
-    return row.block is not None and f"{row.block}/".startswith(f"{block}/")
-
-
-def sources(rows: tuple[Row, ...]) -> list[tuple[int, ...]]:
-    """The tensors each row reads: value 0 is the input image, value j + 1 is row j's output.
-
-    A row reads the previous row's output, except where the trace says otherwise: the first row of a branch
-    (`NAME/b2/…`) or of a shortcut (`NAME/shortcut/…`) reads its block's input; a concat reads the last output of
-    each branch (the block's input for an empty one); an add reads the previous output and the input of the row
-    `skip` rows back, or, after a projection shortcut, the body's and the shortcut's last outputs; a scale reads the
-    gate and the tensor its squeeze-and-excite pooled (the input of the row `skip` rows back)."""
-    block_input: dict[str, int] = {}  # block name → the value its first row read
-    read: list[tuple[int, ...]] = []
-    for i, row in enumerate(rows):
-        first = i  # the previous row's output
-        for m in _SCOPE.finditer(row.name):
-            block, scope = row.name[:m.start()], row.name[:m.end()]
-            if _in_block(row, block) and (i == 0 or not rows[i - 1].name.startswith(scope)):
-                first = block_input.get(block, first)  # this row begins a branch or a shortcut
-                break
-        if row.block is not None:
-            for m in re.finditer("/|$", row.block):  # the row's block and every block around it
-                block_input.setdefault(row.block[:m.start()], first)
-        if row.kind == "concat":
-            ends = [max((j for j in range(i) if _in_block(rows[j], row.block)
-                         and rows[j].name.startswith(f"{row.block}/b{k}/")), default=None)
-                    for k in range(1, len(row.layer.widths) + 1)]
-            read.append(tuple(block_input[row.block] if j is None else j + 1 for j in ends))
-        elif row.kind == "add" and (short := [j for j in range(i - row.layer.skip, i)
-                                              if rows[j].name.startswith(f"{row.block}/shortcut/")]):
-            body = [j for j in range(i - row.layer.skip, i) if j not in short]
-            read.append((body[-1] + 1, short[-1] + 1))
-        elif row.kind in ("add", "scale"):
-            read.append((i, read[i - row.layer.skip][0]))
-        else:
-            read.append((first,))
-    return read
-
-
 class SpecNet(nn.Module):
-    """The traced network: one RowModule per row, each fed the tensors `sources` names."""
+    """The traced network: one RowModule per row, each fed the tensors its row reads; returns the network's outputs
+    (one tensor, or a tuple of several)."""
 
     def __init__(self, analysis: Analysis):
         super().__init__()
         self.rows = nn.ModuleList(RowModule(row) for row in analysis.rows)
-        self.reads = sources(analysis.rows)
+        self.reads = analysis.sources()
+        index = {row.name: j + 1 for j, row in enumerate(analysis.rows)}
+        self.outputs = [index.get(name, 0) for name in analysis.returned]
 
     def forward(self, x):
         values = [x]
         for module, read in zip(self.rows, self.reads):
             values.append(module(*(values[j] for j in read)))
-        return values[-1]
+        outputs = tuple(values[j] for j in self.outputs)
+        return outputs[0] if len(outputs) == 1 else outputs
 
 
 def build(analysis: Analysis) -> SpecNet:

@@ -49,7 +49,7 @@ def test_residual_add_only_when_input_and_output_shapes_match(x, block, has_add)
 
 def test_residual_add_is_an_element_wise_row_with_no_mult_adds():
     add = Bottleneck(t=6, out=24).parts(Shape(56, 56, 24))[-1]
-    assert add == Add(name="add", skip=3)  # its other operand: the input of the expansion, three rows earlier
+    assert add == Add(name="add", from_=["project", "input"])  # the projection and the block's input
     x = Shape(56, 56, 24)
     assert (add.macs(x), add.params(x), add.elementwise(x), add.output_shape(x)) == (0, 0, 56 * 56 * 24, x)
 
@@ -85,13 +85,14 @@ def test_squeeze_excite_costs_its_two_biased_1x1_convs():
     x = Shape(28, 28, 72)
     parts = SqueezeExcite().parts(x)
     assert [p.kind for p in parts] == ["avgpool", "pw", "pw", "scale"]
-    macs, params, y = cost(parts, x)
+    macs, params, gate = cost(parts[:3], x)
     assert macs == 72 * 24 + 24 * 72
     assert params == 72 * 24 + 24 + 24 * 72 + 72
-    assert y == x
+    assert gate == Shape(1, 1, 72)
     assert (parts[1].act, parts[2].act) == ("relu", "hsigmoid")
-    assert parts[3] == Scale(name="scale", h=28, w=28, skip=3)
-    assert parts[3].elementwise(Shape(1, 1, 72)) == 28 * 28 * 72
+    assert parts[3] == Scale(name="scale", from_=["expand", "input"])  # the gate times the SE's input
+    assert parts[3].combine([("expand", gate), ("input", x)]) == x
+    assert parts[3].elementwise(x) == 28 * 28 * 72
 
 
 def test_squeeze_excite_sits_between_depthwise_and_projection():

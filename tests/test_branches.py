@@ -90,9 +90,9 @@ def test_pool_larger_than_its_input_is_a_shape_error():
 def test_flatten_dropout_lrn():
     x = Shape(6, 6, 256)
     assert Flatten().output_shape(x) == Shape(1, 1, 6 * 6 * 256)
-    for layer in (Flatten(), Dropout(p=0.5), LocalResponseNorm(size=5, k=2), Add(skip=1)):
+    for layer in (Flatten(), Dropout(p=0.5), LocalResponseNorm(size=5, k=2), Add(from_=["a", "b"])):
         assert layer.macs(x) == 0 and layer.params(x) == 0
-    for layer in (Dropout(), LocalResponseNorm(), Add(skip=1)):
+    for layer in (Dropout(), LocalResponseNorm(), Add(from_=["a", "b"])):
         assert layer.output_shape(x) == x
 
 

@@ -16,7 +16,7 @@ pytest.importorskip("torch")
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 layers = keras.layers
-sources = pytest.importorskip("mobcost.verify").sources
+pytest.importorskip("mobcost.verify")
 
 
 def _padded(row, layer):
@@ -34,8 +34,10 @@ def _padded(row, layer):
 
 KERAS_LAYERS = {
     "conv": lambda row: _padded(row, lambda p: layers.Conv2D(row.output.c, row.layer.kernel, row.layer.stride, p,
+                                                             dilation_rate=row.layer.dilation,
                                                              groups=row.layer.groups, use_bias=row.layer.bias)),
     "dw": lambda row: _padded(row, lambda p: layers.DepthwiseConv2D(row.layer.kernel, row.layer.stride, p,
+                                                                    dilation_rate=row.layer.dilation,
                                                                     use_bias=row.layer.bias)),
     "pw": lambda row: [layers.Conv2D(row.output.c, 1, use_bias=row.layer.bias)],
     "avgpool": lambda row: ([layers.GlobalAveragePooling2D(keepdims=True)] if row.layer.kernel == "global" else
@@ -50,16 +52,23 @@ KERAS_LAYERS = {
     "add": lambda row: [layers.Add()],
     "scale": lambda row: [layers.Multiply()],
     "concat": lambda row: [layers.Concatenate()],
+    # the first input resized to the row's output (a second input, `size_of`, is read for its size only)
+    "upsample": lambda row: [layers.Lambda(lambda xs: xs[0] if isinstance(xs, list) else xs),
+                             layers.Resizing(row.output.h, row.output.w, row.layer.mode)],
+    "split": lambda row: [layers.Lambda(lambda x, k=row.output.c, t=row.layer.take: x[..., t * k:(t + 1) * k])],
+    "shuffle": lambda row: [layers.Reshape((row.input.h, row.input.w, row.layer.groups, -1)),
+                            layers.Permute((1, 2, 4, 3)), layers.Reshape((row.input.h, row.input.w, row.input.c))],
 }
 KERAS_ACTIVATION = {"relu": "relu", "relu6": "relu6", "hswish": "hard_swish", "hsigmoid": "hard_sigmoid",
-                    "sigmoid": "sigmoid", "swish": "swish"}
+                    "sigmoid": "sigmoid", "swish": "swish", "silu": "silu", "hardswish": "hard_swish",
+                    "hardsigmoid": "hard_sigmoid", "gelu": "gelu", "leaky_relu": "leaky_relu"}
 
 
 def keras_model(a) -> tuple:
-    """The traced network as a Keras model, each row fed the tensors `mobcost.verify.sources` names, and each
+    """The traced network as a Keras model, each row fed the tensors it reads (`Analysis.sources`), and each
     row's Keras output shape (H, W, C)."""
     values = [keras.Input((a.resolution, a.resolution, a.rows[0].input.c))]
-    for row, read in zip(a.rows, sources(a.rows)):
+    for row, read in zip(a.rows, a.sources()):
         inputs = [values[j] for j in read]
         first, *rest = KERAS_LAYERS[row.kind](row)
         x = first(inputs if len(inputs) > 1 else inputs[0])

@@ -6,6 +6,9 @@ import pytest
 
 import mobcost
 from mobcost.memory import by_resolution, materialized, peak_memory, steps
+from mobcost.spec import parse_spec
+
+SMALL = "name: s\ntitle: S\ninput: {resolution: 8, channels: 3}\nlayers:\n"
 
 
 def widest(model: str) -> dict[int, int]:
@@ -57,14 +60,21 @@ def test_residual_add_keeps_the_block_input_and_writes_in_place():
     # MobileNetV3-Large bneck1 (t = 1, 16 → 16 at 112×112): its input is kept whole for the add
     a = mobcost.analyze("v3_large")
     add = next(step for step in steps(a) if step.rows[-1].name == "bneck1/add")
-    assert (add.input, add.output, add.held) == (112 * 112 * 16, 0, 112 * 112 * 16)
+    # it reads the block's input and the projection's output, and writes the sum over the projection's output
+    assert (add.input, add.output, add.held) == (112 * 112 * 16 + 112 * 112 * 16, 0, 0)
+    body = next(step for step in steps(a) if step.rows[-1].name == "bneck1/project")
+    assert [row.name for row in body.rows] == ["bneck1/dw", "bneck1/project"]  # the depthwise output is sliced
+    assert (body.input, body.output, body.held) == (112 * 112 * 16, 112 * 112 * 16, 0)
 
 
 def test_squeeze_excite_keeps_the_depthwise_output_until_its_scale():
     a = mobcost.analyze("v3_large")
     scale = next(step for step in steps(a) if step.rows[0].name == "bneck4/se/scale")
-    assert scale.held == 28 * 28 * 72  # bneck4's 5×5 depthwise output, stride 2 from 56×56
-    assert scale.input == 72 and scale.output == 28 * 28 * 40
+    # the gate and bneck4's 5×5 depthwise output (stride 2 from 56×56), read by the scale, whose output the
+    # projection consumes slice by slice
+    assert scale.input == 72 + 28 * 28 * 72 and scale.output == 28 * 28 * 40 and scale.held == 0
+    pool = next(step for step in steps(a) if step.rows[0].name == "bneck4/se/reduce")
+    assert (pool.input, pool.output, pool.held) == (72, 24, 28 * 28 * 72)  # the depthwise output waits for the scale
 
 
 def test_every_row_reports_its_activation_sizes():
@@ -84,6 +94,39 @@ def test_memory_command(mobcost):
     assert mobcost("memory", "v2", "--dtype", "fp8").exit_code == 2
 
 
-def test_parallel_branches_are_refused_rather_than_undercounted(mobcost):
-    result = mobcost("memory", "googlenet")
-    assert result.exit_code == 2 and "joins parallel branches" in result.stderr and result.stdout == ""
+def test_branches_hold_the_block_input_and_every_finished_branch():
+    # two branches from x (8×8×4): a 1×1 conv to 2 channels, and a 1×1 conv to 3 then a 3×3 conv to 5; then concat
+    a = mobcost.trace(parse_spec(SMALL + """\
+  - {kind: conv, kernel: 1, out: 4}
+  - name: cat
+    kind: concat
+    branches:
+      - [{kind: conv, kernel: 1, out: 2}]
+      - [{kind: conv, kernel: 1, out: 3}, {kind: conv, kernel: 3, out: 5}]
+"""))
+    live = {step.rows[-1].name: step.live for step in steps(a)}
+    image, x = 8 * 8 * 3, 8 * 8 * 4
+    assert live["conv1"] == image + x
+    assert live["cat/b1/conv1"] == x + 8 * 8 * 2  # x stays for the second branch
+    assert live["cat/b2/conv1"] == x + 8 * 8 * 3 + 8 * 8 * 2  # x freed after its last reader, b1's output held
+    assert live["cat/b2/conv2"] == 8 * 8 * 3 + 8 * 8 * 5 + 8 * 8 * 2
+    assert live["cat/concat"] == 8 * 8 * 2 + 8 * 8 * 5 + 8 * 8 * 7
+    assert peak_memory(a, "int8") == 8 * 8 * (2 + 5 + 7)  # the concat: both branch outputs and their stack
+
+
+def test_named_outputs_stay_alive_to_the_end():
+    # a head reads `a` early; `a` is an output, so it is still alive when the last layer runs
+    a = mobcost.trace(parse_spec(SMALL.replace("layers", "outputs: [a, c]\nlayers") + """\
+  - {kind: conv, kernel: 1, name: a, out: 4}
+  - {kind: conv, kernel: 1, name: b, out: 6}
+  - {kind: conv, kernel: 1, name: c, out: 2}
+"""))
+    live = {step.rows[-1].name: step.live for step in steps(a)}
+    assert live["c"] == 8 * 8 * 6 + 8 * 8 * 2 + 8 * 8 * 4  # b's output read, c's written, a held
+
+
+def test_memory_works_on_every_shipped_config(mobcost):
+    from mobcost.spec import builtin_models
+
+    for path in sorted(set(builtin_models().values())):
+        assert mobcost("memory", str(path), "-f", "json").exit_code == 0, path

@@ -26,7 +26,8 @@ PADDINGS = st.sampled_from(["same", "same", "valid", 0, 1, 2])
 CLASSES = (1001, 1010)  # never an `out` below, so a row with this many channels came from `out: classes`
 ALPHAS = st.integers(1, 200).map(lambda n: n / 100)  # 0.01 … 2.00, exact as decimals
 EXACT_ALPHAS = st.sampled_from([0.25, 0.5, 0.75, 1.25, 1.5, 2.0])  # α·c is whole for every c divisible by 4
-NOT_ALPHA = {"bottleneck", "se"}  # their expansion and squeeze widths are rounded from the input's width
+NOT_ALPHA = {"bottleneck", "se", "split", "shuffle", "shuffle_unit"}  # widths rounded from the input's, or
+# that must divide evenly (α may leave an odd number of channels to split; a scale reads the input at α = 1)
 NOT_RESOLUTION = {"flatten"}  # it moves the feature map's h·w into the channels
 
 
@@ -59,6 +60,19 @@ def kinds(out, padding, inner) -> dict:
         "residual": st.tuples(out, STRIDES).map(lambda c: {
             "kind": "residual", "layers": [{"kind": "conv", "out": c[0], "stride": c[1]}],
             "shortcut": [{"kind": "conv", "kernel": 1, "out": c[0], "stride": c[1]}]}),
+        # the graph kinds read named tensors: a pass of a repeat names them uniquely (`a7.1`)
+        "add": st.tuples(out, st.integers(0, 10**9)).map(lambda c: {"kind": "repeat", "repeat": 1, "layers": [
+            {"kind": "pw", "name": f"a{c[1]}", "out": c[0]}, {"kind": "pw", "name": f"b{c[1]}", "out": c[0]},
+            {"kind": "add", "from": [f"a{c[1]}", f"b{c[1]}"], "act": "relu"}]}),
+        "scale": st.tuples(out, st.integers(0, 10**9)).map(lambda c: {"kind": "repeat", "repeat": 1, "layers": [
+            {"kind": "pw", "name": f"x{c[1]}", "out": c[0]}, {"kind": "avgpool", "name": f"g{c[1]}"},
+            {"kind": "scale", "from": [f"g{c[1]}", f"x{c[1]}"]}]}),
+        "upsample": st.fixed_dictionaries({"kind": st.just("upsample"), "scale": st.sampled_from([1, 2]),
+                                           "mode": st.sampled_from(["nearest", "bilinear"])}),
+        "split": st.just({"kind": "split", "sections": 1 + 1, "take": 1}),
+        "shuffle": st.just({"kind": "shuffle", "groups": 2}),
+        "shuffle_unit": st.tuples(out, STRIDES).map(lambda c: {"kind": "shuffle_unit", "out": 2 * c[0],
+                                                               "stride": c[1]}),
         "repeat": st.fixed_dictionaries(
             {"kind": st.just("repeat"), "repeat": st.integers(1, 3), "layers": st.lists(inner, min_size=1, max_size=3)}),
     }
@@ -67,7 +81,8 @@ def kinds(out, padding, inner) -> dict:
 # Which channel counts a row's Mult-Add formula multiplies (input, output), and which feature map's h·w.
 MAC_CHANNELS = {"conv": (1, 1), "pw": (1, 1), "fc": (1, 1), "dw": (1, 0)}
 MAC_SPATIAL = {"conv": "output", "pw": "output", "dw": "output", "fc": "input"}
-for free in ("avgpool", "maxpool", "softmax", "lrn", "dropout", "flatten", "concat", "add", "scale"):
+for free in ("avgpool", "maxpool", "softmax", "lrn", "dropout", "flatten", "concat", "add", "scale", "upsample",
+             "split", "shuffle"):
     MAC_CHANNELS[free], MAC_SPATIAL[free] = (0, 0), None  # no Mult-Adds by the papers' convention
 
 
@@ -98,7 +113,8 @@ def traced(network, alpha=1.0, resolution=None):
 def test_every_kind_is_generated():
     every = {kind.model_fields["kind"].default for kind in LAYER_KINDS}
     assert set(kinds(st.just(1), PADDINGS, st.nothing())) == every
-    assert set(MAC_CHANNELS) == set(MAC_SPATIAL) >= every - {"repeat", "separable", "bottleneck", "se", "residual"}
+    assert set(MAC_CHANNELS) == set(MAC_SPATIAL) >= every - {"repeat", "separable", "bottleneck", "se", "residual",
+                                                             "shuffle_unit"}
 
 
 @SETTINGS

@@ -91,11 +91,12 @@ def test_ptflops_double_count_is_the_functional_patch():
     a = analysis("every_kind")
     ptflops = CONVENTIONS["ptflops"]
     bug = sum(ptflops.rules[op].extra(row) for row in a.rows for op in operations(row))
-    relu = sum(row.output.size for row in a.rows if getattr(row.layer, "act", None) == "relu")
+    relu = sum(row.output.size for row in a.rows if getattr(row.layer, "act", None) in ("relu", "gelu"))
     pools = sum(row.input.size for row in a.rows if row.kind in ("avgpool", "maxpool"))
-    assert bug == relu + pools
+    upsample = sum(row.output.size for row in a.rows if row.kind == "upsample")
+    assert bug == relu + pools + upsample
     functional = sum(ptflops.rules[op].count(row) for row in a.rows for op in operations(row)
-                     if op in ("softmax", "lrn") or (op == "act" and row.layer.act == "swish"))
+                     if op in ("softmax", "lrn") or (op == "act" and row.layer.act in ("swish", "silu")))
     macs, _ = ptflops_count(verify.build(a), verify.input_tensor(a), count_functional=False)
     assert macs == counted(a, "ptflops").macs - bug - functional
 

@@ -10,7 +10,7 @@ import pytest
 import mobcost
 from mobcost import parse_spec, trace
 from mobcost.check import at_precision, check
-from mobcost.layers import Branches, Shape
+from mobcost.layers import Concat, Shape
 from mobcost.spec import load_model
 
 CLASSIC = ["alexnet", "alexnet_2012", "googlenet", "resnet50", "squeezenet", "vgg16"]
@@ -138,7 +138,7 @@ def paper_googlenet():
     network = load_model("googlenet")[0]
 
     def five(layer):
-        if not isinstance(layer, Branches):
+        if not isinstance(layer, Concat) or not layer.branches:
             return layer
         reduce, conv = layer.branches[2]
         branches = [*layer.branches[:2], [reduce, conv.model_copy(update={"kernel": 5, "padding": 2})],

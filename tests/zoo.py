@@ -44,6 +44,22 @@ layers:
   - {kind: pw, out: 16, bn: true, act: hsigmoid}
   - {kind: avgpool, kernel: 2, stride: 1}                                              # 1×1×16
   - {kind: se}
+  - {kind: conv, kernel: 1, name: wide, out: 8, bn: true, act: gelu}
+  - {kind: upsample, scale: 2, mode: nearest}                                         # 2×2×8
+  - {kind: upsample, scale: 2, mode: bilinear}                                        # 4×4×8
+  - {kind: conv, kernel: 3, dilation: 2, out: 8, bn: true, act: leaky_relu}
+  - {kind: dw, kernel: 3, dilation: 2, bn: true, act: silu}
+  - {kind: upsample, from: wide, size_of: dw2, mode: bilinear, align_corners: true}   # 4×4×8
+  - {kind: add, name: sum, from: [upsample3, dw2], act: relu}
+  - {kind: concat, name: cat, from: [sum, dw2, upsample3]}                            # 4×4×24
+  - {kind: shuffle, groups: 3}
+  - {kind: split, sections: 2, take: 1}                                               # 4×4×12
+  - {kind: shuffle_unit, out: 12, n: 2}
+  - {kind: shuffle_unit, out: 16, stride: 2}                                          # 2×2×16
+  - {kind: bottleneck, t: 4, out: 16, se: {squeeze_from: input, divisor: null, act: silu, gate: sigmoid}, act: silu}
+  - {kind: conv, name: gate_in, kernel: 2, padding: valid, out: 16}                   # 1×1×16
+  - {kind: scale, from: [gate_in, bneck4]}
+  - {kind: avgpool}
   - {kind: flatten}
   - {kind: dropout}
   - {kind: fc, bias: true}

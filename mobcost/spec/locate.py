@@ -69,8 +69,8 @@ def _unknown_field(loc: Path_) -> str:
     if model is None:
         return "is not a field here"
     what = f"of a {model.model_fields['kind'].default!r} layer" if model in LAYER_KINDS else "here"
-    return (f"is not a field {what}{did_you_mean(loc[-1], model.model_fields)} "
-            f"Expected one of: {', '.join(model.model_fields)}")
+    fields = [field.alias or name for name, field in model.model_fields.items()]
+    return f"is not a field {what}{did_you_mean(loc[-1], fields)} Expected one of: {', '.join(fields)}"
 
 
 def _model_at(loc: Path_) -> type[BaseModel] | None:

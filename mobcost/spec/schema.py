@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, PrivateAttr, TypeAdapter,
-                      ValidationError, WithJsonSchema)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, PositiveInt,
+                      PrivateAttr, Tag, TypeAdapter, ValidationError, WithJsonSchema)
 
-from mobcost.layers import Bottleneck, Branches, Layer, Repeat, Residual, Separable
-from mobcost.limits import LIMIT, MAX_COUNT, MAX_LAYERS, ChannelCount, Pixels
+from mobcost.layers import Bottleneck, Concat, Layer, Ratio, Repeat, Residual, Separable
+from mobcost.limits import LIMIT, MAX_COUNT, MAX_LAYERS, MAX_MULTIPLIER, ChannelCount, Pixels
 from mobcost.spec.errors import MobcostError, Path_, Problem, SpecError
 from mobcost.spec.locate import did_you_mean, error_message, error_problem, merged, problem_at
 from mobcost.spec.yaml import compose, read_spec_file
@@ -49,14 +50,16 @@ Size = Annotated[int, BeforeValidator(parse_size), WithJsonSchema({
 
 def _printed(value) -> str:
     text = str(value)
-    if not re.fullmatch(r"\d{1,15}(\.\d{1,9})?", text):
-        raise ValueError('expected a figure as printed, such as "569" or "4.2" (up to 15 digits and 9 decimals)')
+    if not re.fullmatch(r"\d{1,15}(\.\d{1,9})?[MB]?", text):
+        raise ValueError('expected a figure as printed, such as "569", "4.2" or "0.39B" (up to 15 digits and 9 '
+                         'decimals; millions unless it ends in B for billions)')
     return text
 
 
 Printed = Annotated[str, BeforeValidator(_printed), WithJsonSchema({
-    "anyOf": [{"type": "string", "pattern": r"^\s*-?[0-9]*\.?[0-9]+\s*$"}, {"type": "number"}],
-    "description": "A published figure as printed; quote it to keep trailing zeros (\"4.20\")."})]
+    "anyOf": [{"type": "string", "pattern": r"^\s*-?[0-9]*\.?[0-9]+[MB]?\s*$"}, {"type": "number"}],
+    "description": "A published figure as printed, in millions, or in billions with a B (\"0.39B\"); quote it to "
+                   "keep trailing zeros (\"4.20\")."})]
 """A published figure exactly as printed (quote it in YAML to keep trailing zeros): its digits give its precision."""
 
 
@@ -66,8 +69,27 @@ class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
+def _square(value):
+    return value[0] if isinstance(value, tuple) and value[0] == value[1] else value
+
+
+Resolution = Annotated[Union[Annotated[Pixels, Tag("side")], Annotated[tuple[Pixels, Pixels], Tag("pair")]],
+                       Discriminator(lambda v: "pair" if isinstance(v, (list, tuple)) else "side"),
+                       AfterValidator(_square)]
+"""An input resolution: a side in pixels, or [height, width]."""
+
+def _at_most_multiplier(value):
+    if value > MAX_MULTIPLIER:
+        raise ValueError(f"expected a multiplier of at most {MAX_MULTIPLIER} {LIMIT}; found {float(value):g}")
+    return value
+
+
+Multiplier = Annotated[Ratio, AfterValidator(_at_most_multiplier)]
+"""A width or depth coefficient, an exact ratio (1.1, "11/10") up to MAX_MULTIPLIER."""
+
+
 class Input(_Strict):
-    resolution: Pixels
+    resolution: Resolution  # a side, or [height, width]
     channels: ChannelCount = 3
 
 
@@ -82,6 +104,9 @@ class Variant(_Strict):
     full_conv: bool = False  # every separable block becomes one full k×k conv (MobileNets Table 4)
     drop: list[str] = []  # top-level layers removed by name (MobileNets Table 5, "Shallow MobileNet")
     set: dict[str, dict[str, Any]] = {}  # top-level layer name → fields changed, e.g. a paper's head width
+    width: Multiplier | None = None  # compound scaling (EfficientNet §3.3): replaces the network's `width`
+    depth: Multiplier | None = None  # replaces the network's `depth`
+    resolution: Resolution | None = None  # replaces the input resolution
 
 
 class Reference(_Strict):
@@ -123,7 +148,11 @@ class Network(_Strict):
     input: Input
     classes: ChannelCount = 1000
     width_rounding: Union[Literal["int"], MakeDivisible] = "int"
+    width: Multiplier = Fraction(1)  # compound scaling's width coefficient: multiplies α
+    depth: Multiplier = Fraction(1)  # compound scaling's depth coefficient: repeats = ceil(n · depth)
     layers: list[Layer] = Field(min_length=1)
+    outputs: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field([], max_length=64)
+    """The tensors the network returns, by name (default: the last layer's output)."""
     variants: dict[str, Variant] = {}
     reference: list[Reference] = []
     budget: Budget | None = None
@@ -187,7 +216,11 @@ class Network(_Strict):
             raise self.problem(("variants", key, unknown[0]), None, unknown[1])
         layers = [self._set(layer, edit.set.get(layer.name), key)
                   for layer in self.layers if layer.name not in edit.drop]
-        net = self.model_copy(update={"layers": [_edited(layer, edit) for layer in layers], "title": edit.title})
+        scaled = {key: value for key, value in (("width", edit.width), ("depth", edit.depth)) if value is not None}
+        if edit.resolution is not None:
+            scaled["input"] = self.input.model_copy(update={"resolution": edit.resolution})
+        net = self.model_copy(update={"layers": [_edited(layer, edit) for layer in layers], "title": edit.title,
+                                      **scaled})
         net._file, net._positions = self._file, {}
         return net
 
@@ -196,7 +229,7 @@ class Network(_Strict):
         if not changes:
             return layer
         try:
-            return TypeAdapter(Layer).validate_python({**layer.model_dump(exclude_none=True), **changes})
+            return TypeAdapter(Layer).validate_python({**layer.model_dump(exclude_none=True, by_alias=True), **changes})
         except ValidationError as e:
             err = e.errors(include_url=False)[0]
             where = ".".join(map(str, (layer.name, *err["loc"][1:2])))  # the layer kind's tag, then the field
@@ -212,7 +245,7 @@ def _rows(layers) -> int:
             total += layer.repeat * _rows(layer.layers)
         elif isinstance(layer, Residual):
             total += _rows(layer.layers) + _rows(layer.shortcut) + 1
-        elif isinstance(layer, Branches):
+        elif isinstance(layer, Concat) and layer.branches:
             total += sum(map(_rows, layer.branches)) + 1
         else:
             total += layer.n if isinstance(layer, Bottleneck) else 1
@@ -226,7 +259,7 @@ def _edited(layer, edit: Variant):
 
     if isinstance(layer, Repeat):
         return layer.model_copy(update={"layers": edit_all(layer.layers)})
-    if isinstance(layer, Branches):
+    if isinstance(layer, Concat) and layer.branches:
         return layer.model_copy(update={"branches": [edit_all(branch) for branch in layer.branches]})
     if isinstance(layer, Residual):
         return layer.model_copy(update={"layers": edit_all(layer.layers), "shortcut": edit_all(layer.shortcut)})
