@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Literal
 
 from mobcost.spec import Network, ParamCounting, Reference
-from mobcost.trace import Analysis, trace
+from mobcost.trace import Analysis, Row, trace
 
 Status = Literal["ok", "erratum", "FAIL"]
 _ROUNDING = {"nearest": ROUND_HALF_UP, "down": ROUND_FLOOR, "up": ROUND_CEILING}
@@ -66,7 +66,9 @@ def check_reference(network: Network, ref: Reference, counting: ParamCounting = 
     if ref.classes is not None:
         built = built.model_copy(update={"classes": ref.classes})
     analysis = trace(built, ref.alpha, ref.resolution)
-    computed = {"macs": analysis.macs, "params": analysis.params_counted(ref.counting or counting)}
+    rows = _parts(network, ref, analysis)
+    computed = {"macs": sum(row.macs for row in rows),
+                "params": sum(row.params_counted(ref.counting or counting) for row in rows)}
     results = []
     for key in ("macs", "params"):
         if (printed := getattr(ref, key)) is not None:
@@ -88,6 +90,17 @@ def check_reference(network: Network, ref: Reference, counting: ParamCounting = 
         raise network.problem(("reference",), "errata", f"{key!r} names no figure of the row {ref.label!r} "
                               f"({ref.source}); it has {', '.join(sorted(known))}")
     return results
+
+
+def _parts(network: Network, ref: Reference, analysis: Analysis) -> tuple[Row, ...]:
+    """The rows a published row counts: those of its `parts`, or all."""
+    if not ref.parts:
+        return analysis.rows
+    known = list(dict.fromkeys(row.part for row in analysis.rows))
+    if unknown := [part for part in ref.parts if part not in known]:
+        raise network.problem(("reference",), "parts", f"{unknown[0]!r} is not a part of {network.name}; its parts "
+                              f"are {', '.join(known)}")
+    return tuple(row for row in analysis.rows if row.part in ref.parts)
 
 
 def check_budget(network: Network, counting: ParamCounting = "weights") -> list[CheckResult]:

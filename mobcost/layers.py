@@ -485,6 +485,7 @@ class Bottleneck(_Widening, _Kind):
     n: PositiveInt = 1  # repeats, as the V2 paper's Table 2 column n
     kernel: Pixels = 3
     stride: Pixels = 1
+    dilation: Pixels = 1  # of the depthwise conv (atrous, as torchvision's `dilated=True` and DeepLab's output stride)
     se: bool | Excite = False  # true: MobileNetV3's (squeeze from the expanded width ÷ 4, rounded to 8, hsigmoid)
     residual: bool = True
     bn: bool = True
@@ -514,7 +515,8 @@ class Bottleneck(_Widening, _Kind):
             block: list[_Kind] = []
             if self.t != 1:
                 block.append(Pointwise(name=f"{prefix}expand", out=e, width="fixed", **common))
-            dw = DepthwiseConv(name=f"{prefix}dw", kernel=self.kernel, stride=self.stride if k == 1 else 1, **common)
+            dw = DepthwiseConv(name=f"{prefix}dw", kernel=self.kernel, stride=self.stride if k == 1 else 1,
+                               dilation=self.dilation, **common)
             block.append(dw)
             h, w = dw.spatial(x)
             if excite:

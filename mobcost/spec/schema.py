@@ -116,11 +116,12 @@ class Reference(_Strict):
     label: str
     variant: str | None = None
     alpha: float = Field(1.0, gt=0)
-    resolution: Pixels | None = None
+    resolution: Resolution | None = None  # a side, or [height, width]
     accuracy: float | None = None
     macs: Printed | None = None  # million Mult-Adds, or billion with `macs_unit: billion`
     params: Printed | None = None  # million parameters
     macs_unit: Literal["million", "billion"] = "million"  # detection and segmentation tables print billions
+    parts: list[str] = []  # count only these parts' rows: a paper's figures for a detector's extra layers and heads
     shares: dict[Literal["macs", "params"], dict[str, Printed]] = {}  # percent per layer type (Table 2)
     rounding: Literal["nearest", "down", "up"] = "nearest"
     counting: ParamCounting | None = None  # how the source counts parameters (default: the check's --params)
