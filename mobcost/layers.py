@@ -596,26 +596,27 @@ class Concat(Join):
 
 
 class Upsample(_Kind):
-    """Upsampling (resize) by an integer `scale`, or to the height and width of the tensor `size_of` names, by
-    nearest-neighbour or bilinear interpolation (F.interpolate; DeepLabv3's and LR-ASPP's heads): no Mult-Adds by the
-    paper's convention, no weights."""
+    """Upsampling (resize) by an integer `scale`, to the height and width of the tensor `size_of` names, or to a fixed
+    `size: [h, w]` (a crop resized for a box classifier, TF's crop_and_resize), by nearest-neighbour or bilinear
+    interpolation (F.interpolate; DeepLabv3's and LR-ASPP's heads): no Mult-Adds by the paper's convention, no weights."""
 
     kind: Literal["upsample"] = "upsample"
     stride: Literal[1] = 1
     scale: Pixels | None = None
     size_of: Name | None = None  # read for its height and width only
+    size: tuple[Pixels, Pixels] | None = None  # [height, width]
     mode: Literal["nearest", "bilinear"] = "nearest"
     align_corners: bool = False  # bilinear only, as F.interpolate's
     paper_type: ClassVar[str] = "Upsample"
 
     @model_validator(mode="after")
     def _one_size(self):
-        if (self.scale is None) == (self.size_of is None):
-            raise ValueError("an upsample takes either `scale: 2` or `size_of: <tensor>`, one of the two")
+        if [self.scale, self.size_of, self.size].count(None) != 2:
+            raise ValueError("an upsample takes one of `scale: 2`, `size_of: <tensor>` or `size: [h, w]`")
         return self
 
     def output_shape(self, x: Shape) -> Shape:
-        return Shape(x.h * self.scale, x.w * self.scale, x.c)
+        return Shape(*self.size, x.c) if self.size else Shape(x.h * self.scale, x.w * self.scale, x.c)
 
     def apply(self, inputs: Inputs) -> tuple[Shape, Shape]:
         (_, x), *like = inputs
@@ -628,6 +629,8 @@ class Upsample(_Kind):
         return 0
 
     def filter_shape(self, x: Shape) -> str:
+        if self.size:
+            return f"{self.mode} to {self.size[0]}×{self.size[1]}"
         return f"{self.mode} ×{self.scale}" if self.scale else f"{self.mode} to {self.size_of}"
 
 

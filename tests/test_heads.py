@@ -16,7 +16,7 @@ from mobcost.spec import load_model
 from test_trace import v1_by_hand
 
 HEADS = ("ssd300_mobilenet_v1", "ssdlite_mobilenet_v1", "ssdlite_mobilenet_v2", "ssdlite320_mobilenet_v3_large",
-         "deeplabv3_mobilenet_v2", "lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large")
+         "deeplabv3_mobilenet_v2", "lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large", "faster_rcnn_mobilenet_v1")
 TASKS = [(name, ref) for name in HEADS for ref in load_model(name)[0].reference]
 TASKS += [("mobilenet_v1", ref) for ref in load_model("mobilenet_v1")[0].reference
           if ref.source in ("MobileNets V1 Table 12", "MobileNets V1 Table 14")]
@@ -162,3 +162,48 @@ def test_torchvision_ssdlite_generates_as_many_anchors():
     from torchvision.models.detection.image_list import ImageList
     anchors = model.anchor_generator(ImageList(image, [(320, 320)]), features)
     assert len(anchors[0]) == _anchors(mobcost.analyze("ssdlite320_mobilenet_v3_large"))
+
+
+def test_faster_rcnn_counts_the_first_stage_once_and_the_box_classifier_per_proposal():
+    """MobileNets V1 Table 13: Faster-RCNN 300 25.2 and 600 30.5 billion Mult-Adds, with 300 proposals (TF's
+    first_stage_max_proposals) whose 14×14 crops go through Conv2d_12 and Conv2d_13 and the box classifier."""
+    proposal = (3 * 3 * 512 * 7 * 7 + 512 * 1024 * 7 * 7 + 3 * 3 * 1024 * 7 * 7 + 1024 * 1024 * 7 * 7
+                + 1024 * 90 * 4 + 1024 * 91)
+    for resolution, side, printed in ((300, 19, "25.2"), (600, 38, "30.5")):
+        a = mobcost.analyze("faster_rcnn_mobilenet_v1", resolution=resolution)
+        rpn = (3 * 3 * 512 * 512 + 512 * 12 * 4 + 512 * 12 * 2) * side * side
+        assert _part(a, "rpn")[0] == rpn and _part(a, "box_classifier")[0] == proposal
+        first = _part(a, "backbone", "rpn")[0]
+        assert a.macs == first + proposal
+        assert f"{(first + 300 * proposal) / 10**9:.1f}" == printed
+
+
+# ---- the language pieces the heads use, by hand ----------------------------------------------------------------
+
+def _net(layers: str, reference: str = ""):
+    from mobcost.spec import parse_spec
+    return parse_spec(f"name: t\ntitle: T\ninput: {{resolution: 8}}\nlayers:\n{layers}{reference}")
+
+
+def test_a_reference_may_count_only_some_parts():
+    net = _net("  - {kind: conv, out: 4, part: backbone}\n  - {kind: pw, out: 2, bias: true, part: heads}\n",
+               'reference:\n  - {source: s, label: heads, parts: [heads], macs: "0.000512", params: "0.00001"}\n')
+    [macs, params] = check_reference(net, net.reference[0])
+    assert (macs.status, params.status) == ("ok", "ok")  # 4·2·8·8 = 512 Mult-Adds, 4·2 + 2 = 10 parameters
+    bad = _net("  - {kind: conv, out: 4}\n", 'reference:\n  - {source: s, label: l, parts: [head], macs: "1"}\n')
+    with pytest.raises(mobcost.SpecError, match="'head' is not a part of t; its parts are backbone"):
+        check_reference(bad, bad.reference[0])
+
+
+def test_a_dilated_bottleneck_costs_what_an_undilated_one_does():
+    plain = mobcost.analyze(_net("  - {kind: bottleneck, t: 6, out: 8, kernel: 5}\n"))
+    atrous = mobcost.analyze(_net("  - {kind: bottleneck, t: 6, out: 8, kernel: 5, dilation: 2}\n"))
+    dw = next(row for row in atrous.rows if row.kind == "dw")
+    assert dw.layer.dilation == 2 and dw.output == next(row for row in plain.rows if row.kind == "dw").output
+    assert (atrous.macs, atrous.params) == (plain.macs, plain.params) == (
+        3 * 18 * 8 * 8 + 5 * 5 * 18 * 8 * 8 + 18 * 8 * 8 * 8, 3 * 18 + 5 * 5 * 18 + 18 * 8)
+
+
+def test_upsample_to_a_fixed_size():
+    a = mobcost.analyze(_net("  - {kind: upsample, size: [14, 12], mode: bilinear}\n"))
+    assert (a.rows[0].output.h, a.rows[0].output.w, a.rows[0].output.c, a.macs) == (14, 12, 3, 0)
