@@ -146,7 +146,7 @@ class Analysis(Scaled):
     def to_dict(self, counting: ParamCounting = "weights") -> dict:
         """The totals and rows as data, parameters counted by `counting`."""
         return {"model": self.network.name, "title": self.network.title, "alpha": float(self.alpha),
-                "resolution": self.resolution, "params_counting": counting,
+                "resolution": self.resolution, "params_as": counting,
                 "totals": {"macs": self.macs, "params": self.params_counted(counting)},
                 "outputs": list(self.returned), "layers": [row.to_dict(counting) for row in self.rows]}
 
