@@ -28,6 +28,11 @@ class Counting(str, Enum):
     keras = "keras"
 
 
+class By(str, Enum):
+    type = "type"
+    part = "part"
+
+
 class Dtype(str, Enum):
     fp32 = "fp32"
     fp16 = "fp16"
@@ -257,12 +262,15 @@ def schema() -> None:
 
 @_command
 def breakdown(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
-              params: ConventionParams = None, convention: Convention = PAPER, flops: Flops = False) -> None:
-    """Share of Mult-Adds and parameters per layer type (MobileNets Table 2). Example: mobcost breakdown v1"""
+              params: ConventionParams = None, convention: Convention = PAPER, flops: Flops = False,
+              by: Annotated[By, typer.Option("--by", help="Group by layer type or by part (backbone, extras, heads).")]
+              = By.type) -> None:
+    """Share of Mult-Adds and parameters per layer type (MobileNets Table 2) or per part.
+    Example: mobcost breakdown v1 --by type"""
     from mobcost.report import breakdown_table
 
     analysis = _counted(model, convention, alpha=alpha, resolution=res, rho=rho)
-    _emit(breakdown_table(analysis, _counting(convention, params), flops), fmt)
+    _emit(breakdown_table(analysis, _counting(convention, params), flops, by.value), fmt)
 
 
 @_command
@@ -329,13 +337,16 @@ def memory(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, 
            dtype: Annotated[Dtype, typer.Option("--dtype", help="Bytes per activation: fp32 4, fp16 2, int8 1.")]
            = Dtype.fp16,
            layers: Annotated[bool, typer.Option("--layers", help="Every layer's input and output activations.")]
-           = False) -> None:
-    """Activation memory: the widest tensor at each resolution (MobileNetV2 Table 3) and the peak live set.
-    Example: mobcost memory v2 --dtype fp16"""
+           = False, params: Params = Counting.torch) -> None:
+    """Activation memory: the widest tensor at each resolution (MobileNetV2 Table 3), the peak live set (RAM), and
+    the weights' size (flash), both at --dtype. Example: mobcost memory v2 --dtype int8"""
     from mobcost.report import memory_layers_table, memory_table
 
     analysis = _analyze(model, alpha=alpha, resolution=res, rho=rho)
-    _emit((memory_layers_table if layers else memory_table)(analysis, dtype.value), fmt)
+    if layers:
+        _emit(memory_layers_table(analysis, dtype.value), fmt)
+    else:
+        _emit(memory_table(analysis, dtype.value, params.value), fmt)
 
 
 @_command

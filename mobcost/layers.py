@@ -683,6 +683,9 @@ class ShuffleUnit(_Widening, _Kind):
     stride: Pixels = 1
     kernel: Pixels = 3
     act: Activation = "relu"
+    down: Literal["half", "input"] = "half"
+    """The down-sampling unit's widths: out/2 from each branch (torchvision), or the input's c channels from the
+    depthwise branch and out − c from the other (the authors' implementation, megvii-model/ShuffleNet-Series)."""
 
     def resolve(self, scaling: Scaling) -> ShuffleUnit:
         return self.model_copy(update={"out": scaling.channels(self.out, self.width), "n": scaling.repeats(self.n)})
@@ -695,9 +698,12 @@ class ShuffleUnit(_Widening, _Kind):
             p = f"{k}/" if self.n > 1 else ""
             down = k == 1 and self.stride > 1
             dw = {"kernel": self.kernel, "stride": self.stride if down else 1, "bn": True}
+            right = half
             if down:
+                left_out = x.c if self.down == "input" else half
+                right = self.out - left_out
                 layers += [DepthwiseConv(name=f"{p}b1/dw", from_=source, **dw),
-                           Pointwise(name=f"{p}b1/pw", out=half, width="fixed", bn=True, act=self.act)]
+                           Pointwise(name=f"{p}b1/pw", out=left_out, width="fixed", bn=True, act=self.act)]
                 left = f"{p}b1/pw"
             else:
                 layers.append(Split(name=f"{p}left", from_=source, sections=2, take=0))
@@ -706,7 +712,7 @@ class ShuffleUnit(_Widening, _Kind):
             layers += [Pointwise(name=f"{p}b2/pw1", from_=None if not down else source, out=half, width="fixed",
                                  bn=True, act=self.act),
                        DepthwiseConv(name=f"{p}b2/dw", **dw),
-                       Pointwise(name=f"{p}b2/pw2", out=half, width="fixed", bn=True, act=self.act),
+                       Pointwise(name=f"{p}b2/pw2", out=right, width="fixed", bn=True, act=self.act),
                        Concat(name=f"{p}concat", from_=[left, f"{p}b2/pw2"]),
                        Shuffle(name=f"{p}shuffle", groups=2)]
             source = f"{p}shuffle"

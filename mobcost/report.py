@@ -105,8 +105,19 @@ def layer_table(analysis: Analysis, counting: ParamCounting = "weights", flops: 
                Column("input", "Input Size"), Column(*_unit(flops, analysis.convention), exact, True),
                Column("params", "Parameters", exact, True))
     rows = [{"name": r.name, "type": r.type, "filter": r.filter, "input": str(r.input), "macs": r.macs,
-             "params": r.params_counted(counting)} for r in analysis.rows]
-    return _per_row(analysis, columns, rows, counting, flops)
+             "params": r.params_counted(counting), "part": r.part} for r in analysis.rows]
+    return _per_row(analysis, columns, _subtotals(analysis, rows, counting), counting, flops)
+
+
+def _subtotals(analysis: Analysis, rows: list[dict], counting: ParamCounting) -> list[dict]:
+    """Rows grouped by part, each part closed by its subtotal, where a network has more than one part."""
+    if len(analysis.parts) < 2:
+        return rows
+    grouped = []
+    for part, (macs, params) in ({p: (0, 0) for p in analysis.parts} | analysis.breakdown(counting, "part")).items():
+        grouped += [row for row in rows if row["part"] == part]
+        grouped.append({"name": f"Subtotal: {part}", "macs": macs, "params": params, "subtotal": True})
+    return grouped
 
 
 def _per_row(analysis: Analysis, columns: tuple[Column, ...], rows: list[dict], counting: ParamCounting,
@@ -117,9 +128,14 @@ def _per_row(analysis: Analysis, columns: tuple[Column, ...], rows: list[dict], 
                  f"{_unit(flops, analysis.convention)[1]}, {params / 10**6:,.2f} million parameters (M = 10⁶). "
                  f"{convention(counting, analysis.convention, flops)}")
     total = {columns[0].key: "Total", "macs": analysis.macs, "params": params}
+    data = analysis.to_dict(counting)
+    if len(analysis.parts) > 1:
+        data["parts"] = [{"part": part, "macs": macs, "params": params}
+                         for part, (macs, params) in analysis.breakdown(counting, "part").items()]
     return Report(f"{analysis.label} (α = {float(analysis.alpha):g}, {analysis.size})",
-                  columns, _in_unit(rows, flops), _data(analysis, analysis.to_dict(counting), flops),
-                  total=_in_unit([total], flops)[0], notes=tuple(notes))
+                  columns, _in_unit(rows, flops), _data(analysis, data, flops),
+                  total=_in_unit([total], flops)[0], notes=tuple(notes),
+                  style=lambda row: "bold" if row.get("subtotal") else None)
 
 
 _NL = {"relu": "RE", "relu6": "RE6", "hswish": "HS", "hsigmoid": "HSIG", "sigmoid": "SIG", "swish": "SW"}
@@ -191,27 +207,31 @@ def totals_table(title: str, analyses: list[Scaled], accuracy: list[tuple[float,
     return Report(title, columns, _in_unit(rows, flops), data, notes=tuple(notes))
 
 
-def breakdown_table(analysis: Analysis, counting: ParamCounting = "weights", flops: bool = False) -> Report:
-    """Share of Mult-Adds and parameters per layer type (MobileNets Table 2)."""
+def breakdown_table(analysis: Analysis, counting: ParamCounting = "weights", flops: bool = False,
+                    by: str = "type") -> Report:
+    """Share of Mult-Adds and parameters per layer type (MobileNets Table 2), or per part (backbone, extras, heads)."""
     key, unit = _unit(flops, analysis.convention)
     params_total = analysis.params_counted(counting)
-    columns = (Column("type", "Type"), Column("macs_share", f"{unit} (%)", percent, True),
+    columns = (Column("type", "Type" if by == "type" else "Part"), Column("macs_share", f"{unit} (%)", percent, True),
                Column("params_share", "Parameters (%)", percent, True),
                Column(key, unit, exact, True), Column("params", "Parameters", exact, True))
     rows = [{"type": kind, "macs_share": 100 * macs / analysis.macs, "params_share": 100 * params / params_total,
-             "macs": macs, "params": params} for kind, (macs, params) in analysis.breakdown(counting).items()]
+             "macs": macs, "params": params} for kind, (macs, params) in analysis.breakdown(counting, by).items()]
     data = {"model": analysis.network.name, "alpha": float(analysis.alpha), "resolution": analysis.resolution,
             "totals": {"macs": analysis.macs, "params": params_total},
-            "types": [{k: row[k] for k in ("type", "macs", "params")} for row in rows]}
-    return Report(f"Resource per layer type: {analysis.label}", columns, _in_unit(rows, flops),
+            "types" if by == "type" else "parts": [{("type" if by == "type" else "part"): row["type"],
+                                                    "macs": row["macs"], "params": row["params"]} for row in rows]}
+    return Report(f"Resource per {'layer type' if by == 'type' else 'part'}: {analysis.label}", columns,
+                  _in_unit(rows, flops),
                   _data(analysis, data, flops),
                   total=_in_unit([{"type": "Total", "macs": analysis.macs, "params": params_total}], flops)[0],
                   notes=("Layer types with no Mult-Adds and no parameters are left out. "
                          + convention(counting, analysis.convention, flops),))
 
 
-def memory_table(analysis: Analysis, dtype: str = "fp16") -> Report:
-    """The widest materialized tensor at each spatial resolution and the peak (MobileNetV2 Table 3)."""
+def memory_table(analysis: Analysis, dtype: str = "fp16", counting: ParamCounting = "torch") -> Report:
+    """The widest materialized tensor at each spatial resolution, the peak live set (MobileNetV2 Table 3), and the
+    weights' size at the same dtype: RAM and flash."""
     from mobcost.memory import BYTES, RULE, by_resolution, peak_memory, steps
 
     size = BYTES[dtype]
@@ -219,14 +239,18 @@ def memory_table(analysis: Analysis, dtype: str = "fp16") -> Report:
              "tensor": name} for (h, w), c, name in by_resolution(analysis)]
     peak = peak_memory(analysis, dtype)
     where = max(steps(analysis), key=lambda step: step.live).rows
+    weights = analysis.params_counted(counting)
     columns = (Column("resolution", "Size"), Column("channels", "Max channels", numeric=True),
                Column("kb", "Memory (kB)", lambda n: f"{n / 1000:,.1f}", True),
                Column("bytes", "Memory (bytes)", exact, True), Column("tensor", "Written by"))
     notes = (f"Peak live activations: {peak:,} bytes ({peak / 1000:,.1f} kB, {dtype}, one image), "
              f"during {where[0].name}" + (f" … {where[-1].name}" if len(where) > 1 else "") + ".",
-             f"{RULE} kB = 10³ bytes.")
+             f"Weights: {weights:,} parameters × {size} bytes = {weights * size:,} bytes ({weights * size / 10**6:,.2f}"
+             f" MB, {dtype}; parameters counted as {'PyTorch' if counting == 'torch' else counting}).",
+             f"{RULE} kB = 10³ bytes, MB = 10⁶ bytes.")
     data = {"model": analysis.network.name, "alpha": float(analysis.alpha), "resolution": analysis.resolution,
-            "dtype": dtype, "bytes_per_activation": size, "peak_bytes": peak,
+            "dtype": dtype, "bytes_per_activation": size, "peak_bytes": peak, "weights": weights,
+            "weights_bytes": weights * size,
             "resolutions": [{k: row[k] for k in ("resolution", "channels", "bytes", "tensor")} for row in rows]}
     return Report(f"Activation memory: {analysis.label} ({dtype})", columns, rows, data, notes=notes)
 

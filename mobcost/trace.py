@@ -135,13 +135,20 @@ class Analysis(Scaled):
         γ and β (PyTorch's `sum(p.numel())`), plus batch-norm running mean and variance (Keras' `count_params()`)."""
         return sum(row.params_counted(counting) for row in self.rows)
 
-    def breakdown(self, counting: ParamCounting = "weights") -> dict[str, tuple[int, int]]:
-        """Mult-Adds and parameters per layer type (MobileNets Table 2), in order of first appearance."""
+    def breakdown(self, counting: ParamCounting = "weights", by: str = "type") -> dict[str, tuple[int, int]]:
+        """Mult-Adds and parameters per layer type (MobileNets Table 2) or per part (backbone, extras, heads), in
+        order of first appearance; a group with neither is left out."""
         macs, params = Counter(), Counter()
         for row in self.rows:
-            macs[row.category] += row.macs
-            params[row.category] += row.params_counted(counting)
+            key = row.part if by == "part" else row.category
+            macs[key] += row.macs
+            params[key] += row.params_counted(counting)
         return {key: (macs[key], params[key]) for key in macs if macs[key] or params[key]}
+
+    @property
+    def parts(self) -> list[str]:
+        """The network's parts, in order of first appearance."""
+        return list(dict.fromkeys(row.part for row in self.rows))
 
     def to_dict(self, counting: ParamCounting = "weights") -> dict:
         """The totals and rows as data, parameters counted by `counting`."""

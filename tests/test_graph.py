@@ -177,3 +177,39 @@ def test_res_option_takes_height_by_width(mobcost, tmp_path):
     assert data["totals"]["macs"] == 3 * 3 * 3 * 4 * 120 * 160
     bad = mobcost("table", str(spec), "--res", "240x")
     assert bad.exit_code == 2 and "height × width" in bad.stderr
+
+
+PARTS = "  - {kind: conv, out: 8}\n  - {kind: pw, out: 4, part: extras}\n  - {kind: pw, from: conv1, out: 2, part: heads}\n"
+
+
+def test_table_groups_rows_by_part_with_subtotals():
+    from mobcost.report import layer_table
+
+    a = net(PARTS)
+    report = layer_table(a)
+    names = [row["name"] for row in report.rows]
+    assert names == ["conv1", "Subtotal: backbone", "pw1", "Subtotal: extras", "pw2", "Subtotal: heads"]
+    conv, extras, heads = 3 * 3 * 3 * 8 * 8 * 8, 8 * 4 * 8 * 8, 8 * 2 * 8 * 8
+    assert [row["macs"] for row in report.rows if row.get("subtotal")] == [conv, extras, heads]
+    assert report.total["macs"] == conv + extras + heads
+    assert report.data["parts"] == [{"part": "backbone", "macs": conv, "params": 3 * 3 * 3 * 8},
+                                     {"part": "extras", "macs": extras, "params": 8 * 4},
+                                     {"part": "heads", "macs": heads, "params": 8 * 2}]
+
+
+def test_breakdown_by_part(mobcost, tmp_path):
+    import json
+
+    spec = tmp_path / "p.yaml"
+    spec.write_text(HEAD + "layers:\n" + PARTS)
+    data = json.loads(mobcost("breakdown", str(spec), "--by", "part", "-f", "json").stdout)
+    assert [(p["part"], p["macs"]) for p in data["parts"]] == [("backbone", 3 * 3 * 3 * 8 * 8 * 8),
+                                                               ("extras", 8 * 4 * 8 * 8), ("heads", 8 * 2 * 8 * 8)]
+
+
+def test_memory_states_the_weights_bytes(mobcost):
+    import json
+
+    data = json.loads(mobcost("memory", "resnet18", "--dtype", "int8", "-f", "json").stdout)
+    assert data["weights"] == 11_689_512 and data["weights_bytes"] == 11_689_512  # torchvision's, 1 byte each
+    assert data["peak_bytes"] == 112 * 112 * 64 + 56 * 56 * 64  # the max pool reads conv1's output, writes its own
