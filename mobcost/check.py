@@ -7,13 +7,14 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Literal
 
-from mobcost.spec import Budget, MobcostError, ModelRef, Network, ParamCounting, Reference, SpecError
+from mobcost.spec import BN_PARAMS, Budget, MobcostError, ModelRef, Network, ParamCounting, Reference, SpecError
 from mobcost.spec.errors import listed, shown
 from mobcost.trace import Analysis, Totals, plan_work, summed, trace
 
 Status = Literal["ok", "erratum", "fail"]
 _ROUNDING = {"nearest": ROUND_HALF_UP, "down": ROUND_FLOOR, "up": ROUND_CEILING}
 _FIGURES = {"macs": "Mult-Adds", "params": "Parameters", "memory": "Peak activation bytes"}
+_UNITS = {"million": 10**6, "billion": 10**9}
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,8 @@ def at_precision(value: Fraction, printed: str, rounding: str) -> Decimal:
 
 def _judge(network: Network, at: tuple, ref: Reference, key: str, printed: str, value: Fraction, figure: str
            ) -> CheckResult:
-    unit = printed[-1] if printed[-1] in "MB" else ""
-    if unit == "B":  # printed in billions: "0.39B" is 390 million to the nearest 10 million
-        value /= 1000
-    number = printed.removesuffix(unit)
-    shown = at_precision(value, number, ref.rounding)
-    matches = shown == Decimal(number)
+    shown = at_precision(value, printed, ref.rounding)
+    matches = shown == Decimal(printed)
     erratum = ref.errata.get(key)
     if matches and erratum:
         status, note = "fail", f"recorded as an erratum, but the arithmetic agrees: {erratum}"
@@ -78,18 +75,19 @@ def _judge(network: Network, at: tuple, ref: Reference, key: str, printed: str, 
     elif erratum:
         status, note = "erratum", erratum
     else:
-        exact = f"{float(value):.{max(2, -Decimal(number).as_tuple().exponent + 2)}f}{unit}"
-        status, note = "fail", f"{ref.rounding} rounding of {exact} gives {shown}{unit}, the source prints {printed}"
-    return CheckResult(ref.label, figure, ref.source, key, Decimal(number), value, shown, status, note,
+        exact = f"{float(value):.{max(2, -Decimal(printed).as_tuple().exponent + 2)}f}"
+        status, note = "fail", f"{ref.rounding} rounding of {exact} gives {shown}, the source prints {printed}"
+    return CheckResult(ref.label, figure, ref.source, key, Decimal(printed), value, shown, status, note,
                        network.file, network.line(at))
 
 
 @dataclass(frozen=True)
 class _Computed:
-    """What a check needs of one traced variant: its totals and its breakdown, never its rows."""
+    """What a check needs of one traced variant: its totals, its breakdown and its parts' sums, never its rows."""
 
     totals: Totals
     breakdown: dict[str, tuple[int, int]]
+    parts: dict[str, tuple[int, int, int]]  # part → Mult-Adds, parameters, batch-normalized channels
 
 
 def _computed(network: Network, variant: str | None, alpha: float, resolution: int | None,
@@ -102,16 +100,32 @@ def _computed(network: Network, variant: str | None, alpha: float, resolution: i
     if classes is not None:
         built = built.model_copy(update={"classes": classes})
     analysis = trace(built, alpha, resolution)
-    found = _Computed(summed(analysis), analysis.breakdown())
+    parts: dict[str, tuple[int, int, int]] = {}
+    for row in analysis.rows:
+        macs, params, bn = parts.get(row.part, (0, 0, 0))
+        parts[row.part] = (macs + row.macs, params + row.params, bn + row.bn)
+    found = _Computed(summed(analysis), analysis.breakdown(), parts)
     if cache is not None:
         cache[key] = found
     return found
 
 
+def _counted(network: Network, ref: Reference, at: tuple, computed: _Computed, counting: ParamCounting) -> dict:
+    """The Mult-Adds and parameters a published row counts: those of its `parts`, or the whole network's."""
+    if not ref.parts:
+        return {"macs": computed.totals.macs, "params": computed.totals.params_counted(counting)}
+    if unknown := [part for part in ref.parts if part not in computed.parts]:
+        raise network.problem((*at, "parts"), None, f"{shown(unknown[0])!r} is not a part of {network.name}; its "
+                              f"parts are {listed(computed.parts)}")
+    sums = [computed.parts[part] for part in ref.parts]
+    return {"macs": sum(macs for macs, _, _ in sums),
+            "params": sum(params + BN_PARAMS[counting] * bn for _, params, bn in sums)}
+
+
 def check_reference(network: Network, ref: Reference, counting: ParamCounting = "weights", index: int | None = None,
                     cache: dict | None = None) -> list[CheckResult]:
     """Every figure of one published row (the `index`th), at its printed precision, counted as the source counts
-    (its `classes`, its `counting` of parameters, else `counting`)."""
+    (its `classes`, its `parts`, its `counting` of parameters, else `counting`)."""
     if index is None:
         index = next((i for i, r in enumerate(network.reference) if r == ref), None)
     at = ("reference",) if index is None else ("reference", index)
@@ -121,12 +135,14 @@ def check_reference(network: Network, ref: Reference, counting: ParamCounting = 
         first = e.problems[0]
         raise network.problem(at, None, f"this published row cannot be computed: {first.message}"
                                         + (f" ({first.layer})" if first.layer else "")) from None
-    totals = {"macs": computed.totals.macs, "params": computed.totals.params_counted(ref.counting or counting)}
+    totals = _counted(network, ref, at, computed, ref.counting or counting)
     results = []
     for key in ("macs", "params"):
         if (printed := getattr(ref, key)) is not None:
-            value = Fraction(totals[key], 10**6)
-            results.append(_judge(network, (*at, key), ref, key, printed, value, f"Million {_FIGURES[key]}"))
+            unit = ref.macs_unit if key == "macs" else "million"
+            value = Fraction(totals[key], _UNITS[unit])
+            results.append(_judge(network, (*at, key), ref, key, printed, value,
+                                  f"{unit.capitalize()} {_FIGURES[key]}"))
     breakdown = computed.breakdown
     for key, shares in ref.shares.items():
         total = totals[key]

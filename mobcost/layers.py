@@ -529,6 +529,7 @@ class Bottleneck(_Widening, _Kind):
     n: PositiveInt = 1  # repeats, as the V2 paper's Table 2 column n
     kernel: Pixels = 3
     stride: Pixels = 1
+    dilation: Pixels = 1  # of the depthwise conv (atrous, as torchvision's `dilated=True` and DeepLab's output stride)
     se: bool | Excite = False  # true: MobileNetV3's (squeeze from the expanded width ÷ 4, rounded to 8, hsigmoid)
     residual: bool = True
     bn: bool = True
@@ -572,7 +573,8 @@ class Bottleneck(_Widening, _Kind):
             block: list[_Kind] = []
             if (e != x.c) if self.expansion == "exp" else (self.t != 1):  # torchvision: expanded != input
                 block.append(Pointwise(name=f"{prefix}expand", out=e, width="fixed", **common))
-            dw = DepthwiseConv(name=f"{prefix}dw", kernel=self.kernel, stride=self.stride if k == 1 else 1, **common)
+            dw = DepthwiseConv(name=f"{prefix}dw", kernel=self.kernel, stride=self.stride if k == 1 else 1,
+                               dilation=self.dilation, **common)
             block.append(dw)
             h, w = dw.spatial(x)
             if excite:
@@ -664,26 +666,27 @@ class Unknown(_Free):
 
 
 class Upsample(_Kind):
-    """Upsampling (resize) by an integer `scale`, or to the height and width of the tensor `size_of` names, by
-    nearest-neighbour or bilinear interpolation (F.interpolate; DeepLabv3's and LR-ASPP's heads): no Mult-Adds by the
-    paper's convention, no weights."""
+    """Upsampling (resize) by an integer `scale`, to the height and width of the tensor `size_of` names, or to a fixed
+    `size: [h, w]` (a crop resized for a box classifier, TF's crop_and_resize), by nearest-neighbour or bilinear
+    interpolation (F.interpolate; DeepLabv3's and LR-ASPP's heads): no Mult-Adds by the paper's convention, no weights."""
 
     kind: Literal["upsample"] = "upsample"
     stride: Literal[1] = 1
     scale: Pixels | None = None
     size_of: Name | None = None  # read for its height and width only
+    size: tuple[Pixels, Pixels] | None = None  # [height, width]
     mode: Literal["nearest", "bilinear"] = "nearest"
     align_corners: bool = False  # bilinear only, as F.interpolate's
     paper_type: ClassVar[str] = "Upsample"
 
     @model_validator(mode="after")
     def _one_size(self):
-        if (self.scale is None) == (self.size_of is None):
-            raise ValueError("an upsample takes either `scale: 2` or `size_of: <tensor>`, one of the two")
+        if [self.scale, self.size_of, self.size].count(None) != 2:
+            raise ValueError("an upsample takes one of `scale: 2`, `size_of: <tensor>` or `size: [h, w]`")
         return self
 
     def output_shape(self, x: Shape) -> Shape:
-        return Shape(x.h * self.scale, x.w * self.scale, x.c)
+        return Shape(*self.size, x.c) if self.size else Shape(x.h * self.scale, x.w * self.scale, x.c)
 
     def apply(self, inputs: Inputs) -> tuple[Shape, Shape]:
         (_, x), *like = inputs
@@ -696,6 +699,8 @@ class Upsample(_Kind):
         return 0
 
     def filter_shape(self, x: Shape) -> str:
+        if self.size:
+            return f"{self.mode} to {self.size[0]}×{self.size[1]}"
         return f"{self.mode} ×{self.scale}" if self.scale else f"{self.mode} to {self.size_of}"
 
 

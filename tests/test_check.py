@@ -77,6 +77,14 @@ TF_SLIM_ERRATA = ({(TF, f"MobileNet_v1_{a}_{r}", "Million Parameters")
                   | {(TF, f"MobileNet_v1_0.75_{r}", "Million Mult-Adds") for r in (224, 192, 160, 128)}
                   | {(TF, "MobileNet_v1_0.50_224", "Million Mult-Adds"), (TF, "MobileNet_v1_0.25_192", "Million Mult-Adds")})
 
+T12, T14 = "MobileNets V1 Table 12", "MobileNets V1 Table 14"
+FACE_ERRATA = ({(T12, label, "Million Mult-Adds") for label in ("0.25 MobileNet-224", "0.5 MobileNet-128",
+                                                                  "0.25 MobileNet-128")}
+               | {(T14, label, "Million Parameters") for label in ("1.0 MobileNet-160", "1.0 MobileNet-128",
+                                                                    "0.75 MobileNet-128 (first; the 0.75 MobileNet-160)",
+                                                                    "0.75 MobileNet-128")}
+               | {(T14, "1.0 MobileNet-160", "Million Mult-Adds"), (T14, "0.75 MobileNet-128", "Million Mult-Adds")})
+
 
 def test_check_v1_marks_exactly_the_known_errata():
     results = check(load_model("v1")[0])
@@ -86,7 +94,7 @@ def test_check_v1_marks_exactly_the_known_errata():
         ("MobileNets V1 Table 4", "Conv MobileNet", "Million Mult-Adds"),
         ("MobileNets V1 Table 7", "1.0 MobileNet-160", "Million Mult-Adds"),
         ("MobileNets V1 Table 9", "0.50 MobileNet-160", "Million Mult-Adds"),
-    } | TF_SLIM_ERRATA  # explained in test_tf_slim.py
+    } | TF_SLIM_ERRATA | FACE_ERRATA  # explained in test_tf_slim.py and test_heads.py
     assert all(r.status == "ok" for r in results if (r.source, r.model, r.figure) not in errata)
 
 
@@ -115,6 +123,12 @@ def test_a_wrong_figure_fails_and_a_right_one_passes():
     net = parse_spec(SPEC + 'reference:\n  - {source: s, label: l, macs: "0.007", params: "0.00016"}\n'
                             '  - {source: s, label: l, macs: "0.006"}\n')
     assert [r.status for r in check(net)] == ["ok", "ok", "fail"]
+
+
+def test_a_figure_in_billions_is_judged_at_its_printed_precision():
+    net = parse_spec(SPEC + 'reference:\n  - {source: s, label: l, macs: "0.000007", macs_unit: billion}\n'
+                            '  - {source: s, label: l, macs: "0.0000069", macs_unit: billion}\n')
+    assert [(r.figure, r.status) for r in check(net)] == [("Billion Mult-Adds", "ok"), ("Billion Mult-Adds", "FAIL")]
 
 
 def test_an_erratum_that_the_arithmetic_agrees_with_fails():

@@ -62,6 +62,13 @@ def test_table_json_has_exact_integers(mobcost):
     assert data["layers"][1]["macs"] == 3 * 3 * 16 * 80 * 80
 
 
+def test_table_json_counts_parameters_as_asked(mobcost):
+    data = json.loads(mobcost("table", "v2", "--params", "torch", "--format", "json").stdout)
+    assert data["params_as"] == "torch"
+    assert data["totals"]["params"] == 3_504_872  # torchvision mobilenet_v2 num_params (batch norm's γ and β counted)
+    assert data["layers"][0]["params"] == 3 * 3 * 3 * 32 + 2 * 32
+
+
 def test_csv_columns_sum_to_the_total_row(mobcost):
     rows = list(csv.DictReader(io.StringIO(mobcost("table", "v1", "--format", "csv").stdout)))
     *layers, total = rows

@@ -81,7 +81,9 @@ def keras_model(a) -> tuple:
         if act := getattr(row.layer, "act", None):
             x = layers.Activation(KERAS_ACTIVATION[act])(x)
         values.append(x)
-    return keras.Model(values[0], values[-1]), [tuple(x.shape[1:]) for x in values[1:]]
+    index = {row.name: j + 1 for j, row in enumerate(a.rows)}  # the network's outputs: a detector has several
+    outputs = [values[index[name]] for name in a.returned]
+    return keras.Model(values[0], outputs), [tuple(x.shape[1:]) for x in values[1:]]
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -48,15 +48,14 @@ Size = Annotated[int, BeforeValidator(parse_size), WithJsonSchema({
 
 def _printed(value) -> str:
     text = str(value)
-    if not re.fullmatch(r"[0-9]{1,15}(\.[0-9]{1,9})?[MB]?", text):
-        raise ValueError('expected a figure as printed, such as "569", "4.2" or "0.39B" (up to 15 digits and 9 '
-                         'decimals; millions unless it ends in B for billions)')
+    if not re.fullmatch(r"[0-9]{1,15}(\.[0-9]{1,9})?", text):
+        raise ValueError('expected a figure as printed, such as "569" or "4.2" (up to 15 digits and 9 decimals)')
     return text
 
 
 Printed = Annotated[str, BeforeValidator(_printed), WithJsonSchema({
-    "anyOf": [{"type": "string", "pattern": r"^\s*-?[0-9]*\.?[0-9]+[MB]?\s*$"}, {"type": "number"}],
-    "description": "A published figure as printed, in millions, or in billions with a B (\"0.39B\"); quote it to "
+    "anyOf": [{"type": "string", "pattern": r"^\s*[0-9]*\.?[0-9]+\s*$"}, {"type": "number"}],
+    "description": "A published figure as printed (in millions, or billions with `macs_unit: billion`); quote it to "
                    "keep trailing zeros (\"4.20\")."})]
 """A published figure exactly as printed (quote it in YAML to keep trailing zeros): its digits give its precision."""
 
@@ -132,10 +131,12 @@ class Reference(_Strict):
     label: str
     variant: str | None = None
     alpha: float = Field(1.0, gt=0)
-    resolution: Pixels | None = None
+    resolution: Resolution | None = None  # a side, or [height, width]
     accuracy: float | None = None
-    macs: Printed | None = None  # million Mult-Adds
+    macs: Printed | None = None  # million Mult-Adds, or billion with `macs_unit: billion`
     params: Printed | None = None  # million parameters
+    macs_unit: Literal["million", "billion"] = "million"  # detection and segmentation tables print billions
+    parts: list[str] = []  # count only these parts' rows: a paper's figures for a detector's extra layers and heads
     shares: dict[Literal["macs", "params"], dict[str, Printed]] = {}  # percent per layer type (Table 2)
     rounding: Literal["nearest", "down", "up"] = "nearest"
     counting: ParamCounting | None = None  # how the source counts parameters (default: the check's --params)
