@@ -17,7 +17,7 @@ from typing import Annotated, ClassVar, Literal, Union
 from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PlainSerializer, PlainValidator, PositiveInt, Tag,
                       model_validator)
 
-from mobcost.limits import MAX_CHANNELS, ChannelCount, PadPixels, Pixels, decimal_of
+from mobcost.limits import MAX_CHANNELS, ChannelCount, PadPixels, PixelPair, Pixels, decimal_of
 
 Padding = Union[Literal["same", "valid"], PadPixels]
 Channels = Union[ChannelCount, Literal["classes"]]
@@ -332,7 +332,7 @@ class AvgPool(_Pool):
 
     kind: Literal["avgpool"] = "avgpool"
     kernel: Pixels | Literal["global"] = "global"
-    output: Annotated[tuple[Pixels, Pixels], Field(strict=False)] | None = None  # [h, w]: adaptive pooling to this size (with kernel global)
+    output: PixelPair | None = None  # [h, w]: adaptive pooling to this size (with kernel global)
     paper_type: ClassVar[str] = "Avg Pool"
 
     @model_validator(mode="after")
@@ -674,7 +674,7 @@ class Upsample(_Kind):
     stride: Literal[1] = 1
     scale: Pixels | None = None
     size_of: Name | None = None  # read for its height and width only
-    size: tuple[Pixels, Pixels] | None = None  # [height, width]
+    size: PixelPair | None = None  # [height, width]
     mode: Literal["nearest", "bilinear"] = "nearest"
     align_corners: bool = False  # bilinear only, as F.interpolate's
     paper_type: ClassVar[str] = "Upsample"

@@ -29,7 +29,7 @@ import re
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Strict
 from pydantic_core import PydanticCustomError
 
 MAX_FILE_BYTES = 1_000_000  # the shipped configs are about 5 kB
@@ -78,3 +78,4 @@ def _at_most(limit: int, unit: str) -> AfterValidator:
 Pixels = Annotated[int, Field(gt=0), _at_most(MAX_PIXELS, "pixels")]
 PadPixels = Annotated[int, Field(ge=0), _at_most(MAX_PIXELS, "pixels")]
 ChannelCount = Annotated[int, Field(gt=0), _at_most(MAX_CHANNELS, "channels")]
+PixelPair = Annotated[tuple[Pixels, Pixels], Strict(False)]  # [height, width]: a YAML list becomes the pair

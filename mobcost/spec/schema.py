@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, PrivateAttr, Tag, TypeAdapter, ValidationError, WithJsonSchema)
 
 from mobcost.layers import LAYER_KINDS, Bottleneck, Concat, Layer, Ratio, Repeat, Residual, Separable
-from mobcost.limits import LIMIT, MAX_COUNT, MAX_LAYERS, MAX_MULTIPLIER, MAX_NODES, ChannelCount, Pixels, decimal_of
+from mobcost.limits import (LIMIT, MAX_COUNT, MAX_LAYERS, MAX_MULTIPLIER, MAX_NODES, ChannelCount, PixelPair, Pixels,
+                            decimal_of)
 from mobcost.spec.errors import MAX_PROBLEMS, MobcostError, Path_, Problem, SpecError, listed, shown
 from mobcost.spec.locate import did_you_mean, error_message, error_problem, merged, problem_at
 from mobcost.spec.yaml import compose, read_spec_file
@@ -70,7 +71,7 @@ def _square(value):
     return value[0] if isinstance(value, tuple) and value[0] == value[1] else value
 
 
-Resolution = Annotated[Union[Annotated[Pixels, Tag("side")], Annotated[tuple[Pixels, Pixels], Tag("pair")]],
+Resolution = Annotated[Union[Annotated[Pixels, Tag("side")], Annotated[PixelPair, Tag("pair")]],
                        Discriminator(lambda v: "pair" if isinstance(v, (list, tuple)) else "side"),
                        AfterValidator(_square)]
 """An input resolution: a side in pixels, or [height, width]."""
