@@ -51,6 +51,8 @@ Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", help="Width mul
 Res = Annotated[Optional[str], typer.Option("--res", "-r", help="Input resolution in pixels, 224, or height × width, "
                                           "240x320 (default: the spec's).")]
 Rho = Annotated[Optional[float], typer.Option("--rho", help="Resolution multiplier ρ: each side = round(ρ × the spec's).")]
+Depth = Annotated[Optional[float], typer.Option("--depth", help="Depth multiplier d (EfficientNet's compound scaling): "
+                                               "each block's repeats become ceil(n · d), times the spec's own.")]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 _PARAMS = ("Parameter counting: weights (weights and declared biases, as the papers count), torch (plus batch-norm "
            "γ and β, as PyTorch's parameters()), keras (plus batch-norm moving mean and variance, as Keras' "
@@ -156,7 +158,8 @@ def _save(renderable, title: str, path: Path) -> None:
 
 
 @_command
-def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
+def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, depth: Depth = None,
+          fmt: Fmt = Format.rich,
           layers: Annotated[Optional[bool], typer.Option(
               "--layers/--blocks", help="Every layer, or one row per block (default: blocks for networks built "
                                         "of bottlenecks, as the V2/V3 papers list them).")] = None,
@@ -166,7 +169,7 @@ def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, f
     Example: mobcost table v2 --layers --params torch"""
     from mobcost.report import block_table, has_blocks, layer_table
 
-    analysis = _counted(model, convention, alpha=alpha, resolution=res, rho=rho)
+    analysis = _counted(model, convention, alpha=alpha, resolution=res, rho=rho, depth=depth)
     by_layer = layers if layers is not None else not has_blocks(analysis)
     report = (layer_table if by_layer else block_table)(analysis, _counting(convention, params), flops)
     if device is not None:
@@ -282,7 +285,8 @@ def schema() -> None:
 
 
 @_command
-def breakdown(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
+def breakdown(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, depth: Depth = None,
+              fmt: Fmt = Format.rich,
               params: ConventionParams = None, convention: Convention = PAPER, flops: Flops = False,
               by: Annotated[By, typer.Option("--by", help="Group by layer type or by part (backbone, extras, heads).")]
               = By.type) -> None:
@@ -290,7 +294,7 @@ def breakdown(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = Non
     Example: mobcost breakdown v1 --by type"""
     from mobcost.report import breakdown_table
 
-    analysis = _counted(model, convention, alpha=alpha, resolution=res, rho=rho)
+    analysis = _counted(model, convention, alpha=alpha, resolution=res, rho=rho, depth=depth)
     _emit(breakdown_table(analysis, _counting(convention, params), flops, by.value), fmt)
 
 
@@ -362,7 +366,8 @@ def check(models: Annotated[Optional[list[str]], typer.Argument(
 
 
 @_command
-def memory(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
+def memory(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, depth: Depth = None,
+           fmt: Fmt = Format.rich,
            dtype: Annotated[Dtype, typer.Option("--dtype", help="Bytes per activation: fp32 4, fp16 2, int8 1.")]
            = Dtype.fp16,
            layers: Annotated[bool, typer.Option("--layers", help="Every layer's input and output activations.")]
@@ -371,7 +376,7 @@ def memory(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, 
     the weights' size (flash), both at --dtype. Example: mobcost memory v2 --dtype int8"""
     from mobcost.report import memory_layers_table, memory_table
 
-    analysis = _analyze(model, alpha=alpha, resolution=res, rho=rho)
+    analysis = _analyze(model, alpha=alpha, resolution=res, rho=rho, depth=depth)
     if layers:
         _emit(memory_layers_table(analysis, dtype.value), fmt)
     else:
