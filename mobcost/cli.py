@@ -108,6 +108,8 @@ Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", help="Width mul
 Res = Annotated[Optional[str], typer.Option("--res", "-r", help="Input resolution in pixels, 224, or height × width, "
                                           "240x320 (default: the spec's).")]
 Rho = Annotated[Optional[float], typer.Option("--rho", help="Resolution multiplier ρ: each side = round(ρ × the spec's).")]
+Depth = Annotated[Optional[float], typer.Option("--depth", help="Depth multiplier d (EfficientNet's compound scaling): "
+                                               "each block's repeats become ceil(n · d), times the spec's own.")]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 Accuracy = Annotated[Optional[str], typer.Option(
     "--accuracy", metavar="SOURCE", help="Take published accuracies only from the sources whose name contains this, "
@@ -285,7 +287,8 @@ def _save(renderable, title: str, path: Path, force: bool, reading: tuple[Path, 
 
 
 @_command
-def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
+def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, depth: Depth = None,
+          fmt: Fmt = Format.rich,
           layers: Annotated[Optional[bool], typer.Option(
               "--layers/--blocks", help="Every layer, or one row per block (default: blocks for networks built "
                                         "of bottlenecks, as the V2/V3 papers list them).")] = None,
@@ -295,7 +298,7 @@ def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, f
     Example: mobcost table v2 --layers --params torch"""
     from mobcost.report import block_table, has_blocks, layer_table
 
-    analysis = _counted(model, convention, alpha=alpha, resolution=res, rho=rho)
+    analysis = _counted(model, convention, alpha=alpha, resolution=res, rho=rho, depth=depth)
     by_layer = layers if layers is not None else not has_blocks(analysis)
     report = (layer_table if by_layer else block_table)(analysis, _counting(convention, params), flops)
     if device is not None:
@@ -414,7 +417,8 @@ def schema() -> None:
 
 
 @_command
-def breakdown(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
+def breakdown(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, depth: Depth = None,
+              fmt: Fmt = Format.rich,
               params: ConventionParams = None, convention: Convention = PAPER, flops: Flops = False,
               by: Annotated[By, typer.Option("--by", help="Group by layer type or by part (backbone, extras, heads).")]
               = By.type) -> None:
@@ -422,7 +426,7 @@ def breakdown(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = Non
     Example: mobcost breakdown v1 --by type"""
     from mobcost.report import breakdown_table
 
-    analysis = _counted(model, convention, alpha=alpha, resolution=res, rho=rho)
+    analysis = _counted(model, convention, alpha=alpha, resolution=res, rho=rho, depth=depth)
     _emit(breakdown_table(analysis, _counting(convention, params), flops, by.value), fmt)
 
 
@@ -531,15 +535,15 @@ def check(models: Annotated[Optional[list[str]], typer.Argument(
 
 
 @_command
-def memory(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, fmt: Fmt = Format.rich,
-           dtype: DtypeOption = Dtype.fp16,
+def memory(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, depth: Depth = None,
+           fmt: Fmt = Format.rich, dtype: DtypeOption = Dtype.fp16,
            layers: Annotated[bool, typer.Option("--layers", help="Every layer's input and output activations.")]
            = False, params: Params = Counting.torch) -> None:
     """Activation memory: the widest tensor at each resolution (MobileNetV2 Table 3), the peak live set (RAM), and
     the weights' size (flash), both at --dtype. Example: mobcost memory v2 --dtype int8"""
     from mobcost.report import memory_layers_table, memory_table
 
-    analysis = _analyze(model, alpha=alpha, resolution=res, rho=rho)
+    analysis = _analyze(model, alpha=alpha, resolution=res, rho=rho, depth=depth)
     if layers:
         _emit(memory_layers_table(analysis, dtype.value), fmt)
     else:

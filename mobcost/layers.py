@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PlainSerializer, PlainValidator, PositiveInt, Tag,
-                      model_validator)
+                      WithJsonSchema, model_validator)
 
 from mobcost.limits import MAX_CHANNELS, ChannelCount, PadPixels, PixelPair, Pixels, decimal_of
 
@@ -45,7 +45,9 @@ def _ratio(value) -> Fraction:
     return ratio
 
 
-Ratio = Annotated[Fraction, PlainValidator(_ratio), PlainSerializer(str)]
+Ratio = Annotated[Fraction, PlainValidator(_ratio), PlainSerializer(str), WithJsonSchema(
+    {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string", "pattern": r"^\s*\d+(\.\d+)?(/\d+)?\s*$"}],
+     "description": "An exact positive ratio: 6, 2.5 or \"184/80\"."})]
 """An exact positive ratio written as 6, 2.5 or "184/80" (TF-slim writes MobileNetV3's expansions as ef=184/80.)."""
 
 

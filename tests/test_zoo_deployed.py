@@ -83,3 +83,13 @@ def test_shuffle_unit_by_hand():
     assert rows["stage2/2/right"].output.c == 58 and rows["stage2/2/left"].output.c == 58
     assert rows["stage2/2/concat"].reads == ("stage2/2/left", "stage2/2/b2/pw2")
     assert rows["stage2/2/shuffle"].output.c == 116
+
+
+def test_depth_option_scales_repeats(mobcost):
+    import json
+
+    data = json.loads(mobcost("table", "efficientnet_b0", "--depth", "1.1", "--res", "240", "--params", "torch",
+                              "--layers", "-f", "json").stdout)
+    b1 = mobcost("table", "efficientnet_b0:b1", "--params", "torch", "--layers", "-f", "json")
+    assert data["totals"] == json.loads(b1.stdout)["totals"]  # B1 is B0 at d = 1.1, 240×240
+    assert mobcost("table", "efficientnet_b0", "--depth", "100").exit_code == 2  # past MAX_MULTIPLIER
