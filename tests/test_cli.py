@@ -64,7 +64,7 @@ def test_table_json_has_exact_integers(mobcost):
 
 def test_table_json_counts_parameters_as_asked(mobcost):
     data = json.loads(mobcost("table", "v2", "--params", "torch", "--format", "json").stdout)
-    assert data["params_as"] == "torch"
+    assert data["counting"]["params"] == "torch"
     assert data["totals"]["params"] == 3_504_872  # torchvision mobilenet_v2 num_params (batch norm's γ and β counted)
     assert data["layers"][0]["params"] == 3 * 3 * 3 * 32 + 2 * 32
 

@@ -33,7 +33,7 @@ def test_b1_torchvision_figures():
 
 @pytest.mark.parametrize("model", ["mnasnet", "mnasnet_a1"])
 def test_published_figures(model):
-    assert all(r.status != "FAIL" for r in check(load_model(model)[0]))
+    assert all(r.status != "fail" for r in check(load_model(model)[0]))
 
 
 def test_a1_squeeze_is_a_quarter_of_the_block_input():
