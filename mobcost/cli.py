@@ -691,7 +691,8 @@ def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format
                     "returning an nn.Module. Compares every total with FlopCounterMode, Σ numel, fvcore, "
                     "ptflops and thop (those installed), and every conv and linear layer in order.")] = None) -> None:
     """Build the spec as a torch.nn.Module and hold every layer's shape and counts to PyTorch's, or (--against)
-    hold the spec to torchvision's own model; exit 1 on a mismatch. Needs PyTorch and torchvision (the torch extra).
+    hold the spec to torchvision's own model; exit 1 on a mismatch. Needs PyTorch and torchvision: pip install
+    'mobcost[torch]' (for the CPU build, install torch and torchvision from PyTorch's CPU index first).
 
     Example: mobcost verify v3_large:torchvision --alpha 0.75 --against torchvision"""
     from mobcost.report import reference_table, verify_table
