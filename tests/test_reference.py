@@ -24,7 +24,8 @@ CASES = ([("mobilenet_v2:torchvision", a, r) for a, r in MOBILENETS]
          + [("mobilenet_v3_small:torchvision", a, r) for a, r in [*MOBILENETS, (0.6, 192)]]
          + [(f"{name}:torchvision", a, r) for name in ("googlenet", "resnet50", "squeezenet", "alexnet")
             for a, r in CLASSIC]
-         + [("vgg16:torchvision", 1.0, r) for r in (224, 97, 64)])
+         + [("vgg16:torchvision", 1.0, r) for r in (224, 97, 64)]
+         + [("resnet18:torchvision", 1.0, r) for r in (224, 161)] + [("efficientnet_b0:torchvision", 1.0, 224)])
 
 
 def _torchvision_configs() -> set[str]:
@@ -35,7 +36,7 @@ def _torchvision_configs() -> set[str]:
 def test_every_torchvision_config_is_checked():
     assert _torchvision_configs() == {model.split(":")[0] for model, _, _ in CASES}
     assert _torchvision_configs() == {"mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "googlenet",
-                                      "resnet50", "squeezenet", "alexnet", "vgg16"}
+                                      "resnet50", "squeezenet", "alexnet", "vgg16", "resnet18", "efficientnet_b0"}
 
 
 @pytest.mark.parametrize(("model", "alpha", "res"), CASES, ids=[f"{m}@{a}_{r}" for m, a, r in CASES])
