@@ -31,15 +31,18 @@ def read_spec_file(path: Path) -> str:
         raise SpecError([Problem(file, "no such file")]) from None
     except OSError as e:
         raise SpecError([Problem(file, f"cannot be read: {e.strerror}")]) from None
+    return decode_spec(raw, file)
+
+
+def decode_spec(raw: bytes, file: str) -> str:
+    """A spec's bytes as text, or the line and column of the first byte that is not UTF-8."""
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line_start = raw.rfind(b"\n", 0, e.start) + 1
         column = len(raw[line_start:e.start].decode("utf-8", "replace")) + 1
         raise SpecError([Problem(file, f"is not UTF-8 text: expected UTF-8, found the byte 0x{raw[e.start]:02x} "
                                        "(save the spec as UTF-8)", raw.count(b"\n", 0, e.start) + 1, column)]) from None
-    return text
-
 
 
 def compose(text: str, file: str) -> tuple[object, dict[Path_, tuple[int, int]], list[Path_]]:

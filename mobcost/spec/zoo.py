@@ -15,7 +15,7 @@ from mobcost.limits import LIMIT, MAX_FILE_BYTES, MAX_NUMBER_CHARS, MAX_PIXELS
 from mobcost.spec.errors import MobcostError, Problem, SpecError, shown
 from mobcost.spec.locate import nearest
 from mobcost.spec.schema import Network, load_spec, parse_spec
-from mobcost.spec.yaml import Loader
+from mobcost.spec.yaml import Loader, decode_spec
 
 
 def builtin_dir() -> Path:
@@ -106,12 +106,7 @@ def read_stdin() -> Network:
     if len(raw) > MAX_FILE_BYTES:
         raise SpecError([Problem("<stdin>", f"is more than {MAX_FILE_BYTES:,} bytes; expected a YAML spec of at "
                                             f"most {MAX_FILE_BYTES:,} bytes {LIMIT}")])
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise SpecError([Problem("<stdin>", f"is not UTF-8 text: found the byte 0x{raw[e.start]:02x} at byte "
-                                            f"{e.start:,} (send the spec as UTF-8)")]) from None
-    return parse_spec(text, "<stdin>")
+    return parse_spec(decode_spec(raw, "<stdin>"), "<stdin>")
 
 
 def load_target(ref: ModelRef, resolution: int | None = None) -> Network:
