@@ -224,9 +224,7 @@ def exact_squeeze(c: int, s: int) -> dict | None:
         return {}
     if c % s:
         return None
-    if "ratio" in L.SqueezeExcite.model_fields:  # the graph language's names: divisor None is c // ratio
-        return {"ratio": c // s, "divisor": None}
-    return {"reduction": c // s, "divisor": 1}  # make_divisible(c / r, 1) is c / r when r divides c
+    return {"reduction": c // s, "divisor": None}  # divisor None: max(1, c // reduction), unrounded
 
 
 def _excite(se: dict, c_in: int, e: int):
@@ -234,9 +232,8 @@ def _excite(se: dict, c_in: int, e: int):
     from the expanded width, or from the block's input as EfficientNet where the language says so); else None."""
     acts = excite_acts(se.get("act", "relu"), se.get("gate", "hsigmoid"))
     s = se["_squeeze"]
-    if "squeeze_from" in getattr(getattr(L, "Excite", None), "model_fields", {}) and max(1, c_in // 4) == s \
-            and make_divisible(Fraction(e, 4), 8) != s:  # torchvision's EfficientNet: max(1, input_channels // 4)
-        return {"squeeze_from": "input", "ratio": 4, "divisor": None, **acts}
+    if max(1, c_in // 4) == s and make_divisible(Fraction(e, 4), 8) != s:  # EfficientNet: max(1, input_channels // 4)
+        return {"squeeze_from": "input", "reduction": 4, "divisor": None, **acts}
     settings = exact_squeeze(e, s)
     if settings is None:
         return None
