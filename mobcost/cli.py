@@ -504,7 +504,7 @@ def check(models: Annotated[Optional[list[str]], typer.Argument(
     from mobcost.latency.check import check_latency
     from mobcost.report import check_table, github_annotations
     from mobcost.sizing import Limits
-    from mobcost.spec.zoo import STDIN, ModelRef, builtin_models, load_target, locate
+    from mobcost.spec.zoo import ModelRef, builtin_models, load_target
 
     given = Limits.of(None, max_macs, max_params, max_memory, dtype.value)
     limits = {"max_macs": given.max_macs, "max_params": given.max_params, "max_memory": given.max_memory}
@@ -516,7 +516,7 @@ def check(models: Annotated[Optional[list[str]], typer.Argument(
         network = load_target(ref)
         found = run_checks(network, params.value, ref, limits, dtype.value)
         # the published latencies belong to the shipped configs as published, not to a user's spec or a variant
-        if ref == ModelRef(ref.target) and ref.target != STDIN and locate(ref.target).resolve() in shipped:
+        if ref == ModelRef(ref.target) and Path(network.file).resolve() in shipped:
             found += check_latency(network.name)
         results += found
         if not found:
@@ -710,7 +710,7 @@ def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format
         _emit(verify_table(analysis, checks, torch_check.torch.__version__), fmt)
         ok = all(c.ok for c in checks)
     else:
-        built, how = reference.reference_model(analysis.network, float(analysis.alpha), against)
+        built, how = reference.reference_model(analysis.network, analysis.alpha, against)
         comparison = reference.compare(analysis, built, how)
         _emit(reference_table(analysis, comparison), fmt)
         ok = comparison.ok

@@ -603,7 +603,7 @@ def reference_table(analysis: Analysis, comparison) -> Report:
     notes.append(f"Layers compared: {sum(p.ok for p in comparison.layers)} of {len(comparison.layers)} convolutions "
                  f"and linear layers agree in output shape and parameters (weights and biases). Built: "
                  f"{comparison.against}; " + ", ".join(f"{k} {v}" for k, v in comparison.versions.items()) + ".")
-    data = {"model": analysis.network.name, "alpha": float(analysis.alpha), "resolution": analysis.resolution,
+    data = {"model": analysis.network.name, "alpha": analysis.alpha, "resolution": analysis.resolution,
             "against": comparison.against, "versions": comparison.versions, "ok": comparison.ok,
             "totals": [{"what": t.what, "mobcost": t.mobcost, "reference": t.reference, "ok": t.ok}
                        for t in comparison.totals],

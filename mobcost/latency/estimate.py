@@ -4,7 +4,6 @@ for the same network on the same device (standard library only)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 from mobcost.latency.device import Device, Figure
 from mobcost.latency.model import OpTime, op_times, ops
@@ -39,8 +38,7 @@ class LatencyEstimate:
 def estimate(analysis: Analysis, device: Device, variant: str | None = None) -> LatencyEstimate:
     """The latency of a traced network on a device; `variant` as the model was named, to find published figures."""
     times = op_times(ops(analysis, device.bytes_per_value), device.coefficients())
-    alpha = float(Fraction(analysis.alpha))
-    published = device.published(analysis.network.name, variant, alpha, analysis.resolution)
+    published = device.published(analysis.network.name, variant, analysis.alpha, analysis.resolution)
     return LatencyEstimate(analysis, device, tuple(times), tuple(published))
 
 

@@ -26,7 +26,7 @@ def latency_table(est: LatencyEstimate) -> Report:
                Column("source", "Published in"))
     for row in rows:
         row["interval"] = f"{row['low']:,.1f}–{row['high']:,.1f}" if interval else "–"
-    data = {"model": est.analysis.network.name, "label": est.analysis.label, "alpha": float(est.analysis.alpha),
+    data = {"model": est.analysis.network.name, "label": est.analysis.label, "alpha": est.analysis.alpha,
             "resolution": est.analysis.resolution, "device": est.device.name, "estimate_ms": est.ms,
             "interval_ms": list(interval) if interval else None,
             "published": [{"ms": f.ms, "source": f.source, "label": f.label} for f in est.published]}
