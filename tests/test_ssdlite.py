@@ -1,0 +1,106 @@
+"""SSDLite on every backbone of MobileNetV3 Table 6: V3-Small, V2 and MnasNet-A1 at α < 1, against the paper's
+printed figures, torchvision's own backbones run for real, and the extra layers and predictors by hand arithmetic."""
+
+import pytest
+
+import mobcost
+from mobcost.check import check_reference
+from mobcost.spec import load_model
+
+CONFIGS = ("ssdlite_mobilenet_v3_small",)
+ROWS = [(name, ref) for name in CONFIGS for ref in load_model(name)[0].reference]
+
+
+@pytest.mark.parametrize("name, ref", ROWS, ids=[f"{ref.source}: {ref.label}" for _, ref in ROWS])
+def test_table_6_figure_agrees_or_is_an_explained_erratum(name, ref):
+    for result in check_reference(load_model(name)[0], ref):
+        assert result.status != "fail", result.note
+        key = "macs" if "Mult-Adds" in result.figure else "params"
+        assert (result.status == "erratum") == (key in ref.errata), result
+
+
+# ---- the extra layers and predictors, by hand --------------------------------------------------------------
+
+def _extras_by_hand(c: int, size: int, depths=(512, 256, 256, 128)) -> tuple[int, int, list[tuple[int, int]]]:
+    """TF's multi_resolution_feature_maps with insert_1x1_conv and use_depthwise on a size×size×c map: per depth d,
+    a 1×1 conv to d/2, a 3×3 depthwise conv with stride 2 ('same' padding: ⌈size/2⌉) and a 1×1 conv to d.
+    Returns (Mult-Adds, weights, the (size, depth) of each new feature map)."""
+    macs = params = 0
+    maps = []
+    for d in depths:
+        half, out = d // 2, (size + 1) // 2
+        macs += c * half * size * size + 3 * 3 * half * out * out + half * d * out * out
+        params += c * half + 3 * 3 * half + half * d
+        c, size = d, out
+        maps.append((size, d))
+    return macs, params, maps
+
+
+def _predictors_by_hand(maps: list[tuple[int, int]], anchors: list[int], classes: int) -> tuple[int, int]:
+    """SSDLite's box and class predictors on each size×size×c map: each a 3×3 depthwise conv then a 1×1 conv with
+    biases, to anchors × 4 box coordinates and anchors × classes scores."""
+    macs = params = 0
+    for (size, c), a in zip(maps, anchors):
+        for outputs in (a * 4, a * classes):
+            macs += 3 * 3 * c * size * size + c * outputs * size * size
+            params += 3 * 3 * c + c * outputs + outputs
+    return macs, params
+
+
+def test_one_predictor_row_by_hand():
+    rows = {row.name: row for row in mobcost.analyze("ssdlite_mobilenet_v3_small").rows}
+    # the class predictor on the 10×10×288 C5 map of V3-Small†: 6 anchors × 91 scores
+    assert (rows["cls2"].macs, rows["cls2"].params) == (288 * 546 * 10 * 10, 288 * 546 + 546)
+
+
+@pytest.mark.parametrize("variant, c5", [("", 288), (":full", 576)], ids=["V3-Small†", "V3-Small"])
+def test_v3_small_extras_and_predictors_by_hand(variant, c5):
+    a = mobcost.analyze(f"ssdlite_mobilenet_v3_small{variant}")
+    extras_macs, extras_params, extra_maps = _extras_by_hand(c5, 10)
+    maps = [(20, 288), (10, c5)] + extra_maps  # layer_10/expansion_output (20×20×288 in both), layer_13
+    heads = _predictors_by_hand(maps, [3, 6, 6, 6, 6, 6], 91)
+    assert [(r.output.h, r.output.c) for r in a.rows if r.name.startswith("extra") and r.name.endswith("/pw")] \
+        == extra_maps
+    assert sum(r.macs for r in a.rows if r.part == "extras") == extras_macs
+    assert sum(r.params for r in a.rows if r.part == "extras") == extras_params
+    assert (sum(r.macs for r in a.rows if r.part == "heads"), sum(r.params for r in a.rows if r.part == "heads")) \
+        == heads
+
+
+# ---- the backbones, held to torchvision's --------------------------------------------------------------------
+
+def _features_counted(features, size: int) -> tuple[int, int]:
+    """(Mult-Adds, weights and biases) of a torchvision feature extractor on one size×size image: FlopCounterMode's
+    FLOPs ÷ 2, and the parameters of its convolutions (batch norm left out, as the papers count)."""
+    torch = pytest.importorskip("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        features(torch.rand(1, 3, size, size))
+    convs = [m for m in features.modules() if isinstance(m, torch.nn.Conv2d)]
+    return counter.get_total_flops() // 2, sum(p.numel() for m in convs for p in m.parameters())
+
+
+@pytest.mark.parametrize("variant, reduced_tail", [("", True), (":full", False)], ids=["V3-Small†", "V3-Small"])
+def test_v3_small_backbone_is_torchvisions(variant, reduced_tail):
+    # torchvision's reduced_tail halves the same layers as TF-slim's V3_SMALL_DETECTION (C4's blocks and the last conv)
+    torchvision = pytest.importorskip("torchvision")
+    features = torchvision.models.mobilenet_v3_small(weights=None, reduced_tail=reduced_tail).features.eval()
+    a = mobcost.analyze(f"ssdlite_mobilenet_v3_small{variant}")
+    backbone = [r for r in a.rows if r.part == "backbone"]
+    assert (sum(r.macs for r in backbone), sum(r.params for r in backbone)) == _features_counted(features, 320)
+
+
+@pytest.mark.parametrize("variant, macs, params", [("", "0.16", "1.77"), (":full", "0.21", "2.49")],
+                         ids=["MobileNetV3 Table 6: V3-Small†", "MobileNetV3 Table 6: V3-Small"])
+def test_v3_small_totals_from_torchvision_and_hand_arithmetic(variant, macs, params):
+    torchvision = pytest.importorskip("torchvision")
+    features = torchvision.models.mobilenet_v3_small(weights=None, reduced_tail=not variant).features.eval()
+    backbone_macs, backbone_params = _features_counted(features, 320)
+    c5 = 576 if variant else 288
+    extras_macs, extras_params, extra_maps = _extras_by_hand(c5, 10)
+    heads_macs, heads_params = _predictors_by_hand([(20, 288), (10, c5)] + extra_maps, [3, 6, 6, 6, 6, 6], 91)
+    total_macs = backbone_macs + extras_macs + heads_macs
+    total_params = backbone_params + extras_params + heads_params
+    assert f"{total_macs / 1e9:.2f}" == macs and f"{total_params / 1e6:.2f}" == params
+    a = mobcost.analyze(f"ssdlite_mobilenet_v3_small{variant}")
+    assert (a.macs, a.params) == (total_macs, total_params)
