@@ -1,11 +1,14 @@
 """SSDLite on every backbone of MobileNetV3 Table 6: V3-Small, V2 and MnasNet-A1 at α < 1, against the paper's
 printed figures, torchvision's own backbones run for real, and the extra layers and predictors by hand arithmetic."""
 
+from fractions import Fraction
+
 import pytest
 
 import mobcost
 from mobcost.check import check_reference
-from mobcost.spec import load_model
+from mobcost.layers import MakeDivisible, Scaling, WidthRule
+from mobcost.spec import load_model, parse_spec
 
 CONFIGS = ("ssdlite_mobilenet_v3_small",)
 ROWS = [(name, ref) for name in CONFIGS for ref in load_model(name)[0].reference]
@@ -17,6 +20,57 @@ def test_table_6_figure_agrees_or_is_an_explained_erratum(name, ref):
         assert result.status != "fail", result.note
         key = "macs" if "Mult-Adds" in result.figure else "params"
         assert (result.status == "erratum") == (key in ref.errata), result
+
+
+# ---- the width rule: α with a layer's own rounding and a floor ----------------------------------------------
+
+TF_DEPTH = WidthRule(rounding="int", min=16)  # the TF object detection API's extra layers: max(int(α·d), 16)
+
+
+@pytest.mark.parametrize("alpha, depth, expected", [
+    ("0.35", 256, 89),    # int(89.6): truncated, where make_divisible(89.6, 8) would give 88
+    ("0.35", 512, 179),   # int(179.2)
+    ("0.5", 128, 64),
+    ("0.35", 64, 22),     # int(22.4)
+    ("0.35", 32, 16),     # int(11.2) = 11, floored at 16
+    ("0.25", 32, 16),     # int(8.0) = 8, floored at 16
+    ("1.4", 256, 358),    # int(358.4): the rule scales up as well
+])
+def test_tf_depth_fn_by_hand(alpha, depth, expected):
+    # the network rounds to multiples of 8; the layer's own rule wins
+    assert Scaling(Fraction(alpha), 91, divisor=8).channels(depth, TF_DEPTH) == expected
+
+
+@pytest.mark.parametrize("alpha, c, expected", [
+    ("0.35", 16, 16),   # TF-slim _make_divisible(5.6, 8, min_value=16): max(16, 8) = 16, where min 8 gives 8
+    ("0.35", 96, 32),   # 33.6 → 32, above the floor
+    ("0.5", 24, 16),    # 12 → int(16) // 8 · 8 = 16
+])
+def test_make_divisible_with_a_floor_by_hand(alpha, c, expected):
+    rule = WidthRule(min=16)  # the network's rounding (make_divisible to 8) with TF-slim's min_depth
+    assert Scaling(Fraction(alpha), 1000, divisor=8).channels(c, rule) == expected
+    assert Scaling(Fraction(alpha), 1000).channels(c, WidthRule(rounding=MakeDivisible(divisor=8), min=16)) == expected
+
+
+def test_width_rule_defaults_to_the_networks_rounding_without_a_floor():
+    assert Scaling(Fraction("0.35"), 1000).channels(32, WidthRule()) == 11              # int(11.2), floor 1
+    assert Scaling(Fraction("0.35"), 1000, divisor=8).channels(32, WidthRule()) == 16   # make_divisible(11.2, 8)
+    assert Scaling(Fraction("0.5"), 1000, divisor=8).channels(1280, WidthRule(rounding="int", min=16)) == 640
+
+
+def test_width_rule_in_a_spec():
+    net = parse_spec("""
+name: t
+title: t
+input: {resolution: 10, channels: 3}
+width_rounding: {divisor: 8}
+layers:
+  - {kind: conv, kernel: 1, out: 256, width: {rounding: int, min: 16}}
+  - {kind: conv, kernel: 1, out: 32, width: {rounding: int, min: 16}}
+""")
+    a = mobcost.analyze(net, alpha=0.35)
+    assert [row.output.c for row in a.rows] == [89, 16]
+    assert a.macs == 3 * 89 * 10 * 10 + 89 * 16 * 10 * 10
 
 
 # ---- the extra layers and predictors, by hand --------------------------------------------------------------
