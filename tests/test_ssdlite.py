@@ -10,8 +10,9 @@ from mobcost.check import check_reference
 from mobcost.layers import MakeDivisible, Scaling, WidthRule
 from mobcost.spec import load_model, parse_spec
 
-CONFIGS = ("ssdlite_mobilenet_v3_small",)
-ROWS = [(name, ref) for name in CONFIGS for ref in load_model(name)[0].reference]
+CONFIGS = ("ssdlite_mobilenet_v3_small", "ssdlite_mobilenet_v2")
+ROWS = [(name, ref) for name in CONFIGS for ref in load_model(name)[0].reference
+        if name != "ssdlite_mobilenet_v2" or ref.label.startswith("V2 0.")]  # its α = 1 rows: tests/test_heads.py
 
 
 @pytest.mark.parametrize("name, ref", ROWS, ids=[f"{ref.source}: {ref.label}" for _, ref in ROWS])
@@ -75,14 +76,19 @@ layers:
 
 # ---- the extra layers and predictors, by hand --------------------------------------------------------------
 
-def _extras_by_hand(c: int, size: int, depths=(512, 256, 256, 128)) -> tuple[int, int, list[tuple[int, int]]]:
-    """TF's multi_resolution_feature_maps with insert_1x1_conv and use_depthwise on a size×size×c map: per depth d,
-    a 1×1 conv to d/2, a 3×3 depthwise conv with stride 2 ('same' padding: ⌈size/2⌉) and a 1×1 conv to d.
-    Returns (Mult-Adds, weights, the (size, depth) of each new feature map)."""
+def _depth_fn(alpha: str):
+    """feature_map_generators.get_depth_fn(depth_multiplier, min_depth=16)."""
+    return lambda d: max(int(d * Fraction(alpha)), 16)
+
+
+def _extras_by_hand(c: int, size: int, depth=lambda d: d) -> tuple[int, int, list[tuple[int, int]]]:
+    """TF's multi_resolution_feature_maps with insert_1x1_conv and use_depthwise on a size×size×c map: per layer
+    depth d (512, 256, 256, 128), a 1×1 conv to depth(d / 2), a 3×3 depthwise conv with stride 2 ('same' padding:
+    ⌈size/2⌉) and a 1×1 conv to depth(d). Returns (Mult-Adds, weights, the (size, depth) of each new feature map)."""
     macs = params = 0
     maps = []
-    for d in depths:
-        half, out = d // 2, (size + 1) // 2
+    for d in (512, 256, 256, 128):
+        half, d, out = depth(d // 2), depth(d), (size + 1) // 2
         macs += c * half * size * size + 3 * 3 * half * out * out + half * d * out * out
         params += c * half + 3 * 3 * half + half * d
         c, size = d, out
@@ -158,3 +164,54 @@ def test_v3_small_totals_from_torchvision_and_hand_arithmetic(variant, macs, par
     assert f"{total_macs / 1e9:.2f}" == macs and f"{total_params / 1e6:.2f}" == params
     a = mobcost.analyze(f"ssdlite_mobilenet_v3_small{variant}")
     assert (a.macs, a.params) == (total_macs, total_params)
+
+
+# ---- MobileNetV2 at α < 1 (MobileNetV3 Table 6's V2 0.35 and V2 0.5) --------------------------------------------
+
+def test_v2_extra_layers_at_035_by_hand():
+    a = mobcost.analyze("ssdlite_mobilenet_v2:v3_paper@0.35")
+    extras = [row.output.c for row in a.rows if row.part == "extras" and not row.name.endswith("/dw")]
+    # max(int(0.35·d), 16) for d = 256, 512, 128, 256, 128, 256, 64, 128
+    assert extras == [89, 179, 44, 89, 44, 89, 22, 44]
+
+
+@pytest.mark.parametrize("alpha, macs, params", [("0.35", "0.17", "0.93"), ("0.5", "0.27", "1.54")],
+                         ids=["MobileNetV3 Table 6: V2 0.35 (Mult-Adds printed 0.16, an erratum)",
+                              "MobileNetV3 Table 6: V2 0.5"])
+def test_v2_totals_from_torchvision_and_hand_arithmetic(alpha, macs, params):
+    # torchvision's mobilenet_v2(width_mult=α) rounds every width as TF-slim's classifier does, make_divisible(α·c, 8),
+    # and its expansions round(c·t) equal TF's make_divisible(c·t, 8) here; its last conv stays 1280 wide, where TF's
+    # SSD feature extractor scales it, so the backbone is its features without the last conv, plus that conv by hand.
+    torchvision = pytest.importorskip("torchvision")
+    features = torchvision.models.mobilenet_v2(weights=None, width_mult=float(alpha)).features.eval()
+    backbone_macs, backbone_params = _features_counted(features[:-1], 320)
+    c320, c1280 = features[-2].out_channels, int(1280 * Fraction(alpha))  # 112, 448 at 0.35; 160, 640 at 0.5
+    layer_19 = (c320 * c1280 * 10 * 10, c320 * c1280)
+    c4 = features[14].conv[0].out_channels  # layer_15/expansion_output: 6 × make_divisible(96·α, 8)
+    extras_macs, extras_params, extra_maps = _extras_by_hand(c1280, 10, _depth_fn(alpha))
+    heads = _predictors_by_hand([(20, c4), (10, c1280)] + extra_maps, [3, 6, 6, 6, 6, 6], 91)
+    total_macs = backbone_macs + layer_19[0] + extras_macs + heads[0]
+    total_params = backbone_params + layer_19[1] + extras_params + heads[1]
+    assert f"{total_macs / 1e9:.2f}" == macs and f"{total_params / 1e6:.2f}" == params
+    a = mobcost.analyze(f"ssdlite_mobilenet_v2:v3_paper@{alpha}")
+    assert (a.macs, a.params) == (total_macs, total_params)
+
+
+def test_tf_min_depth_on_the_v2_backbone_is_the_erratums_alternative():
+    """The V2 0.35 erratum's other count: TF's SSD feature extractor floors the backbone's widths at 16 too."""
+    net = load_model("ssdlite_mobilenet_v2")[0].variant("v3_paper")
+    floored = WidthRule(min=16)  # make_divisible(α·c, 8, min_value=16)
+    extras = net.layers.index(next(layer for layer in net.layers if layer.part == "extras"))
+    layers = [layer.model_copy(update={"width": floored}) if i < extras and getattr(layer, "width", "fixed") != "fixed"
+              else layer for i, layer in enumerate(net.layers)]
+    plain = mobcost.analyze(net, alpha=0.35)
+    with_floor = mobcost.analyze(net.model_copy(update={"layers": layers}), alpha=0.35)
+    widths = [{row.name: row.output.c for row in a.rows} for a in (plain, with_floor)]
+    # 16·0.35 = 5.6 and 24·0.35 = 8.4 round to 8, floored to 16: the first two bottlenecks' outputs double
+    names = ("bneck1/project", "bneck2/1/expand", "bneck2/2/project")
+    changed = ("bneck1", "bneck2", "bneck3/1/expand", "bneck3/1/dw")  # and nothing else
+    assert [widths[0][n] for n in names] == [8, 48, 8] and [widths[1][n] for n in names] == [16, 96, 16]
+    assert {n: c for n, c in widths[0].items() if not n.startswith(changed)} \
+        == {n: c for n, c in widths[1].items() if not n.startswith(changed)}
+    # the erratum's figures for this count: 236.4M Mult-Adds and 0.94M parameters
+    assert (round(with_floor.macs / 10**6, 1), round(with_floor.params / 10**6, 2)) == (236.4, 0.94)
