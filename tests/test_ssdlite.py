@@ -9,8 +9,9 @@ import mobcost
 from mobcost.check import check_reference
 from mobcost.layers import MakeDivisible, Scaling, WidthRule
 from mobcost.spec import load_model, parse_spec
+from test_heads import _anchors
 
-CONFIGS = ("ssdlite_mobilenet_v3_small", "ssdlite_mobilenet_v2")
+CONFIGS = ("ssdlite_mobilenet_v3_small", "ssdlite_mobilenet_v2", "ssdlite_mnasnet_a1")
 ROWS = [(name, ref) for name in CONFIGS for ref in load_model(name)[0].reference
         if name != "ssdlite_mobilenet_v2" or ref.label.startswith("V2 0.")]  # its α = 1 rows: tests/test_heads.py
 
@@ -105,6 +106,13 @@ def _predictors_by_hand(maps: list[tuple[int, int]], anchors: list[int], classes
             macs += 3 * 3 * c * size * size + c * outputs * size * size
             params += 3 * 3 * c + c * outputs + outputs
     return macs, params
+
+
+@pytest.mark.parametrize("name", ["ssdlite_mobilenet_v3_small", "ssdlite_mobilenet_v3_small:full",
+                                  "ssdlite_mnasnet_a1", "ssdlite_mnasnet_a1@0.35", "ssdlite_mobilenet_v2:v3_paper@0.5"])
+def test_anchors_per_location_by_hand(name):
+    # 3 anchors at each of the 20×20 first map's locations (reduce_boxes_in_lowest_layer), 6 on the others: 2,034
+    assert _anchors(mobcost.analyze(name)) == 20 * 20 * 3 + (10 * 10 + 5 * 5 + 3 * 3 + 2 * 2 + 1) * 6
 
 
 def test_one_predictor_row_by_hand():
@@ -215,3 +223,27 @@ def test_tf_min_depth_on_the_v2_backbone_is_the_erratums_alternative():
         == {n: c for n, c in widths[1].items() if not n.startswith(changed)}
     # the erratum's figures for this count: 236.4M Mult-Adds and 0.94M parameters
     assert (round(with_floor.macs / 10**6, 1), round(with_floor.params / 10**6, 2)) == (236.4, 0.94)
+
+
+# ---- MnasNet-A1 (MobileNetV3 Table 6's MnasNet rows) -------------------------------------------------------------
+
+def test_mnasnet_backbone_repeats_mnasnet_a1():
+    # at α = 1 the scaled last conv is the classifier's 1280-wide head; drop the classifier's pool and FC
+    a, classifier = mobcost.analyze("ssdlite_mnasnet_a1"), mobcost.analyze("mnasnet_a1", resolution=320)
+    rows = [r for r in a.rows if r.part == "backbone"]
+    assert [(r.output, r.macs, r.params) for r in rows] == [(r.output, r.macs, r.params) for r in classifier.rows[:-2]]
+
+
+@pytest.mark.parametrize("alpha, c4, c5, macs", [("1", 672, 1280, "0.84"), ("0.5", 336, 640, "0.29"),
+                                                  ("0.35", 240, 448, "0.18")],
+                         ids=["MobileNetV3 Table 6: MnasNet", "MobileNetV3 Table 6: MnasNet 0.5",
+                              "MobileNetV3 Table 6: MnasNet 0.35"])
+def test_mnasnet_extras_and_predictors_by_hand(alpha, c4, c5, macs):
+    # c4: 6 × make_divisible(112·α, 8) (112, 56, 40); c5: make_divisible(1280·α, 8)
+    a = mobcost.analyze(f"ssdlite_mnasnet_a1@{alpha}")
+    extras_macs, extras_params, extra_maps = _extras_by_hand(c5, 10, _depth_fn(alpha))
+    heads = _predictors_by_hand([(20, c4), (10, c5)] + extra_maps, [3, 6, 6, 6, 6, 6], 91)
+    parts = {part: (sum(r.macs for r in a.rows if r.part == part), sum(r.params for r in a.rows if r.part == part))
+             for part in ("extras", "heads")}
+    assert parts == {"extras": (extras_macs, extras_params), "heads": heads}
+    assert f"{a.macs / 1e9:.2f}" == macs
