@@ -48,8 +48,8 @@ class WidthRule(BaseModel):
     min: ChannelCount | None = None  # the floor; default: 1 for `int`, the divisor for make_divisible
 
 
-Width = Annotated[Union[Annotated[Literal["scaled", "fixed", "grow"], Tag("word")], Annotated[WidthRule, Tag("mapping")]],
-                  Discriminator(_word_or_mapping)]
+Width = Annotated[Union[Annotated[Literal["scaled", "fixed", "grow"], Tag("word")],
+                        Annotated[WidthRule, Tag("mapping")]], Discriminator(_word_or_mapping)]
 """How α reaches a layer's output channels: always, never, only when α > 1 (MobileNetV2's last conv), or always
 with the layer's own rounding and floor (a `WidthRule`)."""
 Called = Literal["op", "act"]
