@@ -218,8 +218,10 @@ def test_tf_min_depth_on_the_v2_backbone_is_the_erratums_alternative():
     assert [widths[0][n] for n in names] == [8, 48, 8] and [widths[1][n] for n in names] == [16, 96, 16]
     assert {n: c for n, c in widths[0].items() if not n.startswith(changed)} \
         == {n: c for n, c in widths[1].items() if not n.startswith(changed)}
-    # the erratum's figures for this count: 236.4M Mult-Adds and 0.94M parameters
+    # the erratum's figures for this count: 236.4M Mult-Adds and 0.94M parameters; the config's 0.313 B, 1.54M at 0.5
     assert (round(with_floor.macs / 10**6, 1), round(with_floor.params / 10**6, 2)) == (236.4, 0.94)
+    at_half = mobcost.analyze(net.model_copy(update={"layers": layers}), alpha=0.5)
+    assert (round(at_half.macs / 10**9, 3), round(at_half.params / 10**6, 2)) == (0.313, 1.54)
 
 
 # ---- MnasNet-A1 (MobileNetV3 Table 6's MnasNet rows) -------------------------------------------------------------
