@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PlainSerializer, PlainValidator, Tag, WithJsonSchema
 
 from mobcost.limits import ChannelCount, PadPixels, Pixels, decimal_of
 
@@ -17,8 +17,41 @@ Channels = Union[ChannelCount, Literal["classes"]]
 Activation = Literal["relu", "relu6", "hswish", "hardswish", "hsigmoid", "hardsigmoid", "sigmoid", "silu", "swish",
                      "gelu", "leaky_relu"]
 """hardswish = hswish, hardsigmoid = hsigmoid and swish = silu (x·σ(x)): each pair is one function, two names."""
-Width = Literal["scaled", "fixed", "grow"]
-"""How α reaches a layer's output channels: always, never, or only when α > 1 (MobileNetV2's last conv)."""
+
+
+class MakeDivisible(BaseModel):
+    """make_divisible(α·c, divisor): the nearest multiple of `divisor`, never below 90% of α·c (TF-slim, Keras,
+    torchvision)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, defer_build=True)
+    divisor: ChannelCount = 8
+
+
+def _word_or_mapping(value) -> str:
+    return "mapping" if isinstance(value, (dict, BaseModel)) else "word"
+
+
+Rounding = Annotated[Union[Annotated[Literal["int"], Tag("word")], Annotated[MakeDivisible, Tag("mapping")]],
+                     Discriminator(_word_or_mapping)]
+"""How α·c becomes a whole channel count: `int` truncates (MobileNet V1's int(α·c)), `{divisor: 8}` rounds to a
+multiple of 8 (make_divisible)."""
+
+
+class WidthRule(BaseModel):
+    """α on a layer's output channels with a rounding of its own and a floor: `{rounding: int, min: 16}` is the TF
+    object detection API's depth for its extra feature layers, max(int(α·c), 16) (feature_map_generators.py
+    `get_depth_fn` with the configs' `min_depth: 16`); with a divisor it is TF-slim's
+    `_make_divisible(α·c, divisor, min_value)`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, defer_build=True)
+    rounding: Rounding | None = None  # default: the network's width_rounding
+    min: ChannelCount | None = None  # the floor; default: 1 for `int`, the divisor for make_divisible
+
+
+Width = Annotated[Union[Annotated[Literal["scaled", "fixed", "grow"], Tag("word")],
+                        Annotated[WidthRule, Tag("mapping")]], Discriminator(_word_or_mapping)]
+"""How α reaches a layer's output channels: always, never, only when α > 1 (MobileNetV2's last conv), or always
+with the layer's own rounding and floor (a `WidthRule`)."""
 Called = Literal["op", "act"]
 """A part of a layer an implementation calls as a function (F.relu, F.adaptive_avg_pool2d) rather than as a module:
 `op` the layer's own operation, `act` its activation. Costs are the same; counters that hook modules see it
@@ -91,14 +124,20 @@ class Scaling:
         if width == "fixed" or (width == "grow" and self.alpha <= 1):
             return out
         scaled = self.alpha * out
-        if self.divisor is None:
-            return max(1, int(scaled))
-        return make_divisible(scaled, self.divisor)
+        divisor, floor = self.divisor, None
+        if isinstance(width, WidthRule):
+            floor = width.min
+            if width.rounding is not None:
+                divisor = None if width.rounding == "int" else width.rounding.divisor
+        if divisor is None:
+            return max(floor or 1, int(scaled))
+        return make_divisible(scaled, divisor, floor)
 
 
-def make_divisible(v: Fraction, divisor: int) -> int:
-    """The TF-slim/torchvision rounding: nearest multiple of `divisor`, at least `divisor`, never below 90% of v."""
-    new_v = max(divisor, int(v + Fraction(divisor, 2)) // divisor * divisor)
+def make_divisible(v: Fraction, divisor: int, min_value: int | None = None) -> int:
+    """The TF-slim/torchvision rounding: nearest multiple of `divisor`, at least `min_value` (default `divisor`),
+    never below 90% of v."""
+    new_v = max(divisor if min_value is None else min_value, int(v + Fraction(divisor, 2)) // divisor * divisor)
     return new_v + divisor if new_v < Fraction(9, 10) * v else new_v
 
 

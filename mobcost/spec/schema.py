@@ -9,7 +9,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, PrivateAttr, Tag, TypeAdapter, ValidationError, WithJsonSchema)
 
-from mobcost.layers import LAYER_KINDS, Bottleneck, Concat, Layer, Ratio, Repeat, Residual, Separable
+from mobcost.layers import (LAYER_KINDS, Bottleneck, Concat, Layer, MakeDivisible, Ratio, Repeat, Residual, Rounding,
+                            Separable)
 from mobcost.limits import (LIMIT, MAX_COUNT, MAX_LAYERS, MAX_MULTIPLIER, MAX_NODES, ChannelCount, PixelPair, Pixels,
                             decimal_of)
 from mobcost.spec.errors import MAX_PROBLEMS, MobcostError, Path_, Problem, SpecError, listed, shown
@@ -91,10 +92,6 @@ class Input(_Strict):
     channels: ChannelCount = 3
 
 
-class MakeDivisible(_Strict):
-    divisor: ChannelCount = 8
-
-
 Implementation = Literal["paper", "tf-slim", "keras", "torchvision"]
 """The implementations a network may follow; `--params torch` and `--params keras` say so when the network shown
 is not the one torchvision or Keras builds."""
@@ -165,7 +162,7 @@ class Network(_Strict):
     follows: list[Implementation] = []  # the implementations the network as written is (variants name the others)
     input: Input
     classes: ChannelCount = 1000
-    width_rounding: Union[Literal["int"], MakeDivisible] = "int"
+    width_rounding: Rounding = "int"
     width: Multiplier = Fraction(1)  # compound scaling's width coefficient: multiplies α
     depth: Multiplier = Fraction(1)  # compound scaling's depth coefficient: repeats = ceil(n · depth)
     layers: list[Layer] = Field(min_length=1)
