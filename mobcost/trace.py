@@ -42,14 +42,13 @@ class Row:
         return self.layer.kind
 
     @property
-    def stride(self) -> int | tuple[int, int]:
-        return self.layer.stride  # a pool may stride its two axes differently: (h, w)
+    def stride(self) -> int:
+        return self.layer.stride
 
     @property
     def type(self) -> str:
-        """"Type / Stride" as MobileNets Table 1 prints it (s16×20 for a stride per axis)."""
-        stride = "×".join(map(str, self.stride)) if isinstance(self.stride, tuple) else self.stride
-        return f"{self.layer.paper_type} / s{stride}"
+        """"Type / Stride" as MobileNets Table 1 prints it."""
+        return f"{self.layer.paper_type} / s{self.stride}"
 
     @property
     def filter(self) -> str:

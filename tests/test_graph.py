@@ -215,13 +215,14 @@ def test_memory_states_the_weights_bytes(mobcost):
     assert data["peak_bytes"] == 112 * 112 * 64 + 56 * 56 * 64  # the max pool reads conv1's output, writes its own
 
 
-# ---- LR-ASPP's pooling branch as TF's DeepLab builds it: a large pool with a stride per axis, a gate the size of ---
-# ---- the features it multiplies (MobileNetV3 Figure 10: 49×49 average pool, strides (16, 20)) --------------------
+
+# ---- LR-ASPP's gate as TF's DeepLab builds it (MobileNetV3 Figure 10): pooled to 1×4, a 1×1 conv, upsampled to the --
+# ---- features' size and multiplied element by element ------------------------------------------------------------
 
 LRASPP_GATE = """\
   - {kind: pw, name: features, out: 16}
   - {kind: pw, name: branch, out: 8}
-  - {kind: avgpool, from: features, kernel: 49, stride: [16, 20]}
+  - {kind: avgpool, from: features, output: [1, 4]}
   - {kind: pw, name: pooled, out: 8, bias: true, act: sigmoid}
   - {kind: upsample, name: gate, size_of: branch, mode: bilinear}
   - {kind: scale, name: gated, from: [gate, branch]}
@@ -229,18 +230,10 @@ LRASPP_GATE = """\
 SEG_HEAD = "name: g\ntitle: G\ninput: {resolution: [64, 128], channels: 3}\n"
 
 
-def test_a_pool_may_stride_each_axis_differently():
-    rows = {row.name: row for row in net(LRASPP_GATE, SEG_HEAD).rows}
-    pool = rows["pool1"]
-    # ⌊(64 − 49) / 16⌋ + 1 = 1 row and ⌊(128 − 49) / 20⌋ + 1 = 4 columns
-    assert (pool.output.h, pool.output.w, pool.output.c) == (1, 4, 16)
-    assert pool.stride == (16, 20) and pool.type == "Avg Pool / s16×20" and pool.macs == 0
-    assert rows["pooled"].macs == 16 * 8 * 1 * 4  # the gate's 1×1 conv runs on the 1×4 map, not on a 1×1 one
-    assert rows["pooled"].params == 16 * 8 + 8
-
-
 def test_scale_by_a_gate_of_the_tensors_own_shape_multiplies_element_by_element():
-    gated = {row.name: row for row in net(LRASPP_GATE, SEG_HEAD).rows}["gated"]
+    rows = {row.name: row for row in net(LRASPP_GATE, SEG_HEAD).rows}
+    assert rows["pooled"].macs == 16 * 8 * 1 * 4  # the gate's 1×1 conv runs on the 1×4 map
+    gated = rows["gated"]
     assert gated.reads == ("gate", "branch")
     assert (gated.output.h, gated.output.w, gated.output.c) == (64, 128, 8)
     assert (gated.macs, gated.params, gated.layer.elementwise(gated.input)) == (0, 0, 64 * 128 * 8)
@@ -249,8 +242,3 @@ def test_scale_by_a_gate_of_the_tensors_own_shape_multiplies_element_by_element(
 def test_a_gate_of_another_size_is_refused_naming_both():
     message = error(LRASPP_GATE.replace("size_of: branch", "scale: 2"), SEG_HEAD)
     assert "cannot scale 'branch' (64×128×8) by 'gate' (2×8×8)" in message and "layers[5]" in message
-
-
-def test_a_pool_stride_pair_is_two_positive_pixel_counts():
-    assert "stride" in error("  - {kind: avgpool, kernel: 2, stride: [2, 0]}\n")
-    assert "stride" in error("  - {kind: avgpool, kernel: 2, stride: [2, 2, 2]}\n")

@@ -39,7 +39,7 @@ def test_lraspp_head_by_hand():
     """LR-ASPP (V3 Figure 10) on the RF2 backbone's 480-wide features, 128 filters, 19 classes."""
     rows = _rows("lraspp_mobilenet_v3_large_seg")
     assert rows["aspp0"].macs == 1 * 1 * 480 * 128 * 64 * 128
-    # the 49×49 pool with strides (16, 20): ⌊(64 − 49) / 16⌋ + 1 = 1 by ⌊(128 − 49) / 20⌋ + 1 = 4
+    # Figure 10's 49×49 pool with strides (16, 20): ⌊(64 − 49) / 16⌋ + 1 = 1 by ⌊(128 − 49) / 20⌋ + 1 = 4
     assert (rows["image_pooling"].input.h, rows["image_pooling"].input.w) == (1, 4)
     assert rows["image_pooling"].macs == 480 * 128 * 1 * 4 and rows["image_pooling"].params == 480 * 128 + 128
     assert rows["decoder_conv0"].macs == 128 * 19 * 128 * 256

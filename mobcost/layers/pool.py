@@ -12,21 +12,15 @@ from mobcost.limits import PixelPair, Pixels
 
 
 class _Pool(_Kind):
-    stride: Pixels | PixelPair = 1  # or [h, w]: a stride per axis (LR-ASPP's 49×49 pool with strides (16, 20))
+    stride: Pixels = 1
     padding: Padding = "valid"
     ceil_mode: bool = False  # round the output size up, as PyTorch's ceil_mode and Caffe's pooling
-
-    @property
-    def strides(self) -> tuple[int, int]:
-        """The stride along the height and along the width."""
-        return self.stride if isinstance(self.stride, tuple) else (self.stride, self.stride)
 
     def output_shape(self, x: Shape) -> Shape:
         if self.kernel == "global":
             return Shape(1, 1, x.c)
-        sh, sw = self.strides
-        return Shape(out_size(x.h, self.kernel, sh, self.padding, self.ceil_mode),
-                     out_size(x.w, self.kernel, sw, self.padding, self.ceil_mode), x.c)
+        return Shape(out_size(x.h, self.kernel, self.stride, self.padding, self.ceil_mode),
+                     out_size(x.w, self.kernel, self.stride, self.padding, self.ceil_mode), x.c)
 
     def macs(self, x: Shape) -> int:
         return 0
