@@ -215,7 +215,6 @@ def test_memory_states_the_weights_bytes(mobcost):
     assert data["peak_bytes"] == 112 * 112 * 64 + 56 * 56 * 64  # the max pool reads conv1's output, writes its own
 
 
-
 # ---- LR-ASPP's gate as TF's DeepLab builds it (MobileNetV3 Figure 10): pooled to 1×4, a 1×1 conv, upsampled to the --
 # ---- features' size and multiplied element by element ------------------------------------------------------------
 
