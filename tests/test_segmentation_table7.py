@@ -26,8 +26,8 @@ def test_published_figure_agrees_or_is_an_explained_erratum(name, ref):
     agrees_or_is_explained(name, ref)
 
 
-def _rows(name: str, **scale) -> dict:
-    return {row.name: row for row in mobcost.analyze(name, **scale).rows}
+def _rows(name: str) -> dict:
+    return {row.name: row for row in mobcost.analyze(name).rows}
 
 
 # ---- the heads, by hand (1/16 of 1024×2048 is 64×128, 1/8 is 128×256) ---------------------------------------
