@@ -18,7 +18,7 @@ from mobcost.conventions import CONVENTIONS
 from mobcost.output import json_safe, printable
 from mobcost.delta import Diff, relative
 from mobcost.spec import LIBRARY, ParamCounting
-from mobcost.trace import Analysis, Row, Scaled
+from mobcost.trace import Analysis, Row, Scaled, size_text
 
 if TYPE_CHECKING:
     from mobcost.sizing import AccuracyGrid, Candidate, Limits
@@ -442,7 +442,8 @@ def models_table(entries: list[dict]) -> Report:
                Column("resolution", "Input", numeric=True), Column("macs", "Million Mult-Adds", millions(1), True),
                Column("params", "Million Parameters", millions(2), True), Column("variants", "Variants", hide=3, wrap=True),
                Column("source", "Source", hide=4, wrap=True))
-    return Report("Built-in models (α = 1 at their own resolution)", columns, entries, entries)
+    rows = [{**entry, "resolution": size_text(entry["resolution"])} for entry in entries]  # 1024×2048, not a tuple
+    return Report("Built-in models (α = 1 at their own resolution)", columns, rows, entries)
 
 
 # ---- counting conventions and verification ------------------------------------------------------------------

@@ -213,3 +213,31 @@ def test_memory_states_the_weights_bytes(mobcost):
     data = json.loads(mobcost("memory", "resnet18", "--dtype", "int8", "-f", "json").stdout)
     assert data["weights"] == 11_689_512 and data["weights_bytes"] == 11_689_512  # torchvision's, 1 byte each
     assert data["peak_bytes"] == 112 * 112 * 64 + 56 * 56 * 64  # the max pool reads conv1's output, writes its own
+
+
+# ---- LR-ASPP's gate as TF's DeepLab builds it (MobileNetV3 Figure 10): pooled to 1×4, a 1×1 conv, upsampled to the --
+# ---- features' size and multiplied element by element ------------------------------------------------------------
+
+LRASPP_GATE = """\
+  - {kind: pw, name: features, out: 16}
+  - {kind: pw, name: branch, out: 8}
+  - {kind: avgpool, from: features, output: [1, 4]}
+  - {kind: pw, name: pooled, out: 8, bias: true, act: sigmoid}
+  - {kind: upsample, name: gate, size_of: branch, mode: bilinear}
+  - {kind: scale, name: gated, from: [gate, branch]}
+"""
+SEG_HEAD = "name: g\ntitle: G\ninput: {resolution: [64, 128], channels: 3}\n"
+
+
+def test_scale_by_a_gate_of_the_tensors_own_shape_multiplies_element_by_element():
+    rows = {row.name: row for row in net(LRASPP_GATE, SEG_HEAD).rows}
+    assert rows["pooled"].macs == 16 * 8 * 1 * 4  # the gate's 1×1 conv runs on the 1×4 map
+    gated = rows["gated"]
+    assert gated.reads == ("gate", "branch")
+    assert (gated.output.h, gated.output.w, gated.output.c) == (64, 128, 8)
+    assert (gated.macs, gated.params, gated.layer.elementwise(gated.input)) == (0, 0, 64 * 128 * 8)
+
+
+def test_a_gate_of_another_size_is_refused_naming_both():
+    message = error(LRASPP_GATE.replace("size_of: branch", "scale: 2"), SEG_HEAD)
+    assert "cannot scale 'branch' (64×128×8) by 'gate' (2×8×8)" in message and "layers[5]" in message

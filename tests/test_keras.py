@@ -11,6 +11,7 @@ from zoo import MODELS, analysis
 
 import mobcost
 from mobcost.conventions import totals
+from mobcost.trace import hw
 
 pytest.importorskip("torch")
 os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -69,7 +70,7 @@ KERAS_ACTIVATION = {"relu": "relu", "relu6": "relu6", "hswish": "hard_swish", "h
 def keras_model(a) -> tuple:
     """The traced network as a Keras model, each row fed the tensors it reads (`Analysis.sources`), and each
     row's Keras output shape (H, W, C)."""
-    values = [keras.Input((a.resolution, a.resolution, a.rows[0].input.c))]
+    values = [keras.Input((*hw(a.resolution), a.rows[0].input.c))]  # height × width
     for row, read in zip(a.rows, a.sources()):
         inputs = [values[j] for j in read]
         first, *rest = KERAS_LAYERS[row.kind](row)

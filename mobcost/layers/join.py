@@ -49,7 +49,8 @@ class Add(Join):
 
 
 class Scale(Join):
-    """Squeeze-and-excite gating (`from: [gate, x]`): a 1×1×c gate times the h×w×c tensor x, channel by channel."""
+    """Squeeze-and-excite gating (`from: [gate, x]`): a 1×1×c gate times the h×w×c tensor x, channel by channel; or
+    a gate of x's own shape times x element by element (LR-ASPP's pooled gate, upsampled to x's size in TF's DeepLab)."""
 
     kind: Literal["scale"] = "scale"
     from_: list[Name] | None = Field(None, alias="from", min_length=2, max_length=2)
@@ -57,8 +58,9 @@ class Scale(Join):
 
     def combine(self, inputs: Inputs) -> Shape:
         (gate, g), (name, x) = inputs
-        if (g.h, g.w, g.c) != (1, 1, x.c):
-            raise ShapeError("from", f"cannot scale {name!r} ({x}) by {gate!r} ({g}): the gate must be 1×1×{x.c}")
+        if g.c != x.c or (g.h, g.w) not in ((1, 1), (x.h, x.w)):
+            raise ShapeError("from", f"cannot scale {name!r} ({x}) by {gate!r} ({g}): the gate must be 1×1×{x.c} "
+                                     f"or {x}")
         return x
 
     def elementwise(self, x: Shape) -> int:
