@@ -25,7 +25,12 @@ CASES = ([("mobilenet_v2:torchvision", a, r) for a, r in MOBILENETS]
          + [(f"{name}:torchvision", a, r) for name in ("googlenet", "resnet50", "squeezenet", "alexnet")
             for a, r in CLASSIC]
          + [("vgg16:torchvision", 1.0, r) for r in (224, 97, 64)]
-         + [("resnet18:torchvision", 1.0, r) for r in (224, 161)] + [("efficientnet_b0:torchvision", 1.0, 224)])
+         + [("resnet18:torchvision", 1.0, r) for r in (224, 161)] + [("efficientnet_b0:torchvision", 1.0, 224)]
+         # detection at its own 320 (backbone and head run: `reference.runnable`); segmentation at the 520 torchvision
+         # documents and one other size, non-square for LR-ASPP
+         + [("ssdlite320_mobilenet_v3_large:torchvision", 1.0, 320)]
+         + [("lraspp_mobilenet_v3_large:torchvision", 1.0, r) for r in (520, (240, 320))]
+         + [("deeplabv3_mobilenet_v3_large:torchvision", 1.0, r) for r in (520, 257)])
 
 
 def _torchvision_configs() -> set[str]:
@@ -36,15 +41,22 @@ def _torchvision_configs() -> set[str]:
 def test_every_torchvision_config_is_checked():
     assert _torchvision_configs() == {model.split(":")[0] for model, _, _ in CASES}
     assert _torchvision_configs() == {"mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "googlenet",
-                                      "resnet50", "squeezenet", "alexnet", "vgg16", "resnet18", "efficientnet_b0"}
+                                      "resnet50", "squeezenet", "alexnet", "vgg16", "resnet18", "efficientnet_b0",
+                                      "ssdlite320_mobilenet_v3_large", "lraspp_mobilenet_v3_large",
+                                      "deeplabv3_mobilenet_v3_large"}
 
 
-@pytest.mark.parametrize(("model", "alpha", "res"), CASES, ids=[f"{m}@{a}_{r}" for m, a, r in CASES])
+def _size(res) -> str:
+    return "x".join(map(str, res)) if isinstance(res, tuple) else str(res)
+
+
+@pytest.mark.parametrize(("model", "alpha", "res"), CASES, ids=[f"{m}@{a}_{_size(r)}" for m, a, r in CASES])
 def test_matches_torchvision_and_the_counters_on_it(model, alpha, res):
     analysis = mobcost.analyze(model, alpha=alpha, resolution=res)
     built, how = reference.reference_model(analysis.network, alpha, "torchvision")
     comparison = reference.compare(analysis, built, how)
-    assert set(comparison.versions) >= {"torch", "torchvision", *reference.TOOLS}  # every counter ran
+    assert set(comparison.versions) >= {"torch", "torchvision", *reference.TOOLS}
+    assert comparison.failed == {}  # every counter ran the model
     assert [t.what for t in comparison.totals if not t.ok] == []
     assert comparison.first_difference is None
 
@@ -95,3 +107,43 @@ def test_verify_against_a_bad_callable_is_bad_input(against):
 def test_a_builder_without_alpha_refuses_one():
     result = runner.invoke(app, ["verify", "resnet50:torchvision", "--alpha", "0.5", "--against", "torchvision"])
     assert result.exit_code == 2 and "takes no width multiplier" in result.output
+
+
+# ---- what runs: a detector's network, not its pre- and post-processing ----------------------------------------
+
+def test_a_builder_passes_none_so_nothing_is_downloaded():
+    """`weights_backbone: null` in a builder's args reaches torchvision as None (its default downloads ImageNet
+    weights), and a detector runs as its backbone and head on one tensor at the spec's size."""
+    analysis = mobcost.analyze("ssdlite320_mobilenet_v3_large:torchvision")
+    built, how = reference.reference_model(analysis.network, 1.0, "torchvision")
+    assert how == ("torchvision.models.detection:ssdlite320_mobilenet_v3_large(weights_backbone=None, "
+                   "num_classes=91)")
+    model, what = reference.runnable(built, how)
+    assert "backbone and head" in what and [name for name, _ in model.named_children()] == ["backbone", "head"]
+    torch = pytest.importorskip("torch")
+    out = model(torch.zeros(1, 3, 320, 320))  # 3,234 anchors: (20² + 10² + 5² + 3² + 2² + 1) · 6
+    assert tuple(out["bbox_regression"].shape) == (1, 3234, 4) and tuple(out["cls_logits"].shape) == (1, 3234, 91)
+
+
+def test_a_two_stage_detector_is_refused_not_run():
+    torch = pytest.importorskip("torch")
+
+    class TwoStage(torch.nn.Module):  # what Faster R-CNN has: a transform and a backbone, but no single head
+        def __init__(self):
+            super().__init__()
+            self.transform, self.backbone = torch.nn.Identity(), torch.nn.Conv2d(3, 4, 1)
+
+    with pytest.raises(mobcost.MobcostError, match="no forward mobcost can run on one tensor"):
+        reference.runnable(TwoStage(), "m:f")
+
+
+def test_a_counter_that_cannot_run_the_model_is_said_so(monkeypatch):
+    def fails(model, x):
+        raise RuntimeError("cannot trace this\nsecond line")
+
+    monkeypatch.setitem(reference.COUNT, "thop", fails)
+    result = runner.invoke(app, ["verify", "squeezenet:torchvision", "--against", "torchvision", "-f", "markdown"])
+    assert result.exit_code == 0, result.output
+    assert "thop could not run this model (RuntimeError: cannot trace this); its convention is not compared." in (
+        result.stdout)
+    assert "vs thop" not in result.stdout

@@ -106,7 +106,8 @@ class Builder(_Strict):
 
     call: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")  # MODULE:CALLABLE returning the model
     alpha: str | None = None  # the keyword that takes α (torchvision's width_mult); None: the builder takes no α
-    args: dict[str, Union[bool, int, float, str]] = {}  # further keywords, e.g. GoogLeNet's aux_logits: false
+    args: dict[str, Union[bool, int, float, str, None]] = {}
+    """Further keywords, e.g. GoogLeNet's `aux_logits: false`, or `weights_backbone: null` (None: no download)."""
 
 
 class Variant(_Strict):
