@@ -462,11 +462,13 @@ def conventions_table() -> Report:
     rows.append({"operation": "parameters per batch-norm channel",
                  **{c.name: per_channel[c.params] for c in CONVENTIONS.values()}})
     called = {"as a module": "as a module", "once": "once (no module hook)", "not at all": "0"}
-    rows.append({"operation": "`functional` (called as a function)",
+    rows.append({"operation": "`functional: [op|act]` (called as a function)",
                  **{c.name: called[c.functional] for c in CONVENTIONS.values()}})
+    rows.append({"operation": "`functional: [method]` (a tensor method: x.mean([2, 3]))",
+                 **{c.name: called[c.method] for c in CONVENTIONS.values()}})
     notes = tuple(f"{op}: {text}." for op, text in OPERATION_CLASSES.items())
     notes += tuple(f"{c.name}: {c.tool}" for c in CONVENTIONS.values())
-    data = {c.name: {"tool": c.tool, "params": c.params, "functional": c.functional,
+    data = {c.name: {"tool": c.tool, "params": c.params, "functional": c.functional, "method": c.method,
                      "rules": {op: r.text for op, r in c.rules.items()}} for c in CONVENTIONS.values()}
     return Report("Counting conventions: what each counts, in Mult-Adds (one multiply-add or one operation = 1)",
                   columns, rows, data, notes=notes)

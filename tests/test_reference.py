@@ -30,7 +30,12 @@ CASES = ([("mobilenet_v2:torchvision", a, r) for a, r in MOBILENETS]
          # documents and one other size, non-square for LR-ASPP
          + [("ssdlite320_mobilenet_v3_large:torchvision", 1.0, 320)]
          + [("lraspp_mobilenet_v3_large:torchvision", 1.0, r) for r in (520, (240, 320))]
-         + [("deeplabv3_mobilenet_v3_large:torchvision", 1.0, r) for r in (520, 257)])
+         + [("deeplabv3_mobilenet_v3_large:torchvision", 1.0, r) for r in (520, 257)]
+         # torchvision's published widths (mnasnet0_5 … 1_3: MNASNet(alpha); shufflenet_v2_x0_5 … x2_0: one
+         # builder each), both pooling with the tensor method x.mean([2, 3])
+         + [("mnasnet:torchvision", a, 224) for a in (1.0, 0.5, 0.75, 1.3)] + [("mnasnet:torchvision", 1.0, 161)]
+         + [(f"shufflenet_v2_x1_0:{v}", 1.0, 224) for v in ("torchvision", "x0_5", "x1_5", "x2_0")]
+         + [("shufflenet_v2_x1_0:torchvision", 1.0, 161)])
 
 
 def _torchvision_configs() -> set[str]:
@@ -43,7 +48,27 @@ def test_every_torchvision_config_is_checked():
     assert _torchvision_configs() == {"mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "googlenet",
                                       "resnet50", "squeezenet", "alexnet", "vgg16", "resnet18", "efficientnet_b0",
                                       "ssdlite320_mobilenet_v3_large", "lraspp_mobilenet_v3_large",
-                                      "deeplabv3_mobilenet_v3_large"}
+                                      "deeplabv3_mobilenet_v3_large", "mnasnet", "shufflenet_v2_x1_0"}
+
+
+@pytest.mark.parametrize(("alpha", "builder"), [(0.5, "mnasnet0_5"), (0.75, "mnasnet0_75"), (1.0, "mnasnet1_0"),
+                                                (1.3, "mnasnet1_3")])
+def test_mnasnet_at_alpha_is_torchvisions_named_builder(alpha, builder):
+    """`mnasnet:torchvision` builds MNASNet(alpha); torchvision's published widths are exactly those models."""
+    torchvision = pytest.importorskip("torchvision")
+    built, how = reference.reference_model(mobcost.analyze("mnasnet:torchvision").network, alpha, "torchvision")
+    assert how == f"torchvision.models:MNASNet(alpha={alpha!r})"
+    assert repr(built) == repr(getattr(torchvision.models, builder)().eval())
+
+
+def test_a_variant_that_names_its_builder_is_built_by_it():
+    """ShuffleNetV2's widths are not α-scalings: each variant names torchvision's builder for it."""
+    calls = {v: reference.reference_model(mobcost.analyze(f"shufflenet_v2_x1_0:{v}").network, 1.0, "torchvision")[1]
+             for v in ("torchvision", "x0_5", "x2_0", "paper")}
+    assert calls == {"torchvision": "torchvision.models:shufflenet_v2_x1_0()",
+                     "x0_5": "torchvision.models:shufflenet_v2_x0_5()",
+                     "x2_0": "torchvision.models:shufflenet_v2_x2_0()",
+                     "paper": "torchvision.models:shufflenet_v2_x1_0()"}  # the authors' unit: held to 1×, and differs
 
 
 def _size(res) -> str:
