@@ -93,10 +93,10 @@ class Rule:
         return self.count(row) + self.extra(row)
 
 
-Called = Literal["module", "function", "method"]
+Calling = Literal["module", "function", "method"]
 
 
-def called(row: Row, op: OpClass) -> Called:
+def called(row: Row, op: OpClass) -> Calling:
     """How the implementation calls this operation of the row (the spec's `functional`): as a module, a function
     (F.relu) or a tensor method (x.mean([2, 3]))."""
     spec = row.layer.functional

@@ -350,8 +350,8 @@ class Network(_Strict):
 
     def builder(self) -> tuple[str, Builder] | None:
         """The variant that names a torchvision builder, and the builder: what `verify --against torchvision`
-        builds. The variant being checked, if it names one (ShuffleNetV2's x0_5), else the first that does,
-        whichever variant of the network is being checked."""
+        builds: the variant being checked, if it names one (ShuffleNetV2's x0_5), else the first that does (so
+        that `v3_large --against torchvision` is held to torchvision's network, and shows where it differs)."""
         named = [(key, v.builder) for key, v in self.variants.items() if v.builder and "torchvision" in v.follows]
         return next((found for found in named if found[0] == self._variant), next(iter(named), None))
 
