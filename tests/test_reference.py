@@ -26,6 +26,7 @@ CASES = ([("mobilenet_v2:torchvision", a, r) for a, r in MOBILENETS]
             for a, r in CLASSIC]
          + [("vgg16:torchvision", 1.0, r) for r in (224, 97, 64)]
          + [("resnet18:torchvision", 1.0, r) for r in (224, 161)] + [("efficientnet_b0:torchvision", 1.0, 224)]
+         + [(f"efficientnet_b0:b{i}", 1.0, r) for i, r in ((1, 240), (2, 260), (3, 300))]  # their own sizes
          # detection at its own 320 (backbone and head run: `reference.runnable`); segmentation at the 520 torchvision
          # documents and one other size, non-square for LR-ASPP
          + [("ssdlite320_mobilenet_v3_large:torchvision", 1.0, 320)]
