@@ -93,10 +93,17 @@ class Rule:
         return self.count(row) + self.extra(row)
 
 
-def functional(row: Row, op: OpClass) -> bool:
-    """Whether the implementation calls this operation of the row as a function (the spec's `functional`)."""
-    called = row.layer.functional
-    return ("act" in called and op == "act") or ("op" in called and op == KIND_CLASS[row.kind](row))
+Calling = Literal["module", "function", "method"]
+
+
+def called(row: Row, op: OpClass) -> Calling:
+    """How the implementation calls this operation of the row (the spec's `functional`): as a module, a function
+    (F.relu) or a tensor method (x.mean([2, 3]))."""
+    spec = row.layer.functional
+    own = op == KIND_CLASS[row.kind](row)
+    if own and "method" in spec:
+        return "method"
+    return "function" if ("act" in spec and op == "act") or ("op" in spec and own) else "module"
 
 
 def _macs(row: Row) -> int:
@@ -157,12 +164,18 @@ class Convention:
     # an operation the implementation calls as a function: counted as a module would be (the operator-level
     # counters), once by the patched functional and never by a module hook (ptflops), or not at all (thop's hooks)
     functional: Literal["as a module", "once", "not at all"] = "as a module"
+    # an operation computed by a tensor method (x.mean([2, 3])): as a module would be, or not at all (fvcore has no
+    # handler for aten::mean, ptflops patches no tensor method but matmul's, thop hooks modules only)
+    method: Literal["as a module", "not at all"] = "as a module"
 
     def charge(self, op: OpClass, row: Row) -> tuple[int, int]:
         """What this convention counts for one operation of a row: (its count, the part a tool adds by mistake)."""
         rule = self.rules[op]
-        if functional(row, op) and self.functional != "as a module":
+        how = called(row, op)
+        if how == "function" and self.functional != "as a module":
             return (rule.count(row) if self.functional == "once" else 0), 0
+        if how == "method" and self.method == "not at all":
+            return 0, 0
         return rule.total(row), rule.extra(row)
 
     def count(self, row: Row) -> Counter:
@@ -204,7 +217,8 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
         "Mult-Adds counted as fvcore's FlopCountAnalysis (its \"flops\" are Mult-Adds): convolutions and matrix "
         "products without bias, batch norm 2 per element in eval mode, global pooling 1 per input element, "
         "upsampling 1 (nearest) or 4 (bilinear) per output element; "
-        "activations, k×k pooling, LRN, softmax and element-wise operations are skipped."),
+        "activations, k×k pooling, LRN, softmax, element-wise operations and a mean taken as a tensor method "
+        "(x.mean([2, 3])) are skipped.", method="not at all"),
     Convention(
         "ptflops", "ptflops.get_model_complexity_info(model, (c, h, w), backend='pytorch')", "torch",
         _rules(bias=Rule("1 per output element", _outputs), bn=_per_bn_element(2),
@@ -222,7 +236,8 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
         "swish (SiLU), GELU and leaky ReLU 1 per element, pooling 1 per input element, upsampling 1 per output "
         "element, LRN's element-wise operations, softmax 1 per element; ReLU, GELU, pooling and upsampling are "
         "counted twice (the module hook and the patched functional both fire, ptflops issue 139), once where the "
-        "implementation calls the function itself.", "once"),
+        "implementation calls the function itself, not at all where it takes a tensor method (x.mean([2, 3])).",
+        "once", "not at all"),
     Convention(
         "thop", "thop.profile(model, inputs=(x,))", "torch",
         _rules(bn=_per_bn_element(4),
@@ -234,8 +249,8 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
         "Mult-Adds counted as thop's profile: without bias, batch norm 4 per element, activations and max pooling "
         "0, adaptive average pooling h/oh · w/ow + 1 per output element (h·w + 1 when global), k×k average "
         "pooling 1 per output element, softmax 3c − 1 per position, nn.Upsample 1 (nearest) or 11 (bilinear) per "
-        "output element; what the implementation calls as a function 0 (thop hooks modules only).",
-        "not at all"),
+        "output element; what the implementation calls as a function or a tensor method 0 (thop hooks modules "
+        "only).", "not at all", "not at all"),
 )}
 
 

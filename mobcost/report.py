@@ -464,11 +464,13 @@ def conventions_table() -> Report:
     rows.append({"operation": "parameters per batch-norm channel",
                  **{c.name: per_channel[c.params] for c in CONVENTIONS.values()}})
     called = {"as a module": "as a module", "once": "once (no module hook)", "not at all": "0"}
-    rows.append({"operation": "`functional` (called as a function)",
+    rows.append({"operation": "`functional: [op|act]` (called as a function)",
                  **{c.name: called[c.functional] for c in CONVENTIONS.values()}})
+    rows.append({"operation": "`functional: [method]` (a tensor method, `x.mean([2, 3])`)",
+                 **{c.name: called[c.method] for c in CONVENTIONS.values()}})
     notes = tuple(f"{op}: {text}." for op, text in OPERATION_CLASSES.items())
     notes += tuple(f"{c.name}: {c.tool}" for c in CONVENTIONS.values())
-    data = {c.name: {"tool": c.tool, "params": c.params, "functional": c.functional,
+    data = {c.name: {"tool": c.tool, "params": c.params, "functional": c.functional, "method": c.method,
                      "rules": {op: r.text for op, r in c.rules.items()}} for c in CONVENTIONS.values()}
     return Report("Counting conventions: what each counts, in Mult-Adds (one multiply-add or one operation = 1)",
                   columns, rows, data, notes=notes)
@@ -597,8 +599,11 @@ def reference_table(analysis: Analysis, comparison) -> Report:
              "module_params": p.layer and p.layer.params, "status": "ok" if p.ok else "DIFFERS"}
             for p in comparison.layers]
     first = comparison.first_difference
-    notes = [f"{t.what}: {t.mobcost:,} and {t.reference:,}, {'equal' if t.ok else 'DIFFERENT'}."
-             for t in comparison.totals]
+    notes = [f"Ran {comparison.runs}."]
+    notes += [f"{t.what}: {t.mobcost:,} and {t.reference:,}, {'equal' if t.ok else 'DIFFERENT'}."
+              for t in comparison.totals]
+    notes += [f"{tool} could not run this model ({why}); its convention is not compared."
+              for tool, why in comparison.failed.items()]
     if first is not None:
         notes.append(f"First difference: mobcost's {first.row.name if first.row else '(no layer)'} and the "
                      f"implementation's {first.layer.name if first.layer else '(no layer)'}.")
@@ -606,7 +611,8 @@ def reference_table(analysis: Analysis, comparison) -> Report:
                  f"and linear layers agree in output shape and parameters (weights and biases). Built: "
                  f"{comparison.against}; " + ", ".join(f"{k} {v}" for k, v in comparison.versions.items()) + ".")
     data = {"model": analysis.network.name, "alpha": analysis.alpha, "resolution": analysis.resolution,
-            "against": comparison.against, "versions": comparison.versions, "ok": comparison.ok,
+            "against": comparison.against, "runs": comparison.runs, "versions": comparison.versions,
+            "not_run": comparison.failed, "ok": comparison.ok,
             "totals": [{"what": t.what, "mobcost": t.mobcost, "reference": t.reference, "ok": t.ok}
                        for t in comparison.totals],
             "first_difference": None if first is None else rows[comparison.layers.index(first)], "layers": rows}

@@ -250,3 +250,14 @@ def test_params_follow_the_convention_unless_given():
     keras = json.loads(run("compare", "v1", "--convention", "keras", "-f", "json").stdout)[0]
     weights = json.loads(run("compare", "v1", "--convention", "keras", "--params", "weights", "-f", "json").stdout)[0]
     assert keras["params"] == v1.params + 4 * V1_BN_CHANNELS and weights["params"] == v1.params
+
+
+def test_readme_counters_on_torchvision_table_is_mobcosts_count():
+    """The README's table of each torchvision-backed config under every counter: each figure is mobcost's count
+    (tests/test_reference.py holds the same counts to the tools run on torchvision's models)."""
+    rows = re.findall(r"^\| `(\w+:torchvision)`(?: \(\d+\))?" + r" \| ([\d,]+)" * 5 + r" \|$", README, re.MULTILINE)
+    assert len(rows) >= 15
+    for model, *printed in rows:
+        a = mobcost.analyze(model)
+        counts = [totals(a, tool)[0] for tool in ("paper", "fvcore", "ptflops", "thop")] + [a.params_counted("torch")]
+        assert [int(n.replace(",", "")) for n in printed] == counts, model

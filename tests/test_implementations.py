@@ -152,3 +152,26 @@ def test_torch_counting_of_a_network_that_is_not_torchvisions_says_so():
     assert note in run_json("table", "v3_large", "--convention", "thop")["counting"]["warning"]
     assert note not in runner.invoke(app, ["table", "v3_large:torchvision", "--params", "torch"]).stdout
     assert note not in runner.invoke(app, ["table", "v3_large"]).stdout  # the paper's counting claims no library
+
+
+def test_a_mean_taken_as_a_tensor_method_counts_0_in_every_counter():
+    """torchvision's MnasNet and ShuffleNetV2 pool with `x.mean([2, 3])`: no module for thop's hooks, no patched
+    function for ptflops, no aten::mean handler in fvcore (tests/test_reference.py runs the tools on torchvision's
+    models; test_verify.py on the `every_kind` module, which takes one)."""
+    module = tiny("  - {kind: conv, kernel: 3, out: 4}\n  - {kind: avgpool}")
+    method = tiny("  - {kind: conv, kernel: 3, out: 4}\n  - {kind: avgpool, functional: [method]}")
+    pool_in, pool_out = 8 * 8 * 4, 4
+    assert counted(module, "fvcore").macs == module.macs + pool_in
+    assert counted(module, "ptflops").macs == module.macs + 2 * pool_in
+    assert counted(module, "thop").macs == module.macs + (8 * 8 + 1) * pool_out
+    assert [counted(method, tool).macs for tool in ("paper", "torch", "fvcore", "ptflops", "thop")] == [method.macs] * 5
+    assert method.macs == module.macs == 3 * 3 * 3 * 4 * 8 * 8
+
+
+@pytest.mark.parametrize("layer", ["{kind: conv, out: 4, functional: [method]}",
+                                   "{kind: avgpool, kernel: 2, functional: [method]}",
+                                   "{kind: avgpool, output: [2, 2], functional: [method]}",
+                                   "{kind: avgpool, functional: [op, method]}"])
+def test_a_tensor_method_is_only_a_global_mean(layer):
+    with pytest.raises(SpecError, match=r"`functional: \[method\]` .* is for a global avgpool"):
+        tiny(f"  - {layer}")

@@ -8,8 +8,8 @@ from mobcost.layers import Leaf
 from mobcost.spec import builtin_models, load_spec
 
 # Every leaf kind and block, every activation, biases, grouped conv, k×k, global and adaptive pooling with floor and
-# ceil sizes, a ReLU after a residual add, functional calls, identity and projection shortcuts, an empty branch,
-# squeeze-and-excite, an odd input, a numeric padding.
+# ceil sizes, a ReLU after a residual add, functional calls, a mean as a tensor method, identity and projection
+# shortcuts, an empty branch, squeeze-and-excite, an odd input, a numeric padding.
 EVERY_KIND = """
 name: every_kind
 title: Every kind
@@ -62,6 +62,7 @@ layers:
   - {kind: bottleneck, t: 4, out: 16, se: {squeeze_from: input, divisor: null, act: silu, gate: sigmoid}, act: silu}
   - {kind: conv, name: gate_in, kernel: 2, padding: valid, out: 16}                   # 1×1×16
   - {kind: scale, from: [gate_in, bneck4]}
+  - {kind: avgpool, functional: [method]}                                              # x.mean([2, 3]): 1×1×16
   - {kind: avgpool}
   - {kind: flatten}
   - {kind: dropout}

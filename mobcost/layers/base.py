@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, PlainSerializer, PlainValidator, Tag, WithJsonSchema
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PlainSerializer, PlainValidator, Tag, WithJsonSchema,
+                      model_validator)
 
 from mobcost.limits import ChannelCount, PadPixels, Pixels, decimal_of
 
@@ -52,10 +53,12 @@ Width = Annotated[Union[Annotated[Literal["scaled", "fixed", "grow"], Tag("word"
                         Annotated[WidthRule, Tag("mapping")]], Discriminator(_word_or_mapping)]
 """How α reaches a layer's output channels: always, never, only when α > 1 (MobileNetV2's last conv), or always
 with the layer's own rounding and floor (a `WidthRule`)."""
-Called = Literal["op", "act"]
+Called = Literal["op", "act", "method"]
 """A part of a layer an implementation calls as a function (F.relu, F.adaptive_avg_pool2d) rather than as a module:
-`op` the layer's own operation, `act` its activation. Costs are the same; counters that hook modules see it
-differently (ptflops counts a functional call once, thop not at all)."""
+`op` the layer's own operation, `act` its activation; or `method`: the layer's own operation is a tensor method
+(torchvision's `x.mean([2, 3])` global pool, in MnasNet and ShuffleNetV2), on the kinds that take one
+(`takes_method`). Costs are the same; counters see them differently (a functional call: ptflops once, thop not at
+all; a tensor method: fvcore, ptflops and thop not at all)."""
 
 
 def _ratio(value) -> Fraction:
@@ -171,6 +174,19 @@ class _Kind(BaseModel):
     functional: list[Called] = []  # what the implementation calls as a function, not a module (see Called)
     from_: Name | None = Field(None, alias="from")  # the tensor this layer reads; default: the previous layer's
     part: Name | None = None  # groups rows in tables (backbone, extras, heads); default: the previous layer's
+
+    @property
+    def takes_method(self) -> bool:
+        """Whether an implementation may compute this layer's operation as a tensor method (`functional: [method]`):
+        only where what each counter makes of that method was measured (a global average pool, `x.mean([2, 3])`)."""
+        return False
+
+    @model_validator(mode="after")
+    def _method(self):
+        if "method" in self.functional and ("op" in self.functional or not self.takes_method):
+            raise ValueError("`functional: [method]` (the operation as a tensor method) is for a global avgpool "
+                             "computed as x.mean([2, 3]), and excludes `op`")
+        return self
 
     def resolve(self, scaling: Scaling) -> _Kind:
         """This layer with α applied to its declared channel counts."""

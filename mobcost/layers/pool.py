@@ -54,6 +54,10 @@ class AvgPool(_Pool):
         """The fixed output size of an adaptive pool: (1, 1) for a global pool, None for a k×k pool."""
         return self.output or ((1, 1) if self.kernel == "global" else None)
 
+    @property
+    def takes_method(self) -> bool:
+        return self.adaptive == (1, 1)  # x.mean([2, 3])
+
     def output_shape(self, x: Shape) -> Shape:
         return Shape(*self.output, x.c) if self.output else super().output_shape(x)
 

@@ -103,7 +103,8 @@ class Builder(_Strict):
 
     call: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")  # MODULE:CALLABLE returning the model
     alpha: str | None = None  # the keyword that takes α (torchvision's width_mult); None: the builder takes no α
-    args: dict[str, Union[bool, int, float, str]] = {}  # further keywords, e.g. GoogLeNet's aux_logits: false
+    args: dict[str, Union[bool, int, float, str, None]] = {}
+    """Further keywords, e.g. GoogLeNet's `aux_logits: false`, or `weights_backbone: null` (None: no download)."""
 
 
 class Variant(_Strict):
@@ -175,6 +176,7 @@ class Network(_Strict):
     _file: str = PrivateAttr("<spec>")
     _positions: dict = PrivateAttr(default_factory=dict)
     _source: Any = PrivateAttr(None)  # the data as read from the YAML, which the positions describe
+    _variant: str | None = PrivateAttr(None)  # the variant applied, if any
 
     @property
     def file(self) -> str:
@@ -310,6 +312,7 @@ class Network(_Strict):
         net = self.model_copy(update={"layers": layers, "title": edit.title, "follows": edit.follows or self.follows,
                                       **scaled})
         net._file, net._source = self._file, None  # its references and budget stay where they were; its layers changed
+        net._variant = key
         net._positions = {path: at for path, at in self._positions.items() if path[:1] != ("layers",)}
         return net
 
@@ -344,9 +347,10 @@ class Network(_Strict):
 
     def builder(self) -> tuple[str, Builder] | None:
         """The variant that names a torchvision builder, and the builder: what `verify --against torchvision`
-        builds, whichever variant of the network is being checked."""
-        return next(((key, v.builder) for key, v in self.variants.items()
-                     if v.builder and "torchvision" in v.follows), None)
+        builds: the variant being checked, if it names one (ShuffleNetV2's x0_5), else the first that does (so
+        that `v3_large --against torchvision` is held to torchvision's network, and shows where it differs)."""
+        named = [(key, v.builder) for key, v in self.variants.items() if v.builder and "torchvision" in v.follows]
+        return next((found for found in named if found[0] == self._variant), next(iter(named), None))
 
 
 def written_layers(layers) -> int:

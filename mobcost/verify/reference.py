@@ -2,7 +2,10 @@
 builder (the one the config's `torchvision` variant names), or any `MODULE:CALLABLE` that returns an nn.Module.
 
 The implementation's model runs once under hooks and FlopCounterMode, then under each counter installed (fvcore,
-ptflops, thop, each called as its README says). Every total is compared with mobcost's: the paper's Mult-Adds with
+ptflops, thop, each called as its README says). What runs is the network's own forward on one zero tensor at the
+spec's input size: a classifier or a segmentation model (which returns a dict) as it is; a detection model's backbone
+and head only (`runnable`), since its forward takes a list of images, resizes them in its transform and ends in box
+decoding and NMS, none of which a spec counts. Every total is compared with mobcost's: the paper's Mult-Adds with
 FlopCounterMode's FLOPs ÷ 2, `--params torch` with Σ numel, each convention with its tool; and, layer by layer in
 the order the model runs them, the output shape and the parameters of every convolution and linear layer.
 """
@@ -14,7 +17,7 @@ import importlib.util
 import io
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Callable
 
@@ -24,7 +27,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from mobcost.conventions import counted
 from mobcost.spec import TORCH_CPU, MobcostError, Network
-from mobcost.trace import Analysis, Row
+from mobcost.trace import Analysis, Row, hw
 
 COUNTED_KINDS = ("conv", "dw", "pw", "fc")  # the rows that are a Conv2d or a Linear in any implementation
 TOOLS = ("fvcore", "ptflops", "thop")
@@ -77,6 +80,8 @@ class Comparison:
     versions: dict[str, str]  # library → version, of torch and of every tool that ran
     totals: list[Total]
     layers: list[LayerPair]
+    runs: str = ""  # what was run, on what: "the model on a 1×3×224×224 tensor"
+    failed: dict[str, str] = field(default_factory=dict)  # counter installed → why it could not run the model
 
     @property
     def first_difference(self) -> LayerPair | None:
@@ -128,6 +133,33 @@ def _built(make: Callable[..., nn.Module], kwargs: dict, call: str) -> nn.Module
     return model.eval()
 
 
+class _BackboneAndHead(nn.Module):
+    """A torchvision detector's network: its backbone, then its head on every feature map, as the detector's own
+    forward calls them (SSD, RetinaNet and FCOS: `features = backbone(images.tensors)`, `head(list(features))`),
+    without the transform before (normalize, resize) or the anchors, box decoding and NMS after. The submodules
+    keep their names (backbone.features.0.0, head.regression_head...)."""
+
+    def __init__(self, detector: nn.Module):
+        super().__init__()
+        self.backbone, self.head = detector.backbone, detector.head
+
+    def forward(self, x: torch.Tensor):
+        features = self.backbone(x)
+        return self.head(list(features.values()) if isinstance(features, dict) else [features])
+
+
+def runnable(model: nn.Module, against: str) -> tuple[nn.Module, str]:
+    """What runs on the input tensor, and its description: the model, or a detector's backbone and head."""
+    if not hasattr(model, "transform") or not hasattr(model, "backbone"):
+        return model, "the model"
+    if not hasattr(model, "head"):  # two-stage detectors (Faster R-CNN): proposals depend on the image
+        raise MobcostError(f"--against {against}: a detector without a single `head` (such as Faster R-CNN's region "
+                           f"proposals and RoI heads) has no forward mobcost can run on one tensor; pass a "
+                           f"MODULE:CALLABLE that returns the part to compare")
+    return _BackboneAndHead(model).eval(), ("the detector's backbone and head (its transform, which normalizes and "
+                                            "resizes images, and its box decoding and NMS are not run)")
+
+
 def run_layers(model: nn.Module, x: torch.Tensor) -> tuple[list[Layer], int]:
     """Every Conv2d and Linear in the order the forward pass calls them, and FlopCounterMode's FLOPs."""
     names = {module: name for name, module in model.named_modules()}
@@ -147,19 +179,24 @@ def run_layers(model: nn.Module, x: torch.Tensor) -> tuple[list[Layer], int]:
     return ran, mode.get_total_flops()
 
 
-def tool_counts(model: nn.Module, x: torch.Tensor) -> dict[str, tuple[int, int]]:
-    """Mult-Adds and parameters by each counter installed, run on the model as its README says."""
+def tool_counts(model: nn.Module, x: torch.Tensor) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
+    """Mult-Adds and parameters by each counter installed, run on the model as its README says; and each installed
+    counter that could not run the model, with its error (reported, never skipped silently)."""
     found: dict[str, tuple[int, int]] = {}
+    failed: dict[str, str] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         logging.disable(logging.WARNING)
         try:
             for tool in TOOLS:
                 if importlib.util.find_spec(tool) is not None:
-                    found[tool] = COUNT[tool](model, x)
+                    try:
+                        found[tool] = COUNT[tool](model, x)
+                    except Exception as e:  # a tool that cannot trace or hook this model: said in the output
+                        failed[tool] = f"{type(e).__name__}: {e}".splitlines()[0][:200]
         finally:
             logging.disable(logging.NOTSET)
-    return found
+    return found, failed
 
 
 def _fvcore(model, x) -> tuple[int, int]:
@@ -200,15 +237,17 @@ def _version(library: str) -> str:
 
 def compare(analysis: Analysis, model: nn.Module, against: str) -> Comparison:
     """The traced spec against the implementation's model, at the spec's input size."""
-    x = torch.zeros(1, analysis.network.input.channels, analysis.resolution, analysis.resolution)
+    x = torch.zeros(1, analysis.network.input.channels, *hw(analysis.resolution))
+    model, what = runnable(model, against)
     ran, flops = run_layers(model, x)
     params = analysis.params_counted("torch")
     totals = [Total("Mult-Adds (paper) vs FlopCounterMode ÷ 2", analysis.macs, flops // 2),
               Total("Parameters (--params torch) vs Σ numel", params, sum(p.numel() for p in model.parameters()))]
-    tools = tool_counts(model, x)
+    tools, failed = tool_counts(model, x)
     for tool, (macs, tool_params) in tools.items():
         totals += [Total(f"Mult-Adds (--convention {tool}) vs {tool}", counted(analysis, tool).macs, macs),
                    Total(f"Parameters vs {tool}", params, tool_params)]
     rows = [row for row in analysis.rows if row.kind in COUNTED_KINDS]
-    versions = {name: _version(name) for name in ("torch", "torchvision", *tools)}
-    return Comparison(against, versions, totals, [LayerPair(r, m) for r, m in zip_longest(rows, ran)])
+    versions = {name: _version(name) for name in ("torch", "torchvision", *tools, *failed)}
+    return Comparison(against, versions, totals, [LayerPair(r, m) for r, m in zip_longest(rows, ran)],
+                      f"{what} on a {'×'.join(map(str, x.shape))} tensor of zeros", failed)

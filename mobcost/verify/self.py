@@ -149,6 +149,14 @@ class Functional(nn.Module):
         return self.call[0](*inputs)
 
 
+class Mean(nn.Module):
+    """A global average pool as torchvision's MnasNet and ShuffleNetV2 take it, a tensor method (`functional:
+    [method]`): no pooling module or function for a counter to see."""
+
+    def forward(self, x):
+        return x.mean([2, 3], keepdim=True)
+
+
 class RowModule(nn.Module):
     """One row as PyTorch runs it: its operation, then batch norm and activation where the spec asks for them, each
     a module or, where the spec says `functional`, a function call."""
@@ -159,6 +167,8 @@ class RowModule(nn.Module):
         self.op = TORCH_MODULE[row.kind](row)
         if "op" in called:
             self.op = Functional(self.op, row)
+        elif "method" in called:
+            self.op = Mean()
         after = [nn.BatchNorm2d(row.bn)] if row.bn else []
         if act := getattr(row.layer, "act", None):
             after.append(Functional(ACTIVATION[act](), row) if "act" in called else ACTIVATION[act]())
