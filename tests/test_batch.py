@@ -150,3 +150,10 @@ def test_latency_moves_the_whole_batch_and_the_weights_once():
         ("pw", PW, (3 * 2 * 2 * 8 + 3 * 2 * 2 * 16 + 8 * 16) * 4),
         ("elementwise", 3 * 2 * 2 * 16, 2 * 3 * 2 * 2 * 16 * 4),  # h-swish, its own operator
     ]
+
+
+def test_faster_rcnn_peak_is_the_crops_and_the_first_depthwise_output():
+    """300 crops of 14×14×512 read by Conv2d_12's depthwise (stride 2: 300 × 7×7×512), while the proposal network's
+    outputs (19×19×48 boxes, 19×19×24 objectness) wait to be returned."""
+    a = mobcost.analyze("faster_rcnn_mobilenet_v1")
+    assert peak_memory(a, "fp16") == 2 * (300 * 14 * 14 * 512 + 300 * 7 * 7 * 512 + 19 * 19 * 48 + 19 * 19 * 24)
