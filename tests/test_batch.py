@@ -23,8 +23,8 @@ PW = 3 * 8 * 16 * 2 * 2  # per crop: M·N·D_F·D_F, 3 crops
 FC = 3 * 16 * 5
 
 
-def spec(layers: str = CROPS, head: str = HEAD):
-    return parse_spec(head + "outputs: [first, scores]\nlayers:\n" + layers)
+def spec():
+    return parse_spec(HEAD + "outputs: [first, scores]\nlayers:\n" + CROPS)
 
 
 def error(layers: str) -> str:
