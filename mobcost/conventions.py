@@ -3,6 +3,8 @@
 Every convention counts the same traced rows; it differs only in what it charges for each class of operation
 (multiply-adds, bias adds, batch norm, activations, pooling, LRN, softmax, residual adds, SE scales) and in which
 batch-norm terms it counts as parameters. A count is in Mult-Adds: one fused multiply-add, or one elementary operation, is 1 (FLOPs = 2 × that).
+A row that runs on a batch of crops (Upsample.batch) counts its whole batch: every tool counts the elements of the
+tensors a module sees, batch included, and the rows' Mult-Adds are already the batch's.
 Each rule below was read from the tool's source and is proven against the tool by tests/test_verify.py (Keras:
 tests/test_keras.py):
   torch    torch/utils/flop_counter.py: conv_flop_count and mm_flop, 2 FLOPs per multiply-add, bias ignored
@@ -111,11 +113,16 @@ def _macs(row: Row) -> int:
 
 
 def _outputs(row: Row) -> int:
-    return row.output.size
+    return row.batch * row.output.size
 
 
 def _inputs(row: Row) -> int:
-    return row.input.size
+    return row.input_batch * row.input.size
+
+
+def _positions(row: Row, shape) -> int:
+    """Spatial positions of the row's batch, at the shape of its input or its output."""
+    return row.batch * shape.h * shape.w
 
 
 def _by_mode(nearest: int, bilinear: int, **bug) -> Rule:
@@ -125,7 +132,7 @@ def _by_mode(nearest: int, bilinear: int, **bug) -> Rule:
 
 
 def _bn_elements(row: Row) -> int:
-    return row.output.h * row.output.w * row.bn
+    return _positions(row, row.output) * row.bn
 
 
 def _per_bn_element(n: int) -> Rule:
@@ -229,14 +236,17 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                max_pool=Rule("1 per input element", _inputs, "counted twice", _inputs),
                # F.local_response_norm: x·x, x·α and + k per element, and avg_pool3d over the channel-padded squares
                lrn=Rule("3 per element + (c + size − 1)·h·w",
-                        lambda row: 3 * _inputs(row) + (row.input.c + row.layer.size - 1) * row.input.h * row.input.w),
+                        lambda row: 3 * _inputs(row) + (row.input.c + row.layer.size - 1) * _positions(row, row.input)),
                softmax=Rule("1 per element", _outputs),
-               upsample=Rule("1 per output element", _outputs, "counted twice", _outputs)),
+               # upsample_flops_counter_hook counts `output[0]`: the first item of a batch, not the batch
+               upsample=Rule("1 per output element", _outputs, "counted again, for a batch's first item only",
+                             lambda row: row.output.size)),
         "Mult-Adds counted as ptflops' pytorch backend: plus bias adds, batch norm 2 per element, ReLU, ReLU6, "
         "swish (SiLU), GELU and leaky ReLU 1 per element, pooling 1 per input element, upsampling 1 per output "
         "element, LRN's element-wise operations, softmax 1 per element; ReLU, GELU, pooling and upsampling are "
-        "counted twice (the module hook and the patched functional both fire, ptflops issue 139), once where the "
-        "implementation calls the function itself, not at all where it takes a tensor method (x.mean([2, 3])).",
+        "counted twice (the module hook and the patched functional both fire, ptflops issue 139; the upsampling hook "
+        "counts only a batch's first item), once where the implementation calls the function itself, not at all where "
+        "it takes a tensor method (x.mean([2, 3])).",
         "once", "not at all"),
     Convention(
         "thop", "thop.profile(model, inputs=(x,))", "torch",
@@ -244,7 +254,7 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                global_pool=Rule("(h/oh · w/ow + 1) per output element", _thop_adaptive),
                avg_pool=Rule("1 per output element", _outputs),
                softmax=Rule("3·c − 1 per position, c channels",
-                            lambda row: row.output.h * row.output.w * (3 * row.output.c - 1)),
+                            lambda row: _positions(row, row.output) * (3 * row.output.c - 1)),
                upsample=_by_mode(1, 11)),
         "Mult-Adds counted as thop's profile: without bias, batch norm 4 per element, activations and max pooling "
         "0, adaptive average pooling h/oh · w/ow + 1 per output element (h·w + 1 when global), k×k average "

@@ -21,6 +21,7 @@ a traceback or an out-of-memory kill. The README's "Limits" section lists them w
 | MAX_TRACED_ROWS  | rows traced in full by one command: variants × layers     | trace.plan_work, before the first trace    |
 |                  | (sweep other than paper, fit --max-memory, check)         |                                            |
 | MAX_MULTIPLIER   | a width or depth coefficient (compound scaling, --depth)  | spec.schema.Multiplier; trace._scaling     |
+| MAX_BATCH        | a batch of crops (`batch:` on an upsample)                | field type (limits.BatchCount)             |
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ MAX_ONNX_BYTES = 2**31  # protobuf's own limit on one message; larger models kee
 MAX_ONNX_NODES = 100_000  # torchvision exports: ResNet-50 169 to 375 nodes, SSDLite320 879
 MAX_GRID = 1_000  # so a sweep has at most a million α × resolution variants
 MAX_MULTIPLIER = 16  # EfficientNet-B7 scales depth by 3.1 and width by 2.0
+MAX_BATCH = 10_000  # Faster-RCNN keeps 300 proposals (TF) or 1,000 (torchvision's rpn_post_nms_top_n_test)
 MAX_TRACED_ROWS = 100_000  # about 3 s: fit's default grid (696 variants) on up to 140 rows; the zoo has 91 at most
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
@@ -78,4 +80,5 @@ def _at_most(limit: int, unit: str) -> AfterValidator:
 Pixels = Annotated[int, Field(gt=0), _at_most(MAX_PIXELS, "pixels")]
 PadPixels = Annotated[int, Field(ge=0), _at_most(MAX_PIXELS, "pixels")]
 ChannelCount = Annotated[int, Field(gt=0), _at_most(MAX_CHANNELS, "channels")]
+BatchCount = Annotated[int, Field(gt=0), _at_most(MAX_BATCH, "crops")]
 PixelPair = Annotated[tuple[Pixels, Pixels], Strict(False)]  # [height, width]: a YAML list becomes the pair

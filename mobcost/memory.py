@@ -14,6 +14,8 @@ is whole.
 A step is the rows from one whole tensor to the next. Its live set is every whole tensor written before it and
 read by it or later (held), plus the tensor it writes, except that an add writes in place into an operand it reads
 last. The peak is the largest live set.
+
+A batch of crops (Upsample.batch) is a tensor of batch × h × w × c elements, held whole like any other.
 """
 
 from __future__ import annotations
@@ -79,14 +81,14 @@ def steps(analysis: Analysis) -> list[Step]:
     last = [max(r, default=-1) for r in readers]
     for name in analysis.returned:
         last[index.get(name, 0)] = len(rows)
-    size = [rows[0].input.size] + [row.output.size for row in rows]
+    size = [rows[0].input.size] + [row.batch * row.output.size for row in rows]
     result, start, alive = [], 0, {0: size[0]}  # alive: whole values written before the step, still to be read
     for end, row in enumerate(rows):
         if not whole[end]:
             continue
         read = {j for i in range(start, end + 1) for j in sources[i] if j <= start}
         in_place = row.kind == "add" and any(last[j] == end and j <= start for j in sources[end])
-        result.append(Step(rows[start:end + 1], sum(size[j] for j in read), 0 if in_place else row.output.size,
+        result.append(Step(rows[start:end + 1], sum(size[j] for j in read), 0 if in_place else size[end + 1],
                            sum(n for j, n in alive.items() if j not in read)))
         alive = {j: n for j, n in alive.items() if last[j] > end}
         if last[end + 1] > end:
@@ -100,13 +102,15 @@ def peak_memory(analysis: Analysis, dtype: Dtype = "fp32") -> int:
     return max(step.live for step in steps(analysis)) * BYTES[dtype]
 
 
-def by_resolution(analysis: Analysis) -> list[tuple[tuple[int, int], int, str]]:
-    """The widest whole tensor at each spatial size, largest size first (MobileNetV2 Table 3): ((h, w), channels,
-    the row that writes it); the network's input counts as written by "input"."""
-    tensors = [("input", analysis.rows[0].input)]
-    tensors += [(row.name, row.output) for row, whole in zip(analysis.rows, materialized(analysis)) if whole]
-    widest: dict[tuple[int, int], tuple[int, str]] = {}
-    for name, shape in tensors:
-        if shape.c > widest.get((shape.h, shape.w), (0, ""))[0]:
-            widest[(shape.h, shape.w)] = (shape.c, name)
-    return [(size, c, name) for size, (c, name) in sorted(widest.items(), key=lambda item: -item[0][0] * item[0][1])]
+def by_resolution(analysis: Analysis) -> list[tuple[tuple[int, int], int, str, int]]:
+    """The largest whole tensor at each spatial size, largest size first (MobileNetV2 Table 3): ((h, w), channels,
+    the row that writes it, its batch); the network's input counts as written by "input". Largest: the most
+    elements, channels × batch (a batch of crops, Upsample.batch, is one tensor of them all)."""
+    tensors = [("input", analysis.rows[0].input, 1)]
+    tensors += [(row.name, row.output, row.batch) for row, whole in zip(analysis.rows, materialized(analysis)) if whole]
+    widest: dict[tuple[int, int], tuple[int, int, str, int]] = {}
+    for name, shape, batch in tensors:
+        if batch * shape.c > widest.get((shape.h, shape.w), (0,))[0]:
+            widest[(shape.h, shape.w)] = (batch * shape.c, shape.c, name, batch)
+    return [(size, c, name, batch) for size, (_, c, name, batch) in
+            sorted(widest.items(), key=lambda item: -item[0][0] * item[0][1])]

@@ -18,7 +18,7 @@ from mobcost.conventions import CONVENTIONS
 from mobcost.output import json_safe, printable
 from mobcost.delta import Diff, relative
 from mobcost.spec import LIBRARY, ParamCounting
-from mobcost.trace import Analysis, Row, Scaled, size_text
+from mobcost.trace import Analysis, Row, Scaled, batched, size_text
 
 if TYPE_CHECKING:
     from mobcost.sizing import AccuracyGrid, Candidate, Limits
@@ -138,11 +138,12 @@ class Report:
 
 def layer_table(analysis: Analysis, counting: ParamCounting = "weights", flops: bool = False) -> Report:
     """MobileNets Table 1 with Mult-Adds and Parameters per layer and a totals row."""
-    columns = (Column("name", "Layer"), Column("type", "Type / Stride", hide=1), Column("filter", "Filter Shape"),
-               Column("input", "Input Size"), Column(*_unit(flops, analysis.convention), exact, True),
+    columns = (Column("name", "Layer", wrap=True), Column("type", "Type / Stride", hide=1),
+               Column("filter", "Filter Shape", wrap=True), Column("input", "Input Size", wrap=True),
+               Column(*_unit(flops, analysis.convention), exact, True),
                Column("params", "Parameters", exact, True))
-    rows = [{"name": r.name, "type": r.type, "filter": r.filter, "input": str(r.input), "macs": r.macs,
-             "params": r.params_counted(counting), "part": r.part} for r in analysis.rows]
+    rows = [{"name": r.name, "type": r.type, "filter": r.filter, "input": r.input_text,
+             "macs": r.macs, "params": r.params_counted(counting), "part": r.part} for r in analysis.rows]
     return _per_row(analysis, columns, _subtotals(analysis, rows, counting), counting, flops)
 
 
@@ -161,6 +162,9 @@ def _per_row(analysis: Analysis, columns: tuple[Column, ...], rows: list[dict], 
              flops: bool) -> Report:
     params = analysis.params_counted(counting)
     notes = [f"{r.name}: {r.layer.note}" for r in analysis.rows if r.layer.note]
+    notes += [f"{r.name} makes a batch of {r.batch:,} crops: every row that reads it (Input Size {r.batch:,} × …) "
+              f"runs once per crop, so its Mult-Adds are {r.batch:,} times one crop's; its weights are shared."
+              for r in analysis.rows if getattr(r.layer, "batch", None)]
     notes.append(f"Total: {(2 if flops else 1) * analysis.macs / 10**6:,.1f} million "
                  f"{_unit(flops, analysis.convention)[1]}, {params / 10**6:,.2f} million parameters (M = 10⁶). "
                  f"{convention(counting, analysis.convention, flops)}")
@@ -198,7 +202,8 @@ def _blocks(rows: tuple[Row, ...]) -> list[list[Row]]:
 def _block_row(group: list[Row], counting: ParamCounting) -> dict:
     first, unit = group[0], group[0].unit
     size = f"{first.input.h}²" if first.input.h == first.input.w else f"{first.input.h}×{first.input.w}"
-    row = {"input": f"{size} × {first.input.c}", "out": group[-1].output.c, "n": 1, "stride": first.stride,
+    items = f"{first.input_batch:,} × " if first.input_batch > 1 else ""
+    row = {"input": f"{items}{size} × {first.input.c}", "out": group[-1].output.c, "n": 1, "stride": first.stride,
            "act": _NL.get(getattr(first.layer, "act", None), "–"), "t": "–", "exp": "–", "se": "–",
            "macs": sum(r.macs for r in group), "params": sum(r.params_counted(counting) for r in group)}
     if unit is None:
@@ -281,12 +286,15 @@ def memory_table(analysis: Analysis, dtype: str = "fp16", counting: ParamCountin
     from mobcost.memory import BYTES, RULE, by_resolution, peak_memory, steps
 
     size = BYTES[dtype]
-    rows = [{"resolution": f"{h}×{w}", "channels": c, "bytes": h * w * c * size, "kb": h * w * c * size,
-             "tensor": name} for (h, w), c, name in by_resolution(analysis)]
+    rows = [{"resolution": f"{h}×{w}", "channels": c, "batch": batch, "bytes": batch * h * w * c * size,
+             "kb": batch * h * w * c * size, "tensor": name} for (h, w), c, name, batch in by_resolution(analysis)]
     peak = peak_memory(analysis, dtype)
     where = max(steps(analysis), key=lambda step: step.live).rows
     weights = analysis.params_counted(counting)
-    columns = (Column("resolution", "Size"), Column("channels", "Max channels", numeric=True),
+    batched = any(row["batch"] > 1 for row in rows)
+    columns = (Column("resolution", "Size"), Column("channels", "Max channels" if not batched else "Channels",
+                                                    numeric=True),
+               *([Column("batch", "Batch", exact, True)] if batched else []),
                Column("kb", "Memory (kB)", lambda n: f"{n / 1000:,.1f}", True),
                Column("bytes", "Memory (bytes)", exact, True), Column("tensor", "Written by", hide=1))
     notes = (f"Peak live activations: {peak:,} bytes ({peak / 1000:,.1f} kB, {dtype}, one image), "
@@ -297,7 +305,8 @@ def memory_table(analysis: Analysis, dtype: str = "fp16", counting: ParamCountin
     data = {"model": analysis.network.name, "alpha": analysis.alpha, "resolution": analysis.resolution,
             "dtype": dtype, "bytes_per_activation": size, "peak_bytes": peak, "weights": weights,
             "weights_bytes": weights * size,
-            "resolutions": [{k: row[k] for k in ("resolution", "channels", "bytes", "tensor")} for row in rows]}
+            "resolutions": [{k: row[k] for k in ("resolution", "channels", "batch", "bytes", "tensor")}
+                            for row in rows]}
     return Report(f"Activation memory: {analysis.label} ({dtype})", columns, rows, data, notes=notes)
 
 
@@ -309,8 +318,9 @@ def memory_layers_table(analysis: Analysis, dtype: str = "fp16") -> Report:
     rows = []
     for step in steps(analysis):
         for row in step.rows:
-            rows.append({"name": row.name, "input": str(row.input), "output": str(row.output),
-                         "input_size": row.input.size, "output_size": row.output.size,
+            rows.append({"name": row.name, "input": row.input_text, "output": row.output_text,
+                         "input_size": row.input_batch * row.input.size,
+                         "output_size": row.batch * row.output.size,
                          "whole": "yes" if row is step.rows[-1] else "sliced", "live": step.live * size})
     columns = (Column("name", "Layer"), Column("input", "Input", hide=2), Column("output", "Output", hide=1),
                Column("input_size", "Input activations", exact, True),
@@ -569,7 +579,7 @@ def verify_table(analysis: Analysis, checks: list, torch_version: str) -> Report
                Column("torch_params", "PyTorch parameters", exact, True),
                Column("macs", "Mult-Adds", exact, True), Column("torch_macs", "PyTorch Mult-Adds", exact, True),
                Column("status", "Status"))
-    rows = [{"name": c.name, "shape": str(c.shape), "torch_shape": "×".join(map(str, c.torch_shape)),
+    rows = [{"name": c.name, "shape": batched(c.shape, c.batch), "torch_shape": "×".join(map(str, c.torch_shape)),
              "params": c.params, "torch_params": c.torch_params, "macs": c.macs, "torch_macs": c.torch_macs,
              "status": "ok" if c.ok else "MISMATCH"} for c in checks]
     bad = sum(not c.ok for c in checks)

@@ -19,7 +19,10 @@ from mobcost.spec.locate import did_you_mean
 
 @dataclass(frozen=True)
 class Row:
-    """One layer as built: α applied, shapes known, cost computed."""
+    """One layer as built: α applied, shapes known, cost computed.
+
+    `input` and `output` are one item's shapes; `batch` is how many items the row computes (a batch of crops, see
+    Upsample.batch), and `macs` is the whole batch's. Parameters and batch norm are the layer's, shared by the batch."""
 
     name: str
     layer: Leaf
@@ -32,6 +35,21 @@ class Row:
     unit: Layer | None = None  # the block as built (α applied), for tables that show one row per block
     reads: tuple[str, ...] = ("input",)  # the rows whose outputs this row reads, by name; `input` is the image
     part: str = "backbone"  # the part of the network (backbone, extras, heads) the row belongs to
+    batch: int = 1  # items in the row's output: a batch of crops runs every later layer that reads it once per crop
+
+    @property
+    def input_batch(self) -> int:
+        """Items in the row's input: 1 where the row makes the batch (a crop reads one tensor), else its batch."""
+        return 1 if getattr(self.layer, "batch", None) else self.batch
+
+    @property
+    def input_text(self) -> str:
+        """The input as tables show it: `14×14×512`, or `300 × 14×14×512` for a batch of 300."""
+        return batched(self.input, self.input_batch)
+
+    @property
+    def output_text(self) -> str:
+        return batched(self.output, self.batch)
 
     def params_counted(self, counting: ParamCounting = "weights") -> int:
         """This row's parameters as a framework counts them (see Analysis.params_counted)."""
@@ -66,7 +84,8 @@ class Row:
         return {"name": self.name, "kind": self.kind, "stride": self.stride, "filter": self.filter,
                 "input": [self.input.h, self.input.w, self.input.c],
                 "output": [self.output.h, self.output.w, self.output.c], "macs": self.macs,
-                "params": self.params_counted(counting), "reads": list(self.reads), "part": self.part}
+                "params": self.params_counted(counting), "reads": list(self.reads), "part": self.part,
+                "batch": self.batch}
 
 
 class Displayed:
@@ -202,7 +221,8 @@ class Analysis(Scaled):
         return (block_table if has_blocks(self) else layer_table)(self)
 
     def to_records(self) -> list[dict]:
-        """One dict per layer: name, kind, stride, filter, input and output (h, w, c), Mult-Adds, parameters."""
+        """One dict per layer: name, kind, stride, filter, input and output (h, w, c), Mult-Adds, parameters, the rows
+        it reads, its part and its batch."""
         return [row.to_dict() for row in self.rows]
 
     def to_dict(self, counting: ParamCounting = "weights") -> dict:
@@ -302,7 +322,7 @@ def sweep(network: Network, alphas: Iterable[float], resolutions: Iterable[Resol
     for alpha in alphas:
         first = trace(network, alpha, resolutions[0])
         yield summed(first)
-        program = list(zip((row.layer for row in first.rows), first.sources()))
+        program = list(zip((row.layer for row in first.rows), first.sources(), (row.batch for row in first.rows)))
         last = {}
         for resolution in resolutions[1:]:
             yield _replay(network, Fraction(str(alpha)), resolution, program, last)
@@ -324,13 +344,14 @@ def summed(analysis: Analysis) -> Totals:
 
 
 def _replay(network: Network, alpha: Fraction, resolution: Resolution, program: list, last: dict) -> Totals:
-    """What trace(network, α, resolution) sums to, from the layers and graph a trace at another resolution built."""
+    """What trace(network, α, resolution) sums to, from the layers, graph and batches a trace at another resolution
+    built (a batch never depends on the resolution)."""
     values = [Shape(*hw(resolution), network.input.channels)]
     macs = params = bn = 0
-    for i, (layer, reads) in enumerate(program):
+    for i, (layer, reads, batch) in enumerate(program):
         inputs = tuple(values[j] for j in reads)
         y, *cost = _again(last, i, layer, inputs, lambda: _cost(network, alpha, resolution, layer, inputs))
-        macs, params, bn = macs + cost[0], params + cost[1], bn + cost[2]
+        macs, params, bn = macs + batch * cost[0], params + cost[1], bn + cost[2]
         values.append(y)
     return Totals(network, alpha, resolution, macs, params, bn)
 
@@ -381,6 +402,7 @@ class _Walk:
     resolution: Resolution
     rows: list = field(default_factory=list)
     values: list = field(default_factory=list)  # the shape of each value
+    batches: list = field(default_factory=lambda: [1])  # the items in each value: the input is one image
     names: dict = field(default_factory=lambda: {"input": 0})  # tensor name → value
     counts: defaultdict = field(default_factory=lambda: defaultdict(Counter))
     built: dict = field(default_factory=dict)  # id(layer) → (layer, the layer with α applied): a repeat's layers
@@ -513,11 +535,30 @@ class _Walk:
         if name in self.names:
             raise self.network.problem(path, "name", f"{name!r} already names an earlier tensor; names are unique "
                                                      "in a network")
-        self.rows.append(Row(name, built, x, y, built.macs(x), built.params(x), block, built.bn_channels(x), unit,
-                             sources, self.part))
+        batch = self.batch(built, reads, sources, path)
+        self.rows.append(Row(name, built, x, y, batch * built.macs(x), built.params(x), block, built.bn_channels(x),
+                             unit, sources, self.part, batch))
         self.values.append(y)
+        self.batches.append(batch)
         self.names[name] = len(self.values) - 1
         return len(self.values) - 1
+
+    def batch(self, layer: Leaf, reads: tuple[int, ...], sources: tuple[str, ...], path: Path_) -> int:
+        """The items a row computes: its inputs' common batch, or the batch of crops it makes (Upsample.batch). A
+        join's inputs must agree; an upsample's `size_of` tensor is read for its size only."""
+        data = reads if isinstance(layer, Join) else reads[:1]
+        batches = [self.batches[j] for j in data] or [1]
+        for source, batch in zip(sources[1:], batches[1:]):
+            if batch != batches[0]:
+                raise self.network.problem(path, "from", f"cannot {layer.kind} {sources[0]!r} ({_items(batches[0])}) "
+                                           f"and {source!r} ({_items(batch)}): the tensors a layer joins must be "
+                                           "batches of the same size")
+        if not getattr(layer, "batch", None):
+            return batches[0]
+        if batches[0] != 1:
+            raise self.network.problem(path, "batch", f"{sources[0]!r} is already {_items(batches[0])}; a batch of "
+                                                      "crops is cut from one tensor")
+        return layer.batch
 
     def outputs(self) -> tuple[str, ...]:
         """The network's declared outputs, as the rows that write them."""
@@ -529,6 +570,15 @@ class _Walk:
             value = self.names[name]
             found.append(self.rows[value - 1].name if value else "input")
         return tuple(found)
+
+
+def batched(shape: Shape, batch: int) -> str:
+    """A tensor as tables show it: `14×14×512`, or `300 × 14×14×512` for a batch of 300."""
+    return f"{batch:,} × {shape}" if batch > 1 else str(shape)
+
+
+def _items(batch: int) -> str:
+    return "one tensor" if batch == 1 else f"a batch of {batch:,}"
 
 
 def separable_steps(x: Shape, kernel: int, out: int, stride: int = 1, padding="same") -> tuple[list[dict], str]:

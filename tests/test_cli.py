@@ -58,7 +58,8 @@ def test_table_json_has_exact_integers(mobcost):
     data = json.loads(mobcost("table", "v1", "--alpha", "0.5", "--res", "160", "--format", "json").stdout)
     assert data["model"] == "mobilenet_v1" and data["alpha"] == 0.5 and data["resolution"] == 160
     assert (data["totals"]["macs"], data["totals"]["params"]) == v1_by_hand(0.5, 160)
-    assert set(data["layers"][0]) == {"name", "kind", "stride", "filter", "input", "output", "macs", "params", "reads", "part"}
+    assert set(data["layers"][0]) == {"name", "kind", "stride", "filter", "input", "output", "macs", "params", "reads",
+                                      "part", "batch"}
     assert data["layers"][1]["macs"] == 3 * 3 * 16 * 80 * 80
 
 

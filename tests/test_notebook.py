@@ -47,7 +47,7 @@ def test_records():
     records = mobcost.analyze("v1").to_records()
     assert records[0] == {"name": "conv1", "kind": "conv", "stride": 2, "filter": "3×3×3×32", "input": [224, 224, 3],
                           "output": [112, 112, 32], "macs": 3 * 3 * 3 * 32 * 112 * 112, "params": 3 * 3 * 3 * 32,
-                          "reads": ["input"], "part": "backbone"}
+                          "reads": ["input"], "part": "backbone", "batch": 1}
     assert sum(r["macs"] for r in records) == v1_by_hand(1.0, 224)[0]
     fit = mobcost.fit("v1", max_macs="150M", alphas=[0.5], resolutions=[224]).to_records()
     assert [(r["alpha"], r["resolution"], r["macs"]) for r in fit] == [(0.5, 224, v1_by_hand(0.5, 224)[0])]

@@ -120,4 +120,5 @@ def test_to_dict_has_exact_integers():
     assert data["totals"] == {"macs": v1_by_hand(0.5, 160)[0], "params": v1_by_hand(0.5, 160)[1]}
     assert data["layers"][0] == {"name": "conv1", "kind": "conv", "stride": 2, "filter": "3×3×3×16",
                                  "input": [160, 160, 3], "output": [80, 80, 16], "macs": 3 * 3 * 3 * 16 * 80 * 80,
-                                 "params": 3 * 3 * 3 * 16, "reads": ["input"], "part": "backbone"}
+                                 "params": 3 * 3 * 3 * 16, "reads": ["input"], "part": "backbone",
+                                 "batch": 1}

@@ -70,6 +70,36 @@ layers:
   - {kind: softmax}
 """
 
+# A batch of crops (Faster-RCNN's second stage) read by every kind a convention counts differently: each row after
+# the crop runs 3 times, so every tool's count of it is the batch's. The first stage (`rpn`) runs once.
+BATCHED = """
+name: batched_crops
+title: Batched crops
+input: {resolution: 9, channels: 3}
+classes: 10
+outputs: [rpn, scores]
+layers:
+  - {kind: conv, name: map, kernel: 3, stride: 2, out: 8, bn: true, act: relu}          # 5×5×8
+  - {kind: pw, name: rpn, out: 4, bias: true}
+  - {kind: upsample, name: crop, from: map, size: [4, 4], mode: bilinear, batch: 3}   # 3 × 4×4×8
+  - {kind: dw, kernel: 3, bias: true, bn: true, act: relu6}
+  - {kind: pw, name: wide, out: 12, bias: true, bn: true, act: hswish}
+  - {kind: conv, name: side, from: crop, kernel: 1, out: 12, act: relu, functional: [act]}
+  - {kind: add, from: [wide, side], act: relu}
+  - {kind: concat, from: [add1, side]}                                                 # 3 × 4×4×24
+  - {kind: lrn, size: 3}
+  - {kind: maxpool, kernel: 2, stride: 2, ceil_mode: false}                            # 3 × 2×2×24
+  - {kind: upsample, scale: 2, mode: nearest}                                          # 3 × 4×4×24
+  - {kind: bottleneck, t: 2, out: 24, se: true, act: hswish}
+  - {kind: avgpool, kernel: 3, stride: 1}                                              # 3 × 2×2×24
+  - {kind: avgpool, output: [1, 1]}
+  - {kind: flatten}
+  - {kind: dropout}
+  - {kind: fc, bias: true}
+  - {kind: softmax, name: scores}
+"""
+SPECS = {"every_kind": EVERY_KIND, "batched_crops": BATCHED}
+
 
 def _shipped() -> list[tuple[str, str | None]]:
     """Every shipped config with each of its variants."""
@@ -88,12 +118,12 @@ def _scales(name: str) -> tuple[str, ...]:
 # every shipped model and variant at its own size, α and resolution variants of each config, and every kind
 MODELS = ([f"{name}:{variant}" if variant else name for name, variant in _shipped()]
           + [f"{name}@{scale}" for name in sorted({n for n, _ in _shipped()}) for scale in _scales(name)]
-          + ["every_kind"])
+          + list(SPECS))
 
 
 @cache
 def analysis(model: str):
-    return mobcost.analyze(mobcost.parse_spec(EVERY_KIND) if model == "every_kind" else model)
+    return mobcost.analyze(mobcost.parse_spec(SPECS[model]) if model in SPECS else model)
 
 
 

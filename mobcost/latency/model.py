@@ -59,11 +59,12 @@ def ops(analysis: Analysis, bytes_per_value: int) -> list[Op]:
         if row.kind in _FREE:
             continue
         cls = op_class(row)
-        moved = row.input.size + row.output.size + row.params
-        work = row.macs if cls != "elementwise" else max(row.input.size, row.output.size)
+        inputs, outputs = row.input_batch * row.input.size, row.batch * row.output.size  # a batch of crops: all
+        moved = inputs + outputs + row.params  # of it moves, its weights once
+        work = row.macs if cls != "elementwise" else max(inputs, outputs)
         result.append(Op(row.name, row.name, cls, work, moved * bytes_per_value))
         if getattr(row.layer, "act", None) in UNFUSED:
-            size = row.output.size
+            size = outputs
             result.append(Op(f"{row.name}/{row.layer.act}", row.name, "elementwise", size,
                              2 * size * bytes_per_value))
     return result

@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import model_validator
 
 from mobcost.layers.base import Inputs, Name, Padding, Shape, _Kind, out_size
-from mobcost.limits import PixelPair, Pixels
+from mobcost.limits import BatchCount, PixelPair, Pixels
 
 
 class _Pool(_Kind):
@@ -78,7 +78,11 @@ class MaxPool(_Pool):
 class Upsample(_Kind):
     """Upsampling (resize) by an integer `scale`, to the height and width of the tensor `size_of` names, or to a fixed
     `size: [h, w]` (a crop resized for a box classifier, TF's crop_and_resize), by nearest-neighbour or bilinear
-    interpolation (F.interpolate; DeepLabv3's and LR-ASPP's heads): no Mult-Adds by the paper's convention, no weights."""
+    interpolation (F.interpolate; DeepLabv3's and LR-ASPP's heads): no Mult-Adds by the paper's convention, no weights.
+
+    `batch: n` with `size:` makes a batch: n crops of the one input tensor (Faster-RCNN's proposals), each resized
+    to `size`. Every layer after it that reads the batch runs once per crop (the trace multiplies its counts by n,
+    never its weights)."""
 
     kind: Literal["upsample"] = "upsample"
     stride: Literal[1] = 1
@@ -87,12 +91,15 @@ class Upsample(_Kind):
     size: PixelPair | None = None  # [height, width]
     mode: Literal["nearest", "bilinear"] = "nearest"
     align_corners: bool = False  # bilinear only, as F.interpolate's
+    batch: BatchCount | None = None  # n crops of the input, each resized to `size`: a batch of n tensors
     paper_type: ClassVar[str] = "Upsample"
 
     @model_validator(mode="after")
     def _one_size(self):
         if [self.scale, self.size_of, self.size].count(None) != 2:
             raise ValueError("an upsample takes one of `scale: 2`, `size_of: <tensor>` or `size: [h, w]`")
+        if self.batch is not None and self.size is None:
+            raise ValueError("a batch of crops (`batch: n`) is resized to a fixed `size: [h, w]`")
         return self
 
     def output_shape(self, x: Shape) -> Shape:
@@ -110,5 +117,6 @@ class Upsample(_Kind):
 
     def filter_shape(self, x: Shape) -> str:
         if self.size:
-            return f"{self.mode} to {self.size[0]}×{self.size[1]}"
+            crops = f"{self.batch} crops, " if self.batch else ""
+            return f"{crops}{self.mode} to {self.size[0]}×{self.size[1]}"
         return f"{self.mode} ×{self.scale}" if self.scale else f"{self.mode} to {self.size_of}"

@@ -5,6 +5,9 @@ Needs the `torch` extra (pip install 'mobcost[torch]'); only the `verify` comman
 Parameters are PyTorch's `sum(p.numel())`; Mult-Adds are torch.utils.flop_counter.FlopCounterMode's FLOPs ÷ 2
 (it counts 2 FLOPs per multiply-add of convolutions and matrix products, and nothing else).
 
+A batch of crops (`batch: n` on an upsample) is a real batch dimension here: the crop row expands its one input to
+n copies before resizing (the same shapes and costs as n different crops), and every later module runs on all n.
+
 Padding: TensorFlow's `same` pads asymmetrically when it must (stride 2 on an even input pads one pixel, at the
 bottom and right); PyTorch pads k // 2 on every side. For odd kernels both give ceil(n / s) outputs and the same
 costs, though the windows sit one pixel apart; even kernels with `same` padding are refused.
@@ -60,16 +63,18 @@ class Concat(nn.Module):
 
 
 class Upsample(nn.Module):
-    """nn.Upsample to the row's output size; a second input (the tensor `size_of` names) is read for nothing more."""
+    """nn.Upsample to the row's output size; a second input (the tensor `size_of` names) is read for nothing more.
+    A batch of crops: the one input, expanded to the batch (a view, no copy, no count), then resized."""
 
     def __init__(self, row: Row):
         super().__init__()
         bilinear = row.layer.mode == "bilinear"
         self.up = nn.Upsample((row.output.h, row.output.w), mode=row.layer.mode,
                               align_corners=row.layer.align_corners if bilinear else None)
+        self.batch = row.layer.batch
 
     def forward(self, x, *like):
-        return self.up(x)
+        return self.up(x.expand(self.batch, -1, -1, -1) if self.batch else x)
 
 
 class Split(nn.Module):
@@ -213,6 +218,7 @@ class LayerCheck:
 
     name: str
     shape: Shape
+    batch: int
     torch_shape: tuple[int, ...]
     params: int
     torch_params: int
@@ -225,8 +231,8 @@ class LayerCheck:
 
     @property
     def ok(self) -> bool:
-        return (self.torch_shape == (1, self.shape.c, self.shape.h, self.shape.w) and self.params == self.torch_params
-                and 2 * self.macs == self.torch_flops)
+        return (self.torch_shape == (self.batch, self.shape.c, self.shape.h, self.shape.w)
+                and self.params == self.torch_params and 2 * self.macs == self.torch_flops)
 
 
 def verify(analysis: Analysis) -> list[LayerCheck]:
@@ -238,7 +244,7 @@ def verify(analysis: Analysis) -> list[LayerCheck]:
     with torch.no_grad(), FlopCounterMode(display=False) as mode:
         model(input_tensor(analysis))
     flops = mode.get_flop_counts()  # by module path: the root's class name, then attribute names
-    return [LayerCheck(row.name, row.output, shapes[i], row.params_counted("torch"),
+    return [LayerCheck(row.name, row.output, row.batch, shapes[i], row.params_counted("torch"),
                        sum(p.numel() for p in child.parameters()), row.macs,
                        sum(flops.get(f"{type(model).__name__}.rows.{i}", {}).values()))
             for i, (row, child) in enumerate(zip(analysis.rows, model.rows))]
