@@ -126,12 +126,27 @@ class Variant(_Strict):
     resolution: Resolution | None = None  # replaces the input resolution
 
 
+_MODEL = re.compile(r"[A-Za-z0-9_-]{1,100}(:[A-Za-z_][A-Za-z0-9_-]{0,99})?", re.ASCII)
+
+
+def _model_name(value):
+    if not isinstance(value, str) or not _MODEL.fullmatch(value):
+        raise ValueError("expected a shipped model's name or alias, optionally with a variant (mobilenet_v2, "
+                         "v3_large:torchvision); a backbone is never a path: only the configs mobcost ships are "
+                         "included")
+    return value
+
+
+ModelName = Annotated[str, BeforeValidator(_model_name), WithJsonSchema({
+    "type": "string", "pattern": f"^{_MODEL.pattern}$",
+    "description": "A shipped config's name or alias, optionally :variant (`mobcost models` lists them)."})]
+
+
 class Backbone(_Strict):
     """A shipped network's top-level layers as this network's first ones, up to and including `through`, edited as a
     variant edits layers (`drop`, `set`, `each`): the head reads them by name instead of repeating them."""
 
-    model: str = Field(pattern=r"^[A-Za-z0-9_-]{1,100}(:[A-Za-z_][A-Za-z0-9_-]{0,99})?$")
-    """A shipped config's name or alias, optionally `:variant` (`mobilenet_v3_large:torchvision`); never a path."""
+    model: ModelName  # a shipped config's name or alias, optionally :variant (v3_large:torchvision); never a path
     through: str | None = None  # the last top-level layer kept, by name (default: every layer)
     drop: list[str] = []  # top-level layers removed by name
     set: dict[str, dict[str, Any]] = {}  # top-level layer name → fields changed, e.g. {c4: {stride: 1, dilation: 2}}
@@ -197,7 +212,7 @@ class Network(_Strict):
     _file: str = PrivateAttr("<spec>")
     _positions: dict = PrivateAttr(default_factory=dict)
     _source: Any = PrivateAttr(None)  # the data as read from the YAML, which the positions describe
-    _included: tuple = PrivateAttr(("", ()))  # the backbone's name, and the index there of each included layer
+    _included: tuple = PrivateAttr(("", ()))  # the backbone's name; each included layer's index and name there
 
     @property
     def file(self) -> str:
@@ -217,12 +232,13 @@ class Network(_Strict):
         if origins and path[:1] == ("layers",) and len(path) > 1 and isinstance(path[1], int):
             if path[1] >= len(origins):  # the network's own layers: their place in its `layers`
                 path = ("layers", path[1] - len(origins), *path[2:])
-            else:  # an included layer: at the network's `backbone`, named as the backbone names it
-                layer = self.layers[path[1]]
-                at = problem_at(self._file, self._data(), self._positions, ("backbone",), None, "")
-                what = repr(layer.name) if layer.name else getattr(layer, "kind", "repeat")
+            else:  # an included layer: at the backbone's edit of it, else at `backbone`; named as the backbone does
+                index, name = origins[path[1]]
+                edited = ("backbone", "set", name) if name in self.backbone.set else ("backbone",)
+                at = problem_at(self._file, self._data(), self._positions, edited, None, "")
+                what = repr(name) if name else getattr(self.layers[path[1]], "kind", "repeat")
                 return Problem(self._file, message, at.line, at.column,
-                               f"layer [{origins[path[1]]}] ({what}) of the backbone {model}", field)
+                               f"layer layers[{index}] ({what}) of the backbone {model}", field)
         return problem_at(self._file, self._data(), self._positions, path, field, message)
 
     def _semantic_problems(self) -> tuple[list[Problem], int]:
@@ -361,8 +377,8 @@ class Network(_Strict):
         name, _, variant = spec.model.partition(":")
         models = builtin_models()
         if name not in models:
-            raise self.problem(at, None, f"expected a shipped model, by name or alias ({listed(models)}); found "
-                                         f"{shown(name)!r}{did_you_mean(name, models)}")
+            raise self.problem(at, None, f"expected a shipped model, by name or alias (`mobcost models` lists "
+                                         f"them); found {shown(name)!r}{did_you_mean(name, models)}")
         base = parse_spec(read_spec_file(models[name]), str(models[name]), includes=False)
         if base.backbone is not None:
             raise self.problem(at, None, f"{base.name} has a backbone of its own; expected a network without one "
@@ -394,7 +410,8 @@ class Network(_Strict):
                                                  "widths one way")
         layers = self._apply(base.layers[:end], spec, ("backbone",))
         net = self.model_copy(update={"layers": [*layers, *self.layers], **{key: getattr(base, key) for key in INHERITED}})
-        net._included = base.name, tuple(i for i, layer in enumerate(base.layers[:end]) if layer.name not in spec.drop)
+        net._included = base.name, tuple((i, layer.name) for i, layer in enumerate(base.layers[:end])
+                                         if layer.name not in spec.drop)
         return net
 
     def _set(self, layer, changes: dict | None, path: Path_, label: str):
