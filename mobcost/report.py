@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable
@@ -733,14 +734,25 @@ def _numbered(report: Report, folded: list[Column]) -> tuple[dict[int, int], lis
     return by_row, [f"({n}) {text}" for text, n in numbers.items()]
 
 
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\*[]<>|"})
+
+
+def _md(text: str) -> str:
+    """Text as markdown shows it literally: no link, image, HTML tag or emphasis from a spec's names, titles and notes
+    (backslash escapes, CommonMark §2.4), and no `|` that would end a table cell. A code span shows its text literally
+    already and takes no escapes, but for `|` (GFM tables split cells first)."""
+    return "".join(part.replace("|", "\\|") if i % 2 else part.translate(_MARKDOWN)
+                   for i, part in enumerate(re.split(r"(`[^`]*`)", text)))
+
+
 def _markdown(report: Report) -> str:
-    rows = [report.cells(row) for row in report.rows]
+    rows = [[_md(cell) for cell in report.cells(row)] for row in report.rows]
     if report.total:
-        rows.append([f"**{cell}**" if cell else "" for cell in report.cells(report.total)])
-    lines = [f"**{report.title}**", "", "| " + " | ".join(c.header for c in report.shown) + " |",
+        rows.append([f"**{_md(cell)}**" if cell else "" for cell in report.cells(report.total)])
+    lines = [f"**{_md(report.title)}**", "", "| " + " | ".join(_md(c.header) for c in report.shown) + " |",
              "|" + "|".join("---:" if c.numeric else "---" for c in report.shown) + "|"]
-    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
-    return "\n".join(lines + [""] + [f"{note}  " for note in report.notes])
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines + [""] + [f"{_md(note)}  " for note in report.notes])
 
 
 def html(report: Report) -> str:

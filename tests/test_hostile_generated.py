@@ -76,6 +76,22 @@ def test_markup_title_everywhere(mobcost, tmp_path):
     assert "http://evil.example" not in (tmp_path / "t.svg").read_text().split("[link=")[0]
 
 
+def test_markdown_shows_spec_text_literally(mobcost, tmp_path):
+    """Rendered by a CommonMark parser with GFM tables (markdown-it-py, which rich depends on): a spec's title, layer
+    name and note make no link, image, HTML tag, emphasis or extra cell."""
+    from markdown_it import MarkdownIt
+
+    spec = tmp_path / "md.yaml"
+    spec.write_text('name: m\ntitle: "[x](javascript:alert(1)) <b>t</b> *e*"\ninput: {resolution: 8}\n'
+                    'layers: [{kind: conv, out: 8, name: "![i](http://e.example/x.png)", note: "a | b <i>n</i> **s**"}]\n')
+    result = mobcost("table", str(spec), "--format", "markdown", "--layers")
+    assert result.exit_code == 0, result.stderr
+    html = MarkdownIt("commonmark").enable("table").render(result.stdout)
+    assert not any(tag in html for tag in ("<a ", "<img", "<b>", "<i>", "<em>", "<script"))
+    assert "[x](javascript:alert(1)) &lt;b&gt;t&lt;/b&gt; *e*" in html and "a | b &lt;i&gt;n&lt;/i&gt; **s**" in html
+    assert all(row.count("<td") == html.split("<tr>")[2].count("<td") for row in html.split("<tr>")[2:])
+
+
 # ---- files ------------------------------------------------------------------------------------------------------
 
 def test_export_refuses_to_replace_without_force(mobcost, tmp_path):

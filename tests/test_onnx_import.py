@@ -419,9 +419,6 @@ def test_without_the_onnx_package_the_command_says_what_to_install(tmp_path, mon
 
 # ---- several outputs: taps, detection tails (the graph language's `from:` and `outputs`) ---------------------
 
-GRAPH = "from_" in __import__("mobcost.layers", fromlist=["_Kind"])._Kind.model_fields
-
-
 def detector(tmp_path):
     """A backbone with a head on two of its maps; each head's output reshaped and all concatenated, as SSD's."""
     g = Graph((1, 8, 16, 16))
@@ -434,18 +431,11 @@ def detector(tmp_path):
     return g.save(tmp_path / "m.onnx")
 
 
-@pytest.mark.skipif(not GRAPH, reason="needs the graph language (`from:`, `outputs`)")
 def test_a_detection_head_reads_its_maps_by_name(tmp_path):
     spec = spec_of(detector(tmp_path))
     assert len(spec.outputs) == 2
     assert analyze(spec).macs == (3 * 3 * 8 * 16 * 8 * 8 + 3 * 3 * 16 * 32 * 4 * 4
                                   + 32 * 12 * 4 * 4 + 16 * 12 * 8 * 8)  # the reshapes and the concat move data only
-
-
-@pytest.mark.skipif(GRAPH, reason="the graph language writes several outputs")
-def test_several_outputs_need_the_graph_language(tmp_path, mobcost):
-    result = mobcost("import", str(detector(tmp_path)))
-    assert result.exit_code == 2 and "the graph has 2 outputs" in result.stderr
 
 
 def test_mutated_files_are_bad_input_never_a_traceback(tmp_path, mobcost):

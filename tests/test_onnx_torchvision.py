@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 pytest.importorskip("onnx")
 
-from mobcost import analyze, layers  # noqa: E402
+from mobcost import analyze  # noqa: E402
 from mobcost.importers.onnx import import_onnx  # noqa: E402
 from mobcost.spec import parse_spec  # noqa: E402
 
@@ -31,7 +31,6 @@ def export(model, path, bn: bool, size=224):
     return path
 
 
-GRAPH = "from_" in layers._Kind.model_fields  # the graph language: `from:`, `outputs`, `add` with `act`
 V2_TABLE_2 = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
 
 
@@ -55,13 +54,11 @@ def costed(analysis):
 def test_torchvision_exports_import_to_what_pytorch_counts(tmp_path, mobcost, name):
     """Each model exported once with its batch norms and once folded (one test, so each is exported once a run):
     FlopCounterMode ÷ 2 and Σ numel on the torchvision model; row by row against the shipped config where one is.
-    ResNet's ReLU after each add needs the graph language's `add`; without it, `--unknown zero` marks the 16."""
+    Every operator has a rule: nothing is imported as `unknown` (ResNet's ReLU after each add is the residual's `act`)."""
     model = getattr(torchvision.models, name)().eval()
     flops, numel = torch_counts(model)
-    unknown = "zero" if name == "resnet50" and not GRAPH else "error"
-    kept = analyze(parse_spec(import_onnx(export(model, tmp_path / "bn.onnx", True), unknown=unknown)))
-    folded = analyze(parse_spec(import_onnx(export(model, tmp_path / "folded.onnx", False), unknown=unknown)))
-    assert sum(row.kind == "unknown" for row in kept.rows) == (16 if unknown == "zero" else 0)
+    kept = analyze(parse_spec(import_onnx(export(model, tmp_path / "bn.onnx", True))))
+    folded = analyze(parse_spec(import_onnx(export(model, tmp_path / "folded.onnx", False))))
     assert 2 * kept.macs == flops and 2 * folded.macs == flops
     assert kept.params_counted("torch") == numel  # batch norms kept: γ and β counted as PyTorch does
     assert folded.params == numel - bn_channels(model)  # folded: γ and β became one bias per channel
@@ -91,7 +88,6 @@ class SSDLiteNetwork(torch.nn.Module):
         return out["bbox_regression"], out["cls_logits"]
 
 
-@pytest.mark.skipif(not GRAPH, reason="needs the graph language (`from:`, `outputs`)")
 def test_ssdlite_imports_with_its_heads_as_outputs(tmp_path):
     model = SSDLiteNetwork().eval()
     flops, numel = torch_counts(model, 320)

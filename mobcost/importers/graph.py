@@ -15,7 +15,6 @@ from pathlib import Path
 
 import yaml
 
-from mobcost import layers as L
 from mobcost.layers import Shape, make_divisible
 from mobcost.spec.errors import MobcostError
 
@@ -46,11 +45,6 @@ class Unit:
     nodes: list[str] = field(default_factory=list)
 
 
-def graph_language() -> bool:
-    """Whether the spec language has `from:` and `outputs` (the graph language), to write what blocks cannot say."""
-    return "from_" in L._Kind.model_fields
-
-
 # ---- units → the spec's nested layers ------------------------------------------------------------------------
 
 _EXIT = 1 << 60  # the virtual node after every output: post-dominators are taken towards it
@@ -74,7 +68,6 @@ class Builder:
         self.depth = {}  # the longest path from a unit to an output: the trunk is the deepest branch
         for u in reversed(self.live):
             self.depth[u.id] = 1 + max((self.depth[c] for c in self.consumers[u.id]), default=0)
-        self.graph = graph_language()
         self.pending: list[tuple[int, int]] = []  # (tapped unit, the first unit of a branch that leaves it)
         self.named = set(outputs) if len(outputs) > 1 else set()  # units a `from:` or `outputs` names
 
@@ -92,14 +85,10 @@ class Builder:
         return ipdom
 
     def structure_error(self, unit: Unit, why: str) -> MobcostError:
-        language = ("chains, blocks, and branches that read a named tensor" if self.graph else
-                    "chains, residual blocks and concatenated branches that meet again, with one output")
         return MobcostError(f"{self.path}: node {name_of(unit.nodes[0] if unit.nodes else '?')!r}: {why}; the spec "
-                            f"language of this mobcost version writes {language}")
+                            "language writes chains, blocks, and branches that read a named tensor")
 
     def build(self) -> list[dict]:
-        if len(self.outputs) != 1 and not self.graph:
-            raise self.structure_error(self.units[self.outputs[0]], f"the graph has {len(self.outputs)} outputs")
         layers, _ = self.chain(0, _EXIT)
         while self.pending:
             fork, start = self.pending.pop(0)
@@ -126,13 +115,13 @@ class Builder:
                     out += self.block(cur, succ, join)
                     cur = join.id
                     continue
-                if not self.graph or cur == 0:
+                if cur == 0:
                     raise self.structure_error(self.units[cur], "branches that do not meet again in one add or concat")
                 trunk = max(succ, key=lambda c: self.depth[c])
                 self.pending += [(cur, c) for c in succ if c != trunk]
                 self.named.add(cur)
                 succ = [trunk]
-            elif stop == _EXIT and cur in self.outputs and self.graph:
+            elif stop == _EXIT and cur in self.outputs:
                 self.named.add(cur)
             v = self.units[succ[0]]
             if v.id == stop:
@@ -143,8 +132,8 @@ class Builder:
             cur = v.id
 
     def block(self, fork: int, succ: list[int], join: Unit) -> list[dict]:
-        """The branches from `fork` to `join` as one block; or, for an add with an activation after it where
-        `residual` has none (ResNet's ReLU), as the graph language writes it: the branches, then `add` from both."""
+        """The branches from `fork` to `join` as one block: a concat, or a residual (with the activation after its add,
+        ResNet's ReLU)."""
         branches = []
         for c in succ:
             if c == join.id:
@@ -159,14 +148,6 @@ class Builder:
         if join.kind == "concat":
             return [{"kind": "concat", "branches": paths, **common}]
         (body, _), (shortcut, end) = sorted([branches[i] for i in order], key=lambda b: len(b[0]), reverse=True)
-        if "act" in join.spec and "act" not in L.Residual.model_fields:
-            if not self.graph or fork == 0:
-                raise self.structure_error(join, "an activation after a residual add")
-            self.named.update({fork, body[-1]["_id"], end})
-            if shortcut:
-                shortcut[0]["_from"] = fork
-            add = {"kind": "add", "act": join.spec["act"], "_from": [body[-1]["_id"], end], **common}
-            return body + shortcut + [{**add, "_nodes": join.nodes}]
         return [{"kind": "residual", "layers": body, **({"shortcut": shortcut} if shortcut else {}),
                  **({"act": join.spec["act"]} if "act" in join.spec else {}), **common}]
 
@@ -452,7 +433,7 @@ def linked(layers: list[dict], outputs: list[int], path: Path) -> tuple[list[dic
             source = layer["_from"]
             head["from"] = [names[i] for i in source] if isinstance(source, list) else names[source]
         section = layer.get("name", "").split(".")[0] if several else part
-        if section and section != part and "part" in L._Kind.model_fields:  # tables group rows by part
+        if section and section != part:  # tables group rows by part
             head["part"] = part = section
         if several and layer.get("_id") in outputs and "out" in layer:
             head["width"] = "fixed"  # a head's outputs are the task's (anchors × classes): α leaves them

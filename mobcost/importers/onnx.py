@@ -17,7 +17,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from mobcost import layers as L
-from mobcost.importers.graph import (Unit, clean, dump, exact_squeeze, excite_acts, graph_language, name_of,
+from mobcost.importers.graph import (Unit, clean, dump, exact_squeeze, excite_acts, name_of,
                                     spec_layers)
 from mobcost.importers.protobuf import without_weights
 from mobcost.layers import Shape, ShapeError
@@ -269,7 +269,7 @@ class _Reader:
         unit = self.unit_of(data[0])
         if unit.kind in ("layer", "add") and "act" not in unit.spec and self.single_use(data[0]) \
                 and (unit.kind == "layer" and "act" in _KINDS[unit.spec["kind"]].model_fields
-                     or unit.kind == "add" and ("act" in L.Residual.model_fields or graph_language())):
+                     or unit.kind == "add"):
             unit.spec["act"] = act
             unit.nodes.append(node.name)
             return self.alias(node, data)

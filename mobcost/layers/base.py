@@ -1,0 +1,212 @@
+"""What every layer kind shares: shapes, the width multiplier's rounding, output sizes, the field types, and the
+base classes whose fields several kinds take (kernel and stride, batch norm and activation, output channels)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, WithJsonSchema
+
+from mobcost.limits import ChannelCount, PadPixels, Pixels, decimal_of
+
+Padding = Union[Literal["same", "valid"], PadPixels]
+Channels = Union[ChannelCount, Literal["classes"]]
+Activation = Literal["relu", "relu6", "hswish", "hardswish", "hsigmoid", "hardsigmoid", "sigmoid", "silu", "swish",
+                     "gelu", "leaky_relu"]
+"""hardswish = hswish, hardsigmoid = hsigmoid and swish = silu (x·σ(x)): each pair is one function, two names."""
+Width = Literal["scaled", "fixed", "grow"]
+"""How α reaches a layer's output channels: always, never, or only when α > 1 (MobileNetV2's last conv)."""
+Called = Literal["op", "act"]
+"""A part of a layer an implementation calls as a function (F.relu, F.adaptive_avg_pool2d) rather than as a module:
+`op` the layer's own operation, `act` its activation. Costs are the same; counters that hook modules see it
+differently (ptflops counts a functional call once, thop not at all)."""
+
+
+def _ratio(value) -> Fraction:
+    ratio = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        ratio = Fraction(value) if isinstance(value, int) else Fraction(str(value))
+    elif isinstance(value, str):
+        parts = [decimal_of(part) for part in value.split("/")] if value.count("/") <= 1 else [None]
+        if None not in parts and parts[-1]:
+            ratio = Fraction(parts[0]) / Fraction(parts[-1]) if len(parts) == 2 else Fraction(parts[0])
+    if ratio is None or ratio <= 0:
+        raise ValueError("expected a positive ratio such as 6, 2.5 or 184/80 (ASCII digits, an exponent of at most ±100)")
+    return ratio
+
+
+Ratio = Annotated[Fraction, PlainValidator(_ratio), PlainSerializer(str), WithJsonSchema(
+    {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string", "pattern": r"^\s*\d+(\.\d+)?(/\d+)?\s*$"}],
+     "description": "An exact positive ratio: 6, 2.5 or \"184/80\"."})]
+"""An exact positive ratio written as 6, 2.5 or "184/80" (TF-slim writes MobileNetV3's expansions as ef=184/80.)."""
+
+
+Inputs = list[tuple[str, "Shape"]]
+"""The tensors a layer reads, in order: (name, shape)."""
+
+
+class ShapeError(ValueError):
+    """A layer cannot be applied to its input; `field` names the field at fault."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One image's feature map: height, width, channels (no batch dimension)."""
+
+    h: int
+    w: int
+    c: int
+
+    def __str__(self) -> str:
+        return f"{self.h}×{self.w}×{self.c}"
+
+    @property
+    def size(self) -> int:
+        return self.h * self.w * self.c
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """The width multiplier α and the network's rule for rounding α·c to a whole channel count."""
+
+    alpha: Fraction
+    classes: int
+    divisor: int | None = None  # None: int(α·c), as MobileNet V1; else make_divisible(α·c, divisor)
+    depth: Fraction = Fraction(1)  # compound scaling's depth coefficient: repeats become ceil(n · depth)
+
+    def repeats(self, n: int) -> int:
+        """ceil(n · depth), as EfficientNet's `int(math.ceil(num_layers * depth_mult))`."""
+        return math.ceil(n * self.depth)
+
+    def channels(self, out: Channels, width: Width) -> int:
+        if out == "classes":
+            return self.classes
+        if width == "fixed" or (width == "grow" and self.alpha <= 1):
+            return out
+        scaled = self.alpha * out
+        if self.divisor is None:
+            return max(1, int(scaled))
+        return make_divisible(scaled, self.divisor)
+
+
+def make_divisible(v: Fraction, divisor: int) -> int:
+    """The TF-slim/torchvision rounding: nearest multiple of `divisor`, at least `divisor`, never below 90% of v."""
+    new_v = max(divisor, int(v + Fraction(divisor, 2)) // divisor * divisor)
+    return new_v + divisor if new_v < Fraction(9, 10) * v else new_v
+
+
+def out_size(n: int, kernel: int, stride: int, padding: Padding, ceil_mode: bool = False) -> int:
+    """Output length along one axis: `same` is ceil(n / stride) as in TensorFlow, else ⌊(n + 2p − k) / s⌋ + 1,
+    or ⌈(n + 2p − k) / s⌉ + 1 in ceil mode, less one if that last window would start in the right padding
+    (PyTorch's `ceil_mode`, as Caffe's pooling)."""
+    if padding == "same":
+        return -(-n // stride)
+    pad = 0 if padding == "valid" else padding
+    span = n + 2 * pad - kernel
+    if span < 0:
+        raise ShapeError("kernel", f"a {kernel}×{kernel} kernel with stride {stride} and padding {padding!r} "
+                                   f"leaves nothing of a {n}-pixel feature map")
+    if not ceil_mode:
+        return span // stride + 1
+    size = -(-span // stride) + 1
+    return size - 1 if (size - 1) * stride >= n + pad else size
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Kind(BaseModel):
+    # defer_build: a kind's validator is built when first used (a spec's Network builds them all at once), not at
+    # import, and the forward references to `Layer` in Repeat, Branches and Residual resolve then (bench/startup.py)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False, defer_build=True,
+                              populate_by_name=True)
+    name: Name | None = None  # names this layer's output tensor (a block's: its last part's)
+    note: str | None = None  # shown under the table, e.g. a typo in the paper's version of this row
+    functional: list[Called] = []  # what the implementation calls as a function, not a module (see Called)
+    from_: Name | None = Field(None, alias="from")  # the tensor this layer reads; default: the previous layer's
+    part: Name | None = None  # groups rows in tables (backbone, extras, heads); default: the previous layer's
+
+    def resolve(self, scaling: Scaling) -> _Kind:
+        """This layer with α applied to its declared channel counts."""
+        return self
+
+    def fitted(self, x: Shape) -> _Kind:
+        """This layer with any width that depends on its input fixed (after `resolve`)."""
+        return self
+
+    def apply(self, inputs: Inputs) -> tuple[Shape, Shape]:
+        """The shape this layer works on and its output, from the tensors it reads (by name, in order)."""
+        x = inputs[0][1]
+        return x, self.output_shape(x)
+
+    def standard_macs(self, x: Shape) -> int | None:
+        """Mult-Adds of a standard convolution with this layer's kernel, input and output shapes."""
+        return None
+
+    def category(self, x: Shape) -> str:
+        """The layer type as MobileNets Table 2 groups it."""
+        return self.paper_type
+
+    def elementwise(self, x: Shape) -> int:
+        """Element-wise multiplies or adds (residual add, SE scale): 0 Mult-Adds by the paper's convention."""
+        return 0
+
+    def bn_channels(self, x: Shape) -> int:
+        """Channels normalized by a batch norm after this layer (each has γ, β and a running mean and variance)."""
+        return self.output_shape(x).c if getattr(self, "bn", False) else 0
+
+
+class _Normed(BaseModel):
+    bn: bool = False  # followed by batch norm: no Mult-Adds and no weights by the paper's convention
+    act: Activation | None = None  # followed by this activation: no Mult-Adds by the paper's convention
+
+
+class _Spatial(_Kind):
+    kernel: Pixels = 3
+    stride: Pixels = 1
+    padding: Padding = "same"
+    dilation: Pixels = 1  # atrous (DeepLab): taps `dilation` pixels apart, spanning dilation·(k − 1) + 1 pixels
+
+    def spatial(self, x: Shape) -> tuple[int, int]:
+        span = self.dilation * (self.kernel - 1) + 1
+        return (out_size(x.h, span, self.stride, self.padding), out_size(x.w, span, self.stride, self.padding))
+
+    def standard_macs(self, x: Shape) -> int:
+        y = self.output_shape(x)
+        return self.kernel**2 * x.c * y.c * y.h * y.w
+
+
+class _Widening(_Normed):
+    out: Channels
+    width: Width = "scaled"
+    bias: bool = False
+
+    def resolve(self, scaling: Scaling):
+        out = scaling.channels(self.out, self.width)
+        return self if out == self.out else self.model_copy(update={"out": out})
+
+
+class _Free(_Kind):
+    """A layer with no Mult-Adds and no parameters by the paper's convention, which keeps its input's shape."""
+
+    stride: Literal[1] = 1
+
+    def output_shape(self, x: Shape) -> Shape:
+        return x
+
+    def macs(self, x: Shape) -> int:
+        return 0
+
+    def params(self, x: Shape) -> int:
+        return 0
+
+
+    def filter_shape(self, x: Shape) -> str:
+        return ""

@@ -1,0 +1,106 @@
+"""Kinds with no weights and no Mult-Adds by the paper's convention that keep or rearrange one tensor: softmax, LRN,
+dropout, flatten, channel split and shuffle, and an imported operator mobcost has no rule for."""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field
+
+from mobcost.layers.base import Shape, ShapeError, _Free
+from mobcost.limits import MAX_CHANNELS, ChannelCount
+
+
+class Softmax(_Free):
+    """Softmax classifier."""
+
+    kind: Literal["softmax"] = "softmax"
+    paper_type: ClassVar[str] = "Softmax"
+
+    def filter_shape(self, x: Shape) -> str:
+        return "Classifier"
+
+
+class LocalResponseNorm(_Free):
+    """Local response normalization across `size` neighbouring channels (AlexNet §3.3, GoogLeNet); PyTorch's
+    fields: b = a / (k + α/size · Σ a²)^β."""
+
+    kind: Literal["lrn"] = "lrn"
+    size: ChannelCount = 5  # channels summed over, at most every channel
+    alpha: float = 1e-4
+    beta: float = 0.75
+    k: float = 1.0
+    paper_type: ClassVar[str] = "LRN"
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"size {self.size}"
+
+
+class Dropout(_Free):
+    """Dropout: the identity at inference."""
+
+    kind: Literal["dropout"] = "dropout"
+    p: float = Field(0.5, ge=0, lt=1)
+    paper_type: ClassVar[str] = "Dropout"
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"p = {self.p:g}"
+
+
+class Flatten(_Free):
+    """H×W×C → 1×1×(H·W·C), before a fully connected layer."""
+
+    kind: Literal["flatten"] = "flatten"
+    paper_type: ClassVar[str] = "Flatten"
+
+    def output_shape(self, x: Shape) -> Shape:
+        return Shape(1, 1, x.size)
+
+
+class Unknown(_Free):
+    """An operator of an imported model that mobcost has no rule for, kept as a marked row of 0 Mult-Adds and 0
+    parameters (`mobcost import --unknown zero`), assumed to keep its input's shape: never a silent zero."""
+
+    kind: Literal["unknown"] = "unknown"
+    op: str = Field(pattern=r"^[A-Za-z0-9_.:]{1,64}$")  # the ONNX operator, e.g. GridSample
+    paper_type: ClassVar[str] = "Unknown"
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"{self.op}: not counted"
+
+
+class Split(_Free):
+    """Channel split (ShuffleNetV2 §3, Fig. 3c): the input's channels in `sections` equal parts, keeping part
+    `take` (0-based), as `x.chunk(sections, dim=1)[take]`; no Mult-Adds, no weights."""
+
+    kind: Literal["split"] = "split"
+    sections: Annotated[int, Field(ge=2, le=MAX_CHANNELS)] = 2
+    take: Annotated[int, Field(ge=0, lt=MAX_CHANNELS)] = 0
+    paper_type: ClassVar[str] = "Split"
+
+    def output_shape(self, x: Shape) -> Shape:
+        if x.c % self.sections:
+            raise ShapeError("sections", f"{self.sections} sections must divide the input's {x.c} channels")
+        if self.take >= self.sections:
+            raise ShapeError("take", f"part {self.take} of {self.sections} does not exist (parts count from 0)")
+        return Shape(x.h, x.w, x.c // self.sections)
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"part {self.take} of {self.sections}"
+
+
+class Shuffle(_Free):
+    """Channel shuffle (ShuffleNet §3.1, Fig. 1): c channels as `groups` × c/groups, transposed; a permutation, no
+    Mult-Adds, no weights."""
+
+    kind: Literal["shuffle"] = "shuffle"
+    groups: Annotated[int, Field(ge=2, le=MAX_CHANNELS)] = 2
+    paper_type: ClassVar[str] = "Shuffle"
+
+    def output_shape(self, x: Shape) -> Shape:
+        if x.c % self.groups:
+            raise ShapeError("groups", f"{self.groups} groups must divide the input's {x.c} channels")
+        return x
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"{self.groups} groups"
