@@ -25,13 +25,15 @@ def seconds(work, runs: int) -> float:
 
 
 def main(runs: int = 20) -> None:
-    heads = sorted({path for path in builtin_models().values() if parse_spec(read_spec_file(path), includes=False).backbone})
+    heads = sorted({path for path in builtin_models().values()
+                    if parse_spec(read_spec_file(path), includes=False).backbone})
     print(f"{'config':34} {'included (ms)':>14} {'head + backbone apart (ms)':>27}")
     for path in heads:
         head = parse_spec(read_spec_file(path), includes=False)
         backbone = builtin_models()[head.backbone.model.partition(":")[0]]
-        included = seconds(lambda: load_spec(path), runs)
-        apart = seconds(lambda: (parse_spec(read_spec_file(path), includes=False), load_spec(backbone)), runs)
+        included = seconds(lambda path=path: load_spec(path), runs)
+        apart = seconds(lambda path=path, backbone=backbone: (parse_spec(read_spec_file(path), includes=False),
+                                                              load_spec(backbone)), runs)
         print(f"{path.stem:34} {included * 1000:14.1f} {apart * 1000:27.1f}")
 
 

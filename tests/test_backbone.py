@@ -11,7 +11,8 @@ from fractions import Fraction
 import pytest
 
 import mobcost
-from mobcost.spec import SpecError, load_model, parse_spec, spec_schema
+from mobcost.spec import (MobcostError, SpecError, builtin_models, load_model, load_spec, parse_spec,
+                          spec_schema)
 from test_trace import v1_by_hand
 
 TINY = """name: tiny
@@ -144,6 +145,23 @@ def test_standard_input_may_include_a_shipped_backbone():
     assert (totals["macs"], totals["params"]) == tiny_by_hand()
 
 
+def test_every_shipped_head_includes_its_backbone():
+    """A config with parts besides its backbone (extra layers, heads) includes the backbone instead of copying its
+    rows: a new head config says `backbone:` (README, "Backbones: `backbone:`")."""
+    for path in sorted(set(builtin_models().values())):
+        net = load_spec(path)
+        parts = {layer.part for layer in net.layers} - {None, "backbone"}
+        assert not parts or net.included, f"{path.name} has parts {sorted(parts)} but no `backbone:`"
+
+
+def test_a_network_built_in_python_is_not_traced_without_its_backbone():
+    net = parse_spec(TINY, includes=False)
+    assert net.backbone.model == "mobilenet_v1" and net.included is None
+    with pytest.raises(MobcostError, match="its backbone mobilenet_v1 is not included"):
+        mobcost.analyze(net)
+    assert parse_spec(TINY).included == "mobilenet_v1"
+
+
 def test_schema_describes_the_backbone():
     schema = spec_schema()
     backbone = schema["$defs"]["Backbone"]
@@ -154,7 +172,7 @@ def test_schema_describes_the_backbone():
 # ---- limits count the included layers ------------------------------------------------------------------------
 
 def test_yaml_values_count_the_backbones(monkeypatch):
-    import mobcost.spec.schema as schema
+    from mobcost.spec import schema
 
     values = len(load_model("v1")[0]._positions) + len(parse_spec(TINY, includes=False)._positions)
     monkeypatch.setattr(schema, "MAX_NODES", values)

@@ -216,6 +216,11 @@ class Network(_Strict):
     _included: tuple = PrivateAttr(("", ()))  # the backbone's name; each included layer's index and name there
 
     @property
+    def included(self) -> str | None:
+        """The backbone whose layers this network's first layers are, once included (parse_spec includes them)."""
+        return self._included[0] or None
+
+    @property
     def file(self) -> str:
         """The file the spec was read from (`<spec>` for text, `<stdin>` for standard input)."""
         return self._file
@@ -361,7 +366,8 @@ class Network(_Strict):
         net._file, net._source = self._file, None  # its references and budget stay where they were; its layers changed
         net._positions = {path: at for path, at in self._positions.items() if path[:1] != ("layers",)}
         model, origins = self._included
-        net._included = model, tuple(i for i, layer in zip(origins, self.layers) if layer.name not in edit.drop)
+        net._included = model, tuple(origin for origin, layer in zip(origins, self.layers)
+                                     if layer.name not in edit.drop)
         return net
 
     def _apply(self, layers, edit: Variant | Backbone, where: Path_) -> list:
@@ -410,7 +416,8 @@ class Network(_Strict):
                                                  "it left out, or the same: one network rounds and scales its "
                                                  "widths one way")
         layers = self._apply(base.layers[:end], spec, ("backbone",))
-        net = self.model_copy(update={"layers": [*layers, *self.layers], **{key: getattr(base, key) for key in INHERITED}})
+        inherited = {key: getattr(base, key) for key in INHERITED}
+        net = self.model_copy(update={"layers": [*layers, *self.layers], **inherited})
         net._included = base.name, tuple((i, layer.name) for i, layer in enumerate(base.layers[:end])
                                          if layer.name not in spec.drop)
         return net

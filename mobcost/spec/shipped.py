@@ -1,4 +1,4 @@
-"""The configs that ship with mobcost, found by name or alias: what `mobcost models` lists and a `backbone:` may name."""
+"""The configs that ship with mobcost, by name or alias: what `mobcost models` lists and a `backbone:` may name."""
 
 from __future__ import annotations
 
