@@ -123,6 +123,16 @@ def test_a_backbone_variant_is_included_as_that_variant_builds_it():
     assert tf_slim["c2/expand"].output.c == 72  # its input make_divisible(0.75 · 24 = 18, 8) = 24, times t = 3
 
 
+def test_compound_scaling_is_the_backbones():
+    """EfficientNet-B2 (width 1.1, depth 1.2) as a whole backbone: its rows, not B0's; the input is the network's
+    own (260 here, as B2's variant sets it)."""
+    net = parse_spec("name: t\ntitle: T\ninput: {resolution: 260}\nbackbone: {model: 'efficientnet_b0:b2'}\n"
+                     "layers: [{kind: pw, out: 8, width: fixed}]\n")
+    assert (net.width, net.depth) == (Fraction(11, 10), Fraction(6, 5))
+    a, b2 = mobcost.analyze(net), mobcost.analyze("efficientnet_b0:b2")
+    assert _numbers(a.rows[:-1]) == _numbers(b2.rows) and a.rows[-1].params == 1000 * 8  # after its classifier
+
+
 def test_each_and_set_rename_as_a_variant_edits():
     backbone = [row for row in mobcost.analyze("ssd300_mobilenet_v1").rows if row.part == "backbone"]
     assert {row.layer.act for row in backbone} == {"relu6"}  # `each`: v1 itself has ReLU
