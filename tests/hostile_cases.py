@@ -190,7 +190,7 @@ def backbones(draw) -> Case:
     if kind == "model":
         backbone = f"{{model: {json.dumps(draw(st.sampled_from(NOT_SHIPPED) | name))}}}"
     else:
-        missing = json.dumps(draw(name.filter(lambda n: n not in ("sep13", "14x14x512", "fc1", "softmax1"))))
+        missing = json.dumps(draw(name.filter(lambda n: n not in ("14x14x512", "pool1", "fc1", "softmax1"))))
         backbone = {"through": f"{{model: v1, through: {missing}}}", "drop": f"{{model: v1, drop: [{missing}]}}",
                     "set": f"{{model: v1, set: {{{missing}: {{}}}}}}"}[kind]
     command = draw(st.sampled_from([("table", "--format", "json"), ("check", "--format", "json"), ("memory",),

@@ -136,7 +136,9 @@ def test_compound_scaling_is_the_backbones():
 def test_each_and_set_rename_as_a_variant_edits():
     backbone = [row for row in mobcost.analyze("ssd300_mobilenet_v1").rows if row.part == "backbone"]
     assert {row.layer.act for row in backbone} == {"relu6"}  # `each`: v1 itself has ReLU
-    assert [row.name for row in backbone][-4:] == ["sep12/dw", "sep12/pw", "conv13/dw", "conv13/pw"]  # `set: name`
+    rows = {row.name: row for row in mobcost.analyze("ssd300_mobilenet_v1").rows}
+    assert rows["box1"].reads == ("sep11/pw",)  # `set: {14x14x512: {name: conv11}}`: the repeat's output, renamed
+    assert backbone[-1].name == "sep13/pw" and "pool1" not in rows  # `drop: [pool1, fc1, softmax1]`
 
 
 def test_the_head_states_its_own_input_classes_and_outputs():
@@ -208,7 +210,7 @@ def test_rows_count_the_backbones():
 @pytest.mark.parametrize("edit, where", [
     ("through: 14x14x512", "through: nope"),
     ("drop: [14x14x512] ", "drop: [nope]      "),
-    ("drop: [14x14x512] ", "set: {sep13: {}}  "),  # cut through 14x14x512: sep13 is not included
+    ("drop: [14x14x512] ", "set: {pool1: {}}  "),  # cut through 14x14x512: pool1 is not included
 ], ids=["through", "drop", "set past the cut"])
 def test_an_unknown_name_is_located(edit, where):
     with pytest.raises(SpecError) as e:
