@@ -8,9 +8,10 @@ a traceback or an out-of-memory kill. The README's "Limits" section lists them w
 | MAX_FILE_BYTES   | a spec file's size                                        | spec.yaml.read_spec_file, from stat()      |
 | MAX_DEPTH        | nesting of YAML mappings and lists, aliases expanded      | spec.yaml.check_events, before composing   |
 | MAX_NODES        | YAML nodes with aliases expanded ("billion laughs")       | spec.yaml.check_events, before constructing |
+|                  | a backbone's nodes with its includer's                    | spec.schema, before including its layers   |
 | MAX_NUMBER_CHARS | the length of one number literal, whatever its tag        | spec.yaml.check_events, before constructing |
 | MAX_TEXT_CHARS   | the length of any one value (a name, a title, a note)     | spec.yaml.check_events, before constructing |
-| MAX_LAYERS       | rows after expanding repeats and blocks                   | spec, repeats multiplied out before any    |
+| MAX_LAYERS       | rows after expanding repeats and blocks (and included)    | spec, repeats multiplied out before any    |
 |                  |                                                           | expanding; trace.trace, row by row         |
 | MAX_PIXELS       | resolution, kernel, stride, padding, every feature map    | field types (limits.Pixels); trace, per layer     |
 | MAX_CHANNELS     | input channels, out, classes, every α-scaled feature map  | field types (limits.ChannelCount); trace, per layer   |

@@ -288,6 +288,9 @@ def trace(network: Network, alpha: float = 1.0, resolution: Resolution | None = 
           depth: float | None = None) -> Analysis:
     """Propagate the input through the graph, in the spec's order, at width multiplier α and the given resolution
     (and depth multiplier, times the network's own)."""
+    if network.backbone is not None and not network.included:
+        raise MobcostError(f"{network.name}: its backbone {network.backbone.model} is not included; read the spec "
+                           "with parse_spec or load_spec, which include it")
     scaling = _scaling(network, alpha, depth)
     resolution = resolution_of(network, resolution)
     walk = _Walk(network, scaling, resolution)

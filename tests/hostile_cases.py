@@ -6,12 +6,14 @@ bench/hostile.py runs draws of each class in fresh processes for their time and 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
 from mobcost.limits import MAX_LAYERS, MAX_TRACED_ROWS
+from mobcost.spec import builtin_models
 
 UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 """What no output of mobcost may contain: control characters but tab and newline, and bidi overrides."""
@@ -171,6 +173,31 @@ def grids(draw) -> Case:
                 (command, "--alpha", draw(value), "--res", draw(value), *option), -1)  # -1: exit 0 or 2
 
 
+# ---- 8. a backbone that is not a shipped config, or is cut or edited where it has no layer -----------------------
+
+NOT_SHIPPED = ["../configs/mobilenet_v1.yaml", "/etc/passwd", "configs/mobilenet_v2", "mobilenet_v1.yaml", "-",
+               "file:///etc/passwd", "https://example.org/v1.yaml", "~/net", "C:\\net.yaml", "v1:", ":torchvision",
+               "v1::x", "v1:torchvision:x", "v٣", "v1\u202e", "x" * 5000, "", "lraspp_v3", "faster_rcnn_v1",
+               "v2:nope"]
+
+
+@st.composite
+def backbones(draw) -> Case:
+    """A backbone naming a path, a URL, standard input, a head (which has a backbone of its own) or an unknown
+    variant; or a shipped one cut at, or editing, a layer it does not have: exit 2, never a file read."""
+    name = st.from_regex(r"[A-Za-z0-9_-]{1,12}", fullmatch=True).filter(lambda n: n not in builtin_models())
+    kind = draw(st.sampled_from(["model", "through", "set", "drop"]))
+    if kind == "model":
+        backbone = f"{{model: {json.dumps(draw(st.sampled_from(NOT_SHIPPED) | name))}}}"
+    else:
+        missing = json.dumps(draw(name.filter(lambda n: n not in ("14x14x512", "pool1", "fc1", "softmax1"))))
+        backbone = {"through": f"{{model: v1, through: {missing}}}", "drop": f"{{model: v1, drop: [{missing}]}}",
+                    "set": f"{{model: v1, set: {{{missing}: {{}}}}}}"}[kind]
+    command = draw(st.sampled_from([("table", "--format", "json"), ("check", "--format", "json"), ("memory",),
+                                    ("sweep", "--alpha", "0.5,1")]))
+    return Case(HEAD + f"backbone: {backbone}\nlayers: [{{kind: pw, out: 8}}]\n", command)
+
+
 CLASSES = {"cycles": cycles(), "exponents": exponents(), "tags": tags(), "variant sizes": variant_sizes(),
            "work": work(), "bad names": bad_names(), "markup and escapes": escapes(), "YAML 1.1 coercions": coercions(),
-           "grids": grids()}
+           "grids": grids(), "backbones": backbones()}

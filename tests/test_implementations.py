@@ -82,8 +82,8 @@ def test_torchvision_v3_widths_at_0_75():
     make_divisible(expansion / 4, 8), last conv 6 × its input, head make_divisible(0.75 · 1280, 8)."""
     rows = {row.name: row for row in mobcost.analyze("v3_large:torchvision@0.75").rows}
     assert rows["bneck2/expand"].output.c == 48  # 0.75 · 64; TF-slim: make_divisible(16 · 4) = 64
-    assert rows["bneck4/expand"].output.c == 56  # make_divisible(0.75 · 72 = 54) = 56
-    assert rows["bneck4/se/reduce"].output.c == 16  # make_divisible(56 / 4 = 14) = 16
+    assert rows["c2/expand"].output.c == 56  # make_divisible(0.75 · 72 = 54) = 56
+    assert rows["c2/se/reduce"].output.c == 16  # make_divisible(56 / 4 = 14) = 16
     assert rows["last"].output.c == 6 * 120 and rows["head"].output.c == 960
     tf_slim = {row.name: row for row in mobcost.analyze("v3_large@0.75").rows}
     assert (tf_slim["bneck2/expand"].output.c, tf_slim["head"].output.c) == (64, 1280)

@@ -69,11 +69,11 @@ def test_residual_add_keeps_the_block_input_and_writes_in_place():
 
 def test_squeeze_excite_keeps_the_depthwise_output_until_its_scale():
     a = mobcost.analyze("v3_large")
-    scale = next(step for step in steps(a) if step.rows[0].name == "bneck4/se/scale")
-    # the gate and bneck4's 5×5 depthwise output (stride 2 from 56×56), read by the scale, whose output the
+    scale = next(step for step in steps(a) if step.rows[0].name == "c2/se/scale")
+    # the gate and c2's 5×5 depthwise output (stride 2 from 56×56), read by the scale, whose output the
     # projection consumes slice by slice
     assert scale.input == 72 + 28 * 28 * 72 and scale.output == 28 * 28 * 40 and scale.held == 0
-    pool = next(step for step in steps(a) if step.rows[0].name == "bneck4/se/reduce")
+    pool = next(step for step in steps(a) if step.rows[0].name == "c2/se/reduce")
     assert (pool.input, pool.output, pool.held) == (72, 24, 28 * 28 * 72)  # the depthwise output waits for the scale
 
 

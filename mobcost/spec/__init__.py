@@ -9,7 +9,8 @@ from mobcost.spec.errors import TORCH_CPU, MobcostError, Path_, Problem, SpecErr
 from mobcost.spec.schema import (BN_PARAMS, LIBRARY, Budget, Builder, Input, MakeDivisible, Network, ParamCounting,
                                  Printed, Reference, Size, Variant, expanded_rows, load_spec, parse_size, parse_spec,
                                  spec_schema)
-from mobcost.spec.zoo import ModelRef, builtin_dir, builtin_models, load_model, locate
+from mobcost.spec.shipped import builtin_dir, builtin_models
+from mobcost.spec.zoo import ModelRef, load_model, locate
 
 __all__ = ["BN_PARAMS", "LIBRARY", "TORCH_CPU", "Budget", "Builder", "Input", "MakeDivisible", "MobcostError",
            "ModelRef", "Network", "ParamCounting", "Path_", "Printed", "Problem", "Reference", "Size", "SpecError",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -15,6 +16,7 @@ from mobcost.limits import (LIMIT, MAX_COUNT, MAX_LAYERS, MAX_MULTIPLIER, MAX_NO
                             decimal_of)
 from mobcost.spec.errors import MAX_PROBLEMS, MobcostError, Path_, Problem, SpecError, listed, shown
 from mobcost.spec.locate import did_you_mean, error_message, error_problem, merged, problem_at
+from mobcost.spec.shipped import builtin_models
 from mobcost.spec.yaml import compose, read_spec_file
 
 LAYER_TAGS = [kind.model_fields["kind"].default for kind in LAYER_KINDS]
@@ -123,6 +125,38 @@ class Variant(_Strict):
     resolution: Resolution | None = None  # replaces the input resolution
 
 
+_MODEL = re.compile(r"[A-Za-z0-9_-]{1,100}(:[A-Za-z_][A-Za-z0-9_-]{0,99})?", re.ASCII)
+
+
+def _model_name(value):
+    if not isinstance(value, str) or not _MODEL.fullmatch(value):
+        raise ValueError("expected a shipped model's name or alias, optionally with a variant (mobilenet_v2, "
+                         "v3_large:torchvision); a backbone is never a path: only the configs mobcost ships are "
+                         "included")
+    return value
+
+
+ModelName = Annotated[str, BeforeValidator(_model_name), WithJsonSchema({
+    "type": "string", "pattern": f"^{_MODEL.pattern}$",
+    "description": "A shipped config's name or alias, optionally :variant (`mobcost models` lists them)."})]
+
+
+class Backbone(_Strict):
+    """A shipped network's top-level layers as this network's first ones, up to and including `through`, edited as a
+    variant edits layers (`drop`, `set`, `each`): the head reads them by name instead of repeating them."""
+
+    model: ModelName  # a shipped config's name or alias, optionally :variant (v3_large:torchvision); never a path
+    through: str | None = None  # the last top-level layer kept, by name (default: every layer)
+    drop: list[str] = []  # top-level layers removed by name
+    set: dict[str, dict[str, Any]] = {}  # top-level layer name → fields changed, e.g. {c4: {stride: 1, dilation: 2}}
+    each: dict[str, dict[str, Any]] = {}  # layer kind → fields changed on every included layer of that kind
+
+
+INHERITED = ("width_rounding", "width", "depth")
+"""What a network takes from its backbone: one network has one rounding rule and one pair of scaling coefficients,
+so that its backbone's rows are the shipped network's at every α."""
+
+
 class Reference(_Strict):
     """A published row: the figures a source prints for one variant, at their printed precision."""
 
@@ -166,6 +200,7 @@ class Network(_Strict):
     width_rounding: Rounding = "int"
     width: Multiplier = Fraction(1)  # compound scaling's width coefficient: multiplies α
     depth: Multiplier = Fraction(1)  # compound scaling's depth coefficient: repeats = ceil(n · depth)
+    backbone: Backbone | None = None  # a shipped network whose layers come first (the three fields above: its own)
     layers: list[Layer] = Field(min_length=1)
     outputs: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field([], max_length=64)
     """The tensors the network returns, by name (default: the last layer's output)."""
@@ -177,6 +212,12 @@ class Network(_Strict):
     _positions: dict = PrivateAttr(default_factory=dict)
     _source: Any = PrivateAttr(None)  # the data as read from the YAML, which the positions describe
     _variant: str | None = PrivateAttr(None)  # the variant applied, if any
+    _included: tuple = PrivateAttr(("", ()))  # the backbone's name; each included layer's index and name there
+
+    @property
+    def included(self) -> str | None:
+        """The backbone whose layers this network's first layers are, once included (parse_spec includes them)."""
+        return self._included[0] or None
 
     @property
     def file(self) -> str:
@@ -192,6 +233,17 @@ class Network(_Strict):
         return SpecError([self._at(path, field, message)])
 
     def _at(self, path: Path_, field: str | None, message: str) -> Problem:
+        model, origins = self._included
+        if origins and path[:1] == ("layers",) and len(path) > 1 and isinstance(path[1], int):
+            if path[1] >= len(origins):  # the network's own layers: their place in its `layers`
+                path = ("layers", path[1] - len(origins), *path[2:])
+            else:  # an included layer: at the backbone's edit of it, else at `backbone`; named as the backbone does
+                index, name = origins[path[1]]
+                edited = ("backbone", "set", name) if name in self.backbone.set else ("backbone",)
+                at = problem_at(self._file, self._data(), self._positions, edited, None, "")
+                what = repr(name) if name else getattr(self.layers[path[1]], "kind", "repeat")
+                return Problem(self._file, message, at.line, at.column,
+                               f"layer layers[{index}] ({what}) of the backbone {model}", field)
         return problem_at(self._file, self._data(), self._positions, path, field, message)
 
     def _semantic_problems(self) -> tuple[list[Problem], int]:
@@ -262,12 +314,12 @@ class Network(_Strict):
         return self._at((*path, biggest), None, f"expected at most {MAX_LAYERS:,} layers once repeats are multiplied "
                                                 f"out {LIMIT}; this layer expands to more")
 
-    def _unknown_layer(self, edit: Variant) -> tuple[str, str, list[str]] | None:
-        """The first kind a variant edits that is no layer kind, or the first name it drops or sets that no
-        top-level layer has: (its field, the name, the valid names)."""
+    def _unknown_layer(self, edit: Variant | Backbone, layers=None) -> tuple[str, str, list[str]] | None:
+        """The first kind an edit (a variant's, or a backbone's of its `layers`) changes that is no layer kind, or
+        the first name it drops or sets that no top-level layer has: (its field, the name, the valid names)."""
         if unknown := next((kind for kind in edit.each if kind not in LAYER_TAGS), None):
             return "each", unknown, list(LAYER_TAGS)
-        known = [layer.name for layer in self.layers if layer.name]
+        known = [layer.name for layer in (self.layers if layers is None else layers) if layer.name]
         names = set(known)
         for field in ("drop", "set"):
             if missing := next((name for name in getattr(edit, field) if name not in names), None):
@@ -289,8 +341,9 @@ class Network(_Strict):
         return None
 
     def _data(self):
-        if self._source is None:  # built in Python, or a variant: its data as dumped
+        if self._source is None:  # built in Python, or a variant: its data as dumped, its own layers as written
             self._source = self.model_dump(mode="python", exclude_none=False, by_alias=True)
+            self._source["layers"] = self._source["layers"][len(self._included[1]):]
         return self._source
 
     def variant(self, key: str | None) -> Network:
@@ -303,9 +356,7 @@ class Network(_Strict):
         edit = self.variants[key]
         if unknown := self._unknown_layer(edit):
             raise self.problem(("variants", key, unknown[0]), None, self._unknown_message(*unknown))
-        layers = [self._set(layer, edit.set.get(layer.name), ("variants", key, "set", layer.name), layer.name)
-                  for layer in self.layers if layer.name not in edit.drop]
-        layers = [self._edited(layer, edit, key) for layer in layers]
+        layers = self._apply(self.layers, edit, ("variants", key))
         scaled = {key: value for key, value in (("width", edit.width), ("depth", edit.depth)) if value is not None}
         if edit.resolution is not None:
             scaled["input"] = self.input.model_copy(update={"resolution": edit.resolution})
@@ -314,34 +365,89 @@ class Network(_Strict):
         net._file, net._source = self._file, None  # its references and budget stay where they were; its layers changed
         net._variant = key
         net._positions = {path: at for path, at in self._positions.items() if path[:1] != ("layers",)}
+        model, origins = self._included
+        net._included = model, tuple(origin for origin, layer in zip(origins, self.layers)
+                                     if layer.name not in edit.drop)
+        return net
+
+    def _apply(self, layers, edit: Variant | Backbone, where: Path_) -> list:
+        """Layers with an edit's `drop`, `set`, `each` (and a variant's `full_conv`) applied, its errors located at
+        `where` (a variant's key, or the backbone)."""
+        kept = [self._set(layer, edit.set.get(layer.name), (*where, "set", layer.name), layer.name)
+                for layer in layers if layer.name not in edit.drop]
+        return [self._edited(layer, edit, where) for layer in kept]
+
+    def _with_backbone(self) -> Network:
+        """This network with its backbone's layers first: a shipped config (one level: a backbone has none of its
+        own), through the layer named, edited; width rounding and scaling coefficients taken from it."""
+        spec, at = self.backbone, ("backbone", "model")
+        name, _, variant = spec.model.partition(":")
+        models = builtin_models()
+        if name not in models:
+            raise self.problem(at, None, f"expected a shipped model, by name or alias (`mobcost models` lists "
+                                         f"them); found {shown(name)!r}{did_you_mean(name, models)}")
+        base = parse_spec(read_spec_file(models[name]), str(models[name]), includes=False)
+        if base.backbone is not None:
+            raise self.problem(at, None, f"{base.name} has a backbone of its own; expected a network without one "
+                                         "(a backbone is included one level deep)")
+        if len(self._positions) + len(base._positions) > MAX_NODES:
+            raise self.problem(("backbone",), None, f"expected at most {MAX_NODES:,} YAML values with the "
+                                                    f"backbone's included {LIMIT}; found {len(self._positions):,} "
+                                                    f"here and {len(base._positions):,} in {base.name}")
+        if variant and variant not in base.variants:
+            raise self.problem(at, None, f"{base.name} has no variant {shown(variant)!r}; expected one of: "
+                                         f"{listed(base.variants, 'none')}{did_you_mean(variant, base.variants)}")
+        base = base.variant(variant or None)
+        names = [layer.name for layer in base.layers]
+        if spec.through is not None and spec.through not in names:
+            known = [name for name in names if name]
+            raise self.problem(("backbone", "through"), None, f"{base.name} has no top-level layer named "
+                               f"{shown(spec.through)!r}; expected one of: {listed(known, 'none has a name')}"
+                               f"{did_you_mean(spec.through, known)}")
+        end = len(names) if spec.through is None else names.index(spec.through) + 1
+        if unknown := self._unknown_layer(spec, base.layers[:end]):
+            field, missing, known = unknown
+            raise self.problem(("backbone", field) + ((missing,) if field != "drop" else ()), None,
+                               self._unknown_message(*unknown) + (f" (in {base.name} through {spec.through})"
+                                                                  if field != "each" and spec.through else ""))
+        for key in INHERITED:
+            if key in self.model_fields_set and getattr(self, key) != getattr(base, key):
+                raise self.problem((key,), None, f"is the backbone's ({base.name}: {getattr(base, key)}); expected "
+                                                 "it left out, or the same: one network rounds and scales its "
+                                                 "widths one way")
+        layers = self._apply(base.layers[:end], spec, ("backbone",))
+        inherited = {key: getattr(base, key) for key in INHERITED}
+        net = self.model_copy(update={"layers": [*layers, *self.layers], **inherited})
+        net._included = base.name, tuple((i, layer.name) for i, layer in enumerate(base.layers[:end])
+                                         if layer.name not in spec.drop)
         return net
 
     def _set(self, layer, changes: dict | None, path: Path_, label: str):
-        """A layer with a variant's field changes, validated as the layer it becomes."""
+        """A layer with an edit's field changes, validated as the layer it becomes; `path` ends in the edit's
+        field (`set`, `each`) and the key."""
         if not changes:
             return layer
         try:
-            return TypeAdapter(Layer).validate_python({**layer.model_dump(exclude_none=True, by_alias=True), **changes})
+            return _layer_adapter().validate_python({**layer.model_dump(exclude_none=True, by_alias=True), **changes})
         except ValidationError as e:
             err = e.errors(include_url=False)[0]
             where = ".".join(map(str, (label, *err["loc"][1:2])))  # the layer kind's tag, then the field
-            raise self.problem(path, path[2], f"{where}: {error_message(err)}") from None
+            raise self.problem(path, path[-2], f"{where}: {error_message(err)}") from None
 
-    def _edited(self, layer, edit: Variant, key: str):
-        """A layer with a variant's full_conv and `each` edits applied, inside repeats, branches and residual blocks
-        too (a block's own fields first, then its layers')."""
+    def _edited(self, layer, edit: Variant | Backbone, where: Path_):
+        """A layer with an edit's `each` (and a variant's full_conv) applied, inside repeats, branches and residual
+        blocks too (a block's own fields first, then its layers')."""
         def edit_all(layers):
-            return [self._edited(inner, edit, key) for inner in layers]
+            return [self._edited(inner, edit, where) for inner in layers]
 
-        layer = self._set(layer, edit.each.get(layer.kind), ("variants", key, "each", layer.kind),
-                          layer.name or layer.kind)
+        layer = self._set(layer, edit.each.get(layer.kind), (*where, "each", layer.kind), layer.name or layer.kind)
         if isinstance(layer, Repeat):
             return layer.model_copy(update={"layers": edit_all(layer.layers)})
         if isinstance(layer, Concat) and layer.branches:
             return layer.model_copy(update={"branches": [edit_all(branch) for branch in layer.branches]})
         if isinstance(layer, Residual):
             return layer.model_copy(update={"layers": edit_all(layer.layers), "shortcut": edit_all(layer.shortcut)})
-        if isinstance(layer, Separable) and edit.full_conv:
+        if isinstance(layer, Separable) and getattr(edit, "full_conv", False):
             return layer.as_conv()
         return layer
 
@@ -351,6 +457,12 @@ class Network(_Strict):
         that `v3_large --against torchvision` is held to torchvision's network, and shows where it differs)."""
         named = [(key, v.builder) for key, v in self.variants.items() if v.builder and "torchvision" in v.follows]
         return next((found for found in named if found[0] == self._variant), next(iter(named), None))
+
+
+@cache
+def _layer_adapter() -> TypeAdapter:
+    """The validator of one layer, built once: building it costs about 0.1 s, and every edit validates its layer."""
+    return TypeAdapter(Layer)
 
 
 def written_layers(layers) -> int:
@@ -393,8 +505,9 @@ def load_spec(path: str | Path) -> Network:
     return parse_spec(read_spec_file(Path(path)), str(path))
 
 
-def parse_spec(text: str, file: str = "<spec>") -> Network:
-    """Parse and validate a spec given as YAML text."""
+def parse_spec(text: str, file: str = "<spec>", includes: bool = True) -> Network:
+    """Parse and validate a spec given as YAML text; its backbone's layers included unless `includes` is false
+    (a backbone itself is read so, and refused if it names one)."""
     data, positions, repeated = compose(text, file)
     if not isinstance(data, dict):
         found = "an empty file" if data is None else f"a YAML {type(data).__name__}"
@@ -410,6 +523,13 @@ def parse_spec(text: str, file: str = "<spec>") -> Network:
         problems += [error_problem(file, data, positions, err) for err in worded]
         raise SpecError(merged(problems), more=len(errors) - len(worded)) from None
     net._file, net._positions, net._source = file, positions, data
+    if net.backbone is not None:
+        if not includes:  # read as a backbone, which its includer refuses: its variants may edit what it includes
+            return net
+        try:
+            net = net._with_backbone()
+        except SpecError as e:
+            raise SpecError(problems + e.problems) from None
     semantic, more = net._semantic_problems()
     problems += semantic
     if problems:

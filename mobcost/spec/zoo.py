@@ -5,46 +5,14 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
-from typing import Iterator
-
-import yaml
 
 from mobcost.limits import LIMIT, MAX_FILE_BYTES, MAX_NUMBER_CHARS, MAX_PIXELS
 from mobcost.spec.errors import MobcostError, Problem, SpecError, shown
 from mobcost.spec.locate import nearest
 from mobcost.spec.schema import Network, load_spec, parse_spec
-from mobcost.spec.yaml import Loader, decode_spec
-
-
-def builtin_dir() -> Path:
-    """The shipped configs: inside the installed package, or beside it in a source checkout."""
-    packaged = Path(__file__).parent.parent / "configs"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "configs"
-
-
-def _heads() -> Iterator[tuple[Path, str]]:
-    """Each config file with its head, the text before `layers:` (name, title, aliases)."""
-    for path in sorted(builtin_dir().glob("*.yaml")):
-        yield path, path.read_text(encoding="utf-8").split("\nlayers:", 1)[0]
-
-
-def _names(head: str) -> list[str]:
-    data = yaml.load(head, Loader=Loader)
-    return [data["name"], *data.get("aliases", [])]
-
-
-@cache
-def builtin_models() -> dict[str, Path]:
-    """Every built-in name and alias → its config file, read from each file's head (what precedes `layers:`) so that
-    naming a model does not parse the whole zoo."""
-    return {name: path for path, head in _heads() for name in _names(head)}
-
-
-def _builtin(target: str) -> Path | None:
-    """The config naming `target`, parsing only the heads that contain it (most runs name one model)."""
-    return next((path for path, head in _heads() if target in head and target in _names(head)), None)
+from mobcost.spec.shipped import builtin, builtin_models
+from mobcost.spec.yaml import decode_spec
 
 
 @dataclass(frozen=True)
@@ -86,7 +54,7 @@ def locate(target: str) -> Path:
     path = Path(target)
     if path.suffix in (".yaml", ".yml", ".onnx") or "/" in target:
         return path
-    if found := _builtin(target):
+    if found := builtin(target):
         return found
     if _exists(path):
         return path
