@@ -78,6 +78,8 @@ HEADS = [("ssd300_mobilenet_v1", "v1", "sep13/pw", None), ("ssdlite_mobilenet_v1
          ("ssdlite_mobilenet_v2", "v2", "last", "last"),  # layer_19 is scaled at α < 1, as TF's SSD builds it
          ("deeplabv3_mobilenet_v2", "v2", "c5/project", "c4/1/expand"),
          ("ssdlite320_mobilenet_v3_large", "v3_large", "last", "c4/project"),
+         ("ssdlite_mobilenet_v3_small", "v3_small", "last", "c4/project"),  # V3_SMALL_DETECTION: C4 and C5 halved
+         ("ssdlite_mnasnet_a1", "mnasnet_a1", "head", "head"),  # the 1280-wide head scaled at α < 1, as TF's SSD
          ("lraspp_mobilenet_v3_large", "v3_large", "last", "c4/dw"),
          ("deeplabv3_mobilenet_v3_large", "v3_large", "last", "c4/dw")]
 
