@@ -81,7 +81,12 @@ HEADS = [("ssd300_mobilenet_v1", "v1", "sep13/pw", None), ("ssdlite_mobilenet_v1
          ("ssdlite_mobilenet_v3_small", "v3_small", "last", "c4/project"),  # V3_SMALL_DETECTION: C4 and C5 halved
          ("ssdlite_mnasnet_a1", "mnasnet_a1", "head", "head"),  # the 1280-wide head scaled at α < 1, as TF's SSD
          ("lraspp_mobilenet_v3_large", "v3_large", "last", "c4/dw"),
-         ("deeplabv3_mobilenet_v3_large", "v3_large", "last", "c4/dw")]
+         ("deeplabv3_mobilenet_v3_large", "v3_large", "last", "c4/dw"),
+         ("raspp_mobilenet_v2", "v2", "c5/project", "c4/1/dw"),  # output stride 16: the 160-wide stage at stride 1
+         ("lraspp_mobilenet_v2", "v2", "c5/project", "c4/1/dw"),
+         ("raspp_mobilenet_v3_large", "v3_large", "last", "c4/dw"),
+         ("lraspp_mobilenet_v3_large_seg", "v3_large", "last", "c4/expand"),  # RF2: exp 336
+         ("lraspp_mobilenet_v3_small_seg", "v3_small", "last", "c4/expand")]  # RF2: exp 144
 
 
 @pytest.mark.parametrize("alpha", [1.0, 0.5])
@@ -91,12 +96,17 @@ def test_every_head_includes_its_shipped_backbones_rows(head, backbone, last, ed
     b = mobcost.analyze(backbone, alpha=alpha, resolution=a.resolution)
     names = [row.name for row in b.rows]
     own = b.rows[:names.index(last) + 1]
-    included = a.rows[:len(own)]
-    assert {row.part for row in included} == {"backbone"} and a.rows[len(own)].part != "backbone"
+    # an edit changes widths, strides and dilations, never which layers run: the same rows but for residual adds
+    # (V3-Small's 96-wide block, set to 48 wide at stride 1, adds its input as TF's does: c4/add)
+    included = [row for row in a.rows if row.part == "backbone"]
+    assert list(a.rows[:len(included)]) == included and a.rows[len(included)].part != "backbone"
+    assert [row.kind for row in included if row.kind != "add"] == [row.kind for row in own if row.kind != "add"]
     cut = names.index(edited) if edited else len(own)
     assert _numbers(included[:cut]) == _numbers(own[:cut])
     if not edited:
         assert _numbers(included) == _numbers(own)
+    else:
+        assert len(included) == len(own) + (head == "lraspp_mobilenet_v3_small_seg")  # c4/add
 
 
 def test_dilated_tail_keeps_its_cost_at_stride_1():

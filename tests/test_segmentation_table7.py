@@ -76,7 +76,7 @@ def test_v3_large_seg_halves_the_last_block_and_its_first_expansion():
     assert rows["layer_14/expand"].output.c == 336 and rows["layer_14/project"].output.c == 80
     assert rows["layer_14/expand"].macs == 112 * 336 * 64 * 128
     assert rows["features"].input.c == 80 and rows["features"].output.c == 480
-    assert rows["bneck14/expand"].output.c == rows["bneck15/expand"].output.c == 6 * 80  # layers 15, 16
+    assert rows["c4_2/expand"].output.c == rows["c4_3/expand"].output.c == 6 * 80  # layers 15, 16
 
 
 def test_v3_small_seg_halves_the_last_block():
