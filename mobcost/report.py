@@ -18,7 +18,7 @@ from mobcost.conventions import CONVENTIONS
 from mobcost.output import json_safe, printable
 from mobcost.delta import Diff, relative
 from mobcost.spec import LIBRARY, ParamCounting
-from mobcost.trace import Analysis, Row, Scaled, batched, size_text
+from mobcost.trace import Analysis, Row, Scaled, size_text
 
 if TYPE_CHECKING:
     from mobcost.sizing import AccuracyGrid, Candidate, Limits
@@ -142,7 +142,7 @@ def layer_table(analysis: Analysis, counting: ParamCounting = "weights", flops: 
                Column("filter", "Filter Shape", wrap=True), Column("input", "Input Size", wrap=True),
                Column(*_unit(flops, analysis.convention), exact, True),
                Column("params", "Parameters", exact, True))
-    rows = [{"name": r.name, "type": r.type, "filter": r.filter, "input": r.input_text,
+    rows = [{"name": r.name, "type": r.type, "filter": r.filter, "input": batched(r.input, r.input_batch),
              "macs": r.macs, "params": r.params_counted(counting), "part": r.part} for r in analysis.rows]
     return _per_row(analysis, columns, _subtotals(analysis, rows, counting), counting, flops)
 
@@ -291,10 +291,10 @@ def memory_table(analysis: Analysis, dtype: str = "fp16", counting: ParamCountin
     peak = peak_memory(analysis, dtype)
     where = max(steps(analysis), key=lambda step: step.live).rows
     weights = analysis.params_counted(counting)
-    batched = any(row["batch"] > 1 for row in rows)
-    columns = (Column("resolution", "Size"), Column("channels", "Max channels" if not batched else "Channels",
+    several = any(row["batch"] > 1 for row in rows)
+    columns = (Column("resolution", "Size"), Column("channels", "Max channels" if not several else "Channels",
                                                     numeric=True),
-               *([Column("batch", "Batch", exact, True)] if batched else []),
+               *([Column("batch", "Batch", exact, True)] if several else []),
                Column("kb", "Memory (kB)", lambda n: f"{n / 1000:,.1f}", True),
                Column("bytes", "Memory (bytes)", exact, True), Column("tensor", "Written by", hide=1))
     notes = (f"Peak live activations: {peak:,} bytes ({peak / 1000:,.1f} kB, {dtype}, one image), "
@@ -318,7 +318,8 @@ def memory_layers_table(analysis: Analysis, dtype: str = "fp16") -> Report:
     rows = []
     for step in steps(analysis):
         for row in step.rows:
-            rows.append({"name": row.name, "input": row.input_text, "output": row.output_text,
+            rows.append({"name": row.name, "input": batched(row.input, row.input_batch),
+                         "output": batched(row.output, row.batch),
                          "input_size": row.input_batch * row.input.size,
                          "output_size": row.batch * row.output.size,
                          "whole": "yes" if row is step.rows[-1] else "sliced", "live": step.live * size})
@@ -749,6 +750,11 @@ def _numbered(report: Report, folded: list[Column]) -> tuple[dict[int, int], lis
         if text:
             by_row[i] = numbers.setdefault(text, len(numbers) + 1)
     return by_row, [f"({n}) {text}" for text, n in numbers.items()]
+
+
+def batched(shape, batch: int) -> str:
+    """A tensor as tables show it: `14×14×512`, or `300 × 14×14×512` for a batch of 300 (Upsample.batch)."""
+    return f"{batch:,} × {shape}" if batch > 1 else str(shape)
 
 
 _MARKDOWN = str.maketrans({c: "\\" + c for c in "\\*[]<>|"})

@@ -42,15 +42,6 @@ class Row:
         """Items in the row's input: 1 where the row makes the batch (a crop reads one tensor), else its batch."""
         return 1 if getattr(self.layer, "batch", None) else self.batch
 
-    @property
-    def input_text(self) -> str:
-        """The input as tables show it: `14×14×512`, or `300 × 14×14×512` for a batch of 300."""
-        return batched(self.input, self.input_batch)
-
-    @property
-    def output_text(self) -> str:
-        return batched(self.output, self.batch)
-
     def params_counted(self, counting: ParamCounting = "weights") -> int:
         """This row's parameters as a framework counts them (see Analysis.params_counted)."""
         return self.params + BN_PARAMS[counting] * self.bn
@@ -573,11 +564,6 @@ class _Walk:
             value = self.names[name]
             found.append(self.rows[value - 1].name if value else "input")
         return tuple(found)
-
-
-def batched(shape: Shape, batch: int) -> str:
-    """A tensor as tables show it: `14×14×512`, or `300 × 14×14×512` for a batch of 300."""
-    return f"{batch:,} × {shape}" if batch > 1 else str(shape)
 
 
 def _items(batch: int) -> str:

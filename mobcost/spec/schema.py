@@ -16,7 +16,7 @@ from mobcost.limits import (LIMIT, MAX_COUNT, MAX_LAYERS, MAX_MULTIPLIER, MAX_NO
                             decimal_of)
 from mobcost.spec.errors import MAX_PROBLEMS, MobcostError, Path_, Problem, SpecError, listed, shown
 from mobcost.spec.locate import did_you_mean, error_message, error_problem, merged, problem_at
-from mobcost.spec.shipped import builtin_models
+from mobcost.spec.shipped import builtin, builtin_models
 from mobcost.spec.yaml import compose, read_spec_file
 
 LAYER_TAGS = [kind.model_fields["kind"].default for kind in LAYER_KINDS]
@@ -382,11 +382,11 @@ class Network(_Strict):
         own), through the layer named, edited; width rounding and scaling coefficients taken from it."""
         spec, at = self.backbone, ("backbone", "model")
         name, _, variant = spec.model.partition(":")
-        models = builtin_models()
-        if name not in models:
+        path = builtin(name)  # parses only the config heads that contain the name
+        if path is None:
             raise self.problem(at, None, f"expected a shipped model, by name or alias (`mobcost models` lists "
-                                         f"them); found {shown(name)!r}{did_you_mean(name, models)}")
-        base = parse_spec(read_spec_file(models[name]), str(models[name]), includes=False)
+                                         f"them); found {shown(name)!r}{did_you_mean(name, builtin_models())}")
+        base = parse_spec(read_spec_file(path), str(path), includes=False)
         if base.backbone is not None:
             raise self.problem(at, None, f"{base.name} has a backbone of its own; expected a network without one "
                                          "(a backbone is included one level deep)")
