@@ -11,8 +11,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's mobcost, installed or not
 
-from mobcost.spec import builtin_models, load_spec, parse_spec  # noqa: E402
-from mobcost.spec.yaml import read_spec_file  # noqa: E402
+from mobcost.language import builtin_models, load_spec, parse_spec  # noqa: E402
+from mobcost.language.yaml import read_spec_file  # noqa: E402
 
 
 def seconds(work, runs: int) -> float:

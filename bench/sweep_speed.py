@@ -17,7 +17,7 @@ import tracemalloc
 from decimal import Decimal
 
 from mobcost.report import Format, layer_table, render
-from mobcost.spec import load_model
+from mobcost.language import load_model
 from mobcost.trace import sweep, trace
 
 ALPHAS = [float(Decimal("0.25") + i * Decimal("0.01")) for i in range(116)]

@@ -10,8 +10,8 @@ import time
 
 import yaml
 
-from mobcost.spec import builtin_dir, builtin_models
-from mobcost.spec.yaml import Loader as _Loader
+from mobcost.language import builtin_dir, builtin_models
+from mobcost.language.yaml import Loader as _Loader
 
 
 def whole_files() -> None:

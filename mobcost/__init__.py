@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Iterable
 if TYPE_CHECKING:
     from mobcost.delta import Diff
     from mobcost.sizing import Fit
-    from mobcost.spec import MobcostError, Network, SpecError, load_model, load_spec, parse_spec
+    from mobcost.language import MobcostError, Network, SpecError, load_model, load_spec, parse_spec
     from mobcost.trace import Analysis, Row, Totals, trace
 
 __version__ = "0.1.0"
@@ -50,7 +50,7 @@ sys.modules[__name__].__class__ = _Package
 def _model(model, resolution: int | None = None) -> tuple:
     """A model argument as (network, its reference's α, its reference's resolution); `resolution` sizes an ONNX
     model's dynamic input."""
-    from mobcost.spec import Network, load_model
+    from mobcost.language import Network, load_model
 
     if isinstance(model, Network):
         return model, None, None
@@ -85,7 +85,7 @@ def fit(model: str | Network, max_macs: int | str | None = None, max_params: int
         resolutions: Iterable[int] | str = "96:320") -> Fit:
     """Every α × resolution within a budget (`150M`, `2e6`, `1MB` or numbers), best first, as `mobcost fit`."""
     from mobcost.sizing import Fit, Limits, alphas_of, fit as fit_variants, resolutions_of
-    from mobcost.spec import load_model
+    from mobcost.language import load_model
 
     network, ref = load_model(model) if isinstance(model, str) else (model, None)
     limits = Limits.of(network.budget, max_macs, max_params, max_memory, dtype)

@@ -7,8 +7,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Literal
 
-from mobcost.spec import BN_PARAMS, Budget, MobcostError, ModelRef, Network, ParamCounting, Reference, SpecError
-from mobcost.spec.errors import listed, shown
+from mobcost.language import BN_PARAMS, Budget, MobcostError, ModelRef, Network, ParamCounting, Reference, SpecError
+from mobcost.errors import listed, shown
 from mobcost.trace import Analysis, Totals, plan_work, summed, trace
 
 Status = Literal["ok", "erratum", "fail"]

@@ -154,7 +154,7 @@ def _command(func=None, *, name: str | None = None):
 
     @functools.wraps(func)
     def run(*args, **kwargs):
-        from mobcost.spec import MobcostError
+        from mobcost.language import MobcostError
 
         export, force = (kwargs.pop("export", None), kwargs.pop("force", False)) if tabular else (None, False)
         token = _export.set(None if export is None else (export, force, _inputs(kwargs)))
@@ -219,7 +219,7 @@ def _stdout_is_null() -> bool:
 
 def _inputs(kwargs: dict) -> tuple[Path, ...]:
     """The spec files a command reads (the models it names, the shipped configs), which it never writes."""
-    from mobcost.spec import MobcostError, ModelRef, builtin_models, locate
+    from mobcost.language import MobcostError, ModelRef, builtin_models, locate
 
     paths = set(builtin_models().values())
     for name in [kwargs["model"]] if "model" in kwargs else kwargs.get("models") or []:
@@ -322,7 +322,7 @@ def sweep(model: Model,
     Example: mobcost sweep v1 --alpha 0.25:1.0:0.25 --res 128:224:32"""
     from mobcost.report import totals_table
     from mobcost.sizing import alphas_of, published_accuracy, resolutions_of
-    from mobcost.spec import MobcostError, load_model
+    from mobcost.language import MobcostError, load_model
     from mobcost.trace import plan_work, summed, sweep as sweep_grid
 
     if not alpha and not res:
@@ -380,7 +380,7 @@ def fit(model: Model,
     Example: mobcost fit v1 --max-macs 150M --max-params 2M"""
     from mobcost.report import fit_table
     from mobcost.sizing import Limits, alphas_of, fit as fit_variants, resolutions_of
-    from mobcost.spec import load_model
+    from mobcost.language import load_model
 
     network, ref = load_model(model)
     limits = Limits.of(network.budget, max_macs, max_params, max_memory, dtype.value, max_latency, device)
@@ -396,7 +396,7 @@ def plot(model: Model,
     """Published accuracy against computed Mult-Adds or parameters (MobileNets Figures 4 and 5); needs the plot extra.
     Example: mobcost plot v1 --against macs --out figure4.png"""
     from mobcost.plot import accuracy_figure
-    from mobcost.spec import load_model
+    from mobcost.language import load_model
 
     reading = _inputs({"model": model})
     check_destination(out, force, reading, "--out")  # before any work
@@ -411,7 +411,7 @@ def schema() -> None:
     """The JSON Schema of the YAML spec format, for editors. Example: mobcost schema > mobcost.schema.json"""
     import json
 
-    from mobcost.spec import spec_schema
+    from mobcost.language import spec_schema
 
     typer.echo(json.dumps(spec_schema(), indent=2, ensure_ascii=False))
 
@@ -436,7 +436,7 @@ def compare(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help
             convention: Convention = PAPER, flops: Flops = False, device: DeviceOpt = None) -> None:
     """Totals side by side (MobileNets Tables 4 and 5). Example: mobcost compare v1:conv v1"""
     from mobcost.report import totals_table
-    from mobcost.spec import load_model
+    from mobcost.language import load_model
 
     analyses, accuracy = [], []
     for name in models:
@@ -458,7 +458,7 @@ def conv(input: Annotated[str, typer.Option("--input", "-i", help="Input size HÃ
     """One layer: standard vs depthwise + pointwise, step by step. Example: mobcost conv --input 6x6x3 --kernel 3 --out 5 --padding valid"""
     from mobcost.layers import Shape
     from mobcost.report import conv_table
-    from mobcost.spec import MobcostError
+    from mobcost.language import MobcostError
     from mobcost.trace import separable_steps
 
     try:
@@ -504,7 +504,7 @@ def check(models: Annotated[Optional[list[str]], typer.Argument(
     from mobcost.latency.check import check_latency
     from mobcost.report import check_table, github_annotations
     from mobcost.sizing import Limits
-    from mobcost.spec.zoo import ModelRef, builtin_models, load_target
+    from mobcost.language.zoo import ModelRef, builtin_models, load_target
 
     given = Limits.of(None, max_macs, max_params, max_memory, dtype.value)
     limits = {"max_macs": given.max_macs, "max_params": given.max_params, "max_memory": given.max_memory}
@@ -554,7 +554,7 @@ def memory(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, 
 def models(fmt: Fmt = Format.rich) -> None:
     """The built-in models, one line each. Example: mobcost models"""
     from mobcost.report import models_table
-    from mobcost.spec import builtin_models, load_spec
+    from mobcost.language import builtin_models, load_spec
 
     entries = []
     for path in sorted(set(builtin_models().values())):
@@ -584,7 +584,7 @@ def explain(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help
 
     Example: mobcost explain v1 --between paper ptflops"""
     from mobcost.report import conventions_totals, difference_table
-    from mobcost.spec import MobcostError
+    from mobcost.language import MobcostError
 
     analyses = [_analyze(name, alpha=alpha, resolution=res) for name in models]
     if between is None:
@@ -607,7 +607,7 @@ def import_model(
         = Unknown.error) -> None:
     """Read an ONNX model into a YAML spec (needs the onnx extra). Example: mobcost import model.onnx -o model.yaml"""
     from mobcost.importers.onnx import import_onnx
-    from mobcost.spec import MobcostError
+    from mobcost.language import MobcostError
 
     text = import_onnx(model, res, unknown.value)
     if out is None:
@@ -632,7 +632,7 @@ def latency(model: Model, device: Annotated[str, typer.Option("--device", help="
     from mobcost.latency.device import device as known_device
     from mobcost.latency.estimate import estimate
     from mobcost.latency.report import latency_layers_table, latency_table
-    from mobcost.spec import ModelRef
+    from mobcost.language import ModelRef
 
     est = estimate(analyze(model, alpha=alpha, resolution=res, rho=rho), known_device(device),
                    ModelRef.parse(model).variant)
@@ -666,7 +666,7 @@ def diff(before: Annotated[str, typer.Argument(metavar="A", help="The model befo
     (git show HEAD~1:net.yaml | mobcost diff - net.yaml); -f markdown prints a table for a pull-request comment."""
     from mobcost.delta import diff as compare_rows
     from mobcost.report import diff_table
-    from mobcost.spec import MobcostError
+    from mobcost.language import MobcostError
 
     threshold = None
     if fail_over is not None:
@@ -700,7 +700,7 @@ def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format
     try:
         from mobcost.verify import reference, self as torch_check
     except ImportError:
-        from mobcost.spec import TORCH_CPU
+        from mobcost.language import TORCH_CPU
 
         typer.echo(f"mobcost: verify needs PyTorch; {TORCH_CPU}", err=True)
         raise typer.Exit(2) from None

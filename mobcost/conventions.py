@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Literal
 
-from mobcost.spec import MobcostError, ParamCounting
+from mobcost.language import MobcostError, ParamCounting
 from mobcost.trace import Analysis, Row
 
 OpClass = Literal["conv", "fc", "bias", "bn", "act", "global pool", "avg pool", "max pool", "lrn", "softmax", "add",

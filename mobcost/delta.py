@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from mobcost.spec import ParamCounting
+from mobcost.language import ParamCounting
 from mobcost.trace import Analysis, Displayed, Row
 
 ChangeKind = Literal["added", "removed", "changed"]

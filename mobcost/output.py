@@ -12,7 +12,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from mobcost.spec.errors import MobcostError, shown
+from mobcost.errors import MobcostError, shown
 
 # C0 controls but tab and newline, DEL, C1 controls (ESC, CSI, OSC and the rest), and the bidirectional
 # overrides, embeddings and isolates that reorder what is shown (Trojan Source, CVE-2021-42574).

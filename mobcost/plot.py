@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 from mobcost.sizing import AccuracyGrid
-from mobcost.spec import MobcostError, Network
+from mobcost.language import MobcostError, Network
 from mobcost.trace import trace
 
 AXES = {"macs": ("Million Mult-Adds (log scale)", "log"), "params": ("Million Parameters", "linear")}

@@ -17,7 +17,7 @@ from mobcost.check import CheckResult
 from mobcost.conventions import CONVENTIONS
 from mobcost.output import json_safe, printable
 from mobcost.delta import Diff, relative
-from mobcost.spec import LIBRARY, ParamCounting
+from mobcost.language import LIBRARY, ParamCounting
 from mobcost.trace import Analysis, Row, Scaled, size_text
 
 if TYPE_CHECKING:

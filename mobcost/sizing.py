@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Iterable, Iterator
 
 from mobcost.limits import MAX_GRID
-from mobcost.spec import Budget, MobcostError, Network, parse_size
+from mobcost.language import Budget, MobcostError, Network, parse_size
 from mobcost.memory import BYTES, Dtype, peak_memory
 from mobcost.trace import Displayed, Totals, plan_work, sweep, trace
 

@@ -13,8 +13,8 @@ from pydantic import ValidationError
 from mobcost.layers import (Add, Concat, Join, Conv, Layer, Leaf, Repeat, Residual, Scaling, Separable, Shape, ShapeError,
                             SqueezeExcite)
 from mobcost.limits import LIMIT, MAX_CHANNELS, MAX_LAYERS, MAX_MULTIPLIER, MAX_PIXELS, MAX_TRACED_ROWS
-from mobcost.spec import BN_PARAMS, MakeDivisible, MobcostError, Network, ParamCounting, Path_, expanded_rows
-from mobcost.spec.locate import did_you_mean
+from mobcost.language import BN_PARAMS, MakeDivisible, MobcostError, Network, ParamCounting, Path_, expanded_rows
+from mobcost.language.locate import did_you_mean
 
 
 @dataclass(frozen=True)

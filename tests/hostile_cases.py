@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 from mobcost.limits import MAX_LAYERS, MAX_TRACED_ROWS
-from mobcost.spec import builtin_models
+from mobcost.language import builtin_models
 
 UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 """What no output of mobcost may contain: control characters but tab and newline, and bidi overrides."""

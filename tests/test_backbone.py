@@ -11,7 +11,7 @@ from fractions import Fraction
 import pytest
 
 import mobcost
-from mobcost.spec import (MobcostError, SpecError, builtin_models, load_model, load_spec, parse_spec,
+from mobcost.language import (MobcostError, SpecError, builtin_models, load_model, load_spec, parse_spec,
                           spec_schema)
 from test_trace import v1_by_hand
 
@@ -197,7 +197,7 @@ def test_schema_describes_the_backbone():
 # ---- limits count the included layers ------------------------------------------------------------------------
 
 def test_yaml_values_count_the_backbones(monkeypatch):
-    from mobcost.spec import schema
+    from mobcost.language import schema
 
     values = len(load_model("v1")[0]._positions) + len(parse_spec(TINY, includes=False)._positions)
     monkeypatch.setattr(schema, "MAX_NODES", values)

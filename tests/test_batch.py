@@ -7,7 +7,7 @@ import mobcost
 from mobcost.conventions import counted
 from mobcost.memory import by_resolution, peak_memory
 from mobcost.report import Format, layer_table, memory_table, render
-from mobcost.spec import SpecError, parse_spec
+from mobcost.language import SpecError, parse_spec
 from mobcost.trace import sweep
 
 HEAD = "name: b\ntitle: B\ninput: {resolution: 4, channels: 8}\n"

@@ -6,7 +6,7 @@ import pytest
 
 import mobcost
 from mobcost.layers import Add, Bottleneck, Scale, Shape, SqueezeExcite
-from mobcost.spec import SpecError, parse_spec
+from mobcost.language import SpecError, parse_spec
 
 
 def cost(layers, x: Shape) -> tuple[int, int, Shape]:

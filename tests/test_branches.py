@@ -6,7 +6,7 @@ import pytest
 from mobcost import parse_spec, trace
 from mobcost.check import check
 from mobcost.layers import Add, AvgPool, Conv, Dropout, Flatten, LocalResponseNorm, MaxPool, Shape, ShapeError
-from mobcost.spec import SpecError
+from mobcost.language import SpecError
 
 
 def spec(layers: str, resolution: int = 28, channels: int = 192, extra: str = "") -> str:

@@ -8,7 +8,7 @@ import pytest
 
 import mobcost
 from mobcost.check import at_precision, check, check_budget
-from mobcost.spec import load_model, parse_spec
+from mobcost.language import load_model, parse_spec
 
 # (model reference, published million Mult-Adds, published million parameters), as printed.
 TOTALS = {

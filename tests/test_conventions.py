@@ -151,7 +151,7 @@ def test_readme_api_example():
 
 def test_keras_count_matches_keras_io_with_the_classifier_bias():
     """keras.io lists MobileNet at 4,253,864 parameters; Keras' classifier is a 1×1 conv with 1000 biases."""
-    v1 = mobcost.parse_spec(Path(mobcost.spec.locate("v1")).read_text().replace("bias: false", "bias: true"))
+    v1 = mobcost.parse_spec(Path(mobcost.language.locate("v1")).read_text().replace("bias: false", "bias: true"))
     assert totals(mobcost.analyze(v1), "keras")[1] == 4_253_864
 
 

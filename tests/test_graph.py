@@ -3,7 +3,7 @@
 import pytest
 
 import mobcost
-from mobcost.spec import SpecError, parse_spec
+from mobcost.language import SpecError, parse_spec
 from mobcost.trace import sweep
 
 HEAD = "name: g\ntitle: G\ninput: {resolution: 8, channels: 3}\n"

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 import mobcost
 from mobcost.check import check_reference
 from mobcost.cli import app
-from mobcost.spec import load_model
+from mobcost.language import load_model
 from test_trace import v1_by_hand
 
 HEADS = ("ssd300_mobilenet_v1", "ssdlite_mobilenet_v1", "ssdlite_mobilenet_v2", "ssdlite320_mobilenet_v3_large",
@@ -184,7 +184,7 @@ def test_faster_rcnn_counts_the_first_stage_once_and_the_box_classifier_per_prop
 # ---- the language pieces the heads use, by hand ----------------------------------------------------------------
 
 def _net(layers: str, reference: str = ""):
-    from mobcost.spec import parse_spec
+    from mobcost.language import parse_spec
     return parse_spec(f"name: t\ntitle: T\ninput: {{resolution: 8}}\nlayers:\n{layers}{reference}")
 
 

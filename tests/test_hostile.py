@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from mobcost import limits
 from mobcost.cli import app
 from mobcost.limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_PIXELS
-from mobcost.spec import SpecError, parse_spec
+from mobcost.language import SpecError, parse_spec
 
 HOSTILE = sorted((Path(__file__).parent / "hostile").glob("*.yaml"))
 

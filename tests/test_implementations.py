@@ -11,7 +11,7 @@ import mobcost
 from mobcost.cli import app
 from mobcost.conventions import counted, totals
 from mobcost.layers import AvgPool, Shape
-from mobcost.spec import SpecError
+from mobcost.language import SpecError
 
 SPEC = """
 name: tiny

@@ -6,7 +6,7 @@ import pytest
 
 import mobcost
 from mobcost.memory import by_resolution, materialized, peak_memory, steps
-from mobcost.spec import parse_spec
+from mobcost.language import parse_spec
 
 SMALL = "name: s\ntitle: S\ninput: {resolution: 8, channels: 3}\nlayers:\n"
 
@@ -126,7 +126,7 @@ def test_named_outputs_stay_alive_to_the_end():
 
 
 def test_memory_works_on_every_shipped_config(mobcost):
-    from mobcost.spec import builtin_models
+    from mobcost.language import builtin_models
 
     for path in sorted(set(builtin_models().values())):
         assert mobcost("memory", str(path), "-f", "json").exit_code == 0, path

@@ -5,7 +5,7 @@ import pytest
 
 import mobcost
 from mobcost.check import check
-from mobcost.spec import load_model
+from mobcost.language import load_model
 
 # torchvision builder → α; its weights meta num_params / _ops are in configs/mnasnet.yaml and `mobcost check`.
 BUILDERS = {"mnasnet0_5": 0.5, "mnasnet0_75": 0.75, "mnasnet1_0": 1.0, "mnasnet1_3": 1.3}

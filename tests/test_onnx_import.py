@@ -11,7 +11,7 @@ from onnx import TensorProto, helper  # noqa: E402
 
 from mobcost import analyze  # noqa: E402
 from mobcost.importers.onnx import import_onnx  # noqa: E402
-from mobcost.spec import MobcostError, parse_spec  # noqa: E402
+from mobcost.language import MobcostError, parse_spec  # noqa: E402
 
 
 class Graph:

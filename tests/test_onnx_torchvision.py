@@ -17,7 +17,7 @@ pytest.importorskip("onnx")
 
 from mobcost import analyze  # noqa: E402
 from mobcost.importers.onnx import import_onnx  # noqa: E402
-from mobcost.spec import parse_spec  # noqa: E402
+from mobcost.language import parse_spec  # noqa: E402
 
 MODELS = ["mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0", "resnet50"]
 CONFIG = {"mobilenet_v2": "v2", "mobilenet_v3_large": "v3_large", "resnet50": "resnet50"}  # shipped configs

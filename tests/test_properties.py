@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from mobcost import MobcostError, trace
 from mobcost.layers import LAYER_KINDS, Separable
 from mobcost.report import Format, breakdown_table, layer_table, render
-from mobcost.spec import parse_spec
+from mobcost.language import parse_spec
 
 SETTINGS = settings(max_examples=50, deadline=None, derandomize=True)
 KERNELS = st.sampled_from([1, 3, 5, 7])

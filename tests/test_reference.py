@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import mobcost
 from mobcost.cli import app
-from mobcost.spec import builtin_models, load_spec
+from mobcost.language import builtin_models, load_spec
 
 pytest.importorskip("torchvision")
 reference = pytest.importorskip("mobcost.verify.reference")

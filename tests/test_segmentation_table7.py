@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 import mobcost
 from mobcost.cli import app
-from mobcost.spec import load_model
+from mobcost.language import load_model
 from test_heads import test_published_figure_agrees_or_is_an_explained_erratum as agrees_or_is_explained
 
 CONFIGS = ("raspp_mobilenet_v2", "lraspp_mobilenet_v2", "raspp_mobilenet_v3_large", "lraspp_mobilenet_v3_large_seg",

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 import mobcost
 from mobcost.cli import app
 from mobcost.limits import MAX_FILE_BYTES
-from mobcost.spec import builtin_dir
+from mobcost.language import builtin_dir
 from test_trace import v1_by_hand
 
 V1 = (builtin_dir() / "mobilenet_v1.yaml").read_text()

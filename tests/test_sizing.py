@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 
 from mobcost.sizing import AccuracyGrid, Limits, alphas_of, fit, parse_bytes, resolutions_of
-from mobcost.spec import Budget, MobcostError, SpecError, builtin_models, load_model, load_spec, parse_spec
+from mobcost.language import Budget, MobcostError, SpecError, builtin_models, load_model, load_spec, parse_spec
 from mobcost.trace import sweep, trace
 from test_trace import v1_by_hand
 

@@ -123,7 +123,7 @@ def test_export_refuses_other_suffixes(tmp_path):
 def test_schema_validates_the_shipped_config_and_rejects_a_bad_one():
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(run("schema").stdout)
-    from mobcost.spec import builtin_dir
+    from mobcost.language import builtin_dir
 
     for path in builtin_dir().glob("*.yaml"):
         jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), schema)

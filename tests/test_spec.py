@@ -2,7 +2,7 @@
 
 import pytest
 
-from mobcost.spec import MobcostError, ModelRef, SpecError, load_model, load_spec, parse_size, parse_spec
+from mobcost.language import MobcostError, ModelRef, SpecError, load_model, load_spec, parse_size, parse_spec
 
 GOOD = """\
 name: tiny

@@ -7,7 +7,7 @@ import pytest
 
 import mobcost
 from mobcost.layers import MakeDivisible, Scaling, WidthRule
-from mobcost.spec import load_model, parse_spec
+from mobcost.language import load_model, parse_spec
 from test_heads import _anchors
 from test_heads import test_published_figure_agrees_or_is_an_explained_erratum as agrees_or_is_an_explained_erratum
 

@@ -6,7 +6,7 @@ from fractions import Fraction
 import pytest
 
 import mobcost
-from mobcost.spec import MobcostError, load_model
+from mobcost.language import MobcostError, load_model
 from mobcost.trace import resolution_of, trace
 
 # MobileNets Table 1: (output channels, stride) of the first conv and the 13 depthwise-separable blocks.

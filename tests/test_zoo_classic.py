@@ -11,7 +11,7 @@ import mobcost
 from mobcost import parse_spec, trace
 from mobcost.check import at_precision, check
 from mobcost.layers import Concat, Shape
-from mobcost.spec import load_model
+from mobcost.language import load_model
 
 CLASSIC = ["alexnet", "alexnet_2012", "googlenet", "resnet50", "squeezenet", "vgg16"]
 

@@ -8,7 +8,7 @@ import mobcost
 from mobcost.check import check_reference
 from mobcost.layers import make_divisible
 from mobcost.report import block_table
-from mobcost.spec import load_model
+from mobcost.language import load_model
 
 MODELS = ("mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")
 REFERENCES = [(name, ref) for name in MODELS for ref in load_model(name)[0].reference]

@@ -5,7 +5,7 @@ from typing import get_args
 
 import mobcost
 from mobcost.layers import Leaf
-from mobcost.spec import builtin_models, load_spec
+from mobcost.language import builtin_models, load_spec
 
 # Every leaf kind and block, every activation, biases, grouped conv, k×k, global and adaptive pooling with floor and
 # ceil sizes, a ReLU after a residual add, functional calls, a mean as a tensor method, identity and projection

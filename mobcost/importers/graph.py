@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from mobcost.layers import Shape, make_divisible
-from mobcost.spec.errors import MobcostError
+from mobcost.errors import MobcostError
 
 
 def clean(text: str | bytes, keep: str = r"\w./:\-") -> str:

@@ -22,7 +22,7 @@ from mobcost.importers.graph import (Unit, clean, dump, exact_squeeze, excite_ac
 from mobcost.importers.protobuf import without_weights
 from mobcost.layers import Shape, ShapeError
 from mobcost.limits import LIMIT, MAX_ONNX_BYTES, MAX_ONNX_NODES, MAX_PIXELS
-from mobcost.spec.errors import MobcostError
+from mobcost.errors import MobcostError
 
 UNKNOWN = ("error", "zero")
 _ACTS = set(typing.get_args(L.Activation))  # the activations the spec language names

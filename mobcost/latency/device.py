@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, PrivateAttr
 
 from mobcost.latency.model import CLASSES, Coefficients, Op, ops, seconds
-from mobcost.spec import MobcostError
+from mobcost.language import MobcostError
 
 FAMILIES = {"mobilenet_v1": "MobileNetV1", "mobilenet_v2": "MobileNetV2", "mobilenet_v3_large": "MobileNetV3",
             "mobilenet_v3_small": "MobileNetV3", "mnasnet_a1": "MnasNet", "mnasnet": "MnasNet"}
@@ -116,7 +116,7 @@ def devices_dir() -> Path:
 @cache
 def devices() -> dict[str, Device]:
     """The shipped devices by name: the package's own data (never a user's file), read by the spec's YAML reader."""
-    from mobcost.spec.yaml import compose
+    from mobcost.language.yaml import compose
 
     found = {}
     for path in sorted(devices_dir().glob("*.yaml")):

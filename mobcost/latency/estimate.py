@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from mobcost.latency.device import Device, Figure
 from mobcost.latency.model import OpTime, op_times, ops
-from mobcost.spec import MobcostError
+from mobcost.language import MobcostError
 from mobcost.trace import Analysis
 
 

@@ -26,7 +26,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from mobcost.conventions import counted
-from mobcost.spec import TORCH_CPU, MobcostError, Network
+from mobcost.language import TORCH_CPU, MobcostError, Network
 from mobcost.trace import Analysis, Row, hw
 
 COUNTED_KINDS = ("conv", "dw", "pw", "fc")  # the rows that are a Conv2d or a Linear in any implementation

@@ -23,7 +23,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from mobcost.layers import Shape
-from mobcost.spec import MobcostError
+from mobcost.language import MobcostError
 from mobcost.trace import Analysis, Row
 
 

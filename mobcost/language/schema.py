@@ -14,10 +14,10 @@ from mobcost.layers import (LAYER_KINDS, Bottleneck, Concat, Layer, MakeDivisibl
                             Separable)
 from mobcost.limits import (LIMIT, MAX_COUNT, MAX_LAYERS, MAX_MULTIPLIER, MAX_NODES, ChannelCount, PixelPair, Pixels,
                             decimal_of)
-from mobcost.spec.errors import MAX_PROBLEMS, MobcostError, Path_, Problem, SpecError, listed, shown
-from mobcost.spec.locate import did_you_mean, error_message, error_problem, merged, problem_at
-from mobcost.spec.shipped import builtin, builtin_models
-from mobcost.spec.yaml import compose, read_spec_file
+from mobcost.errors import MAX_PROBLEMS, MobcostError, Path_, Problem, SpecError, listed, shown
+from mobcost.language.locate import did_you_mean, error_message, error_problem, merged, problem_at
+from mobcost.language.shipped import builtin, builtin_models
+from mobcost.language.yaml import compose, read_spec_file
 
 LAYER_TAGS = [kind.model_fields["kind"].default for kind in LAYER_KINDS]
 ParamCounting = Literal["weights", "torch", "keras"]

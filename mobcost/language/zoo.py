@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mobcost.limits import LIMIT, MAX_FILE_BYTES, MAX_NUMBER_CHARS, MAX_PIXELS
-from mobcost.spec.errors import MobcostError, Problem, SpecError, shown
-from mobcost.spec.locate import nearest
-from mobcost.spec.schema import Network, load_spec, parse_spec
-from mobcost.spec.shipped import builtin, builtin_models
-from mobcost.spec.yaml import decode_spec
+from mobcost.errors import MobcostError, Problem, SpecError, shown
+from mobcost.language.locate import nearest
+from mobcost.language.schema import Network, load_spec, parse_spec
+from mobcost.language.shipped import builtin, builtin_models
+from mobcost.language.yaml import decode_spec
 
 
 @dataclass(frozen=True)

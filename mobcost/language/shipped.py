@@ -8,7 +8,7 @@ from typing import Iterator
 
 import yaml
 
-from mobcost.spec.yaml import Loader
+from mobcost.language.yaml import Loader
 
 
 def builtin_dir() -> Path:

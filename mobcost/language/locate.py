@@ -9,7 +9,7 @@ from typing import get_args
 from pydantic import BaseModel
 
 from mobcost.layers import LAYER_KINDS, kind_of
-from mobcost.spec.errors import Path_, Problem
+from mobcost.errors import Path_, Problem
 
 KINDS = {kind.model_fields["kind"].default: kind for kind in LAYER_KINDS}
 
@@ -77,7 +77,7 @@ def _unknown_field(loc: Path_) -> str:
 def _model_at(loc: Path_) -> type[BaseModel] | None:
     """The model whose fields are valid at an error location, found by walking the spec's types along it (from
     the network, or from a layer kind when the location starts with one, as a variant's `set` does)."""
-    from mobcost.spec.schema import Network  # the root of every location; schema imports this module
+    from mobcost.language.schema import Network  # the root of every location; schema imports this module
 
     model = KINDS[loc[0]] if loc and loc[0] in KINDS else Network
     for part in loc:

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from mobcost.limits import LIMIT, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_NUMBER_CHARS, MAX_TEXT_CHARS, decimal_of
-from mobcost.spec.errors import Path_, Problem, SpecError, shown
+from mobcost.errors import Path_, Problem, SpecError, shown
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
