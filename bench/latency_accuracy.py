@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout'
 
 from mobcost.latency.device import devices  # noqa: E402
 from mobcost.latency.fit import held_out, scores  # noqa: E402
-from mobcost.report import Column, Format, Report, render  # noqa: E402
+from mobcost.table import Column, Format, Report, render  # noqa: E402
 
 
 def accuracy_report() -> Report:

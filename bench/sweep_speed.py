@@ -16,7 +16,9 @@ import time
 import tracemalloc
 from decimal import Decimal
 
-from mobcost.report import Format, layer_table, render
+from mobcost.table import Format, render
+
+from mobcost.views.network import layer_table
 from mobcost.language import load_model
 from mobcost.trace import sweep, trace
 

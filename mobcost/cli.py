@@ -31,7 +31,7 @@ from typer.core import TyperCommand, TyperGroup  # noqa: E402
 from mobcost import analyze  # noqa: E402
 from mobcost.conventions import CONVENTIONS  # noqa: E402
 from mobcost.output import check_destination, printable, write_file  # noqa: E402
-from mobcost.report import Format  # noqa: E402
+from mobcost.table import Format  # noqa: E402
 
 EXIT_CODES = "Exit codes: 0 success, 1 a check failed, 2 bad input (a spec, a model name or an option)."
 
@@ -231,7 +231,7 @@ def _inputs(kwargs: dict) -> tuple[Path, ...]:
 
 
 def _emit(report, fmt: Format) -> None:
-    from mobcost.report import render
+    from mobcost.table import render
 
     out = render(report, fmt)
     try:
@@ -296,14 +296,14 @@ def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, d
           device: DeviceOpt = None) -> None:
     """Mult-Adds and parameters per layer (MobileNets Table 1) or per block (MobileNetV2 Table 2, V3 Tables 1–2).
     Example: mobcost table v2 --layers --params torch"""
-    from mobcost.report import block_table, has_blocks, layer_table
+    from mobcost.views.network import block_table, has_blocks, layer_table
 
     analysis = _counted(model, convention, alpha=alpha, resolution=res, rho=rho, depth=depth)
     by_layer = layers if layers is not None else not has_blocks(analysis)
     report = (layer_table if by_layer else block_table)(analysis, _counting(convention, params), flops)
     if device is not None:
         from mobcost.latency.device import device as known_device
-        from mobcost.latency.report import layers_with_latency
+        from mobcost.views.latency import layers_with_latency
 
         report = layers_with_latency(report, analysis, known_device(device), by_layer)
     _emit(report, fmt)
@@ -320,7 +320,7 @@ def sweep(model: Model,
           flops: Flops = False, accuracy: Accuracy = None, device: DeviceOpt = None) -> None:
     """Totals for every α × resolution (MobileNets Tables 6 and 7).
     Example: mobcost sweep v1 --alpha 0.25:1.0:0.25 --res 128:224:32"""
-    from mobcost.report import totals_table
+    from mobcost.views.network import totals_table
     from mobcost.sizing import alphas_of, published_accuracy, resolutions_of
     from mobcost.language import MobcostError, load_model
     from mobcost.trace import plan_work, summed, sweep as sweep_grid
@@ -347,7 +347,7 @@ def _with_latency(report, scaled: list, device: str | None):
     if device is None:
         return report
     from mobcost.latency.device import device as known_device
-    from mobcost.latency.report import totals_with_latency
+    from mobcost.views.latency import totals_with_latency
 
     return totals_with_latency(report, scaled, known_device(device))
 
@@ -378,7 +378,7 @@ def fit(model: Model,
         device: DeviceOpt = None, accuracy: Accuracy = None, fmt: Fmt = Format.rich) -> None:
     """Every α × resolution within a budget, best first, with estimated accuracy and the Pareto front.
     Example: mobcost fit v1 --max-macs 150M --max-params 2M"""
-    from mobcost.report import fit_table
+    from mobcost.views.fit import fit_table
     from mobcost.sizing import Limits, alphas_of, fit as fit_variants, resolutions_of
     from mobcost.language import load_model
 
@@ -395,7 +395,7 @@ def plot(model: Model,
          = "macs", force: Force = False) -> None:
     """Published accuracy against computed Mult-Adds or parameters (MobileNets Figures 4 and 5); needs the plot extra.
     Example: mobcost plot v1 --against macs --out figure4.png"""
-    from mobcost.plot import accuracy_figure
+    from mobcost.views.plot import accuracy_figure
     from mobcost.language import load_model
 
     reading = _inputs({"model": model})
@@ -424,7 +424,7 @@ def breakdown(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = Non
               = By.type) -> None:
     """Share of Mult-Adds and parameters per layer type (MobileNets Table 2) or per part.
     Example: mobcost breakdown v1 --by type"""
-    from mobcost.report import breakdown_table
+    from mobcost.views.network import breakdown_table
 
     analysis = _counted(model, convention, alpha=alpha, resolution=res, rho=rho, depth=depth)
     _emit(breakdown_table(analysis, _counting(convention, params), flops, by.value), fmt)
@@ -435,7 +435,7 @@ def compare(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help
             alpha: Alpha = None, res: Res = None, fmt: Fmt = Format.rich, params: ConventionParams = None,
             convention: Convention = PAPER, flops: Flops = False, device: DeviceOpt = None) -> None:
     """Totals side by side (MobileNets Tables 4 and 5). Example: mobcost compare v1:conv v1"""
-    from mobcost.report import totals_table
+    from mobcost.views.network import totals_table
     from mobcost.language import load_model
 
     analyses, accuracy = [], []
@@ -457,7 +457,7 @@ def conv(input: Annotated[str, typer.Option("--input", "-i", help="Input size H�
          fmt: Fmt = Format.rich) -> None:
     """One layer: standard vs depthwise + pointwise, step by step. Example: mobcost conv --input 6x6x3 --kernel 3 --out 5 --padding valid"""
     from mobcost.layers import Shape
-    from mobcost.report import conv_table
+    from mobcost.views.network import conv_table
     from mobcost.language import MobcostError
     from mobcost.trace import separable_steps
 
@@ -502,7 +502,7 @@ def check(models: Annotated[Optional[list[str]], typer.Argument(
     counts the others and the budget."""
     from mobcost.check import check as run_checks
     from mobcost.latency.check import check_latency
-    from mobcost.report import check_table, github_annotations
+    from mobcost.views.check import check_table, github_annotations
     from mobcost.sizing import Limits
     from mobcost.language.zoo import ModelRef, builtin_models, load_target
 
@@ -541,7 +541,7 @@ def memory(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, 
            = False, params: Params = Counting.torch) -> None:
     """Activation memory: the widest tensor at each resolution (MobileNetV2 Table 3), the peak live set (RAM), and
     the weights' size (flash), both at --dtype. Example: mobcost memory v2 --dtype int8"""
-    from mobcost.report import memory_layers_table, memory_table
+    from mobcost.views.memory import memory_layers_table, memory_table
 
     analysis = _analyze(model, alpha=alpha, resolution=res, rho=rho, depth=depth)
     if layers:
@@ -553,7 +553,7 @@ def memory(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, 
 @_command
 def models(fmt: Fmt = Format.rich) -> None:
     """The built-in models, one line each. Example: mobcost models"""
-    from mobcost.report import models_table
+    from mobcost.views.network import models_table
     from mobcost.language import builtin_models, load_spec
 
     entries = []
@@ -569,7 +569,7 @@ def models(fmt: Fmt = Format.rich) -> None:
 @_command
 def conventions(fmt: Fmt = Format.rich) -> None:
     """What each counting convention counts, per operation class. Example: mobcost conventions"""
-    from mobcost.report import conventions_table
+    from mobcost.views.conventions import conventions_table
 
     _emit(conventions_table(), fmt)
 
@@ -583,7 +583,7 @@ def explain(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help
     """Why tools disagree: every convention's totals, or where two differ.
 
     Example: mobcost explain v1 --between paper ptflops"""
-    from mobcost.report import conventions_totals, difference_table
+    from mobcost.views.conventions import conventions_totals, difference_table
     from mobcost.language import MobcostError
 
     analyses = [_analyze(name, alpha=alpha, resolution=res) for name in models]
@@ -631,7 +631,7 @@ def latency(model: Model, device: Annotated[str, typer.Option("--device", help="
     Example: mobcost latency v2 --device pixel1"""
     from mobcost.latency.device import device as known_device
     from mobcost.latency.estimate import estimate
-    from mobcost.latency.report import latency_layers_table, latency_table
+    from mobcost.views.latency import latency_layers_table, latency_table
     from mobcost.language import ModelRef
 
     est = estimate(analyze(model, alpha=alpha, resolution=res, rho=rho), known_device(device),
@@ -646,7 +646,7 @@ def devices(name: Annotated[Optional[str], typer.Argument(help="A device: list t
 
     Example: mobcost devices pixel1"""
     from mobcost.latency.device import device, devices as known
-    from mobcost.latency.report import device_table, devices_table
+    from mobcost.views.latency import device_table, devices_table
 
     _emit(device_table(device(name)) if name else devices_table(known()), fmt)
 
@@ -665,7 +665,7 @@ def diff(before: Annotated[str, typer.Argument(metavar="A", help="The model befo
     Rows are matched by layer name. `-` reads a spec from standard input
     (git show HEAD~1:net.yaml | mobcost diff - net.yaml); -f markdown prints a table for a pull-request comment."""
     from mobcost.delta import diff as compare_rows
-    from mobcost.report import diff_table
+    from mobcost.views.diff import diff_table
     from mobcost.language import MobcostError
 
     threshold = None
@@ -695,7 +695,7 @@ def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format
     'mobcost[torch]' (for the CPU build, install torch and torchvision from PyTorch's CPU index first).
 
     Example: mobcost verify v3_large:torchvision --alpha 0.75 --against torchvision"""
-    from mobcost.report import reference_table, verify_table
+    from mobcost.views.verify import reference_table, verify_table
 
     try:
         from mobcost.verify import reference, self as torch_check

@@ -21,8 +21,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Literal
 
-from mobcost.language import MobcostError, ParamCounting
-from mobcost.trace import Analysis, Row
+from mobcost.language import LIBRARY, MobcostError, ParamCounting
+from mobcost.trace import Analysis, Row, Scaled
 
 OpClass = Literal["conv", "fc", "bias", "bn", "act", "global pool", "avg pool", "max pool", "lrn", "softmax", "add",
                   "scale", "upsample", "data movement", "unknown"]
@@ -333,3 +333,33 @@ def difference(analysis: Analysis, a: str, b: str) -> Difference:
     whole = (sum(x for x, _ in by_class.values()), sum(y for _, y in by_class.values()))
     return Difference(a, b, {op: (x, y) for op, (x, y) in by_class.items() if x != y}, by_row, whole, (pa, pb),
                       {op: (x, y) for op, (x, y) in bugs.items() if x or y})
+
+
+# ---- the counting in words, for every table and JSON document that shows a count -------------------------------
+
+_COUNTING = {"weights": "",
+             "torch": " Counted as PyTorch does: plus batch-norm γ and β (2 per normalized channel).",
+             "keras": " Counted as Keras does: plus batch-norm γ, β, moving mean and variance "
+                      "(4 per normalized channel)."}
+
+
+def counting_words(counting: ParamCounting = "weights", name: str = "paper", flops: bool = False) -> str:
+    """The counting convention in words: the Mult-Adds convention, the parameter counting, and the unit shown."""
+    return (f"{CONVENTIONS[name].description} Parameters = weights, plus biases where the spec declares them."
+            + _COUNTING[counting] + (" FLOPs = 2 × Mult-Adds." if flops else ""))
+
+
+def implementation_note(analysis: Scaled, counting: ParamCounting, name: str = "paper") -> str | None:
+    """A warning where the counting asked for is a library's (PyTorch's, Keras') but the network is not the one that
+    library builds (the spec's `follows` does not name it), or None."""
+    network = analysis.network
+    if not network.follows:
+        return None  # a spec that names no implementation makes no claim to check
+    implied = {LIBRARY.get(counting), LIBRARY.get(CONVENTIONS[name].params) if name != "paper" else None}
+    for library in sorted(implied - {None} - set(network.follows)):
+        own = next((f"`{network.name}:{key}`" for key, v in network.variants.items() if library in v.follows),
+                   f"not in this spec (`mobcost verify {network.name} --against MODULE:CALLABLE` compares yours)")
+        counter = {"torchvision": "PyTorch", "keras": "Keras"}[library]
+        return (f"Not {library}'s network: {network.title} as written follows {', '.join(network.follows)}, so "
+                f"these are {counter}'s counts of that network, not of {library}'s build, which is {own}.")
+    return None

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from mobcost.language import ParamCounting
-from mobcost.trace import Analysis, Displayed, Row
+from mobcost.display import Displayed
+from mobcost.trace import Analysis, Row
 
 ChangeKind = Literal["added", "removed", "changed"]
 
@@ -66,12 +67,6 @@ class Diff(Displayed):
         (ma, mb), (pa, pb) = self.macs, self.params
         return (f"Diff({self.before.label} → {self.after.label}: Mult-Adds {mb - ma:+,} ({relative(ma, mb):+.1%}), "
                 f"parameters {pb - pa:+,} ({relative(pa, pb):+.1%}), {len(self.changes)} layers differ)")
-
-    def report(self):
-        """The table `mobcost diff` prints."""
-        from mobcost.report import diff_table
-
-        return diff_table(self)
 
     def growth(self) -> float:
         """The larger relative growth of Mult-Adds and parameters (0.05 = 5%; negative when both shrink)."""

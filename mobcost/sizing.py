@@ -18,7 +18,8 @@ from typing import Iterable, Iterator
 from mobcost.limits import MAX_GRID
 from mobcost.language import Budget, MobcostError, Network, parse_size
 from mobcost.memory import BYTES, Dtype, peak_memory
-from mobcost.trace import Displayed, Totals, plan_work, sweep, trace
+from mobcost.display import Displayed
+from mobcost.trace import Totals, plan_work, sweep, trace
 
 # ---- grids: `0.25:1.0:0.05`, `224,192,160`, or both mixed -------------------------------------------------------
 
@@ -257,12 +258,6 @@ class Fit(Displayed):
         accuracy = f", {best.estimate.accuracy:.1f}% Top-1 (estimate)" if best and best.estimate else ""
         return (f"Fit({self.title}: {len(self.candidates)} variants within {self.limits.describe()}"
                 + (f"; best {best.totals.label}{accuracy})" if best else ")"))
-
-    def report(self):
-        """The table `mobcost fit` prints."""
-        from mobcost.report import fit_table
-
-        return fit_table(self.title, list(self.candidates), self.grid, self.limits)
 
 
 def fit(network: Network, alphas: Iterable[float], resolutions: Iterable[int], limits: Limits,

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from mobcost.layers import (Add, Concat, Join, Conv, Layer, Leaf, Repeat, Residual, Scaling, Separable, Shape, ShapeError,
                             SqueezeExcite)
+from mobcost.display import Displayed
 from mobcost.limits import LIMIT, MAX_CHANNELS, MAX_LAYERS, MAX_MULTIPLIER, MAX_PIXELS, MAX_TRACED_ROWS
 from mobcost.language import BN_PARAMS, MakeDivisible, MobcostError, Network, ParamCounting, Path_, expanded_rows
 from mobcost.language.locate import did_you_mean
@@ -79,35 +80,6 @@ class Row:
                 "batch": self.batch}
 
 
-class Displayed:
-    """A one-line repr, and the same table in a terminal (rich) and a notebook (HTML), as `report()` builds it."""
-
-    def report(self):
-        raise NotImplementedError
-
-    def __rich__(self):
-        from mobcost.report import Format, render  # the report room builds tables from these results: display only
-
-        return render(self.report(), Format.rich)
-
-    def _repr_html_(self) -> str:
-        from mobcost.report import html
-
-        return html(self.report())
-
-    def to_records(self) -> list[dict]:
-        """The table's rows as a list of dicts of raw values (exact integers)."""
-        return [dict(row) for row in self.report().rows]
-
-    def to_dataframe(self):
-        """The table's rows as a pandas DataFrame (needs pandas, which mobcost does not depend on)."""
-        try:
-            import pandas
-        except ImportError:
-            raise MobcostError("to_dataframe() needs pandas: pip install pandas (or use to_records())") from None
-        return pandas.DataFrame.from_records(self.to_records())
-
-
 @dataclass(frozen=True, repr=False)
 class Scaled(Displayed):
     """A network at one width multiplier α and input resolution; α is kept exact (`exact_alpha`)."""
@@ -154,12 +126,6 @@ class Totals(Scaled):
         """Parameters as a framework counts them (see Analysis.params_counted)."""
         return self.params + BN_PARAMS[counting] * self.bn
 
-    def report(self):
-        """The totals as a one-row table (mobcost.report.totals_table)."""
-        from mobcost.report import totals_table
-
-        return totals_table(self.label, [self], [None])
-
 
 @dataclass(frozen=True, repr=False)
 class Analysis(Scaled):
@@ -204,12 +170,6 @@ class Analysis(Scaled):
 
     def _more(self) -> str:
         return f", {len(self.rows)} rows"
-
-    def report(self):
-        """The per-layer table, or per block for networks of bottlenecks, as `mobcost table` prints it."""
-        from mobcost.report import block_table, has_blocks, layer_table
-
-        return (block_table if has_blocks(self) else layer_table)(self)
 
     def to_records(self) -> list[dict]:
         """One dict per layer: name, kind, stride, filter, input and output (h, w, c), Mult-Adds, parameters, the rows

@@ -6,7 +6,9 @@ import pytest
 import mobcost
 from mobcost.conventions import counted
 from mobcost.memory import by_resolution, peak_memory
-from mobcost.report import Format, layer_table, memory_table, render
+from mobcost.table import Format, render
+from mobcost.views.network import layer_table
+from mobcost.views.memory import memory_table
 from mobcost.language import SpecError, parse_spec
 from mobcost.trace import sweep
 

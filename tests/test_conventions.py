@@ -11,7 +11,8 @@ from zoo import leaf_kinds
 import mobcost
 from mobcost.cli import app
 from mobcost.conventions import CONVENTIONS, KIND_CLASS, OPERATION_CLASSES, counted, difference, operations, totals
-from mobcost.report import Format, conventions_table, conventions_totals, render
+from mobcost.table import Format, render
+from mobcost.views.conventions import conventions_table, conventions_totals
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
 

@@ -183,7 +183,7 @@ PARTS = "  - {kind: conv, out: 8}\n  - {kind: pw, out: 4, part: extras}\n  - {ki
 
 
 def test_table_groups_rows_by_part_with_subtotals():
-    from mobcost.report import layer_table
+    from mobcost.views.network import layer_table
 
     a = net(PARTS)
     report = layer_table(a)

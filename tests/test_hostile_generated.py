@@ -221,7 +221,7 @@ main()
 """
 
 
-@pytest.mark.parametrize("module", ["typer", "mobcost.conventions", "mobcost.report"])
+@pytest.mark.parametrize("module", ["typer", "mobcost.conventions", "mobcost.table"])
 def test_ctrl_c_during_start_up_is_130(module):
     """Ctrl-C while the CLI's heavy imports run (its handler is the first thing mobcost.cli installs)."""
     result = subprocess.run([sys.executable, "-c", INTERRUPT_AT_IMPORT, module], cwd=ROOT, capture_output=True,

@@ -78,7 +78,7 @@ def test_squeeze_excite_keeps_the_depthwise_output_until_its_scale():
 
 
 def test_every_row_reports_its_activation_sizes():
-    from mobcost.report import memory_layers_table
+    from mobcost.views.memory import memory_layers_table
 
     report = memory_layers_table(mobcost.analyze("v2"), "fp16")
     assert len(report.rows) == len(mobcost.analyze("v2").rows)

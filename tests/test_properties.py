@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from mobcost import MobcostError, trace
 from mobcost.layers import LAYER_KINDS, Separable
-from mobcost.report import Format, breakdown_table, layer_table, render
+from mobcost.table import Format, render
+from mobcost.views.network import breakdown_table, layer_table
 from mobcost.language import parse_spec
 
 SETTINGS = settings(max_examples=50, deadline=None, derandomize=True)

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from mobcost import cli
 from mobcost.cli import app
-from mobcost.report import Format
+from mobcost.table import Format
 from test_sizing import v1_by_hand
 
 runner = CliRunner()

@@ -7,7 +7,7 @@ import pytest
 import mobcost
 from mobcost.check import check_reference
 from mobcost.layers import make_divisible
-from mobcost.report import block_table
+from mobcost.views.network import block_table
 from mobcost.language import load_model
 
 MODELS = ("mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")

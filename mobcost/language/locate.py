@@ -14,23 +14,24 @@ from mobcost.errors import Path_, Problem
 KINDS = {kind.model_fields["kind"].default: kind for kind in LAYER_KINDS}
 
 
-def error_problem(file: str, data, positions: dict, err: dict) -> Problem:
-    """One pydantic error as a Problem, at the layer's `kind` when that is what is wrong."""
+def error_problem(file: str, data, positions: dict, err: dict, root: type[BaseModel]) -> Problem:
+    """One pydantic error as a Problem, at the layer's `kind` when that is what is wrong; `root` is the model the
+    location starts from (the Network)."""
     loc, value = err["loc"], err.get("input")
     if err["type"] == "layer_kind" and isinstance(value, dict) and "kind" in value:
         loc += ("kind",)
-    return problem_at(file, data, positions, loc, None, error_message(err),
+    return problem_at(file, data, positions, loc, None, error_message(err, root),
                       names_key=err["type"] in ("missing", "extra_forbidden"))
 
 
-def error_message(err: dict) -> str:
+def error_message(err: dict, root: type[BaseModel]) -> str:
     """What was expected and what was found; for a misspelled kind or field, the closest valid name."""
     if err["type"] == "layer_kind":
         return _kind_message(err.get("input"))
     if err["type"] == "missing":
         return "is required but missing"
     if err["type"] == "extra_forbidden":
-        return _unknown_field(err["loc"])
+        return _unknown_field(err["loc"], root)
     expected = err["msg"].removeprefix("Value error, ")
     if expected.startswith("Input should be "):
         expected = "expected " + expected.removeprefix("Input should be ")
@@ -65,8 +66,8 @@ def _kind_message(value) -> str:
     return f"unknown layer kind {found_text(value['kind'])}; expected one of {kinds}{did_you_mean(value['kind'], KINDS)}"
 
 
-def _unknown_field(loc: Path_) -> str:
-    model = _model_at(loc[:-1])
+def _unknown_field(loc: Path_, root: type[BaseModel]) -> str:
+    model = _model_at(loc[:-1], root)
     if model is None:
         return "is not a field here"
     what = f"of a {model.model_fields['kind'].default!r} layer" if model in LAYER_KINDS else "here"
@@ -74,12 +75,10 @@ def _unknown_field(loc: Path_) -> str:
     return f"is not a field {what}{did_you_mean(loc[-1], fields)} Expected one of: {', '.join(fields)}"
 
 
-def _model_at(loc: Path_) -> type[BaseModel] | None:
+def _model_at(loc: Path_, root: type[BaseModel]) -> type[BaseModel] | None:
     """The model whose fields are valid at an error location, found by walking the spec's types along it (from
     the network, or from a layer kind when the location starts with one, as a variant's `set` does)."""
-    from mobcost.language.schema import Network  # the root of every location; schema imports this module
-
-    model = KINDS[loc[0]] if loc and loc[0] in KINDS else Network
+    model = KINDS[loc[0]] if loc and loc[0] in KINDS else root
     for part in loc:
         if model in LAYER_KINDS and part in KINDS:
             model = KINDS[part]  # the discriminator's tag names the layer's kind

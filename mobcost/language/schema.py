@@ -432,7 +432,7 @@ class Network(_Strict):
         except ValidationError as e:
             err = e.errors(include_url=False)[0]
             where = ".".join(map(str, (label, *err["loc"][1:2])))  # the layer kind's tag, then the field
-            raise self.problem(path, path[-2], f"{where}: {error_message(err)}") from None
+            raise self.problem(path, path[-2], f"{where}: {error_message(err, Network)}") from None
 
     def _edited(self, layer, edit: Variant | Backbone, where: Path_):
         """A layer with an edit's `each` (and a variant's full_conv) applied, inside repeats, branches and residual
@@ -520,7 +520,7 @@ def parse_spec(text: str, file: str = "<spec>", includes: bool = True) -> Networ
     except ValidationError as e:
         errors = e.errors(include_url=False)
         worded = errors[:3 * MAX_PROBLEMS]  # a union's branches fail together, and merge into one problem
-        problems += [error_problem(file, data, positions, err) for err in worded]
+        problems += [error_problem(file, data, positions, err, Network) for err in worded]
         raise SpecError(merged(problems), more=len(errors) - len(worded)) from None
     net._file, net._positions, net._source = file, positions, data
     if net.backbone is not None:

@@ -140,9 +140,11 @@ def device(name: str) -> Device:
 @cache
 def figure_ops(figure: Figure, bytes_per_value: int) -> tuple[Op, ...]:
     """The operators of the network a figure measured."""
-    from mobcost import analyze
+    from mobcost.language import load_model
+    from mobcost.trace import resolution_of, trace
 
-    return tuple(ops(analyze(figure.model, alpha=figure.alpha, resolution=figure.resolution), bytes_per_value))
+    network, _ = load_model(figure.model)
+    return tuple(ops(trace(network, figure.alpha, resolution_of(network, figure.resolution)), bytes_per_value))
 
 
 def estimate_ms(figure: Figure, dev: Device) -> float:

@@ -1,5 +1,5 @@
 """Latency tables: the estimate beside the published figures, per operator, the devices, and a latency column for
-the other commands' tables. Builds mobcost.report.Report values; never prints."""
+the other commands' tables. Builds mobcost.table.Report values; never prints."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from mobcost.latency.device import FAMILIES, Device, estimate_ms
 from mobcost.latency.estimate import LatencyEstimate, describe
-from mobcost.report import Column, Report, optional
+from mobcost.table import Column, Report, optional
 
 _ms = optional("{:,.1f}".format)
 _us = "{:,.1f}".format
@@ -114,10 +114,10 @@ def _as_paper(scaled):
 def layers_with_latency(report: Report, analysis, device: Device, by_layer: bool) -> Report:
     """`mobcost table --device`: each layer's (or block's) estimated milliseconds."""
     from mobcost.latency.estimate import estimate
-    from mobcost.report import _blocks
+    from mobcost.views.network import blocks
 
     per_row = estimate(_as_paper(analysis), device).by_row()
-    groups = [[row] for row in analysis.rows] if by_layer else _blocks(analysis.rows)
+    groups = [[row] for row in analysis.rows] if by_layer else blocks(analysis.rows)
     values = [sum(per_row.get(row.name, 0.0) for row in group) for group in groups]
     data = {**report.data, "device": device.name,
             "latency_ms": {"estimate": sum(values), "per_row": per_row}} if isinstance(report.data, dict) else None

@@ -1,0 +1,84 @@
+"""The Python API: what `import mobcost` offers (mobcost/__init__ forwards these names), over the library's rooms.
+
+    >>> import mobcost
+    >>> result = mobcost.analyze("v1", alpha=0.5, resolution=160)
+
+The layer that knows both results and views: it loads the views into the display registry (mobcost.display), so
+that a result shows itself in a notebook or a terminal without importing a view.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable
+
+from mobcost import display
+
+if TYPE_CHECKING:
+    from mobcost.delta import Diff
+    from mobcost.language import Network
+    from mobcost.sizing import Fit
+    from mobcost.trace import Analysis, Totals
+
+
+def load_views() -> None:
+    """Fill the display registry: each view registers the results it shows as it is imported."""
+    from mobcost.table import Format, html, render
+    from mobcost.views import diff, fit, network  # noqa: F401
+
+    display.renderers(rich=lambda report: render(report, Format.rich), html=html)
+
+
+def _model(model, resolution: int | None = None) -> tuple:
+    """A model argument as (network, its reference's α, its reference's resolution); `resolution` sizes an ONNX
+    model's dynamic input."""
+    from mobcost.language import Network, load_model
+
+    if isinstance(model, Network):
+        return model, None, None
+    network, ref = load_model(model, resolution)
+    return network, ref.alpha, ref.resolution
+
+
+def analyze(model: str | Network, alpha: float | None = None, resolution: int | tuple[int, int] | None = None,
+            rho: float | None = None, depth: float | None = None) -> Analysis:
+    """Trace a model (a built-in name, a `name:variant@alpha_res` reference, a YAML path or a Network)."""
+    from mobcost.trace import resolution_of, trace
+
+    network, ref_alpha, ref_res = _model(model, resolution)
+    alpha = alpha if alpha is not None else ref_alpha if ref_alpha is not None else 1.0
+    return trace(network, alpha, resolution_of(network, resolution if resolution is not None else ref_res, rho), depth)
+
+
+def sweep(model: str | Network, alphas: Iterable[float] | str = (), resolutions: Iterable[int] | str = ()
+          ) -> list[Totals]:
+    """Totals at every α × resolution (lists, or ranges as `mobcost sweep` takes them: "0.25:1.0:0.25")."""
+    from mobcost.sizing import alphas_of, resolutions_of
+    from mobcost.trace import sweep as sweep_grid
+
+    network, ref_alpha, ref_res = _model(model)
+    alphas = alphas_of(alphas) if isinstance(alphas, str) else list(alphas)
+    resolutions = resolutions_of(resolutions) if isinstance(resolutions, str) else list(resolutions)
+    return list(sweep_grid(network, alphas or [ref_alpha or 1.0], resolutions or [ref_res]))
+
+
+def fit(model: str | Network, max_macs: int | str | None = None, max_params: int | str | None = None,
+        max_memory: int | str | None = None, dtype: str = "fp16", alphas: Iterable[float] | str = "0.25:1.4",
+        resolutions: Iterable[int] | str = "96:320") -> Fit:
+    """Every α × resolution within a budget (`150M`, `2e6`, `1MB` or numbers), best first, as `mobcost fit`."""
+    from mobcost.sizing import Fit, Limits, alphas_of, fit as fit_variants, resolutions_of
+    from mobcost.language import load_model
+
+    network, ref = load_model(model) if isinstance(model, str) else (model, None)
+    limits = Limits.of(network.budget, max_macs, max_params, max_memory, dtype)
+    alphas = alphas_of(alphas) if isinstance(alphas, str) else list(alphas)
+    resolutions = resolutions_of(resolutions) if isinstance(resolutions, str) else list(resolutions)
+    candidates, grid = fit_variants(network, alphas, resolutions, limits, ref.variant if ref else None)
+    return Fit(network.title, tuple(candidates), grid, limits)
+
+
+def diff(before: str | Network | Analysis, after: str | Network | Analysis, counting: str = "weights") -> Diff:
+    """The layers added, removed and changed from one model to another, with Mult-Add and parameter deltas."""
+    from mobcost.delta import diff as compare_rows
+    from mobcost.trace import Analysis
+
+    return compare_rows(*(m if isinstance(m, Analysis) else analyze(m) for m in (before, after)), counting)

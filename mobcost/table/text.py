@@ -1,0 +1,84 @@
+"""A Report as rich, Markdown, CSV, JSON or HTML, every string in it (a spec's titles, names and notes) made safe for
+the channel first."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import replace
+
+from mobcost.output import json_safe, printable
+from mobcost.table.model import Format, Report
+
+
+def render(report: Report, fmt: Format):
+    """The report as a rich renderable (for `rich`) or as text (for the other formats), every string in it (a
+    spec's titles, names and notes) made printable first: no terminal escapes, and no rich markup (rich renders
+    `Text`, never markup, so `[/bold]` or `[link=...]` in a title is shown as written)."""
+    return {Format.rich: _rich, Format.markdown: _markdown, Format.csv: _csv, Format.json: _json}[fmt](_printable(report))
+
+
+def _printable(report: Report) -> Report:
+    def row(values: dict | None) -> dict | None:
+        return None if values is None else {k: printable(v) if isinstance(v, str) else v for k, v in values.items()}
+
+    return replace(report, title=printable(report.title), notes=tuple(map(printable, report.notes)),
+                   columns=tuple(replace(c, header=printable(c.header)) for c in report.columns),
+                   rows=[row(r) for r in report.rows], total=row(report.total))
+
+
+def _rich(report: Report):
+    from mobcost.table.rich import Fitted
+
+    return Fitted(report)
+
+
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\*[]<>|"})
+
+
+def _md(text: str) -> str:
+    """Text as markdown shows it literally: no link, image, HTML tag or emphasis from a spec's names, titles and notes
+    (backslash escapes, CommonMark §2.4), and no `|` that would end a table cell. A code span shows its text literally
+    already and takes no escapes, but for `|` (GFM tables split cells first)."""
+    return "".join(part.replace("|", "\\|") if i % 2 else part.translate(_MARKDOWN)
+                   for i, part in enumerate(re.split(r"(`[^`]*`)", text)))
+
+
+def _markdown(report: Report) -> str:
+    rows = [[_md(cell) for cell in report.cells(row)] for row in report.rows]
+    if report.total:
+        rows.append([f"**{_md(cell)}**" if cell else "" for cell in report.cells(report.total)])
+    lines = [f"**{_md(report.title)}**", "", "| " + " | ".join(_md(c.header) for c in report.shown) + " |",
+             "|" + "|".join("---:" if c.numeric else "---" for c in report.shown) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines + [""] + [f"{_md(note)}  " for note in report.notes])
+
+
+def html(report: Report) -> str:
+    """The report as an HTML table with its title and notes, for notebooks (`_repr_html_`)."""
+    from html import escape
+
+    def row(cells: list[str], tag: str = "td") -> str:
+        return "<tr>" + "".join(f'<{tag} style="text-align: {"right" if c.numeric else "left"}">{escape(cell)}</{tag}>'
+                                for c, cell in zip(report.shown, cells)) + "</tr>"
+
+    body = "".join(row(report.cells(r)) for r in report.rows)
+    foot = f"<tfoot>{row(report.cells(report.total), 'th')}</tfoot>" if report.total else ""
+    notes = "".join(f"<p><small>{escape(note)}</small></p>" for note in report.notes)
+    return (f"<table><caption><b>{escape(report.title)}</b></caption><thead>{row([c.header for c in report.shown], 'th')}"
+            f"</thead><tbody>{body}</tbody>{foot}</table>{notes}")
+
+
+def _csv(report: Report) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(c.key for c in report.columns)
+    for row in report.rows + ([report.total] if report.total else []):
+        writer.writerow(row.get(c.key, "") for c in report.columns)
+    return out.getvalue().rstrip("\n")
+
+
+def _json(report: Report) -> str:
+    return json_safe(json.dumps(report.data, indent=2, ensure_ascii=False))
