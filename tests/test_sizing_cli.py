@@ -12,7 +12,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from mobcost import cli
+from mobcost.cli import network as cli_network
 from mobcost.cli import app
 from mobcost.table import Format
 from test_sizing import v1_by_hand
@@ -52,11 +52,11 @@ def test_sweep_refuses_a_bad_range():
 def test_progress_only_on_a_terminal_for_long_non_json_sweeps(monkeypatch):
     items = iter(range(6000))
     monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
-    assert cli._progress(items, 6000, Format.csv) is items  # a pipe: no bar
+    assert cli_network._progress(items, 6000, Format.csv) is items  # a pipe: no bar
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
-    assert cli._progress(items, 6000, Format.json) is items  # JSON: no bar
-    assert cli._progress(items, 10, Format.rich) is items  # short: no bar
-    tracked = cli._progress(iter(range(6000)), 6000, Format.rich)
+    assert cli_network._progress(items, 6000, Format.json) is items  # JSON: no bar
+    assert cli_network._progress(items, 10, Format.rich) is items  # short: no bar
+    tracked = cli_network._progress(iter(range(6000)), 6000, Format.rich)
     assert tracked is not items and sum(tracked) == sum(range(6000))
 
 
