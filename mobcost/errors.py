@@ -21,10 +21,23 @@ def listed(names, empty: str = "none") -> str:
 
 
 def shown(value, limit: int = 60) -> str:
-    """A value from the input as an error echoes it: at most `limit` characters, so that a 900 kB name is not
-    printed back in full."""
-    text = str(value)
+    """A value from the input as an error echoes it: on one line (see one_line) and at most `limit` characters, so
+    that a 900 kB name is not printed back in full."""
+    text = one_line(str(value)[:limit * 2])  # an escape is at most 6 characters for 1: cut first, bounded work
     return text if len(text) <= limit else f"{text[:limit - 3]}..."
+
+
+def one_line(text: str) -> str:
+    """A value from the input (a name, a file name, a YAML tag) as one line of text that shows what it holds: every
+    character str.isprintable() refuses (controls, CR and LF, tabs, bidi overrides, zero-width characters, line and
+    paragraph separators) written as its escape, \\n or \\u202e, so that no value starts a line of its own (a GitHub
+    workflow command) or reorders or hides what follows it."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else _escape(c) for c in text)
+
+
+def _escape(c: str) -> str:
+    return repr(c)[1:-1] if c in "\t\n\r" else f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}" \
+        if ord(c) < 0x10000 else f"\\U{ord(c):08x}"
 
 
 class MobcostError(Exception):
@@ -43,7 +56,7 @@ class Problem:
     field: str | None = None
 
     def __str__(self) -> str:
-        where = self.file + (f", line {self.line}" if self.line else "") + (f", column {self.column}" if self.column else "")
+        where = one_line(self.file) + (f", line {self.line}" if self.line else "") + (f", column {self.column}" if self.column else "")
         what = "".join([f"{self.layer}, " if self.layer else "", f"field '{self.field}': " if self.field else ""])
         return f"{where}: {what}{self.message}"
 

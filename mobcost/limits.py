@@ -34,6 +34,8 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, Strict
 from pydantic_core import PydanticCustomError
 
+from mobcost.errors import MobcostError, shown
+
 MAX_FILE_BYTES = 1_000_000  # the shipped configs are about 5 kB
 MAX_DEPTH = 32  # a network nests 2 levels per repeat: 32 allows 14 nested repeats
 MAX_NODES = 50_000  # about 8,000 written-out layers
@@ -45,6 +47,8 @@ MAX_CHANNELS = 2**20  # 1,048,576: MobileNets stop at 1,280
 MAX_COUNT = 10**18  # a budget of a billion billion Mult-Adds
 MAX_ONNX_BYTES = 2**31  # protobuf's own limit on one message; larger models keep their weights in external data
 MAX_ONNX_NODES = 100_000  # torchvision exports: ResNet-50 169 to 375 nodes, SSDLite320 879
+MAX_LATENCY_MS = 86_400_000  # a latency budget: a day
+MAX_PERCENT = 10**6  # --fail-over: growth by ten thousand times
 MAX_GRID = 1_000  # so a sweep has at most a million α × resolution variants
 MAX_MULTIPLIER = 16  # EfficientNet-B7 scales depth by 3.1 and width by 2.0
 MAX_BATCH = 10_000  # Faster-RCNN keeps 300 proposals (TF) or 1,000 (torchvision's rpn_post_nms_top_n_test)
@@ -62,6 +66,20 @@ def decimal_of(text: str) -> Decimal | None:
         return None
     number = Decimal(text)
     return number if not number or abs(number.adjusted()) <= MAX_NUMBER_CHARS else None
+
+
+def number_of(text: str, what: str, low, high, whole: bool = False, above: bool = False) -> Decimal:
+    """The one way an option's number is read (--res, --alpha, --rho, --depth, --fail-over, a budget, a range's
+    bounds): decimal_of's ASCII digits, finite by construction (no `nan`, `inf` or `1e999`), then within
+    [low, high] (above `low` when `above`), a whole number when `whole`; else one clear MobcostError naming `what`."""
+    number = decimal_of(text) if isinstance(text, str) else None
+    if number is None or number > high or number < low or (above and number == low) or (
+            whole and number != number.to_integral_value()):
+        kind = "a whole number" if whole else "a number"
+        span = f"above {low:,}" if above else f"from {low:,}"
+        raise MobcostError(f"{what} takes {kind} {span} up to {high:,} in ASCII digits (found {shown(text)!r})"
+                           + (f" {LIMIT}" if number is not None and number > high else ""))
+    return number
 
 
 

@@ -13,7 +13,8 @@ from pydantic import ValidationError
 from mobcost.layers import (Add, Concat, Join, Conv, Layer, Leaf, Repeat, Residual, Scaling, Separable, Shape, ShapeError,
                             SqueezeExcite)
 from mobcost.display import Displayed
-from mobcost.limits import LIMIT, MAX_CHANNELS, MAX_LAYERS, MAX_MULTIPLIER, MAX_PIXELS, MAX_TRACED_ROWS
+from mobcost.errors import shown
+from mobcost.limits import LIMIT, MAX_CHANNELS, MAX_LAYERS, MAX_MULTIPLIER, MAX_PIXELS, MAX_TRACED_ROWS, number_of
 from mobcost.language import BN_PARAMS, MakeDivisible, MobcostError, Network, ParamCounting, Path_, expanded_rows
 from mobcost.language.locate import did_you_mean
 
@@ -205,11 +206,13 @@ def size_text(resolution: Resolution, times: str = "×") -> str:
 
 
 def parse_resolution(text: str) -> Resolution:
-    """`224`, or height × width as `240x320` (also `240×320`)."""
+    """`224`, or height × width as `240x320` (also `240×320`): whole numbers of pixels, read by limits.number_of."""
     parts = text.strip().lower().replace("×", "x").split("x")
-    if len(parts) > 2 or not all(part.strip().isdigit() for part in parts):
-        raise MobcostError(f"--res takes pixels, 224, or height × width, 240x320 (found {text!r})")
-    return squared(*(int(part) for part in parts)) if len(parts) == 2 else int(parts[0])
+    if len(parts) > 2:
+        raise MobcostError(f"--res takes pixels, 224, or height × width, 240x320 (found {shown(text)!r})")
+    sides = [int(number_of(part, "--res (pixels, 224, or height × width, 240x320)", 1, MAX_PIXELS, whole=True))
+             for part in parts]
+    return squared(*sides) if len(sides) == 2 else sides[0]
 
 
 def squared(h: int, w: int) -> Resolution:

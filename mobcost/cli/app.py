@@ -29,6 +29,7 @@ from typer.core import TyperCommand, TyperGroup  # noqa: E402
 
 from mobcost.api import analyze  # noqa: E402
 from mobcost.conventions import CONVENTIONS  # noqa: E402
+from mobcost.limits import MAX_MULTIPLIER, MAX_PIXELS  # noqa: E402
 from mobcost.output import check_destination, printable, write_file  # noqa: E402
 from mobcost.table import Format  # noqa: E402
 
@@ -103,12 +104,39 @@ def _options(version: Annotated[bool, typer.Option("--version", callback=_versio
 Model = Annotated[str, typer.Argument(metavar="MODEL", help="A built-in model (see `mobcost models`), a YAML spec, "
                                            "an ONNX model (imported on the fly) or - (standard input); `v1:shallow` names a variant, `v1@0.75_160` an α "
                                            "and resolution.")]
-Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", help="Width multiplier α (default 1).")]
-Res = Annotated[Optional[str], typer.Option("--res", "-r", help="Input resolution in pixels, 224, or height × width, "
-                                          "240x320 (default: the spec's).")]
-Rho = Annotated[Optional[float], typer.Option("--rho", help="Resolution multiplier ρ: each side = round(ρ × the spec's).")]
-Depth = Annotated[Optional[float], typer.Option("--depth", help="Depth multiplier d (EfficientNet's compound scaling): "
-                                               "each block's repeats become ceil(n · d), times the spec's own.")]
+
+
+def parsed(what: str, low, high, above: bool = True, read=None):
+    """A typer parser for a number option: limits.number_of (ASCII digits, finite, within [low, high]), as a float;
+    or `read` (parse_resolution). Its refusal is click's usage error: exit 2, no traceback."""
+    def parse(text: str):
+        from mobcost.errors import MobcostError
+        from mobcost.limits import number_of
+
+        try:
+            return read(text) if read else float(number_of(text, what, low, high, above=above))
+        except MobcostError as e:
+            raise typer.BadParameter(str(e)) from None
+
+    return parse
+
+
+def _resolution(text: str):
+    from mobcost.trace import parse_resolution
+
+    return parse_resolution(text)
+
+
+Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", parser=parsed("--alpha", 0, MAX_MULTIPLIER),
+                                                help="Width multiplier α (default 1).")]
+Res = Annotated[Optional[str], typer.Option("--res", "-r", parser=parsed("--res", 1, MAX_PIXELS, read=_resolution),
+                                            help="Input resolution in pixels, 224, or height × width, 240x320 "
+                                                 "(default: the spec's).")]
+Rho = Annotated[Optional[float], typer.Option("--rho", parser=parsed("--rho", 0, MAX_MULTIPLIER),
+                                              help="Resolution multiplier ρ: each side = round(ρ × the spec's).")]
+Depth = Annotated[Optional[float], typer.Option("--depth", parser=parsed("--depth", 0, MAX_MULTIPLIER),
+                                                help="Depth multiplier d (EfficientNet's compound scaling): each "
+                                                     "block's repeats become ceil(n · d), times the spec's own.")]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 Accuracy = Annotated[Optional[str], typer.Option(
     "--accuracy", metavar="SOURCE", help="Take published accuracies only from the sources whose name contains this, "
@@ -181,8 +209,14 @@ def command(func=None, *, name: str | None = None):
 
 def fail(message: str) -> None:
     """One paragraph on stderr, control characters removed (a spec's names reach it), and exit 2."""
-    typer.echo(f"mobcost: {printable(message, lines=True)}", err=True)
+    say(message)
     raise typer.Exit(2)
+
+
+def say(message: str) -> None:
+    """A message on stderr, `mobcost: ` first and made printable (output.printable). The names, file names and
+    values in it are written with errors.shown or one_line, so none adds a line of its own."""
+    typer.echo(f"mobcost: {printable(message, lines=True)}", err=True)
 
 
 def _reader_gone() -> None:

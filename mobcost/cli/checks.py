@@ -10,8 +10,10 @@ import typer
 
 from mobcost.api import analyze
 from mobcost.cli.app import (Alpha, ConventionName, Counting, Dtype, DtypeOption, Flops, Fmt, MaxMacs, MaxMemory,
-                             MaxParams, Model, Params, Res, analyzed, command, emit)
+                             MaxParams, Model, Params, Res, analyzed, command, emit, say)
 from mobcost.conventions import CONVENTIONS
+from mobcost.errors import one_line, shown
+from mobcost.limits import MAX_PERCENT, number_of
 from mobcost.table import Format
 
 
@@ -60,7 +62,7 @@ def check(models: Annotated[Optional[list[str]], typer.Argument(
             found += check_latency(network.name)
         results += found
         if not found:
-            empty.append((network.file, f"{name}: nothing to check: no published figures (reference:), no "
+            empty.append((network.file, f"{one_line(name)}: nothing to check: no published figures (reference:), no "
                                         "budget (budget:) and no --max-macs, --max-params or --max-memory; "
                                         "--allow-empty accepts that"))
     if fmt is CheckFormat.github:
@@ -69,7 +71,7 @@ def check(models: Annotated[Optional[list[str]], typer.Argument(
         emit(check_table(results, [name for name, _ in empty]), Format(fmt.value))
     if not allow_empty:
         for _, message in empty:
-            typer.echo(f"mobcost: {message}", err=True)
+            say(message)
     if any(r.status == "fail" for r in results) or (empty and not allow_empty):
         raise typer.Exit(1)
 
@@ -117,21 +119,23 @@ def diff(before: Annotated[str, typer.Argument(metavar="A", help="The model befo
     Rows are matched by layer name. `-` reads a spec from standard input
     (git show HEAD~1:net.yaml | mobcost diff - net.yaml); -f markdown prints a table for a pull-request comment."""
     from mobcost.delta import diff as compare_rows
-    from mobcost.language import MobcostError
     from mobcost.views.diff import diff_table
 
     threshold = None
-    if fail_over is not None:
-        try:
-            threshold = float(fail_over.strip().removesuffix("%")) / 100
-        except ValueError:
-            raise MobcostError(f"--fail-over takes a percentage such as 5% (found {fail_over!r})") from None
+    if fail_over is not None:  # -100% (every model fails but an empty one) up to MAX_PERCENT
+        threshold = number_of(fail_over.strip().removesuffix("%"), "--fail-over (a percentage such as 5%)",
+                              -100, MAX_PERCENT) / 100
+        threshold = float(threshold)
     d = compare_rows(analyze(before), analyze(after), params.value)
     emit(diff_table(d), fmt)
     if threshold is not None and d.growth() > threshold:
-        typer.echo(f"mobcost: {after} grows by {d.growth():.1%} over {before}, more than --fail-over {fail_over}",
-                   err=True)
+        say(f"{shown(after, 200)} grows by {_growth(d.growth())} over {shown(before, 200)}, more than --fail-over "
+            f"{shown(fail_over)}")
         raise typer.Exit(1)
+
+
+def _growth(relative: float) -> str:
+    return "an unbounded factor (from nothing)" if relative == float("inf") else f"{relative:.1%}"
 
 
 @command

@@ -12,7 +12,7 @@ from mobcost.api import analyze
 from mobcost.cli.app import (PAPER, Accuracy, Alpha, By, Convention, ConventionParams, Counting, Depth, DeviceOpt,
                              Dtype, DtypeOption, Flops, Fmt, Force, MaxMacs, MaxMemory, MaxParams, Model, Params, Res,
                              Rho, Unknown, analyzed, command, counted_as, counting_of, emit, read_paths)
-from mobcost.output import check_destination, printable, write_file
+from mobcost.output import check_destination, json_text, printable, write_file
 from mobcost.table import Format
 
 
@@ -141,11 +141,9 @@ def plot(model: Model,
 @command
 def schema() -> None:
     """The JSON Schema of the YAML spec format, for editors. Example: mobcost schema > mobcost.schema.json"""
-    import json
-
     from mobcost.language import spec_schema
 
-    typer.echo(json.dumps(spec_schema(), indent=2, ensure_ascii=False))
+    typer.echo(json_text(spec_schema()))
 
 
 @command

@@ -97,7 +97,7 @@ class _Reader:
         self._input(graph, resolution)
 
     # the image input
-    def _input(self, graph, resolution: int | None) -> None:
+    def _input(self, graph, resolution: int | tuple[int, int] | None) -> None:
         inputs = [v for v in graph.input if v.name not in self.dims]
         if len(inputs) != 1:
             raise MobcostError(f"{self.path}: expected one image input; the graph has {len(inputs)} "
@@ -113,8 +113,8 @@ class _Reader:
         _, h, w, c = dims if nhwc else (dims[0], dims[2], dims[3], dims[1])
         if c is None:
             raise MobcostError(f"{self.path}: input {name_of(value.name)!r} has a dynamic channel count")
-        if resolution is not None:
-            h = w = resolution
+        if resolution is not None:  # a side, or (height, width) as --res 240x320 gives it
+            h, w = resolution if isinstance(resolution, tuple) else (resolution, resolution)
         if h is None or w is None:
             raise MobcostError(f"{self.path}: input {name_of(value.name)!r} has a dynamic height or width "
                                f"({self.layout} {dims}); give the resolution with --res")
