@@ -19,8 +19,11 @@ a traceback or an out-of-memory kill. The README's "Limits" section lists them w
 | MAX_ONNX_BYTES   | an ONNX file's size (weights in external data: never read)| importers.onnx.read_model, from stat()     |
 | MAX_ONNX_NODES   | an ONNX graph's operator nodes                            | importers.onnx.read_model, before reading  |
 | MAX_GRID         | values of one --alpha or --res list or range (sweep, fit) | sizing.parse_grid, before building the list|
+| MAX_VARIANTS     | α × resolution variants of one sweep or fit               | trace.plan_work, before the first trace    |
 | MAX_TRACED_ROWS  | rows traced in full by one command: variants × layers     | trace.plan_work, before the first trace    |
-|                  | (sweep other than paper, fit --max-memory, check)         |                                            |
+|                  | (sweep --convention/--device, fit --max-memory/--device,  |                                            |
+|                  | check)                                                    |                                            |
+| MAX_SWEPT_ROWS   | rows replayed by sweep and fit (paper counting)           | trace.sweep, before the first trace        |
 | MAX_MULTIPLIER   | a width or depth coefficient (compound scaling, --depth)  | spec.schema.Multiplier; trace._scaling     |
 | MAX_BATCH        | a batch of crops (`batch:` on an upsample)                | field type (limits.BatchCount)             |
 """
@@ -52,7 +55,11 @@ MAX_PERCENT = 10**6  # --fail-over: growth by ten thousand times
 MAX_GRID = 1_000  # so a sweep has at most a million α × resolution variants
 MAX_MULTIPLIER = 16  # EfficientNet-B7 scales depth by 3.1 and width by 2.0
 MAX_BATCH = 10_000  # Faster-RCNN keeps 300 proposals (TF) or 1,000 (torchvision's rpn_post_nms_top_n_test)
-MAX_TRACED_ROWS = 100_000  # about 3 s: fit's default grid (696 variants) on up to 140 rows; the zoo has 91 at most
+MAX_VARIANTS = 4_096  # α × resolution values of one sweep or fit: about a second of tracing and rendering
+MAX_TRACED_ROWS = 15_000  # rows (a block counts 1) traced in full by one command, about a second: fit --device's
+# or --max-memory's default grid (696 variants) on MobileNetV2 (21 rows); bench/work_plan.py measures it
+MAX_SWEPT_ROWS = 60_000  # rows swept by replaying each α's trace at every resolution, about a second: fit's default
+# grid on up to 86 rows (the zoo has 83 at most)
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 

@@ -271,8 +271,9 @@ def fit(network: Network, alphas: Iterable[float], resolutions: Iterable[int], l
     if not alphas or not resolutions:
         raise MobcostError("fit needs at least one value in each of --alpha and --res (found "
                            f"{len(alphas)} and {len(resolutions)}), e.g. --alpha 0.25:1.4 --res 96:320")
-    if limits.max_memory is not None:  # each variant within the other limits is traced in full for its memory
-        plan_work(network, len(alphas) * len(resolutions), "fit --max-memory")
+    if limits.max_memory is not None or limits.device is not None:  # each variant within the other limits is
+        what = "fit --max-memory" if limits.max_memory is not None else "fit --device"  # traced in full
+        plan_work(network, len(alphas) * len(resolutions), what)
     grid = AccuracyGrid.of(network, variant, accuracy)
     candidates = [Candidate(t, memory, grid.estimate(t.exact_alpha, t.resolution) if grid else None, latency=ms)
                   for t, memory, ms in _within(network, alphas, resolutions, limits)]

@@ -14,7 +14,8 @@ from mobcost.layers import (Add, Concat, Join, Conv, Layer, Leaf, Repeat, Residu
                             SqueezeExcite)
 from mobcost.display import Displayed
 from mobcost.errors import shown
-from mobcost.limits import LIMIT, MAX_CHANNELS, MAX_LAYERS, MAX_MULTIPLIER, MAX_PIXELS, MAX_TRACED_ROWS, number_of
+from mobcost.limits import (LIMIT, MAX_CHANNELS, MAX_LAYERS, MAX_MULTIPLIER, MAX_PIXELS, MAX_SWEPT_ROWS,
+                            MAX_TRACED_ROWS, MAX_VARIANTS, number_of)
 from mobcost.language import BN_PARAMS, MakeDivisible, MobcostError, Network, ParamCounting, Path_, expanded_rows
 from mobcost.language.locate import did_you_mean
 
@@ -275,7 +276,8 @@ def sweep(network: Network, alphas: Iterable[float], resolutions: Iterable[Resol
     over the same graph, keeping sums rather than rows, and costs a layer again only when its input differs from the
     previous resolution's.
     """
-    resolutions = [resolution_of(network, r) for r in resolutions]
+    alphas, resolutions = list(alphas), [resolution_of(network, r) for r in resolutions]
+    plan_work(network, len(alphas) * len(resolutions), "the sweep", MAX_SWEPT_ROWS)
     for alpha in alphas:
         first = trace(network, alpha, resolutions[0])
         yield summed(first)
@@ -285,13 +287,19 @@ def sweep(network: Network, alphas: Iterable[float], resolutions: Iterable[Resol
             yield _replay(network, Fraction(str(alpha)), resolution, program, last)
 
 
-def plan_work(network: Network, variants: int, what: str) -> None:
-    """Refuse, before the first trace, work that would trace more than MAX_TRACED_ROWS rows in full (each of
-    `variants` traces the whole network), so that a command's time is bounded by what was asked."""
+def plan_work(network: Network, variants: int, what: str, most: int = MAX_TRACED_ROWS) -> None:
+    """Refuse, before the first trace, work beyond what takes about a second (bench/work_plan.py): more than
+    MAX_VARIANTS variants (each a row of the table), or more than `most` rows in all: MAX_TRACED_ROWS when each of
+    `variants` traces the whole network, MAX_SWEPT_ROWS when sweep replays it at each resolution. So a command's
+    time is bounded by what was asked, whatever the spec."""
+    if variants > MAX_VARIANTS:
+        raise MobcostError(f"{what} has {variants:,} α × resolution variants; expected at most {MAX_VARIANTS:,} "
+                           f"{LIMIT}: ask for fewer α and resolution values")
     rows = expanded_rows(network.layers)
-    if variants * rows > MAX_TRACED_ROWS:
-        raise MobcostError(f"{what} traces {variants:,} variants of {rows:,} or more rows each in full; expected at "
-                           f"most {MAX_TRACED_ROWS:,} rows in all {LIMIT}: ask for fewer α and resolution values")
+    if variants * rows > most:
+        how = " in full" if most == MAX_TRACED_ROWS else ""
+        raise MobcostError(f"{what} traces {variants:,} variants of {rows:,} or more rows each{how}; expected at "
+                           f"most {most:,} rows in all {LIMIT}: ask for fewer α and resolution values")
 
 
 def summed(analysis: Analysis) -> Totals:

@@ -121,7 +121,7 @@ def parsed(what: str, low, high, above: bool = True, read=None):
     return parse
 
 
-def _resolution(text: str):
+def read_resolution(text: str):
     from mobcost.trace import parse_resolution
 
     return parse_resolution(text)
@@ -129,7 +129,7 @@ def _resolution(text: str):
 
 Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", parser=parsed("--alpha", 0, MAX_MULTIPLIER),
                                                 help="Width multiplier α (default 1).")]
-Res = Annotated[Optional[str], typer.Option("--res", "-r", parser=parsed("--res", 1, MAX_PIXELS, read=_resolution),
+Res = Annotated[Optional[str], typer.Option("--res", "-r", parser=parsed("--res", 1, MAX_PIXELS, read=read_resolution),
                                             help="Input resolution in pixels, 224, or height × width, 240x320 "
                                                  "(default: the spec's).")]
 Rho = Annotated[Optional[float], typer.Option("--rho", parser=parsed("--rho", 0, MAX_MULTIPLIER),

@@ -9,9 +9,11 @@ from typing import Annotated, Optional
 import typer
 
 from mobcost.api import analyze
-from mobcost.cli.app import (PAPER, Accuracy, Alpha, By, Convention, ConventionParams, Counting, Depth, DeviceOpt,
-                             Dtype, DtypeOption, Flops, Fmt, Force, MaxMacs, MaxMemory, MaxParams, Model, Params, Res,
-                             Rho, Unknown, analyzed, command, counted_as, counting_of, emit, read_paths)
+from mobcost.cli.app import (Accuracy, Alpha, By, Convention, ConventionParams, Counting, Depth, DeviceOpt, Dtype,
+                             DtypeOption, Flops, Fmt, Force, MaxMacs, MaxMemory, MaxParams, Model, PAPER, Params,
+                             Res, Rho, Unknown, analyzed, command, counted_as, counting_of, emit, parsed, read_paths,
+                             read_resolution)
+from mobcost.errors import one_line
 from mobcost.output import check_destination, json_text, printable, write_file
 from mobcost.table import Format
 
@@ -61,8 +63,9 @@ def sweep(model: Model,
     network, ref = load_model(model)
     alphas = alphas_of(alpha) or [ref.alpha or 1.0]
     resolutions = resolutions_of(res) or [ref.resolution]
-    if convention is not PAPER:  # each variant traced in full, to count its rows as the convention does
-        plan_work(network, len(alphas) * len(resolutions), f"sweep --convention {convention.value}")
+    if convention is not PAPER or device is not None:  # each variant traced in full: its rows counted as the
+        what = f"sweep --convention {convention.value}" if convention is not PAPER else "sweep --device"  # convention
+        plan_work(network, len(alphas) * len(resolutions), what)  # does, or their latency estimated
     grid = (sweep_grid(network, alphas, resolutions) if convention is PAPER  # the fast path counts as the paper
             else (summed(counted_as(network, convention, alpha=a, resolution=r)) for a in alphas for r in resolutions))
     totals = list(_progress(grid, len(alphas) * len(resolutions), fmt))
@@ -241,22 +244,23 @@ def models(fmt: Fmt = Format.rich) -> None:
 def import_model(
         model: Annotated[Path, typer.Argument(metavar="MODEL.onnx", help="An ONNX model; its weights are never read.")],
         out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the spec to this file (default: "
-                                                    "print it).")] = None,
-        res: Annotated[Optional[int], typer.Option("--res", "-r", help="Input resolution where the model's is "
-                                                   "dynamic (default: the model's declared input).")] = None,
+                                                    "print it); an existing file is replaced only with --force.")]
+        = None,
+        res: Annotated[Optional[str], typer.Option("--res", "-r", parser=parsed("--res", 1, 1, read=read_resolution),
+                                                   help="Input resolution where the model's is dynamic, 224 or "
+                                                        "240x320 (default: the model's declared input).")] = None,
         unknown: Annotated[Unknown, typer.Option(help="An operator mobcost has no rule for: error (exit 2, naming "
                                                  "every one) or zero (a marked row of 0 Mult-Adds).")]
-        = Unknown.error) -> None:
+        = Unknown.error, force: Force = False) -> None:
     """Read an ONNX model into a YAML spec (needs the onnx extra). Example: mobcost import model.onnx -o model.yaml"""
     from mobcost.importers.onnx import import_onnx
-    from mobcost.language import MobcostError
 
+    reading = (model, *read_paths({}))
+    if out is not None:
+        check_destination(out, force, reading, "--out")  # before any work: a pipe is never opened
     text = import_onnx(model, res, unknown.value)
     if out is None:
         typer.echo(text, nl=False)
         return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as e:
-        raise MobcostError(f"--out: cannot write {str(out)!r}: {e.strerror}") from None
-    typer.echo(f"{out}: the spec of {model.name}", err=True)
+    write_file(out, text.encode("utf-8"), force, reading, "--out")
+    typer.echo(printable(f"{one_line(str(out))}: the spec of {one_line(model.name)}"), err=True)
