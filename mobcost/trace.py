@@ -423,13 +423,13 @@ class _Walk:
             if candidate in self.names:
                 return self.names[candidate]
         known = [n for n in self.names if "/" not in n]
-        raise self.network.problem(path, "from", f"no earlier tensor is named {name!r}; a layer reads only tensors "
+        raise self.network.problem(path, "from", f"no earlier tensor is named {shown(name)!r}; a layer reads only tensors "
                                                  f"written before it{did_you_mean(name, known)}")
 
     def name(self, name: str, value: int, path: Path_) -> None:
         if name in self.names and self.names[name] != value:
             what = "the network's input" if name == "input" else "an earlier tensor"
-            raise self.network.problem(path, "name", f"{name!r} already names {what}; names are unique in a network")
+            raise self.network.problem(path, "name", f"{shown(name)!r} already names {what}; names are unique in a network")
         self.names[name] = value
 
     def repeats(self, layer: Repeat, path: Path_) -> int:
@@ -498,7 +498,7 @@ class _Walk:
             raise self.network.problem(path, field, f"{e} (input {x}, α = {float(self.scaling.alpha):g}, "
                                                       f"at resolution {size_text(self.resolution)})") from None
         if name in self.names:
-            raise self.network.problem(path, "name", f"{name!r} already names an earlier tensor; names are unique "
+            raise self.network.problem(path, "name", f"{shown(name)!r} already names an earlier tensor; names are unique "
                                                      "in a network")
         batch = self.batch(built, reads, sources, path)
         self.rows.append(Row(name, built, x, y, batch * built.macs(x), built.params(x), block, built.bn_channels(x),
@@ -515,13 +515,13 @@ class _Walk:
         batches = [self.batches[j] for j in data] or [1]
         for source, batch in zip(sources[1:], batches[1:]):
             if batch != batches[0]:
-                raise self.network.problem(path, "from", f"cannot {layer.kind} {sources[0]!r} ({_items(batches[0])}) "
-                                           f"and {source!r} ({_items(batch)}): the tensors a layer joins must be "
+                raise self.network.problem(path, "from", f"cannot {layer.kind} {shown(sources[0])!r} ({_items(batches[0])}) "
+                                           f"and {shown(source)!r} ({_items(batch)}): the tensors a layer joins must be "
                                            "batches of the same size")
         if not getattr(layer, "batch", None):
             return batches[0]
         if batches[0] != 1:
-            raise self.network.problem(path, "batch", f"{sources[0]!r} is already {_items(batches[0])}; a batch of "
+            raise self.network.problem(path, "batch", f"{shown(sources[0])!r} is already {_items(batches[0])}; a batch of "
                                                       "crops is cut from one tensor")
         return layer.batch
 
@@ -530,7 +530,7 @@ class _Walk:
         found = []
         for i, name in enumerate(self.network.outputs):
             if name not in self.names:
-                raise self.network.problem(("outputs", i), None, f"no tensor is named {name!r}"
+                raise self.network.problem(("outputs", i), None, f"no tensor is named {shown(name)!r}"
                                                                  f"{did_you_mean(name, [n for n in self.names if '/' not in n])}")
             value = self.names[name]
             found.append(self.rows[value - 1].name if value else "input")
