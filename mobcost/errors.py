@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Union
 
@@ -28,16 +29,19 @@ def shown(value, limit: int = 60) -> str:
 
 
 def one_line(text: str) -> str:
-    """A value from the input (a name, a file name, a YAML tag) as one line of text that shows what it holds: every
-    character str.isprintable() refuses (controls, CR and LF, tabs, bidi overrides, zero-width characters, line and
-    paragraph separators) written as its escape, \\n or \\u202e, so that no value starts a line of its own (a GitHub
-    workflow command) or reorders or hides what follows it."""
-    return text if text.isprintable() else "".join(c if c.isprintable() else _escape(c) for c in text)
+    """A value from the input (a name, a file name, a YAML tag) as one line of plain text: tabs, CR and LF as
+    spaces (no value starts a line of its own, as a GitHub workflow command would), control characters and bidi
+    overrides removed (no terminal escape, no reordering), and every other character str.isprintable() refuses
+    (zero-width characters, line and paragraph separators) shown as its escape, `\\u200b`."""
+    if text.isprintable():
+        return text
+    text = _CONTROLS.sub("", _BREAKS.sub(" ", text))
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}"
+                   for c in text)
 
 
-def _escape(c: str) -> str:
-    return repr(c)[1:-1] if c in "\t\n\r" else f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}" \
-        if ord(c) < 0x10000 else f"\\U{ord(c):08x}"
+_BREAKS = re.compile("[\t\n\r]")
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class MobcostError(Exception):

@@ -17,7 +17,8 @@ a traceback or an out-of-memory kill. The README's "Limits" section lists them w
 | MAX_CHANNELS     | input channels, out, classes, every α-scaled feature map  | field types (limits.ChannelCount); trace, per layer   |
 | MAX_COUNT        | a budget (max_macs, max_params)                           | spec.schema.parse_size, before the int     |
 | MAX_ONNX_BYTES   | an ONNX file's size (weights in external data: never read)| importers.onnx.read_model, from stat()     |
-| MAX_ONNX_NODES   | an ONNX graph's operator nodes                            | importers.onnx.read_model, before reading  |
+| MAX_ONNX_NODES   | an ONNX graph's operator nodes                            | importers.protobuf, while walking the bytes|
+| MAX_ONNX_INITIALIZERS | an ONNX graph's initializers (weights, constants)    | importers.protobuf, while walking the bytes|
 | MAX_GRID         | values of one --alpha or --res list or range (sweep, fit) | sizing.parse_grid, before building the list|
 | MAX_VARIANTS     | α × resolution variants of one sweep or fit               | trace.plan_work, before the first trace    |
 | MAX_TRACED_ROWS  | rows traced in full by one command: variants × layers     | trace.plan_work, before the first trace    |
@@ -50,6 +51,7 @@ MAX_CHANNELS = 2**20  # 1,048,576: MobileNets stop at 1,280
 MAX_COUNT = 10**18  # a budget of a billion billion Mult-Adds
 MAX_ONNX_BYTES = 2**31  # protobuf's own limit on one message; larger models keep their weights in external data
 MAX_ONNX_NODES = 100_000  # torchvision exports: ResNet-50 169 to 375 nodes, SSDLite320 879
+MAX_ONNX_INITIALIZERS = 200_000  # weights and constants: two a node at most in the exports above
 MAX_LATENCY_MS = 86_400_000  # a latency budget: a day
 MAX_PERCENT = 10**6  # --fail-over: growth by ten thousand times
 MAX_GRID = 1_000  # so a sweep has at most a million α × resolution variants

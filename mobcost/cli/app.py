@@ -29,7 +29,7 @@ from typer.core import TyperCommand, TyperGroup  # noqa: E402
 
 from mobcost.api import analyze  # noqa: E402
 from mobcost.conventions import CONVENTIONS  # noqa: E402
-from mobcost.limits import MAX_MULTIPLIER, MAX_PIXELS  # noqa: E402
+from mobcost.limits import MAX_MULTIPLIER  # noqa: E402
 from mobcost.output import check_destination, printable, write_file  # noqa: E402
 from mobcost.table import Format  # noqa: E402
 
@@ -106,17 +106,12 @@ Model = Annotated[str, typer.Argument(metavar="MODEL", help="A built-in model (s
                                            "and resolution.")]
 
 
-def parsed(what: str, low, high, above: bool = True, read=None):
-    """A typer parser for a number option: limits.number_of (ASCII digits, finite, within [low, high]), as a float;
-    or `read` (parse_resolution). Its refusal is click's usage error: exit 2, no traceback."""
-    def parse(text: str):
-        from mobcost.errors import MobcostError
+def number(what: str, high, low=0):
+    """How a number option is read: limits.number_of (ASCII digits, finite, above `low` up to `high`), as a float."""
+    def parse(text: str) -> float:
         from mobcost.limits import number_of
 
-        try:
-            return read(text) if read else float(number_of(text, what, low, high, above=above))
-        except MobcostError as e:
-            raise typer.BadParameter(str(e)) from None
+        return float(number_of(text, what, low, high, above=True))
 
     return parse
 
@@ -127,16 +122,19 @@ def read_resolution(text: str):
     return parse_resolution(text)
 
 
-Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", parser=parsed("--alpha", 0, MAX_MULTIPLIER),
-                                                help="Width multiplier α (default 1).")]
-Res = Annotated[Optional[str], typer.Option("--res", "-r", parser=parsed("--res", 1, MAX_PIXELS, read=read_resolution),
-                                            help="Input resolution in pixels, 224, or height × width, 240x320 "
-                                                 "(default: the spec's).")]
-Rho = Annotated[Optional[float], typer.Option("--rho", parser=parsed("--rho", 0, MAX_MULTIPLIER),
-                                              help="Resolution multiplier ρ: each side = round(ρ × the spec's).")]
-Depth = Annotated[Optional[float], typer.Option("--depth", parser=parsed("--depth", 0, MAX_MULTIPLIER),
-                                                help="Depth multiplier d (EfficientNet's compound scaling): each "
-                                                     "block's repeats become ceil(n · d), times the spec's own.")]
+# Options whose text the command wrapper reads (in `command`, so a refusal is one paragraph and exit 2): typer hands
+# them over as written, since click's FLOAT takes `nan`, `inf` and `1e308` and its INT other scripts' digits.
+Alpha = Annotated[Optional[str], typer.Option("--alpha", "-a", metavar="FLOAT", help="Width multiplier α (default 1).")]
+Res = Annotated[Optional[str], typer.Option("--res", "-r", help="Input resolution in pixels, 224, or height × width, "
+                                                                "240x320 (default: the spec's).")]
+Rho = Annotated[Optional[str], typer.Option("--rho", metavar="FLOAT",
+                                            help="Resolution multiplier ρ: each side = round(ρ × the spec's).")]
+Depth = Annotated[Optional[str], typer.Option("--depth", metavar="FLOAT",
+                                              help="Depth multiplier d (EfficientNet's compound scaling): each block's "
+                                                   "repeats become ceil(n · d), times the spec's own.")]
+NUMBERS = [(Alpha, number("--alpha", MAX_MULTIPLIER)), (Res, read_resolution), (Rho, number("--rho", MAX_MULTIPLIER)),
+           (Depth, number("--depth", MAX_MULTIPLIER))]
+"""Each number option's type and the one function that reads it."""
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 Accuracy = Annotated[Optional[str], typer.Option(
     "--accuracy", metavar="SOURCE", help="Take published accuracies only from the sources whose name contains this, "
@@ -178,6 +176,8 @@ def command(func=None, *, name: str | None = None):
         return functools.partial(command, name=name)
     signature = inspect.signature(func, eval_str=True)
     tabular = "fmt" in signature.parameters
+    numbers = {name: next(read for kind, read in NUMBERS if kind == p.annotation)
+               for name, p in signature.parameters.items() if any(kind == p.annotation for kind, _ in NUMBERS)}
 
     @functools.wraps(func)
     def run(*args, **kwargs):
@@ -190,6 +190,9 @@ def command(func=None, *, name: str | None = None):
                 if export.suffix.lower() not in (".svg", ".html", ".htm"):
                     raise MobcostError(f"--export saves a table as .svg or .html (found {str(export)!r})")
                 check_destination(*_export.get(), "--export")  # before any work or output
+            for name, read in numbers.items():
+                if isinstance(kwargs.get(name), str):
+                    kwargs[name] = read(kwargs[name])
             return func(*args, **kwargs)
         except MobcostError as e:
             fail(str(e))

@@ -12,7 +12,7 @@ from mobcost.api import analyze
 from mobcost.cli.app import (Alpha, ConventionName, Counting, Dtype, DtypeOption, Flops, Fmt, MaxMacs, MaxMemory,
                              MaxParams, Model, Params, Res, analyzed, command, emit, say)
 from mobcost.conventions import CONVENTIONS
-from mobcost.errors import one_line, shown
+from mobcost.errors import MobcostError, one_line, shown
 from mobcost.limits import MAX_PERCENT, number_of
 from mobcost.table import Format
 
@@ -123,9 +123,11 @@ def diff(before: Annotated[str, typer.Argument(metavar="A", help="The model befo
 
     threshold = None
     if fail_over is not None:  # -100% (every model fails but an empty one) up to MAX_PERCENT
-        threshold = number_of(fail_over.strip().removesuffix("%"), "--fail-over (a percentage such as 5%)",
-                              -100, MAX_PERCENT) / 100
-        threshold = float(threshold)
+        try:
+            threshold = float(number_of(fail_over.strip().removesuffix("%"), "--fail-over", -100, MAX_PERCENT) / 100)
+        except MobcostError:
+            raise MobcostError(f"--fail-over takes a percentage such as 5%, from -100% up to {MAX_PERCENT:,}% in "
+                               f"ASCII digits (found {shown(fail_over)!r})") from None
     d = compare_rows(analyze(before), analyze(after), params.value)
     emit(diff_table(d), fmt)
     if threshold is not None and d.growth() > threshold:

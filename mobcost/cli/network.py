@@ -11,7 +11,7 @@ import typer
 from mobcost.api import analyze
 from mobcost.cli.app import (Accuracy, Alpha, By, Convention, ConventionParams, Counting, Depth, DeviceOpt, Dtype,
                              DtypeOption, Flops, Fmt, Force, MaxMacs, MaxMemory, MaxParams, Model, PAPER, Params,
-                             Res, Rho, Unknown, analyzed, command, counted_as, counting_of, emit, parsed, read_paths,
+                             Res, Rho, Unknown, analyzed, command, counted_as, counting_of, emit, read_paths,
                              read_resolution)
 from mobcost.errors import one_line
 from mobcost.output import check_destination, json_text, printable, write_file
@@ -246,9 +246,8 @@ def import_model(
         out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the spec to this file (default: "
                                                     "print it); an existing file is replaced only with --force.")]
         = None,
-        res: Annotated[Optional[str], typer.Option("--res", "-r", parser=parsed("--res", 1, 1, read=read_resolution),
-                                                   help="Input resolution where the model's is dynamic, 224 or "
-                                                        "240x320 (default: the model's declared input).")] = None,
+        res: Annotated[Optional[str], typer.Option("--res", "-r", help="Input resolution where the model's is dynamic, "
+                                                   "224 or 240x320 (default: the model's declared input).")] = None,
         unknown: Annotated[Unknown, typer.Option(help="An operator mobcost has no rule for: error (exit 2, naming "
                                                  "every one) or zero (a marked row of 0 Mult-Adds).")]
         = Unknown.error, force: Force = False) -> None:
@@ -256,6 +255,7 @@ def import_model(
     from mobcost.importers.onnx import import_onnx
 
     reading = (model, *read_paths({}))
+    res = None if res is None else read_resolution(res)
     if out is not None:
         check_destination(out, force, reading, "--out")  # before any work: a pipe is never opened
     text = import_onnx(model, res, unknown.value)

@@ -19,9 +19,9 @@ from pathlib import Path
 from mobcost import layers as L
 from mobcost.importers.graph import (Unit, clean, dump, exact_squeeze, excite_acts, name_of,
                                     spec_layers)
-from mobcost.importers.protobuf import without_weights
+from mobcost.importers.protobuf import TooMany, without_weights
 from mobcost.layers import Shape, ShapeError
-from mobcost.limits import LIMIT, MAX_ONNX_BYTES, MAX_ONNX_NODES, MAX_PIXELS
+from mobcost.limits import LIMIT, MAX_ONNX_BYTES, MAX_ONNX_INITIALIZERS, MAX_ONNX_NODES, MAX_PIXELS
 from mobcost.errors import MobcostError
 
 UNKNOWN = ("error", "zero")
@@ -53,14 +53,13 @@ def read_model(path: str | Path):
     try:
         with open(path, "rb") as f, (mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else nullcontext(b"")) \
                 as data:
-            model = onnx.ModelProto.FromString(without_weights(data))
+            model = onnx.ModelProto.FromString(without_weights(data, MAX_ONNX_NODES, MAX_ONNX_INITIALIZERS))
+    except TooMany as e:  # counted while the bytes were walked, before protobuf parsed the graph
+        raise MobcostError(f"{path}: {e} {LIMIT}; it has more") from None
     except Exception as e:  # protobuf's DecodeError and friends: a malformed file is bad input, never a traceback
         raise MobcostError(f"{path}: not a readable ONNX model ({type(e).__name__}: {clean(str(e))[:200]})") from None
     if not model.HasField("graph") or not model.graph.node:
         raise MobcostError(f"{path}: not an ONNX model: it has no graph of operators")
-    if len(model.graph.node) > MAX_ONNX_NODES:
-        raise MobcostError(f"{path}: expected at most {MAX_ONNX_NODES:,} ONNX nodes {LIMIT}; it has "
-                           f"{len(model.graph.node):,}")
     return model
 
 
