@@ -253,12 +253,14 @@ def import_model(
         = Unknown.error, force: Force = False) -> None:
     """Read an ONNX model into a YAML spec (needs the onnx extra). Example: mobcost import model.onnx -o model.yaml"""
     from mobcost.importers.onnx import import_onnx
+    from mobcost.language import parse_spec
 
     reading = (model, *read_paths({}))
     res = None if res is None else read_resolution(res)
     if out is not None:
         check_destination(out, force, reading, "--out")  # before any work: a pipe is never opened
     text = import_onnx(model, res, unknown.value)
+    analyze(parse_spec(text, f"{model} (as imported)"))  # the limits every spec is held to, before it is written
     if out is None:
         typer.echo(text, nl=False)
         return

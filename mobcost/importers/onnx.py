@@ -22,7 +22,7 @@ from mobcost.importers.graph import (Unit, clean, dump, exact_squeeze, excite_ac
 from mobcost.importers.protobuf import TooMany, without_weights
 from mobcost.layers import Shape, ShapeError
 from mobcost.limits import LIMIT, MAX_ONNX_BYTES, MAX_ONNX_INITIALIZERS, MAX_ONNX_NODES, MAX_PIXELS
-from mobcost.errors import MobcostError
+from mobcost.errors import MAX_LISTED, MobcostError, shown
 
 UNKNOWN = ("error", "zero")
 _ACTS = set(typing.get_args(L.Activation))  # the activations the spec language names
@@ -60,7 +60,24 @@ def read_model(path: str | Path):
         raise MobcostError(f"{path}: not a readable ONNX model ({type(e).__name__}: {clean(str(e))[:200]})") from None
     if not model.HasField("graph") or not model.graph.node:
         raise MobcostError(f"{path}: not an ONNX model: it has no graph of operators")
+    _check_order(model.graph, path)
     return model
+
+
+def _check_order(graph, path: Path) -> None:
+    """Every tensor a node reads is written before it (by a node, or as an input or an initializer): ONNX requires
+    the nodes in topological order, and a node read out of order would otherwise be dropped without a word."""
+    written = {v.name for v in graph.input} | {t.name for t in graph.initializer} | {
+        t.values.name for t in graph.sparse_initializer}
+    later = {name for node in graph.node for name in node.output}
+    for i, node in enumerate(graph.node):
+        for name in node.input:
+            if name and name not in written:
+                where = f"node {i:,} ({shown(node.op_type)} {shown(node.name)!r}) reads tensor {shown(name)!r}"
+                raise MobcostError(f"{path}: {where} before the node that writes it: the nodes are not in "
+                                   "topological order, as ONNX requires" if name in later else
+                                   f"{path}: {where}, which no node, graph input or initializer writes")
+        written.update(node.output)
 
 
 # ---- the graph as units: one layer, join or input each -------------------------------------------------------
@@ -131,8 +148,15 @@ class _Reader:
     def read(self) -> list[Unit]:
         for i, node in enumerate(self.model.graph.node):
             self.node(node, i in self.tail)
+        for unit in self.units:  # a sigmoid never read as half of x·sigmoid(x) or as a gate: a rule is missing
+            if unit.kind == "sigmoid":
+                self.unknown_ops.append(("Sigmoid", name_of(unit.nodes[0]), "neither half of x·sigmoid(x) nor a gate"))
+                unit.kind, unit.spec = "layer", {"kind": "unknown", "op": "Sigmoid"}
         if self.unknown_ops and self.unknown == "error":
-            listed = "; ".join(f"{op} (node {name!r}{': ' + why if why else ''})" for op, name, why in self.unknown_ops)
+            listed = "; ".join(f"{op} (node {shown(name)!r}{': ' + why if why else ''})"
+                               for op, name, why in self.unknown_ops[:MAX_LISTED])
+            if len(self.unknown_ops) > MAX_LISTED:
+                listed += f"; and {len(self.unknown_ops) - MAX_LISTED:,} more"
             raise MobcostError(f"{self.path}: {len(self.unknown_ops)} ONNX node(s) mobcost has no rule for: {listed}. "
                                f"Nothing is counted as zero silently: `mobcost import {name_of(self.path.name)} "
                                "--unknown zero -o model.yaml` records each as a marked row of 0 Mult-Adds and 0 "
@@ -198,6 +222,8 @@ class _Reader:
         op, a = node.op_type, _attrs(node)
         if len(data) > 1 and op not in ("Add", "Mul", "Concat", "Sum"):
             raise _Unsupported(f"reads {len(data)} image tensors")
+        if len(set(data)) < len(data):  # Add(a, a), Concat(a, a): a join of a tensor with itself
+            raise _Unsupported("reads the same image tensor twice, which the spec language's joins cannot say")
         if op in _PASS or (op == "Transpose" and tuple(a.get("perm", ())) in _LAYOUT):
             return self.alias(node, data)
         handler = getattr(self, f"op_{op}", None)
