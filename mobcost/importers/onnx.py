@@ -21,7 +21,7 @@ from mobcost.importers.graph import (Unit, clean, dump, exact_squeeze, excite_ac
                                     spec_layers)
 from mobcost.importers.protobuf import TooMany, without_weights
 from mobcost.layers import Shape, ShapeError
-from mobcost.limits import LIMIT, MAX_ONNX_BYTES, MAX_ONNX_INITIALIZERS, MAX_ONNX_NODES, MAX_PIXELS
+from mobcost.limits import LIMIT, MAX_LAYERS, MAX_ONNX_BYTES, MAX_ONNX_INITIALIZERS, MAX_ONNX_NODES, MAX_PIXELS
 from mobcost.errors import MAX_LISTED, MobcostError, shown
 
 UNKNOWN = ("error", "zero")
@@ -538,6 +538,9 @@ def import_onnx(path: str | Path, resolution: int | None = None, unknown: str = 
     model = read_model(path)
     reader = _Reader(model, path, resolution, unknown)
     units = reader.read()
+    if len(units) > MAX_LAYERS + 1:  # the input and a row each: the spec mobcost would then refuse, not written
+        raise MobcostError(f"{path}: the imported network has {len(units) - 1:,} rows; expected at most "
+                           f"{MAX_LAYERS:,} {LIMIT}")
     layers, outputs, classes = spec_layers(units, reader.outputs, path)
     x = reader.input_shape
     stem = name_of(path.stem) or "model"
