@@ -45,7 +45,11 @@ _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066
 
 
 class MobcostError(Exception):
-    """Bad input: the CLI prints it as one paragraph and exits with code 2."""
+    """Bad input: the CLI prints it as one paragraph and exits with code 2. The message is made one line
+    (one_line): a file name or a value in it cannot start a line of its own, whoever wrote the message."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(one_line(str(message)))
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,7 @@ class SpecError(MobcostError):
         worded = [str(p) for p in problems[:MAX_PROBLEMS]]
         if self.more:
             worded.append(f"… and {self.more:,} more problems in the same file")
-        super().__init__("\n".join(worded))
+        Exception.__init__(self, "\n".join(map(one_line, worded)))  # a line a problem, each made one line
 
 
 TORCH_CPU = ("install PyTorch's CPU build as PyTorch's own instructions do: pip install torch torchvision "
