@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import nnls
 
-from mobcost.latency.device import Device, Figure, devices, devices_dir, figure_ops
+from mobcost.latency.device import Device, Figure, HeldOut, devices, devices_dir, figure_ops
+from mobcost.errors import MobcostError
 from mobcost.latency.model import CLASSES, TERMS, Coefficients, Op, seconds
 
 _STARTS = 9  # intensity thresholds tried as starting assignments, besides all-compute and all-memory
@@ -163,6 +164,121 @@ def main() -> None:
         path = devices_dir() / f"{name}.yaml"
         path.write_text(data[path] + fitted_block(device), encoding="utf-8")
         print(f"{path}: fitted to {len(device.figures)} figures", file=sys.stderr)
+
+
+
+# ---- a user's device from a few whole-network latencies (`mobcost devices fit`) ---------------------------------
+
+PRIOR = 1.0
+"""How many measurements the base device's shape is worth: the per-operator overhead is pulled toward the base's
+(relative to its compute) with the weight of one measurement, so 3 or 4 figures move it only as far as they agree."""
+
+
+@dataclass(frozen=True)
+class UserFit:
+    """A device fitted to a user's figures: the base's shape scaled, its own per-operator overhead, and each figure
+    predicted by a fit to the others (leave one out)."""
+
+    base: Device
+    coefficients: Coefficients
+    fitted_ms: list[float]  # each figure, by the fit to all of them
+    loo_ms: list[float]  # each figure, by the fit to the others
+
+    def errors(self, figures: list[Figure]) -> list[float]:
+        return [f.ms / est - 1 for f, est in zip(figures, self.loo_ms)]
+
+
+def _features(base: Device, figures: list[Figure]) -> np.ndarray:
+    """Per figure: the base device's time without its per-operator overhead (s), and the number of operators."""
+    c = base.coefficients()
+    rows = []
+    for f in figures:
+        operators = figure_ops(f, base.bytes_per_value)
+        rows.append((sum(max(op.work * c.per_work[op.cls], op.bytes * c.per_byte) for op in operators),
+                     len(operators)))
+    return np.array(rows, float)
+
+
+def _scale_and_overhead(features: np.ndarray, seconds_: np.ndarray, base_op: float) -> tuple[float, float]:
+    """(s, t) ≥ 0 minimizing Σ ((s·A_i + t·N_i − T_i) / T_i)² + PRIOR · ((t − s·base_op) · N̄ / T̄)²."""
+    a = features / seconds_[:, None]
+    n_bar = features[:, 1].mean() / seconds_.mean()
+    prior = np.sqrt(PRIOR) * np.array([[-base_op * n_bar, n_bar]])
+    x, _ = nnls(np.vstack([a, prior]), np.append(np.ones(len(seconds_)), 0.0))
+    return float(x[0]), float(x[1])
+
+
+def fit_user(figures: list[Figure], base: Device) -> UserFit:
+    """The base device's shape, scaled to the figures, with its own per-operator overhead; leave one out."""
+    if len(figures) < 3:
+        raise MobcostError(f"fitting a device needs at least 3 measurements (found {len(figures)}): with fewer, "
+                           "nothing is left to check the fit against")
+    base_c = base.coefficients()
+    features, target = _features(base, figures), np.array([f.ms / 1000 for f in figures])
+
+    def coefficients(rows: np.ndarray) -> Coefficients:
+        s, t = _scale_and_overhead(features[rows], target[rows], base_c.per_op)
+        return Coefficients({k: s * v for k, v in base_c.per_work.items()}, s * base_c.per_byte, t)
+
+    every = np.ones(len(figures), bool)
+    c = coefficients(every)
+    loo = []
+    for i in range(len(figures)):
+        others = every.copy()
+        others[i] = False
+        loo.append(1000 * seconds(list(figure_ops(figures[i], base.bytes_per_value)), coefficients(others)))
+    fitted = [1000 * seconds(list(figure_ops(f, base.bytes_per_value)), c) for f in figures]
+    return UserFit(base, c, fitted, loo)
+
+
+def best_base(figures: list[Figure], candidates: list[Device]) -> UserFit:
+    """The fit on the base whose shape predicts the figures best, each from the others."""
+    fits = [fit_user(figures, base) for base in candidates]
+    return min(fits, key=lambda u: float(np.mean(np.abs(u.errors(figures)))))
+
+
+def device_text(header: list[str], fields: dict[str, object], figures: list[Figure], c: Coefficients,
+                fit_mape: float, held_out: HeldOut) -> str:
+    """A device file as `devices fit` and `devices calibrate` write it: comments, fields, figures, fitted block."""
+    import json
+
+    q = json.dumps  # a JSON string is a YAML string: any text is written safely quoted
+    lines = [f"# {line}" for line in header]
+    lines += [f"{key}: {q(value) if isinstance(value, str) else value}" for key, value in fields.items()]
+    lines.append("figures:")
+    for f in figures:
+        lines.append(f"  - {{model: {q(f.model)}, alpha: {f.alpha:g}, resolution: {f.resolution}, ms: {f.ms:.6g}, "
+                     f"source: {q(f.source)}, label: {q(f.label)}}}")
+    lines += ["fitted:",
+              "  ns_per_mac: {" + ", ".join(f"{k}: {v * 1e9:.6g}" for k, v in c.per_work.items()) + "}",
+              f"  ns_per_byte: {c.per_byte * 1e9:.6g}", f"  us_per_op: {c.per_op * 1e6:.6g}",
+              f"  fit_mape: {fit_mape:.4g}", "  held_out:", f"    points: {held_out.points}",
+              f"    mape: {held_out.mape:.4g}", f"    within_10: {held_out.within_10:.4g}",
+              f"    max_error: {held_out.max_error:.6g}", f"    method: {q(held_out.method)}"]
+    return "\n".join(lines) + "\n"
+
+
+def held_out_of(pairs: list[tuple[float, float]], method: str, widen: float = 0.0) -> HeldOut:
+    """The error of (estimate, measured) pairs the fit did not see; the stated error widened by `widen`."""
+    mape, within = scores(pairs)
+    worst = max(abs(measured / est - 1) for est, measured in pairs) + widen
+    return HeldOut(points=len(pairs), mape=mape, within_10=within, max_error=min(worst, 0.99), method=method)
+
+
+def user_device_text(name: str, figures: list[Figure], result: UserFit, source: str) -> str:
+    """The device file `mobcost devices fit` writes: the figures, then the fitted block with its LOO error."""
+    base = result.base
+    fit_mape, _ = scores(list(zip(result.fitted_ms, [f.ms for f in figures])))
+    held = held_out_of([(est, f.ms) for est, f in zip(result.loo_ms, figures)],
+                       f"leave one out, on {len(figures)} measurements")
+    header = [f"Written by `mobcost devices fit {source}`: {len(figures)} whole-network latencies, fitted to the "
+              f"shape of the device {base.name}", "(its rates scaled by one factor, its per-operator overhead refitted, "
+              "pulled toward the base's). Interval: the", "largest error when each measurement is predicted from the "
+              "others (leave one out)."]
+    fields = {"name": name, "title": f"{name}, fitted to {len(figures)} measurements", "phone": "your device",
+              "runtime": f"as measured in {source}; shape of {base.name} ({base.runtime})",
+              "bytes_per_value": base.bytes_per_value}
+    return device_text(header, fields, figures, result.coefficients, fit_mape, held)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ _us = "{:,.1f}".format
 _pct = optional("{:+.1f}%".format)
 
 
-def latency_table(est: LatencyEstimate) -> Report:
-    """The estimate with its interval, and each published figure for the same network on the device."""
+def latency_table(est: LatencyEstimate, measured=None) -> Report:
+    """The estimate with its interval, and each published figure for the same network on the device; with
+    `measured` (a calibrate.Timing), the median measured on this machine beside it."""
     interval = est.interval
     base = {"model": est.analysis.label, "estimate": est.ms, "low": interval[0] if interval else None,
             "high": interval[1] if interval else None}
@@ -31,6 +32,20 @@ def latency_table(est: LatencyEstimate) -> Report:
             "interval_ms": list(interval) if interval else None,
             "published": [{"ms": f.ms, "source": f.source, "label": f.label} for f in est.published]}
     notes = [describe(est.device)]
+    if measured is not None:
+        ms = 1000 * measured.median
+        inside = interval is not None and interval[0] <= ms <= interval[1]
+        for row in rows:
+            row["measured"], row["m_off"] = ms, 100 * (est.ms / ms - 1)
+        columns = (*columns[:2], Column("measured", "Measured here (ms)", _ms, True),
+                   Column("m_off", "Estimate off by", _pct, True), *columns[2:])
+        data["measured_ms"] = ms
+        data["measured"] = {"runs": len(measured.samples), "round_medians_ms": [1000 * r for r in measured.rounds],
+                            "noise": measured.noise, "within_interval": inside}
+        notes.append(f"Measured: the median of {len(measured.samples)} runs on this machine (onnxruntime, one "
+                     f"thread, the inference thread's CPU time, in two rounds {100 * measured.noise:.1f}% apart), "
+                     f"{'inside' if inside else 'OUTSIDE'} the interval. It measures this machine, not "
+                     f"{est.device.name}, unless the device was calibrated here (`mobcost devices calibrate`).")
     if FAMILIES.get(est.analysis.network.name) not in {f.family for f in est.device.figures}:
         notes.append(f"No network of this family is among {est.device.name}'s figures: the estimate extrapolates "
                      f"from {', '.join(sorted({f.family for f in est.device.figures}))}, and its error may exceed "
@@ -132,3 +147,40 @@ def totals_with_latency(report: Report, scaled: list, device: Device) -> Report:
     data = [{**item, "latency_ms": v, "device": device.name} for item, v in zip(report.data, values)]
     return with_latency(replace(report, total=None), values, device, data)
 
+
+
+def user_fit_table(figures, result, out: str) -> Report:
+    """`devices fit`: each measurement, the fit to all of them, and its prediction from the others."""
+    rows = [{"label": f.label, "measured": f.ms, "fitted": fitted, "loo": loo, "off": 100 * (loo / f.ms - 1)}
+            for f, fitted, loo in zip(figures, result.fitted_ms, result.loo_ms)]
+    columns = (Column("label", "Measurement"), Column("measured", "Measured (ms)", _ms, True),
+               Column("fitted", "Fit (ms)", _ms, True), Column("loo", "From the others (ms)", _ms, True),
+               Column("off", "Off by", _pct, True))
+    errors = [100 * abs(f.ms / loo - 1) for f, loo in zip(figures, result.loo_ms)]  # as the interval reads
+    c = result.coefficients
+    data = {"device_file": out, "base": result.base.name, "us_per_op": 1e6 * c.per_op,
+            "loo_mape": sum(errors) / len(errors), "stated_error": max(errors), "measurements": rows}
+    notes = (f"Fitted to the shape of {result.base.name}: its rates scaled by one factor, its per-operator overhead "
+             f"refitted ({1e6 * c.per_op:.1f} µs), pulled toward the base's with the weight of one measurement. "
+             f"Leave one out: {data['loo_mape']:.1f}% mean error; stated error ±{data['stated_error']:.1f}% (the "
+             f"largest), which {out} states for every estimate.",)
+    return Report(f"Device fitted to {len(figures)} measurements: {out}", columns, rows, data, notes=notes)
+
+
+def calibration_table(cal, out: str) -> Report:
+    """`devices calibrate`: the networks never timed by the suite, estimated and measured."""
+    rows = [{"model": name, "measured": 1000 * t.median, "estimate": 1000 * est, "off": 100 * (est / t.median - 1),
+             "noise": 100 * t.noise} for name, _, t, est in cal.held_out]
+    columns = (Column("model", "Network (never timed by the fit)"), Column("measured", "Measured (ms)", _ms, True),
+               Column("estimate", "Estimate (ms)", _ms, True), Column("off", "Off by", _pct, True),
+               Column("noise", "Noise (%)", "{:.1f}".format, True))
+    errors = [abs(r["off"]) for r in rows]
+    worst = max(abs(t.median / est - 1) for _, _, t, est in cal.held_out)
+    data = {"device_file": out, "seconds": cal.seconds, "timed": len(cal.timed), "noise": cal.noise,
+            "held_out_mape": sum(errors) / len(errors), "stated_error": 100 * min(worst + cal.noise, 0.99),
+            "held_out": rows}
+    notes = (f"Timed {len(cal.timed)} networks and single layers in {cal.seconds:.0f} s (medians of warm runs, the "
+             f"inference thread's CPU time, one thread). Held out: {data['held_out_mape']:.1f}% mean error; stated "
+             f"error ±{data['stated_error']:.1f}%: the largest held-out error widened by the noise measured between "
+             f"two rounds (±{100 * cal.noise:.1f}%).",)
+    return Report(f"This machine as a device: {out}", columns, rows, data, notes=notes)
