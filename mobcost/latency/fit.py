@@ -111,8 +111,21 @@ class Prediction:
     baseline_ms: float
 
 
+FEW = 2 * len(TERMS)
+"""Fewer figures than this leave some of the model's coefficients undetermined: a family held out with fewer left
+to fit is predicted as `devices fit` predicts a user's device, another device's shape scaled to what is left."""
+
+
+def _bases(device: Device, family: str) -> list[Device]:
+    """The shipped devices whose shape may predict `family` on `device`: those never fitted to a figure of it."""
+    return [d for d in devices().values()
+            if d.name != device.name and d.fitted is not None and d.bytes_per_value == device.bytes_per_value
+            and all(f.family != family for f in d.figures)]
+
+
 def held_out(device: Device) -> dict[str, list[Prediction]]:
-    """Leave one family out: each family's figures predicted by fits to the other families' figures only."""
+    """Leave one family out: each family's figures predicted by fits to the other families' figures only (by the
+    shape of a shipped device never fitted to the family, when fewer than FEW are left)."""
     result = {}
     for family in sorted({f.family for f in device.figures}):
         train = [f for f in device.figures if f.family != family]
@@ -120,7 +133,8 @@ def held_out(device: Device) -> dict[str, list[Prediction]]:
         if not train:
             continue
         train_ops, test_ops = _ops(device, train), _ops(device, test)
-        c = fit(train_ops, [f.ms / 1000 for f in train])
+        bases = _bases(device, family) if 3 <= len(train) < FEW else []
+        c = best_base(train, bases).coefficients if bases else fit(train_ops, [f.ms / 1000 for f in train])
         k = fit_baseline([_macs(ops) for ops in train_ops], [f.ms / 1000 for f in train])
         result[family] = [Prediction(f, 1000 * seconds(ops, c), 1000 * k * _macs(ops))
                           for f, ops in zip(test, test_ops)]
@@ -138,14 +152,20 @@ def scores(pairs: list[tuple[float, float]]) -> tuple[float, float]:
 MARK = "# ---- fitted by `python -m mobcost.latency.fit` (scipy NNLS); do not edit by hand"
 
 
-def fitted_block(device: Device) -> str:
+def _own_fit(device: Device) -> str:
     c = fit_device(device)
     fitted = [(f.ms, 1000 * seconds(list(figure_ops(f, device.bytes_per_value)), c)) for f in device.figures]
     fit_mape, _ = scores([(est, pub) for pub, est in fitted])
+    return "\n".join([MARK, "fitted:",
+                      "  ns_per_mac: {" + ", ".join(f"{k}: {v * 1e9:.6g}" for k, v in c.per_work.items()) + "}",
+                      f"  ns_per_byte: {c.per_byte * 1e9:.6g}", f"  us_per_op: {c.per_op * 1e6:.6g}",
+                      f"  fit_mape: {fit_mape:.4g}"]) + "\n"
+
+
+def fitted_block(device: Device) -> str:
+    """The device's own fit, then its error family by family (other devices' shapes as their files give them)."""
+    lines = [_own_fit(device).rstrip("\n")]
     predictions = [p for family in held_out(device).values() for p in family]
-    lines = [MARK, "fitted:", "  ns_per_mac: {" + ", ".join(f"{k}: {v * 1e9:.6g}" for k, v in c.per_work.items()) + "}",
-             f"  ns_per_byte: {c.per_byte * 1e9:.6g}", f"  us_per_op: {c.per_op * 1e6:.6g}",
-             f"  fit_mape: {fit_mape:.4g}"]
     if predictions:
         mape, within = scores([(p.model_ms, p.figure.ms) for p in predictions])
         worst = max(abs(p.figure.ms / p.model_ms - 1) for p in predictions)
@@ -160,10 +180,16 @@ def main() -> None:
     for path, text in data.items():  # the figures alone: what was fitted before plays no part
         path.write_text(text, encoding="utf-8")
     devices.cache_clear()
-    for name, device in devices().items():
+    for name, device in devices().items():  # first each device's own fit, which no other device's depends on
         path = devices_dir() / f"{name}.yaml"
-        path.write_text(data[path] + fitted_block(device), encoding="utf-8")
-        print(f"{path}: fitted to {len(device.figures)} figures", file=sys.stderr)
+        path.write_text(data[path] + _own_fit(device), encoding="utf-8")
+    devices.cache_clear()
+    blocks = {name: fitted_block(device) for name, device in devices().items()}  # then the held-out errors, which
+    for name, block in blocks.items():  # may predict a family by another device's shape, as written in its file
+        path = devices_dir() / f"{name}.yaml"
+        path.write_text(data[path] + block, encoding="utf-8")
+        print(f"{path}: fitted to {len(devices()[name].figures)} figures", file=sys.stderr)
+    devices.cache_clear()
 
 
 
