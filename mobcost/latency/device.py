@@ -178,7 +178,7 @@ def read_device(path: Path) -> Device:
     try:
         found = Device.model_validate(data)
     except ValidationError as e:
-        problems += [error_problem(file, data, positions, err) for err in e.errors(include_url=False)[:20]]
+        problems += [error_problem(file, data, positions, err, Device) for err in e.errors(include_url=False)[:20]]
         raise SpecError(problems) from None
     if problems:
         raise SpecError(problems)

@@ -284,10 +284,11 @@ def device_text(header: list[str], fields: dict[str, object], figures: list[Figu
     return "\n".join(lines) + "\n"
 
 
-def held_out_of(pairs: list[tuple[float, float]], method: str, widen: float = 0.0) -> HeldOut:
-    """The error of (estimate, measured) pairs the fit did not see; the stated error widened by `widen`."""
+def held_out_of(pairs: list[tuple[float, float]], method: str, widen: float = 0.0, factor: float = 1.0) -> HeldOut:
+    """The error of (estimate, measured) pairs the fit did not see; the stated error, the largest, × `factor` +
+    `widen`."""
     mape, within = scores(pairs)
-    worst = max(abs(measured / est - 1) for est, measured in pairs) + widen
+    worst = max(abs(measured / est - 1) for est, measured in pairs) * factor + widen
     return HeldOut(points=len(pairs), mape=mape, within_10=within, max_error=min(worst, 0.99), method=method)
 
 
@@ -295,12 +296,14 @@ def user_device_text(name: str, figures: list[Figure], result: UserFit, source: 
     """The device file `mobcost devices fit` writes: the figures, then the fitted block with its LOO error."""
     base = result.base
     fit_mape, _ = scores(list(zip(result.fitted_ms, [f.ms for f in figures])))
+    n = len(figures)
     held = held_out_of([(est, f.ms) for est, f in zip(result.loo_ms, figures)],
-                       f"leave one out, on {len(figures)} measurements")
-    header = [f"Written by `mobcost devices fit {source}`: {len(figures)} whole-network latencies, fitted to the "
-              f"shape of the device {base.name}", "(its rates scaled by one factor, its per-operator overhead refitted, "
-              "pulled toward the base's). Interval: the", "largest error when each measurement is predicted from the "
-              "others (leave one out)."]
+                       f"leave one out on {n} measurements, the largest error widened by (n + 1) / (n − 1) = "
+                       f"{(n + 1) / (n - 1):.2f} for the few it rests on", factor=(n + 1) / (n - 1))
+    header = [f"Written by `mobcost devices fit {source}`: {n} whole-network latencies, fitted to the shape of the "
+              f"device {base.name}", "(its rates scaled by one factor, its per-operator overhead refitted, pulled "
+              "toward the base's). Interval: the largest", "error when each measurement is predicted from the others "
+              "(leave one out), widened by (n + 1) / (n − 1) for the few measurements it rests on."]
     fields = {"name": name, "title": f"{name}, fitted to {len(figures)} measurements", "phone": "your device",
               "runtime": f"as measured in {source}; shape of {base.name} ({base.runtime})",
               "bytes_per_value": base.bytes_per_value}

@@ -157,13 +157,15 @@ def user_fit_table(figures, result, out: str) -> Report:
                Column("fitted", "Fit (ms)", _ms, True), Column("loo", "From the others (ms)", _ms, True),
                Column("off", "Off by", _pct, True))
     errors = [100 * abs(f.ms / loo - 1) for f, loo in zip(figures, result.loo_ms)]  # as the interval reads
-    c = result.coefficients
+    c, n = result.coefficients, len(figures)
     data = {"device_file": out, "base": result.base.name, "us_per_op": 1e6 * c.per_op,
-            "loo_mape": sum(errors) / len(errors), "stated_error": max(errors), "measurements": rows}
+            "loo_mape": sum(errors) / n, "stated_error": min(max(errors) * (n + 1) / (n - 1), 99.0),
+            "measurements": rows}
     notes = (f"Fitted to the shape of {result.base.name}: its rates scaled by one factor, its per-operator overhead "
              f"refitted ({1e6 * c.per_op:.1f} µs), pulled toward the base's with the weight of one measurement. "
-             f"Leave one out: {data['loo_mape']:.1f}% mean error; stated error ±{data['stated_error']:.1f}% (the "
-             f"largest), which {out} states for every estimate.",)
+             f"Leave one out: {data['loo_mape']:.1f}% mean error, {max(errors):.1f}% at most; stated error "
+             f"±{data['stated_error']:.1f}% (the largest × (n + 1) / (n − 1) for {n} measurements), which {out} "
+             f"states for every estimate.",)
     return Report(f"Device fitted to {len(figures)} measurements: {out}", columns, rows, data, notes=notes)
 
 
