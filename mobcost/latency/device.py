@@ -10,7 +10,7 @@ from pathlib import Path
 
 from typing import Annotated
 
-from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, PrivateAttr,
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, PrivateAttr,
                       ValidationError, model_validator)
 
 from mobcost.latency.model import CLASSES, Coefficients, Op, ops, seconds
@@ -25,7 +25,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
-Text = Annotated[str, Field(max_length=1000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$")]
+def _printable(text: str) -> str:
+    if any(not ch.isprintable() for ch in text):
+        raise ValueError("expected text without control characters (no terminal escape, no newline)")
+    return text
+
+
+Text = Annotated[str, Field(max_length=1000), AfterValidator(_printable)]
 """Free text shown in tables: bounded, and no control character (no terminal escape) where a user's file gives it."""
 ModelName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,100}(:[A-Za-z0-9_-]{1,100})?$")]
 """A built-in model, with its variant: never a path (a device file cannot make mobcost read another file)."""
