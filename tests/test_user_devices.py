@@ -200,3 +200,27 @@ def test_shipped_device_file_read_as_a_user_file():
     """The shipped files pass the user's validation: the schema is one."""
     for path in (Path(__file__).resolve().parent.parent / "mobcost" / "latency" / "devices").glob("*.yaml"):
         assert read_device(path).name == path.stem
+
+
+# ---- this machine ---------------------------------------------------------------------------------------------
+
+def test_measure_prints_the_median_beside_the_estimate(mobcost):
+    """--measure runs the exported network (no timing is asserted: speed lives in bench/calibrate_accuracy.py)."""
+    pytest.importorskip("onnxruntime")
+    result = mobcost("latency", "v3_small", "--res", "96", "--device", "pixel1", "--measure", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["measured_ms"] > 0 and data["measured"]["runs"] >= 30 and len(data["measured"]["round_medians_ms"]) == 2
+    assert "Measured here" in mobcost("latency", "v3_small", "--res", "96", "--device", "pixel1", "--measure",
+                                      "-f", "markdown").stdout
+
+
+def test_calibration_suite_layers_are_one_layer_networks():
+    """Each single layer of the suite traces to the operator class it is there to time."""
+    from mobcost.latency.calibrate import LAYERS, layer_analyses
+    from mobcost.latency.model import ops
+
+    classes = [{op.cls for op in ops(a, 4)} for a in layer_analyses()]
+    assert len(classes) == len(LAYERS)
+    assert classes[:2] == [{"conv"}, {"conv"}] and classes[2:4] == [{"dw"}, {"dw"}] and classes[4:6] == [{"pw"}] * 2
+    assert classes[6] == {"fc"} and classes[7] == {"pw", "elementwise"}
