@@ -3,6 +3,7 @@ everywhere a device is taken, and the CSV and the device file read as untrusted 
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -171,13 +172,13 @@ GOOD = (Path(__file__).resolve().parent.parent / "mobcost" / "latency" / "device
 HOSTILE_DEVICE = {
     "escape in title": (GOOD.replace("title: Pixel 3, TFLite float (2019)", 'title: "\\e[2J Pixel 3"'), "title"),
     "unknown key": (GOOD.replace("bytes_per_value: 4", "bytes_per_value: 4\nspeed: fast"), "speed"),
-    "a class missing": (GOOD.replace("conv: 0.0812247, ", ""), "ns_per_mac"),
-    "infinite rate": (GOOD.replace("us_per_op: 0\n", "us_per_op: .inf\n"), "us_per_op"),
+    "a class missing": (re.sub(r"\{conv: [^,]+, ", "{", GOOD), "ns_per_mac"),
+    "infinite rate": (re.sub(r"us_per_op: .*", "us_per_op: .inf", GOOD), "us_per_op"),
     "a model that is a path": (GOOD.replace("model: mnasnet_a1", "model: ../configs/x.yaml"), "model"),
     "no fitted block": (GOOD.split("# ---- fitted")[0], "fitted"),
     "a list": ("- 1\n- 2\n", "expected a device"),
     "a repeated key": (GOOD.replace("bytes_per_value: 4", "bytes_per_value: 4\nbytes_per_value: 1"), "repeats"),
-    "stated error of 100%": (GOOD.replace("max_error: 0.204806", "max_error: 1.5"), "max_error"),
+    "stated error of 100%": (re.sub(r"max_error: .*", "max_error: 1.5", GOOD), "max_error"),
     "a billion laughs": ("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
                          "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
                          "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n", ""),

@@ -17,7 +17,8 @@ from mobcost.latency.model import CLASSES, Coefficients, Op, ops, seconds
 from mobcost.errors import MobcostError, shown
 
 FAMILIES = {"mobilenet_v1": "MobileNetV1", "mobilenet_v2": "MobileNetV2", "mobilenet_v3_large": "MobileNetV3",
-            "mobilenet_v3_small": "MobileNetV3", "mnasnet_a1": "MnasNet", "mnasnet": "MnasNet"}
+            "mobilenet_v3_small": "MobileNetV3", "mnasnet_a1": "MnasNet", "mnasnet": "MnasNet",
+            "lraspp_mobilenet_v3_large_seg": "LR-ASPP V3-Large", "lraspp_mobilenet_v3_small_seg": "LR-ASPP V3-Small"}
 """The network families held out one at a time (bench/latency_accuracy.py)."""
 
 
@@ -36,6 +37,7 @@ Text = Annotated[str, Field(max_length=1000), AfterValidator(_printable)]
 ModelName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,100}(:[A-Za-z0-9_-]{1,100})?$")]
 """A built-in model, with its variant: never a path (a device file cannot make mobcost read another file)."""
 MAX_FIGURES = 1000
+Side = Annotated[int, Field(gt=0, le=2**16)]
 
 
 class Figure(_Strict):
@@ -43,7 +45,7 @@ class Figure(_Strict):
 
     model: ModelName  # a built-in model, with its variant where the source measured one (mobilenet_v3_small:paper_head)
     alpha: Annotated[float, Field(gt=0, le=16)] = 1.0
-    resolution: Annotated[int, Field(gt=0, le=2**16)] = 224
+    resolution: Side | tuple[Side, Side] = 224  # pixels, or [height, width]
     ms: Annotated[float, Field(gt=0, le=1e9)]
     source: Text
     label: Text  # the row as the source names it

@@ -99,7 +99,7 @@ def fit_device(device: Device, figures: list[Figure] | None = None) -> Coefficie
 
 
 def _macs(ops: list[Op]) -> int:
-    return sum(op.work for op in ops if op.cls != "elementwise")
+    return sum(op.work for op in ops if op.cls not in ("elementwise", "resize"))
 
 
 @dataclass(frozen=True)
@@ -214,37 +214,57 @@ class UserFit:
         return [f.ms / est - 1 for f, est in zip(figures, self.loo_ms)]
 
 
-def _features(base: Device, figures: list[Figure]) -> np.ndarray:
-    """Per figure: the base device's time without its per-operator overhead (s), and the number of operators."""
+def _classes(device: Device, figures: list[Figure]) -> set[str]:
+    return {op.cls for f in figures for op in figure_ops(f, device.bytes_per_value) if op.work}
+
+
+def _unpriced(base: Device, figures: list[Figure]) -> list[str]:
+    """The operation classes the figures' networks use that none of the base device's own figures did (a resize,
+    on a device fitted to classifiers only): fitted freely, since the base's shape says nothing of them."""
+    used, seen = _classes(base, figures), _classes(base, base.figures)
+    return [k for k in CLASSES if k in used and k not in seen]
+
+
+def _features(base: Device, figures: list[Figure], free: list[str]) -> np.ndarray:
+    """Per figure: the base device's time without its per-operator overhead (s), the number of operators, and the
+    work of each class in `free`."""
     c = base.coefficients()
     rows = []
     for f in figures:
         operators = figure_ops(f, base.bytes_per_value)
-        rows.append((sum(max(op.work * c.per_work[op.cls], op.bytes * c.per_byte) for op in operators),
-                     len(operators)))
+        rows.append([sum(max(op.work * c.per_work[op.cls], op.bytes * c.per_byte) for op in operators),
+                     len(operators), *(sum(op.work for op in operators if op.cls == k) for k in free)])
     return np.array(rows, float)
 
 
-def _scale_and_overhead(features: np.ndarray, seconds_: np.ndarray, base_op: float) -> tuple[float, float]:
-    """(s, t) ≥ 0 minimizing Σ ((s·A_i + t·N_i − T_i) / T_i)² + PRIOR · ((t − s·base_op) · N̄ / T̄)²."""
+def _scale_and_overhead(features: np.ndarray, seconds_: np.ndarray, base_op: float) -> np.ndarray:
+    """(s, t, rates of the free classes) ≥ 0 minimizing Σ ((s·A_i + t·N_i + Σ_k r_k·W_ik − T_i) / T_i)²
+    + PRIOR · ((t − s·base_op) · N̄ / T̄)²."""
     a = features / seconds_[:, None]
     n_bar = features[:, 1].mean() / seconds_.mean()
-    prior = np.sqrt(PRIOR) * np.array([[-base_op * n_bar, n_bar]])
-    x, _ = nnls(np.vstack([a, prior]), np.append(np.ones(len(seconds_)), 0.0))
-    return float(x[0]), float(x[1])
+    prior = np.zeros((1, features.shape[1]))
+    prior[0, :2] = np.sqrt(PRIOR) * np.array([-base_op * n_bar, n_bar])
+    scale = np.abs(a).max(axis=0)
+    scale[scale == 0] = 1
+    x, _ = nnls(np.vstack([a, prior]) / scale, np.append(np.ones(len(seconds_)), 0.0))
+    return x / scale
 
 
 def fit_user(figures: list[Figure], base: Device) -> UserFit:
-    """The base device's shape, scaled to the figures, with its own per-operator overhead; leave one out."""
+    """The base device's shape, scaled to the figures, with its own per-operator overhead (and a rate of its own for
+    each class the base never priced); leave one out."""
     if len(figures) < 3:
         raise MobcostError(f"fitting a device needs at least 3 measurements (found {len(figures)}): with fewer, "
                            "nothing is left to check the fit against")
     base_c = base.coefficients()
-    features, target = _features(base, figures), np.array([f.ms / 1000 for f in figures])
+    free = _unpriced(base, figures)
+    features, target = _features(base, figures, free), np.array([f.ms / 1000 for f in figures])
 
     def coefficients(rows: np.ndarray) -> Coefficients:
-        s, t = _scale_and_overhead(features[rows], target[rows], base_c.per_op)
-        return Coefficients({k: s * v for k, v in base_c.per_work.items()}, s * base_c.per_byte, t)
+        s, t, *rates = _scale_and_overhead(features[rows], target[rows], base_c.per_op)
+        per_work = {k: s * v for k, v in base_c.per_work.items()}
+        per_work.update(zip(free, map(float, rates)))
+        return Coefficients(per_work, s * base_c.per_byte, float(t))
 
     every = np.ones(len(figures), bool)
     c = coefficients(every)

@@ -8,6 +8,7 @@ from dataclasses import replace
 from mobcost.latency.device import FAMILIES, Device, estimate_ms
 from mobcost.latency.estimate import LatencyEstimate, describe
 from mobcost.table import Column, Report, optional
+from mobcost.trace import size_text
 
 _ms = optional("{:,.1f}".format)
 _us = "{:,.1f}".format
@@ -95,7 +96,7 @@ def device_table(device: Device) -> Report:
     rows = []
     for f in device.figures:
         est = estimate_ms(f, device)
-        rows.append({"label": f.label, "model": f"{f.model}@{f.alpha:g}_{f.resolution}", "published": f.ms,
+        rows.append({"label": f.label, "model": f"{f.model}@{f.alpha:g}_{size_text(f.resolution, 'x')}", "published": f.ms,
                      "estimate": est, "off": 100 * (est / f.ms - 1), "source": f.source})
     columns = (Column("label", "Published as"), Column("model", "mobcost model"),
                Column("published", "Published (ms)", _ms, True), Column("estimate", "Estimate (ms)", _ms, True),
