@@ -12,13 +12,10 @@ from mobcost.latency.device import devices, read_device
 from mobcost.latency.estimate import estimate
 
 HOSTED = "TFLite hosted_models.md (commit 0406598a), Pixel 3, Android 10, CPU 4 threads, float"
-HOSTED_FLOAT = [("mobilenet_v1", a, r, ms) for a, r, ms in [
-    (0.25, 128, 1.2), (0.25, 160, 1.7), (0.25, 192, 2.4), (0.25, 224, 3.3),
-    (0.5, 128, 3.0), (0.5, 160, 4.4), (0.5, 192, 6.0), (0.5, 224, 7.9),
-    (0.75, 128, 5.5), (0.75, 160, 8.2), (0.75, 192, 11.0), (0.75, 224, 14.6),
-    (1.0, 128, 9.0), (1.0, 160, 13.4), (1.0, 192, 18.1), (1.0, 224, 24.0)]] + [("mobilenet_v2", 1.0, 224, 17.5)]
-"""A campaign no shipped device is fitted to (its MnasNet rows are left out: whether they are MnasNet-A1 or -B1 the
-page does not say)."""
+CAMPAIGN = Path(__file__).resolve().parent.parent / "bench" / "campaigns" / "tflite-hosted-pixel3-float.csv"
+HOSTED_FLOAT = [(m, float(a), int(r), float(ms)) for m, a, r, ms, _ in
+                (line.split(",") for line in CAMPAIGN.read_text(encoding="utf-8").splitlines()[1:])]
+"""A campaign no shipped device is fitted to (bench/campaigns/README.md)."""
 
 
 def _csv(path: Path, rows) -> Path:
