@@ -75,19 +75,22 @@ def latency_layers_table(est: LatencyEstimate) -> Report:
 
 
 def devices_table(devices: dict[str, Device]) -> Report:
-    columns = (Column("name", "Device"), Column("title", "Phone and runtime"), Column("figures", "Figures", str, True),
-               Column("mape", "Held-out MAPE (%)", optional("{:.1f}".format), True),
-               Column("within", "Within ±10% (%)", optional("{:.0f}".format), True),
-               Column("error", "Stated error (±%)", optional("{:.1f}".format), True), Column("sources", "Sources"))
+    columns = (Column("name", "Device"), Column("title", "Phone and runtime", wrap=True),
+               Column("figures", "Figures", str, True),
+               Column("mape", "Held out (%)", optional("{:.1f}".format), True),
+               Column("within", "±10% (%)", optional("{:.0f}".format), True),
+               Column("error", "Stated (±%)", optional("{:.1f}".format), True))
     rows = []
     for d in devices.values():
         h = d.fitted.held_out if d.fitted else None
         rows.append({"name": d.name, "title": d.title, "figures": len(d.figures), "mape": h.mape if h else None,
                      "within": h.within_10 if h else None, "error": 100 * h.max_error if h else None,
                      "sources": "; ".join(f"{s} ({n})" for s, n in d.sources().items())})
-    notes = ("Held-out: each network family's figures predicted by a fit without that family (bench/"
-             "latency_accuracy.py). Stated error: the largest such error; every latency interval uses it. "
-             "`mobcost devices NAME` lists a device's figures.",)
+    notes = ("Held out: the mean error on each network family's figures predicted by a fit without that family "
+             "(bench/latency_accuracy.py); ±10%: the share of them within ±10%. Stated: the largest such error; "
+             "every latency interval uses it. "
+             "`mobcost devices NAME` lists a device's figures.",
+             *(f"{row['name']}: {row['sources']}." for row in rows))
     return Report("Latency devices (estimates, fitted to published figures)", columns, rows, rows, notes=notes)
 
 
@@ -160,12 +163,13 @@ def user_fit_table(figures, result, out: str) -> Report:
     errors = [100 * abs(f.ms / loo - 1) for f, loo in zip(figures, result.loo_ms)]  # as the interval reads
     c, n = result.coefficients, len(figures)
     data = {"device_file": out, "base": result.base.name, "us_per_op": 1e6 * c.per_op,
-            "loo_mape": sum(errors) / n, "stated_error": min(max(errors) * (n + 1) / (n - 1), 99.0),
-            "measurements": rows}
+            "loo_mape": sum(abs(r["off"]) for r in rows) / n,
+            "stated_error": min(max(errors) * (n + 1) / (n - 1), 99.0), "measurements": rows}
     notes = (f"Fitted to the shape of {result.base.name}: its rates scaled by one factor, its per-operator overhead "
              f"refitted ({1e6 * c.per_op:.1f} µs), pulled toward the base's with the weight of one measurement. "
-             f"Leave one out: {data['loo_mape']:.1f}% mean error, {max(errors):.1f}% at most; stated error "
-             f"±{data['stated_error']:.1f}% (the largest × (n + 1) / (n − 1) for {n} measurements), which {out} "
+             f"Leave one out (the last two columns): {data['loo_mape']:.1f}% mean error; stated error "
+             f"±{data['stated_error']:.1f}% ({max(errors):.1f}%, the largest as measured / estimated − 1, × (n + 1) / "
+             f"(n − 1) for {n} measurements), which {out} "
              f"states for every estimate.",)
     return Report(f"Device fitted to {len(figures)} measurements: {out}", columns, rows, data, notes=notes)
 
