@@ -177,7 +177,9 @@ def calibrated_device_text(cal: Calibration, name: str, machine: str) -> str:
     import onnxruntime
 
     fields = {"name": name, "title": f"{name}: this machine, onnxruntime CPU, 1 thread", "phone": machine,
-              "runtime": f"onnxruntime {onnxruntime.__version__} CPU, 1 thread, float32", "bytes_per_value": 4}
+              "runtime": f"onnxruntime {onnxruntime.__version__} CPU, 1 thread, float32", "bytes_per_value": 4,
+              "note": f"also fitted to {len(LAYERS)} single layers timed the same way (conv, dw, pw, fc, element-wise), "
+                      "which are not networks a figure can name"}
     return device_text(header, fields, figures, cal.coefficients, fit_mape, held)
 
 
