@@ -420,7 +420,7 @@ function colour(){
   proxies.forEach((g,b)=>g.querySelector("rect").setAttribute("fill",D.blockFills[metric][b]));
   const L=document.getElementById("legend");
   L.textContent=metric==="change"?"green added, orange changed, dashed removed, grey unchanged":
-    "pale: little, dark red: the most "+D.metrics[metric]+" (total "+num(D.totals[metric])+(metric==="bytes"?" at the peak, "+D.dtype:"")+")"}
+    "pale yellow: little, red: the most "+D.metrics[metric]+" (total "+num(D.totals[metric])+(metric==="bytes"?" at the peak, "+D.dtype:"")+")"}
 function num(v){return v==null?"–":Number.isInteger(v)?v.toLocaleString("en-US"):v.toFixed(3)}
 function cell(t,h){const e=document.createElement(h?"th":"td");e.textContent=t;return e}
 function row(a,b){const r=document.createElement("tr");r.append(cell(a,true),cell(b));return r}
