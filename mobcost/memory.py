@@ -90,8 +90,9 @@ def steps(analysis: Analysis) -> list[Step]:
         read = {j for i in range(start, end + 1) for j in sources[i] if j <= start}
         in_place = row.kind == "add" and any(last[j] == end and j <= start for j in sources[end])
         held = {j for j in alive if j not in read}
+        written = set() if in_place else {end + 1}
         result.append(Step(rows[start:end + 1], sum(size[j] for j in read), 0 if in_place else size[end + 1],
-                           sum(alive[j] for j in held), tuple(sorted(read | held | (set() if in_place else {end + 1})))))
+                           sum(alive[j] for j in held), tuple(sorted(read | held | written))))
         alive = {j: n for j, n in alive.items() if last[j] > end}
         if last[end + 1] > end:
             alive[end + 1] = size[end + 1]

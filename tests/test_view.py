@@ -12,7 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from mobcost.cli import app
 from mobcost.language import builtin_models, load_spec
 from mobcost.views.html_graph import layout, page
 
@@ -106,6 +108,18 @@ def test_the_totals_and_every_row_read_without_javascript(tmp_path, mobcost):
     layers = text[text.index('<section id="layers">'):]
     for layer in expected["layers"]:
         assert f"<td>{html.escape(layer['name'])}</td>" in layers and f">{layer['macs']:,}</td>" in layers
+
+
+@pytest.mark.parametrize("model", ["v1@0.5_160", "v1:shallow", "-"])
+def test_every_model_form(tmp_path, mobcost, model):
+    spec = (Path(__file__).parent.parent / "configs" / "mobilenet_v3_small.yaml").read_text(encoding="utf-8")
+    out = tmp_path / "view.html"
+    result = CliRunner().invoke(app, ["view", model, "-o", str(out)], input=spec)
+    assert result.exit_code == 0, result.stdout
+    expected = table_json(mobcost, "v3_small" if model == "-" else model)
+    text = out.read_text(encoding="utf-8")
+    assert f'data-value="{expected["totals"]["macs"]}" id="total-macs"' in text
+    assert len(json.loads(script_data(text))["names"]) == len(expected["layers"]) + 1
 
 
 def test_an_existing_file_is_replaced_only_with_force(tmp_path, mobcost):

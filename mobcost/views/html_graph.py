@@ -19,8 +19,10 @@ import json
 import math
 from dataclasses import dataclass, field
 from html import escape
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mobcost.delta import merged
 from mobcost.memory import BYTES, peak_step
 from mobcost.output import json_safe, printable
 from mobcost.table import exact, html
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
     from mobcost.language import ParamCounting
     from mobcost.trace import Analysis, Row
 
+STYLE = Path(__file__).with_name("html_graph.css").read_text(encoding="utf-8")
+SCRIPT = Path(__file__).with_name("html_graph.js").read_text(encoding="utf-8")
 WIDTH, HEIGHT, COLUMN, RANK, MARGIN = 136, 30, 164, 50, 36  # pixels: a node, a column's and a rank's pitch
 METRICS = {"macs": "Mult-Adds", "params": "parameters", "bytes": "activation bytes", "ms": "estimated latency (ms)"}
 CHANGES = {"added": "#7fc97f", "changed": "#fdc086", "removed": "#ffffff", "unchanged": "#eeeeee"}
@@ -112,31 +116,41 @@ class _Graph:
     reads: list = field(default_factory=lambda: [()])
     change: list = field(default_factory=lambda: [None])
     sized: list = field(default_factory=lambda: [None])  # the node read for its size only (an upsample's size_of)
+    index: dict = field(default_factory=lambda: {"input": 0})  # name → node (names are unique in either network)
 
     def add(self, row: Row, change: str | None = None) -> None:
-        index = {name: i for i, name in enumerate(self.names)}
+        """A row as the next node; a read of a name neither network has (a removed row's) is left out."""
+        self.reads.append(tuple(self.index[name] for name in row.reads if name in self.index))
+        self.sized.append(self.index.get(row.reads[-1]) if getattr(row.layer, "size_of", None) else None)
+        self.index.setdefault(row.name, len(self.names))
         self.names.append(row.name)
         self.rows.append(row)
-        self.reads.append(tuple(index[name] for name in row.reads if name in index))
-        self.sized.append(index.get(row.reads[-1]) if getattr(row.layer, "size_of", None) else None)
         self.change.append(change)
+
+    def values(self, analysis: Analysis, counting: ParamCounting, dtype: str, latency: dict | None) -> dict:
+        """Each node's Mult-Adds, parameters, bytes written and milliseconds (with a device); None where a node has
+        none: the input's costs, and every cost of a removed row, which is no part of the network shown."""
+        rows = self.rows[1:]
+        values = {"macs": [None] + [row.macs for row in rows],
+                  "params": [None] + [row.params_counted(counting) for row in rows],
+                  "bytes": [analysis.rows[0].input.size * BYTES[dtype]]
+                           + [row.batch * row.output.size * BYTES[dtype] for row in rows]}
+        if latency is not None:
+            values["ms"] = [None] + [latency.get(row.name) for row in rows]
+        return {key: [None if change == "removed" else v for v, change in zip(vs, self.change)]
+                for key, vs in values.items()}
 
 
 def page(analysis: Analysis, counting: ParamCounting = "weights", dtype: str = "fp16", device: Device | None = None,
          diff: Diff | None = None) -> str:
     """The HTML page of a traced network (the `after` side of `diff`, if given, with its changes marked)."""
-    from mobcost.delta import merged
-
     graph = _Graph()
-    index: dict[str, int] = {}
     if diff is None:
         for row in analysis.rows:
             graph.add(row)
     else:
         for change in merged(diff.before, diff.after, diff.counting):
             graph.add(change.after or change.before, change.kind)
-    for i, name in enumerate(graph.names):
-        index.setdefault(name, i)
     report = layer_table(analysis, counting)
     latency = None
     if device is not None:
@@ -159,16 +173,8 @@ def page(analysis: Analysis, counting: ParamCounting = "weights", dtype: str = "
     x = [MARGIN + 24 + c * COLUMN for c in column]
     y = [MARGIN + r * RANK for r in rank]
 
-    values = {"macs": [None] + [row.macs for row in graph.rows[1:]],
-              "params": [None] + [row.params_counted(counting) for row in graph.rows[1:]],
-              "bytes": [analysis.rows[0].input.size * BYTES[dtype]]
-                       + [row.batch * row.output.size * BYTES[dtype] for row in graph.rows[1:]]}
-    if latency is not None:
-        values["ms"] = [None] + [latency.get(row.name) if change != "removed" else None
-                                 for row, change in zip(graph.rows[1:], graph.change[1:])]
-    for key in values:  # a removed row is no part of the network shown: drawn, not coloured
-        values[key] = [None if change == "removed" else v for v, change in zip(values[key], graph.change)]
-    groups = [[index[row.name] for row in group] for group in blocks(tuple(r for r in graph.rows[1:]))
+    values = graph.values(analysis, counting, dtype, latency)
+    groups = [[graph.index[row.name] for row in group] for group in blocks(tuple(graph.rows[1:]))
               if group[0].block is not None]
     block_values = {key: [sum(vs[i] or 0 for i in g) for g in groups] for key, vs in values.items()}
     fills = {key: _fills(vs) for key, vs in values.items()}
@@ -195,7 +201,7 @@ def page(analysis: Analysis, counting: ParamCounting = "weights", dtype: str = "
         "cells": [None] + [[printable(c) for c in cells.get(n) or before.get(n) or []] for n in graph.names[1:]],
         "before": [None] + [[printable(c) for c in before[n]] if c == "changed" else None
                             for n, c in zip(graph.names[1:], graph.change[1:])],
-        "change": graph.change, "shape": [printable(analysis.rows[0].input.__str__())] + [
+        "change": graph.change, "shape": [printable(str(analysis.rows[0].input))] + [
             printable(_shape(row)) for row in graph.rows[1:]],
         "values": values, "blockValues": block_values, "totals": totals, "metrics": {
             key: METRICS[key] for key in values}, "fills": fills, "blockFills": block_fills, "metric": metric,
@@ -214,7 +220,7 @@ def _svg(graph: _Graph, data: dict, x: list[int], y: list[int], fills: list[str]
          part_names: list[str], parts: list[str]) -> str:
     width = max(x) + WIDTH + 2 * MARGIN
     height = max(y) + HEIGHT + 2 * MARGIN
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" id="svg" width="{width}" height="{height}" '
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" id="svg" class="peak" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" role="img" aria-label="the network\'s graph">']
     out.append('<g id="parts">')
     for p, part in enumerate(part_names):
@@ -257,8 +263,8 @@ def _svg(graph: _Graph, data: dict, x: list[int], y: list[int], fills: list[str]
 def _node(attributes: str, x: int, y: int, name: str, second: str, shape: str, fill: str) -> str:
     return (f'<g {attributes} transform="translate({x} {y})"><title>{escape(name)}</title><rect width="{WIDTH}" '
             f'height="{HEIGHT}" rx="4" fill="{fill}"/><text x="6" y="12">{escape(_short(name))}</text>'
-            f'<text class="kind" x="6" y="25">{escape(_short(second, 24))}</text><text class="shape" x="{WIDTH / 2 + 4:g}" '
-            f'y="{HEIGHT + 12}">{escape(shape)}</text></g>')
+            f'<text class="kind" x="6" y="25">{escape(_short(second, 24))}</text>'
+            f'<text class="shape" x="{WIDTH / 2 + 4:g}" y="{HEIGHT + 12}">{escape(shape)}</text></g>')
 
 
 def _header(analysis: Analysis, report, counting, dtype: str, peak, live: set[str], device, latency, diff) -> str:
@@ -333,126 +339,3 @@ def _document(title: str, body: str) -> str:
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<title>{escape(printable(title))}</title><style>{STYLE}</style></head><body>{body}'
             f'<script>{SCRIPT}</script></body></html>\n')
-
-
-STYLE = """
-body{font:13px/1.4 system-ui,sans-serif;margin:0 24px;color:#222}
-header,section{margin-right:360px}
-h1{font-size:18px}
-table{border-collapse:collapse;margin:8px 0}
-td,th{padding:1px 8px;border-bottom:1px solid #ddd;text-align:left}
-.num,td.num{text-align:right;font-variant-numeric:tabular-nums}
-caption{text-align:left;font-weight:bold}
-dl{display:grid;grid-template-columns:max-content auto;gap:0 12px}dt{font-weight:bold}dd{margin:0}
-#controls{position:sticky;top:0;background:#fff;padding:6px 0;border-bottom:1px solid #ccc;z-index:2}
-#graph{overflow:auto;max-height:80vh;border:1px solid #ccc;margin-right:360px}
-#panel{position:fixed;right:12px;top:60px;width:330px;max-height:80vh;overflow:auto;background:#fafafa;
-border:1px solid #bbb;padding:8px;font-size:12px;z-index:3}
-#panel table{width:100%}
-.node rect{stroke:#555;stroke-width:1}
-.node text{font-size:11px;fill:#111;pointer-events:none}
-.node text.kind{font-size:10px;fill:#333}
-.node text.shape{font-size:9px;fill:#666}
-.node{cursor:pointer}
-.node.input rect{fill:#dde}
-.node.removed rect{stroke:#c00;stroke-dasharray:4 3}
-.node.added rect{stroke:#2a2}
-.node.changed rect{stroke:#d80}
-svg.peak .node.peak rect{stroke:#1565c0;stroke-width:3}
-.node.pinned rect{stroke:#000;stroke-width:3}
-.part>rect{fill:#f6f8fb;stroke:#99a;stroke-width:1}
-.part text{font-size:12px;fill:#557;font-weight:bold}
-.block>rect{fill:none;stroke:#bbb;stroke-dasharray:3 3}
-.toggle rect{fill:#fff;stroke:#888}.toggle text{font-size:11px;text-anchor:middle}.toggle{cursor:pointer}
-#edges path{fill:none;stroke:#777;stroke-width:1.2}
-#edges path.size{stroke:#bbb;stroke-dasharray:2 3}
-.off{display:none}
-.key{padding:0 4px;border:1px solid #999}.key.added{background:#7fc97f}.key.changed{background:#fdc086}
-.key.removed{border-style:dashed;border-color:#c00}
-#legend{font-size:12px;color:#444}
-nav button,nav select{font:inherit}
-noscript p{color:#744}
-"""
-
-SCRIPT = r"""
-(function(){
-"use strict";
-const D=JSON.parse(document.getElementById("data").textContent),G=D.geometry,NS="http://www.w3.org/2000/svg";
-const svg=document.getElementById("svg"),panel=document.getElementById("panel");
-const nodes=[...svg.querySelectorAll(".node:not(.proxy)")],proxies=[...svg.querySelectorAll(".node.proxy")];
-const collapsed=D.blocks.map(()=>false);let metric=D.metric,pinned=null,zoom=1;
-svg.classList.add("peak");
-function rep(i){const b=D.block[i];return b>=0&&collapsed[b]?-1-b:i}
-function at(r){return r<0?D.blocks[-1-r].nodes[0]:r}
-function place(){
-  const used=new Set();
-  for(let i=0;i<nodes.length;i++){const r=rep(i);if(r===i||D.blocks[-1-r].nodes[0]===i)used.add(D.rank[i])}
-  const ranks=[...used].sort((a,b)=>a-b),y=new Map(ranks.map((r,k)=>[r,G.margin+k*G.rank]));
-  const Y=i=>y.get(D.rank[at(i)]);
-  nodes.forEach((g,i)=>{const on=rep(i)===i;g.classList.toggle("off",!on);if(on)g.setAttribute("transform","translate("+D.x[i]+" "+Y(i)+")")});
-  proxies.forEach((g,b)=>{g.classList.toggle("off",!collapsed[b]);const f=D.blocks[b].nodes[0];g.setAttribute("transform","translate("+D.x[f]+" "+Y(f)+")")});
-  svg.querySelectorAll(".block").forEach((g,b)=>{
-    g.classList.toggle("off",collapsed[b]);if(collapsed[b])return;box(g,D.blocks[b].nodes,6,5,16,Y)});
-  svg.querySelectorAll(".part").forEach((g,p)=>{
-    const m=[];for(let i=0;i<nodes.length;i++)if(D.part[i]===p)m.push(i);box(g,m,14,10,20,Y)});
-  const e=document.getElementById("edges"),seen=new Set();e.replaceChildren();
-  for(const [s,d,z] of D.edges){
-    const a=rep(s),b=rep(d),k=a+","+b;if(a===b||seen.has(k))continue;seen.add(k);
-    const x1=D.x[at(a)]+G.width/2,y1=Y(a)+G.height,x2=D.x[at(b)]+G.width/2,y2=Y(b);
-    const p=document.createElementNS(NS,"path");p.setAttribute("d",path(x1,y1,x2,y2,x1===x2&&y2-y1>G.rank));
-    if(z)p.classList.add("size");e.append(p)}
-  const h=Math.max(...ranks.map(r=>y.get(r)))+G.height+2*G.margin;svg.dataset.h=h;size()}
-function box(g,m,px,top,bottom,Y){
-  const r=g.querySelector("rect"),vis=[...new Set(m.map(i=>at(rep(i))))];
-  if(!vis.length){g.classList.add("off");return}g.classList.remove("off");
-  const x0=Math.min(...vis.map(i=>D.x[i]))-px,y0=Math.min(...vis.map(i=>Y(i)))-top;
-  const x1=Math.max(...vis.map(i=>D.x[i]))+G.width+px,y1=Math.max(...vis.map(i=>Y(i)))+G.height+bottom;
-  r.setAttribute("y",y0);r.setAttribute("height",y1-y0);r.setAttribute("x",x0);r.setAttribute("width",x1-x0);
-  const t=g.querySelector(".toggle");if(t)t.setAttribute("transform","translate("+x0+" "+y0+")");
-  const l=g.querySelector(":scope>text");if(l){l.setAttribute("x",x0+13);l.setAttribute("y",y0+12);l.setAttribute("transform","rotate(-90 "+(x0+13)+" "+(y0+12)+")")}}
-function path(x1,y1,x2,y2,skip){
-  if(skip){const s=x1+G.width/2;return "M"+s+" "+(y1-G.height/2)+"C"+(s+26)+" "+y1+","+(s+26)+" "+y2+","+s+" "+(y2+G.height/2)}
-  const m=(y1+y2)/2;return "M"+x1+" "+y1+"C"+x1+" "+m+","+x2+" "+m+","+x2+" "+y2}
-function size(){const w=+svg.getAttribute("viewBox").split(" ")[2],h=+svg.dataset.h;
-  svg.setAttribute("viewBox","0 0 "+w+" "+h);svg.setAttribute("width",w*zoom);svg.setAttribute("height",h*zoom)}
-function colour(){
-  nodes.forEach((g,i)=>g.querySelector("rect").setAttribute("fill",i?D.fills[metric][i]:"#dde"));
-  proxies.forEach((g,b)=>g.querySelector("rect").setAttribute("fill",D.blockFills[metric][b]));
-  const L=document.getElementById("legend");
-  L.textContent=metric==="change"?"green added, orange changed, dashed removed, grey unchanged":
-    "pale yellow: little, red: the most "+D.metrics[metric]+" (total "+num(D.totals[metric])+(metric==="bytes"?" at the peak, "+D.dtype:"")+")"}
-function num(v){return v==null?"–":Number.isInteger(v)?v.toLocaleString("en-US"):v.toFixed(3)}
-function cell(t,h){const e=document.createElement(h?"th":"td");e.textContent=t;return e}
-function row(a,b){const r=document.createElement("tr");r.append(cell(a,true),cell(b));return r}
-function show(g){
-  const t=document.createElement("table"),head=document.createElement("h3");
-  if(g.dataset.block!==undefined){const b=+g.dataset.block,B=D.blocks[b];head.textContent=B.name;
-    t.append(row("Layers",B.nodes.map(i=>D.names[i]).join(", ")));
-    for(const k in D.blockValues)t.append(row(D.metrics[k]+" (sum)",num(D.blockValues[k][b])))}
-  else{const i=+g.dataset.i;head.textContent=D.names[i];
-    if(i===0)t.append(row("Input",D.shape[0]));
-    else{D.headers.forEach((h,k)=>t.append(row(h,D.cells[i][k]??"")));
-      t.append(row("Output",D.shape[i]));
-      if(D.values.bytes[i]!=null)t.append(row("Output bytes ("+D.dtype+")",num(D.values.bytes[i])));
-      if(D.values.ms&&D.values.ms[i]!=null)t.append(row("Latency (ms, est.)",num(D.values.ms[i])));
-      if(D.change[i])t.append(row("Change",D.change[i]));
-      if(D.before[i])D.headers.forEach((h,k)=>t.append(row("Before: "+h,D.before[i][k]??"")))}
-    if(D.peak[i])t.append(row("Peak","live at the peak"))}
-  panel.replaceChildren(head,t)}
-svg.addEventListener("mouseover",ev=>{const g=ev.target.closest(".node");if(g&&!pinned)show(g)});
-svg.addEventListener("click",ev=>{
-  const tg=ev.target.closest(".toggle");if(tg){const b=+tg.dataset.block;collapsed[b]=true;place();return}
-  const g=ev.target.closest(".node");if(!g)return;
-  if(g.classList.contains("proxy")&&ev.detail>1){collapsed[+g.dataset.block]=false;place();return}
-  if(pinned)pinned.classList.remove("pinned");pinned=pinned===g?null:g;if(pinned){g.classList.add("pinned");show(g)}});
-svg.addEventListener("dblclick",ev=>{const g=ev.target.closest(".node.proxy");if(g){collapsed[+g.dataset.block]=false;place()}});
-document.getElementById("metric").addEventListener("change",ev=>{metric=ev.target.value;colour()});
-document.getElementById("collapse").addEventListener("click",()=>{collapsed.fill(true);place()});
-document.getElementById("expand").addEventListener("click",()=>{collapsed.fill(false);place()});
-document.getElementById("showpeak").addEventListener("change",ev=>svg.classList.toggle("peak",ev.target.checked));
-document.getElementById("zoomin").addEventListener("click",()=>{zoom*=1.25;size()});
-document.getElementById("zoomout").addEventListener("click",()=>{zoom/=1.25;size()});
-svg.dataset.h=svg.getAttribute("viewBox").split(" ")[3];colour();
-document.body.classList.add("ready");
-})();
-"""
