@@ -22,6 +22,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mobcost.conventions import counting_words
 from mobcost.delta import merged
 from mobcost.memory import BYTES, peak_step
 from mobcost.output import json_safe, printable
@@ -279,6 +280,7 @@ def _header(analysis: Analysis, report, counting, dtype: str, peak, live: set[st
                      f'<td class="num">{sum(latency.values()):.2f} ms</td>'))
     counted = [("Convention", how.get("convention", "")), ("Parameter counting", how.get("params", "")),
                ("Implementations followed", ", ".join(how.get("follows", [])) or "none declared")]
+    counted.append(("What is counted", counting_words(counting, analysis.convention)))
     if how.get("warning"):
         counted.append(("Warning", how["warning"]))
     step = peak.rows
