@@ -19,7 +19,9 @@ from mobcost.latency.calibrate import (HELD_OUT, SUITE, calibrate, calibrated_de
                                        measure, traced)
 from mobcost.latency.device import read_device  # noqa: E402
 from mobcost.latency.estimate import estimate  # noqa: E402
-from mobcost.table import Column, Format, Report, render  # noqa: E402
+from mobcost.table import Column, Report  # noqa: E402
+
+from _report import show  # noqa: E402  (bench/, the script's folder)
 
 CHECKED = [("mobilenet_v1", None, None), ("mobilenet_v2", None, None), ("mobilenet_v3_large", None, None),
            ("mobilenet_v3_small", None, None), ("resnet18", None, None), ("resnet50", None, None),
@@ -62,14 +64,7 @@ def accuracy_report() -> Report:
 
 
 def main(argv: list[str]) -> None:
-    fmt = Format(argv[argv.index("--format") + 1]) if "--format" in argv else Format.markdown
-    out = render(accuracy_report(), fmt)
-    if isinstance(out, str):
-        print(out)
-    else:
-        from rich.console import Console
-
-        Console().print(out)
+    show(accuracy_report(), argv)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,9 @@ from mobcost.latency.device import devices, figure_ops  # noqa: E402
 from mobcost.latency.fit import best_base, fit_user  # noqa: E402
 from mobcost.latency.measurements import read_measurements  # noqa: E402
 from mobcost.latency.model import seconds  # noqa: E402
-from mobcost.table import Column, Format, Report, render  # noqa: E402
+from mobcost.table import Column, Report  # noqa: E402
+
+from _report import show  # noqa: E402  (bench/, the script's folder)
 
 CAMPAIGN = Path(__file__).resolve().parent / "campaigns" / "tflite-hosted-pixel3-float.csv"
 SUBSETS = 200
@@ -51,15 +53,8 @@ def accuracy_report(path: Path) -> Report:
 
 
 def main(argv: list[str]) -> None:
-    fmt = Format(argv[argv.index("--format") + 1]) if "--format" in argv else Format.markdown
     paths = [Path(a) for a in argv if a.endswith(".csv")]
-    out = render(accuracy_report(paths[0] if paths else CAMPAIGN), fmt)
-    if isinstance(out, str):
-        print(out)
-    else:
-        from rich.console import Console
-
-        Console().print(out)
+    show(accuracy_report(paths[0] if paths else CAMPAIGN), argv)
 
 
 if __name__ == "__main__":
