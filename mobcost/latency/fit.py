@@ -192,7 +192,6 @@ def main() -> None:
     devices.cache_clear()
 
 
-
 # ---- a user's device from a few whole-network latencies (`mobcost devices fit`) ---------------------------------
 
 PRIOR = 1.0
