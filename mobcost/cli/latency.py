@@ -45,9 +45,9 @@ def latency(model: Model, device: DeviceName, alpha: Alpha = None, res: Res = No
 @command
 def devices(name: Annotated[Optional[str], typer.Argument(
                 help="A device (a name or a device file): list the figures it was fitted to. Or `fit`: fit a device "
-                     "to your measurements (SOURCE: a CSV with the header model,alpha,resolution,latency_ms); or "
+                     "to your measurements (CSV: the header model,alpha,resolution,latency_ms, a row per network); or "
                      "`calibrate`: time this machine and fit it as a device.")] = None,
-            source: Annotated[Optional[Path], typer.Argument(metavar="[MEASUREMENTS.csv]",
+            source: Annotated[Optional[Path], typer.Argument(metavar="CSV",
                                                              help="For `fit`: your measurements.")] = None,
             out: Annotated[Optional[Path], typer.Option("--out", "-o", help="For fit and calibrate: the device file "
                                                                             "to write, e.g. phone.yaml.")] = None,
@@ -55,12 +55,13 @@ def devices(name: Annotated[Optional[str], typer.Argument(
                                                              "(default: the shipped device that predicts your "
                                                              "measurements best, each from the others).")] = None,
             force: Force = False, fmt: Fmt = Format.rich) -> None:
-    """The latency devices and the figures each was fitted to; `devices fit` and `devices calibrate` make your own.
+    """The latency devices and the figures each was fitted to; `devices fit` and `devices calibrate` make your own
+    (`mobcost devices pixel1` lists one; `mobcost devices calibrate -o thiscpu.yaml` times this machine).
 
-    Examples: mobcost devices pixel1; mobcost devices fit phone.csv -o phone.yaml; mobcost devices calibrate -o
-    thiscpu.yaml"""
+    Example: mobcost devices fit phone.csv -o phone.yaml"""
     from mobcost.errors import MobcostError
-    from mobcost.latency.device import device, devices as known
+    from mobcost.latency.device import device
+    from mobcost.latency.device import devices as known
     from mobcost.views.latency import device_table, devices_table
 
     if name in ("fit", "calibrate"):
