@@ -23,9 +23,6 @@ a traceback or an out-of-memory kill. The README's "Limits" section lists them w
 |                  | (sweep other than paper, fit --max-memory, check)         |                                            |
 | MAX_MULTIPLIER   | a width or depth coefficient (compound scaling, --depth)  | spec.schema.Multiplier; trace._scaling     |
 | MAX_BATCH        | a batch of crops (`batch:` on an upsample)                | field type (limits.BatchCount)             |
-| MAX_CSV_BYTES    | a CSV of measurements (`devices fit`)                     | latency.measurements, from stat()          |
-| MAX_MEASUREMENTS | its rows: each is traced and fitted, leave one out        | latency.measurements, row by row           |
-| MAX_FIGURES      | the figures of a device file (`--device PATH.yaml`)       | latency.device.Device (a field bound)      |
 """
 
 from __future__ import annotations
@@ -51,9 +48,6 @@ MAX_ONNX_NODES = 100_000  # torchvision exports: ResNet-50 169 to 375 nodes, SSD
 MAX_GRID = 1_000  # so a sweep has at most a million α × resolution variants
 MAX_MULTIPLIER = 16  # EfficientNet-B7 scales depth by 3.1 and width by 2.0
 MAX_BATCH = 10_000  # Faster-RCNN keeps 300 proposals (TF) or 1,000 (torchvision's rpn_post_nms_top_n_test)
-MAX_CSV_BYTES = 1_000_000
-MAX_MEASUREMENTS = 200  # a user times a handful of networks; 200 rows fit in about 5 s of CPU
-MAX_FIGURES = 1_000  # the largest shipped device has 50
 MAX_TRACED_ROWS = 100_000  # about 3 s: fit's default grid (696 variants) on up to 140 rows; the zoo has 91 at most
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)

@@ -15,7 +15,6 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, NonNegativeF
 
 from mobcost.latency.model import CLASSES, Coefficients, Op, ops, seconds
 from mobcost.errors import MobcostError, shown
-from mobcost.limits import MAX_FIGURES
 
 FAMILIES = {"mobilenet_v1": "MobileNetV1", "mobilenet_v2": "MobileNetV2", "mobilenet_v3_large": "MobileNetV3",
             "mobilenet_v3_small": "MobileNetV3", "mnasnet_a1": "MnasNet", "mnasnet": "MnasNet",
@@ -37,6 +36,7 @@ Text = Annotated[str, Field(max_length=1000), AfterValidator(_printable)]
 """Free text shown in tables: bounded, and no control character (no terminal escape) where a user's file gives it."""
 ModelName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,100}(:[A-Za-z0-9_-]{1,100})?$")]
 """A built-in model, with its variant: never a path (a device file cannot make mobcost read another file)."""
+MAX_FIGURES = 1000
 Side = Annotated[int, Field(gt=0, le=2**16)]
 
 

@@ -11,20 +11,23 @@ from pathlib import Path
 
 from mobcost.errors import MobcostError, Problem, SpecError, shown
 from mobcost.latency.device import Figure
-from mobcost.limits import LIMIT, MAX_CSV_BYTES, MAX_MEASUREMENTS, MAX_PIXELS, decimal_of
+from mobcost.limits import MAX_PIXELS, decimal_of
+
+MAX_CSV_BYTES = 1_000_000
+MAX_ROWS = 1_000  # a user times a handful of networks; a thousand is already a campaign
 COLUMNS = ("model", "alpha", "resolution", "latency_ms")
 
 
 def read_measurements(path: Path) -> list[Figure]:
-    """Each row as a Figure (source: the file's name); at least one row, at most MAX_MEASUREMENTS."""
+    """Each row as a Figure (source: the file's name); at least one row, at most MAX_ROWS."""
     file = str(path)
     try:
         info = path.stat()  # before opening: a pipe would block
         if not stat.S_ISREG(info.st_mode):
             raise MobcostError(f"{shown(file)}: not a regular file; expected a CSV of measurements")
         if info.st_size > MAX_CSV_BYTES:
-            raise MobcostError(f"{shown(file)}: expected a CSV of at most {MAX_CSV_BYTES:,} bytes {LIMIT}; it "
-                               f"has {info.st_size:,}")
+            raise MobcostError(f"{shown(file)}: expected a CSV of at most {MAX_CSV_BYTES:,} bytes; it has "
+                               f"{info.st_size:,}")
         with path.open("rb") as f:
             raw = f.read(MAX_CSV_BYTES + 1)
     except FileNotFoundError:
@@ -40,7 +43,7 @@ def read_measurements(path: Path) -> list[Figure]:
 
 def parse_measurements(text: str, file: str = "<csv>") -> list[Figure]:
     if len(text) > MAX_CSV_BYTES:
-        raise MobcostError(f"{shown(file)}: expected a CSV of at most {MAX_CSV_BYTES:,} bytes {LIMIT}")
+        raise MobcostError(f"{shown(file)}: expected a CSV of at most {MAX_CSV_BYTES:,} bytes")
     if "\x00" in text:
         raise MobcostError(f"{shown(file)}: holds a NUL byte; expected a CSV text file")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -60,9 +63,8 @@ def parse_measurements(text: str, file: str = "<csv>") -> list[Figure]:
             line = reader.line_num
             if not any(cell.strip() for cell in cells):
                 continue
-            if len(figures) + len(problems) >= MAX_MEASUREMENTS:
-                raise MobcostError(f"{shown(file)}, line {line}: expected at most {MAX_MEASUREMENTS:,} measurements "
-                                   f"{LIMIT}")
+            if len(figures) + len(problems) >= MAX_ROWS:
+                raise MobcostError(f"{shown(file)}, line {line}: expected at most {MAX_ROWS:,} measurements")
             try:
                 figures.append(_row(cells, where, file, line))
             except ValueError as e:
