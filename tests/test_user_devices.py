@@ -138,7 +138,7 @@ HOSTILE_CSV = {
     "a path as model": ("model,alpha,resolution,latency_ms\n../../etc/passwd,1,224,4\n", "built-in model"),
     "a spec file as model": ("model,alpha,resolution,latency_ms\nconfigs/mobilenet_v2.yaml,1,224,4\n", "built-in"),
     "escapes": ("model,alpha,resolution,latency_ms\n\x1b[31mred,1,224,4\n", "built-in model"),
-    "too many rows": ("model,alpha,resolution,latency_ms\n" + "mobilenet_v1,1,224,4\n" * 1001, "at most 1,000"),
+    "too many rows": ("model,alpha,resolution,latency_ms\n" + "mobilenet_v1,1,224,4\n" * 201, "at most 200"),
     "NUL": ("model,alpha,resolution,latency_ms\nmobilenet_v1,1,224,4\x00\n", "NUL"),
     "unclosed quote": ('model,alpha,resolution,latency_ms\n"mobilenet_v1,1,224,4\n', "CSV"),
 }

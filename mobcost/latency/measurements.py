@@ -14,7 +14,7 @@ from mobcost.latency.device import Figure
 from mobcost.limits import MAX_PIXELS, decimal_of
 
 MAX_CSV_BYTES = 1_000_000
-MAX_ROWS = 1_000  # a user times a handful of networks; a thousand is already a campaign
+MAX_ROWS = 200  # a user times a handful of networks; every row is traced and fitted, leave one out, per base
 COLUMNS = ("model", "alpha", "resolution", "latency_ms")
 
 
