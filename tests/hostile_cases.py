@@ -46,7 +46,7 @@ class Case:
             source.write_bytes(self.text)
         else:
             source.write_text(self.text, encoding="utf-8")
-        out = folder / f"out{self.suffix if self.command[0] != 'table' else '.svg'}"
+        out = folder / f"out{'.svg' if '--export' in self.command else self.suffix}"
         if self.destination == "existing":
             out.write_text("theirs")
         elif self.destination == "symlink":
