@@ -106,12 +106,12 @@ Model = Annotated[str, typer.Argument(metavar="MODEL", help="A built-in model (s
                                            "and resolution.")]
 
 
-def number(what: str, high, low=0):
-    """How a number option is read: limits.number_of (ASCII digits, finite, above `low` up to `high`), as a float."""
+def number(what: str, high):
+    """How a multiplier option is read: limits.number_of (ASCII digits, finite, above 0 up to `high`), as a float."""
     def parse(text: str) -> float:
         from mobcost.limits import number_of
 
-        return float(number_of(text, what, low, high, above=True))
+        return float(number_of(text, what, 0, high, above=True))
 
     return parse
 
