@@ -1,5 +1,6 @@
 """What the work limits of trace.plan_work cost: each limit's worst case, timed in-process (the work only, not the
-start-up), so that each is about a second. Run on an idle machine; on a loaded one compare with `table v1`'s trace.
+start-up): MAX_VARIANTS and MAX_SWEPT_ROWS about a second each; MAX_TRACED_ROWS what fit's default grid on
+MobileNetV2 costs traced in full, the slowest work a command accepts. Run on an idle machine; on a loaded one compare with `table v1`'s trace.
 
     python bench/work_plan.py
 
