@@ -14,7 +14,7 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from mobcost.limits import MAX_CHANNELS, MAX_LAYERS, MAX_ONNX_NODES, MAX_TRACED_ROWS
+from mobcost.limits import MAX_CHANNELS, MAX_LAYERS, MAX_ONNX_NODES, MAX_SWEPT_ROWS
 from mobcost.language import builtin_models
 
 UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e"
@@ -142,10 +142,17 @@ def variant_sizes(draw) -> Case:
 
 @st.composite
 def work(draw) -> Case:
-    layers = draw(st.integers(MAX_TRACED_ROWS // 500 + 1, MAX_LAYERS - 1))  # each command below tries 501 or more
+    """Work that multiplies: a spec of a few hundred bytes (`repeat:` thousands of rows) under every command that
+    traces it per variant, in full or replayed: refused by the work plan before the first trace (exit 2)."""
+    layers = draw(st.integers(MAX_SWEPT_ROWS // 696 + 1, MAX_LAYERS - 1))  # 696: fit's default grid
     spec = HEAD.replace("32", "8") + f"layers:\n  - repeat: {layers}\n    layers: [{{kind: pw, out: 8}}]\n"
     command = draw(st.sampled_from([
         ("sweep", "--alpha", "0.25:1.25:0.002", "--convention", draw(st.sampled_from(["torch", "keras", "ptflops"]))),
+        ("sweep", "--alpha", "0.25:1.25:0.002", "--device", "pixel1"),
+        ("sweep", "--alpha", "0.25:1.25:0.002", "--res", "96:320"), ("sweep", "--alpha", "0.001:1:0.001", "--res",
+                                                                      "1:1000:1"),
+        ("fit", "--max-macs", "1G"), ("fit", "--max-params", "1G", "--device", "pixel1"),
+        ("fit", "--max-latency", "20ms", "--device", "pixel1"),
         ("fit", "--max-memory", "1MB"), ("fit", "--max-memory", "1GB", "--alpha", "0.1:2:0.001")]))
     return Case(spec, command)
 
