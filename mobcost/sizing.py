@@ -290,18 +290,23 @@ def _within(network: Network, alphas, resolutions,
         from mobcost.latency.estimate import estimate
 
         on = device(limits.device)
+    memo: dict = {}  # the layers built at one α, shared by its resolutions' traces (trace's `memo`)
     for t in sweep(network, alphas, resolutions):
         if ((limits.max_macs is not None and t.macs > limits.max_macs)
                 or (limits.max_params is not None and t.params > limits.max_params)):
             continue
+        if memo.get("alpha") != t.exact_alpha:
+            memo = {"alpha": t.exact_alpha}
+        full = (trace(network, t.exact_alpha, t.resolution, memo=memo)  # once, for its memory and its latency
+                if limits.max_memory is not None or limits.device is not None else None)
         memory = None
         if limits.max_memory is not None:
-            memory = peak_memory(trace(network, t.exact_alpha, t.resolution), limits.dtype)
+            memory = peak_memory(full, limits.dtype)
             if memory > limits.max_memory:
                 continue
         ms = None
         if limits.device is not None:
-            ms = estimate(trace(network, t.exact_alpha, t.resolution), on).ms
+            ms = estimate(full, on).ms
             if limits.max_latency is not None and ms > limits.max_latency:
                 continue
         yield t, memory, ms

@@ -240,15 +240,17 @@ def resolution_of(network: Network, resolution: Resolution | None = None, rho: f
 
 
 def trace(network: Network, alpha: float = 1.0, resolution: Resolution | None = None,
-          depth: float | None = None) -> Analysis:
+          depth: float | None = None, memo: dict | None = None) -> Analysis:
     """Propagate the input through the graph, in the spec's order, at width multiplier α and the given resolution
-    (and depth multiplier, times the network's own)."""
+    (and depth multiplier, times the network's own). `memo`, shared by traces of one network at one α and depth
+    (fit's variants at each resolution), keeps the layers and blocks α built: they depend on the channels their
+    input has, never on its height or width (as sweep's replay has it), so each is built once."""
     if network.backbone is not None and not network.included:
         raise MobcostError(f"{network.name}: its backbone {network.backbone.model} is not included; read the spec "
                            "with parse_spec or load_spec, which include it")
     scaling = _scaling(network, alpha, depth)
     resolution = resolution_of(network, resolution)
-    walk = _Walk(network, scaling, resolution)
+    walk = _Walk(network, scaling, resolution, **({} if memo is None else {"built": memo}))
     walk.values.append(Shape(*hw(resolution), network.input.channels))
     walk.layers(network.layers, 0, ("layers",))
     return Analysis(network, Fraction(str(alpha)), resolution, tuple(walk.rows), outputs=walk.outputs())
@@ -394,12 +396,9 @@ class _Walk:
             elif isinstance(layer, Residual):
                 x = self.residual(layer, x, here, name)
             elif hasattr(layer, "parts"):  # a block: its parts are named block/part and carry the block's name
-                unit = layer.resolve(self.scaling)  # α first: a block's parts depend on its resolved widths
-                if getattr(unit, "n", 1) > MAX_LAYERS:
-                    raise self.network.problem(here, "n", f"expected at most {MAX_LAYERS:,} layers once repeats are "
-                                                          f"multiplied out {LIMIT}; this block repeats {unit.n:,} times")
+                unit, parts = self.block(layer, x, here, scope, suffix)
                 local = {"input": x}
-                for part in self.parts(unit, x, here, scope, suffix):
+                for part in parts:
                     reads = self.reads(part, local, x)
                     x = local[part.name] = self.leaf(part, reads, here, f"{name}/{part.name}", name, unit)
             else:
@@ -440,6 +439,20 @@ class _Walk:
         """The values a block's part reads: the parts its `from:` names (or `input`), else the previous part."""
         sources = [part.from_] if isinstance(part.from_, str) else part.from_
         return tuple(local[source] for source in sources) if sources else (x,)
+
+    def block(self, layer, x: int, path: Path_, scope: str, suffix: str) -> tuple:
+        """A block with α applied and its parts, built once per input channels (kept in `built`, which a memo may
+        share between traces at one α)."""
+        base = getattr(layer, "squeeze_from", None)  # an SE squeezing from another tensor: its channels too
+        key = ("block", id(layer), scope, suffix, self.values[x].c,
+               base and self.values[self.lookup(base, path, scope, suffix)].c)
+        if key not in self.built:
+            unit = layer.resolve(self.scaling)  # α first: a block's parts depend on its resolved widths
+            if getattr(unit, "n", 1) > MAX_LAYERS:
+                raise self.network.problem(path, "n", f"expected at most {MAX_LAYERS:,} layers once repeats are "
+                                                      f"multiplied out {LIMIT}; this block repeats {unit.n:,} times")
+            self.built[key] = (layer, unit, self.parts(unit, x, path, scope, suffix))
+        return self.built[key][1:]
 
     def parts(self, unit, x: int, path: Path_, scope: str, suffix: str) -> tuple:
         try:
