@@ -69,6 +69,12 @@ class _HelpAsWritten:
                 item.help, item._escaped = escape(item.help), True
             if getattr(item, "is_flag", False):
                 item.metavar = ""
+            elif getattr(getattr(item, "type_descriptor", None), "is_choice", False) and item.show_choices:
+                # <choice>, not <rich|markdown|csv|json>: the choices go in the help, which wraps at spaces
+                choices = [str(getattr(c, "value", c)) for c in item.type_descriptor.choices or ()]
+                item.show_choices = False
+                if not all(choice in (item.help or "") for choice in choices):
+                    item.help = f"{item.help or ''} One of: {', '.join(choices)}.".strip()
         super().format_help(ctx, formatter)
 
 

@@ -135,7 +135,12 @@ def plot(model: Model,
     network, ref = load_model(model)
     image, points = accuracy_figure(network, against, out, ref.variant)
     write_file(out, image, force, reading, "--out")
-    typer.echo(printable(f"{out}: {points} published models, accuracy against computed {against}"))
+    from rich.console import Console
+    from rich.text import Text
+
+    # through rich: a narrow terminal wraps the line at its spaces, never inside a word
+    Console(highlight=False).print(Text(printable(f"{out}: {points} published models, accuracy against computed "
+                                                  f"{against}")))
 
 
 @command

@@ -23,7 +23,7 @@ def latency_table(est: LatencyEstimate) -> Report:
             for f in est.published] or [{**base, "published": None, "source": "none on record", "off": None}]
     columns = (Column("estimate", "Estimate (ms)", _ms, True), Column("interval", "Interval (ms)"),
                Column("published", "Published (ms)", _ms, True), Column("off", "Off by", _pct, True),
-               Column("source", "Published in"))
+               Column("source", "Published in", wrap=True))
     for row in rows:
         row["interval"] = f"{row['low']:,.1f}–{row['high']:,.1f}" if interval else "–"
     data = {"model": est.analysis.network.name, "label": est.analysis.label, "alpha": est.analysis.alpha,
@@ -59,10 +59,10 @@ def latency_layers_table(est: LatencyEstimate) -> Report:
 
 
 def devices_table(devices: dict[str, Device]) -> Report:
-    columns = (Column("name", "Device"), Column("title", "Phone and runtime"), Column("figures", "Figures", str, True),
+    columns = (Column("name", "Device"), Column("title", "Phone and runtime", wrap=True), Column("figures", "Figures", str, True),
                Column("mape", "Held-out MAPE (%)", optional("{:.1f}".format), True),
                Column("within", "Within ±10% (%)", optional("{:.0f}".format), True),
-               Column("error", "Stated error (±%)", optional("{:.1f}".format), True), Column("sources", "Sources"))
+               Column("error", "Stated error (±%)", optional("{:.1f}".format), True), Column("sources", "Sources", wrap=True))
     rows = []
     for d in devices.values():
         h = d.fitted.held_out if d.fitted else None
@@ -82,9 +82,9 @@ def device_table(device: Device) -> Report:
         est = estimate_ms(f, device)
         rows.append({"label": f.label, "model": f"{f.model}@{f.alpha:g}_{f.resolution}", "published": f.ms,
                      "estimate": est, "off": 100 * (est / f.ms - 1), "source": f.source})
-    columns = (Column("label", "Published as"), Column("model", "mobcost model"),
+    columns = (Column("label", "Published as"), Column("model", "mobcost model", hide=1),
                Column("published", "Published (ms)", _ms, True), Column("estimate", "Estimate (ms)", _ms, True),
-               Column("off", "Off by", _pct, True), Column("source", "Source"))
+               Column("off", "Off by", _pct, True), Column("source", "Source", wrap=True))
     data = {"device": device.name, "title": device.title, "phone": device.phone, "runtime": device.runtime,
             "fitted": device.fitted.model_dump() if device.fitted else None, "figures": rows}
     return Report(f"{device.name}: {device.title}, the figures it was fitted to", columns, rows, data,
