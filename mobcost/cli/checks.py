@@ -114,8 +114,9 @@ def diff(before: Annotated[str, typer.Argument(metavar="A", help="The model befo
     """What a change costs: layers added, removed and changed, with Mult-Add and parameter deltas, and the totals.
     Example: mobcost diff old.yaml net.yaml --fail-over 5%
 
-    Rows are matched by layer name. `-` reads a spec from standard input
-    (git show HEAD~1:net.yaml | mobcost diff - net.yaml); -f markdown prints a table for a pull-request comment."""
+    Rows are matched by their place in the graph, then by name and kind (renames are named). `-` reads a spec
+    from standard input (git show HEAD~1:net.yaml | mobcost diff - net.yaml); -f markdown prints a table for a
+    pull-request comment."""
     from mobcost.delta import diff as compare_rows
     from mobcost.language import MobcostError
     from mobcost.views.diff import diff_table
