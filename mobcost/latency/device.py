@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFlo
 
 from mobcost.latency.model import CLASSES, Coefficients, Op, ops, seconds
 from mobcost.language import MobcostError
+from mobcost.errors import listed
 
 FAMILIES = {"mobilenet_v1": "MobileNetV1", "mobilenet_v2": "MobileNetV2", "mobilenet_v3_large": "MobileNetV3",
             "mobilenet_v3_small": "MobileNetV3", "mnasnet_a1": "MnasNet", "mnasnet": "MnasNet"}
@@ -132,7 +133,7 @@ def devices() -> dict[str, Device]:
 def device(name: str) -> Device:
     known = devices()
     if name not in known:
-        raise MobcostError(f"unknown device {name!r}: the devices are {', '.join(known)} (`mobcost devices` lists "
+        raise MobcostError(f"unknown device {name!r}: the devices are {listed(known)} (`mobcost devices` lists "
                            f"them with their data)")
     return known[name]
 
