@@ -245,3 +245,13 @@ def test_check_notes_move_below_the_table_when_narrow(monkeypatch):
     assert "erratum (1)" in (out := CliRunner().invoke(app, ["check", "v1"]).stdout) and "\n(1) " in out
     monkeypatch.setenv("COLUMNS", "1000")
     assert "erratum (1)" not in CliRunner().invoke(app, ["check", "v1"]).stdout
+
+
+def test_fit_in_a_terminal_shows_the_best_20_and_says_how_many_more(workdir):
+    out = in_terminal([["fit", "v1", "--max-macs", "150M"], ["fit", "v1", "--max-macs", "150M", "--top", "3"]],
+                      120, workdir)
+    fitting = len(CliRunner().invoke(app, ["fit", "v1", "--max-macs", "150M", "-f", "csv"]).stdout.splitlines()) - 1
+    said = " ".join(out[0].split())
+    assert f"{fitting} of the variants tried fit; the best 20 are shown, {fitting - 20} more (use --top or -f csv)" \
+        in said
+    assert "the best 3 are shown" in " ".join(out[1].split())

@@ -15,6 +15,7 @@ from mobcost.cli.app import (PAPER, Accuracy, Alpha, By, Convention, ConventionP
 from mobcost.output import check_destination, printable, write_file
 from mobcost.table import Format
 
+TERMINAL_TOP = 20  # `fit` in a terminal: the best 20, and how many more
 
 @command
 def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, depth: Depth = None,
@@ -107,7 +108,8 @@ def fit(model: Model,
         max_latency: Annotated[Optional[str], typer.Option(
             help="Most estimated latency on --device, e.g. 20ms (an estimate: see `mobcost devices`).")] = None,
         device: DeviceOpt = None, accuracy: Accuracy = None, fmt: Fmt = Format.rich) -> None:
-    """Every α × resolution within a budget, best first, with estimated accuracy and the Pareto front.
+    """Every α × resolution within a budget, best first, with estimated accuracy and the Pareto front; exit 1 when
+    none fits. In a terminal, the best 20 (--top N for another number, -f csv for all).
     Example: mobcost fit v1 --max-macs 150M --max-params 2M"""
     from mobcost.language import load_model
     from mobcost.sizing import Limits, alphas_of, resolutions_of
@@ -117,7 +119,11 @@ def fit(model: Model,
     network, ref = load_model(model)
     limits = Limits.of(network.budget, max_macs, max_params, max_memory, dtype.value, max_latency, device)
     candidates, grid = fit_variants(network, alphas_of(alpha), resolutions_of(res), limits, ref.variant, accuracy)
+    if top is None and fmt is Format.rich and sys.stdout.isatty():
+        top = TERMINAL_TOP  # a terminal shows the best; the note says how many more, and how to see them
     emit(fit_table(network.title, candidates, grid, limits, top), fmt)
+    if not candidates:  # as grep: nothing found is exit 1, so a script can tell
+        raise typer.Exit(1)
 
 
 @command

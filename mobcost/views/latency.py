@@ -10,6 +10,12 @@ from mobcost.latency.estimate import LatencyEstimate, describe
 from mobcost.table import Column, Report, optional
 
 _ms = optional("{:,.1f}".format)
+MS_PRECISION = "CSV and JSON give milliseconds to 0.001 ms (1 µs): an estimate has no more digits than that."
+
+
+def in_ms(value: float | None) -> float | None:
+    """A latency in milliseconds as CSV and JSON give it: to 0.001 ms (see MS_PRECISION)."""
+    return None if value is None else round(value, 3)
 _us = "{:,.1f}".format
 _pct = optional("{:+.1f}%".format)
 
@@ -94,12 +100,13 @@ def device_table(device: Device) -> Report:
 def with_latency(report: Report, values: list[float | None], device: Device, data=None) -> Report:
     """The report with a latency column (one value per row, milliseconds), its note, and `data` as its JSON."""
     column = Column("latency_ms", f"Latency (ms, est. {device.name})", _ms, True)
-    rows = [{**row, "latency_ms": v} for row, v in zip(report.rows, values)]
+    rows = [{**row, "latency_ms": in_ms(v)} for row, v in zip(report.rows, values)]
     total = report.total
     if total is not None and all(v is not None for v in values):
-        total = {**total, "latency_ms": sum(values)}
+        total = {**total, "latency_ms": in_ms(sum(values))}
     return replace(report, columns=(*report.columns, column), rows=rows, total=total,
-                   data=report.data if data is None else data, notes=(*report.notes, describe(device)))
+                   data=report.data if data is None else data,
+                   notes=(*report.notes, f"{describe(device)} {MS_PRECISION}"))
 
 
 def _as_paper(scaled):
@@ -119,8 +126,8 @@ def layers_with_latency(report: Report, analysis, device: Device, by_layer: bool
     per_row = estimate(_as_paper(analysis), device).by_row()
     groups = [[row] for row in analysis.rows] if by_layer else blocks(analysis.rows)
     values = [sum(per_row.get(row.name, 0.0) for row in group) for group in groups]
-    data = {**report.data, "device": device.name,
-            "latency_ms": {"estimate": sum(values), "per_row": per_row}} if isinstance(report.data, dict) else None
+    latency = {"estimate": in_ms(sum(values)), "per_row": {k: in_ms(v) for k, v in per_row.items()}}
+    data = {**report.data, "device": device.name, "latency_ms": latency} if isinstance(report.data, dict) else None
     return with_latency(report, values, device, data)
 
 
@@ -129,6 +136,6 @@ def totals_with_latency(report: Report, scaled: list, device: Device) -> Report:
     from mobcost.latency.estimate import estimate
 
     values = [estimate(_as_paper(s), device).ms for s in scaled]
-    data = [{**item, "latency_ms": v, "device": device.name} for item, v in zip(report.data, values)]
+    data = [{**item, "latency_ms": in_ms(v), "device": device.name} for item, v in zip(report.data, values)]
     return with_latency(replace(report, total=None), values, device, data)
 
