@@ -7,12 +7,13 @@ from typing import Annotated, Optional
 import typer
 
 from mobcost.api import analyze
-from mobcost.cli.app import Alpha, Fmt, Model, Res, Rho, command, emit
+from mobcost.cli.app import Alpha, Fmt, Model, Res, Rho, command, complete_device, emit
 from mobcost.table import Format
 
 
 @command
-def latency(model: Model, device: Annotated[str, typer.Option("--device", help="The device (`mobcost devices`).")],
+def latency(model: Model, device: Annotated[str, typer.Option("--device", autocompletion=complete_device,
+                                                              help="The device (`mobcost devices`).")],
             alpha: Alpha = None, res: Res = None, rho: Rho = None,
             layers: Annotated[bool, typer.Option("--layers", help="Every operator: compute- or memory-bound, and "
                                                                   "its share of the time.")] = False,
@@ -31,7 +32,8 @@ def latency(model: Model, device: Annotated[str, typer.Option("--device", help="
 
 
 @command
-def devices(name: Annotated[Optional[str], typer.Argument(help="A device: list the figures it was fitted to.")] = None,
+def devices(name: Annotated[Optional[str], typer.Argument(
+                autocompletion=complete_device, help="A device: list the figures it was fitted to.")] = None,
             fmt: Fmt = Format.rich) -> None:
     """The latency devices and the published figures each was fitted to.
 

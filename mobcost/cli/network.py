@@ -11,7 +11,8 @@ import typer
 from mobcost.api import analyze
 from mobcost.cli.app import (PAPER, Accuracy, Alpha, By, Convention, ConventionParams, Counting, Depth, DeviceOpt,
                              Dtype, DtypeOption, Flops, Fmt, Force, MaxMacs, MaxMemory, MaxParams, Model, Params, Res,
-                             Rho, Unknown, analyzed, command, counted_as, counting_of, emit, read_paths)
+                             Rho, Unknown, analyzed, command, complete_model, counted_as, counting_of, emit,
+                             read_paths)
 from mobcost.output import check_destination, printable, write_file
 from mobcost.table import Format
 
@@ -174,7 +175,8 @@ def breakdown(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = Non
 
 
 @command
-def compare(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help="Models or variants, e.g. v1:conv v1.")],
+def compare(models: Annotated[list[str], typer.Argument(autocompletion=complete_model, metavar="MODEL...",
+                                                        help="Models or variants, e.g. v1:conv v1.")],
             alpha: Alpha = None, res: Res = None, fmt: Fmt = Format.rich, params: ConventionParams = None,
             convention: Convention = PAPER, flops: Flops = False, device: DeviceOpt = None) -> None:
     """Totals side by side (MobileNets Tables 4 and 5). Example: mobcost compare v1:conv v1"""
