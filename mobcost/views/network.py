@@ -6,6 +6,7 @@ from __future__ import annotations
 from mobcost.conventions import counting_words, implementation_note
 from mobcost.display import shows
 from mobcost.language import ParamCounting
+from mobcost.sizing import Sweep
 from mobcost.table import Column, Report, batched, exact, millions, optional, percent
 from mobcost.trace import Analysis, Row, Scaled, Totals, size_text
 
@@ -199,6 +200,12 @@ def models_table(entries: list[dict]) -> Report:
 def analysis_table(analysis: Analysis) -> Report:
     """The per-layer table, or per block for networks of bottlenecks, as `mobcost table` prints it."""
     return (block_table if has_blocks(analysis) else layer_table)(analysis)
+
+
+@shows(Sweep)
+def sweep_table(sweep: Sweep) -> Report:
+    """The table `mobcost sweep` prints."""
+    return totals_table(sweep.title, list(sweep.totals), list(sweep.accuracy))
 
 
 @shows(Totals)
