@@ -89,3 +89,35 @@ def diff(before: str | Network | Analysis, after: str | Network | Analysis, coun
     from mobcost.trace import Analysis
 
     return compare_rows(*(m if isinstance(m, Analysis) else analyze(m) for m in (before, after)), counting)
+
+
+def models() -> list[dict]:
+    """The built-in models, one entry each (name, aliases, title, resolution, Mult-Adds, parameters, variants,
+    source), as `mobcost models` lists them: from the shipped index when it was made from these configs."""
+    from mobcost.language.shipped import read_index
+
+    return read_index() or models_computed()
+
+
+def models_computed() -> list[dict]:
+    """The `mobcost models` entries, each config parsed and traced."""
+    from mobcost.language import builtin_models, load_spec
+
+    entries = []
+    for path in sorted(set(builtin_models().values())):
+        network = load_spec(path)
+        totals = analyze(network)
+        entries.append({"name": network.name, "aliases": ", ".join(network.aliases), "title": network.title,
+                        "resolution": network.input.resolution, "macs": totals.macs, "params": totals.params,
+                        "variants": ", ".join(network.variants), "source": network.source or ""})
+    return entries
+
+
+def write_models_index() -> None:
+    """Write the index `mobcost models` reads (configs/models.json; tests/test_models_index.py keeps it current)."""
+    import json
+
+    from mobcost.language.shipped import INDEX, builtin_dir, configs_digest
+
+    index = {"digest": configs_digest(), "models": models_computed()}
+    (builtin_dir() / INDEX).write_text(json.dumps(index, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -239,17 +239,10 @@ def memory(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, 
 @command
 def models(fmt: Fmt = Format.rich) -> None:
     """The built-in models, one line each. Example: mobcost models"""
-    from mobcost.language import builtin_models, load_spec
+    from mobcost.api import models as builtin
     from mobcost.views.network import models_table
 
-    entries = []
-    for path in sorted(set(builtin_models().values())):
-        network = load_spec(path)
-        totals = analyze(network)
-        entries.append({"name": network.name, "aliases": ", ".join(network.aliases), "title": network.title,
-                        "resolution": network.input.resolution, "macs": totals.macs, "params": totals.params,
-                        "variants": ", ".join(network.variants), "source": network.source or ""})
-    emit(models_table(entries), fmt)
+    emit(models_table(builtin()), fmt)
 
 
 @command(name="import")

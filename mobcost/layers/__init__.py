@@ -44,5 +44,8 @@ Layer = Annotated[
 Leaf = Union[Conv, DepthwiseConv, Pointwise, AvgPool, MaxPool, FullyConnected, Softmax, LocalResponseNorm, Dropout,
              Flatten, Concat, Add, Scale, Upsample, Split, Shuffle, Unknown]
 
-for _block in (Repeat, Concat, Residual):  # their fields hold layers: built once `Layer` exists
-    _block.model_rebuild(_types_namespace={"Layer": Layer})
+# Repeat, Concat and Residual hold layers: their modules name `Layer` once it exists, so that their validators, built
+# when a spec is first validated (defer_build), resolve it then; no validator is built at import (bench/startup.py)
+from mobcost.layers import blocks as _blocks, join as _join  # noqa: E402
+
+_blocks.Layer = _join.Layer = Layer
