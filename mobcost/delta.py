@@ -18,7 +18,7 @@ from mobcost.language import ParamCounting
 from mobcost.display import Displayed
 from mobcost.trace import Analysis, Row
 
-ChangeKind = Literal["added", "removed", "changed"]
+ChangeKind = Literal["added", "removed", "changed", "unchanged"]
 
 
 @dataclass(frozen=True)
@@ -154,20 +154,26 @@ def _stretch(a: tuple[Row, ...], b: tuple[Row, ...], rows_a: range, rows_b: rang
     return match
 
 
-def diff(before: Analysis, after: Analysis, counting: ParamCounting = "weights") -> Diff:
-    """The layers added, removed and changed from `before` to `after`, matched by structure (see the module)."""
-    changes, unchanged, renamed = [], 0, []
+def merged(before: Analysis, after: Analysis, counting: ParamCounting = "weights") -> list[Change]:
+    """Every row of either network, in the order of the second with the removed rows in their place, each marked
+    added, removed, changed or unchanged (rows paired by structure, see the module)."""
+    rows = []
     for i, j in _pairs(before.rows, after.rows, counting):
         a = before.rows[i] if i is not None else None
         b = after.rows[j] if j is not None else None
         if a is None:
-            changes.append(Change(b.name, "added", None, b, counting))
+            rows.append(Change(b.name, "added", None, b, counting))
         elif b is None:
-            changes.append(Change(a.name, "removed", a, None, counting))
-        elif _same(a, b, counting):
-            unchanged += 1
-            if a.name != b.name:
-                renamed.append((a.name, b.name))
+            rows.append(Change(a.name, "removed", a, None, counting))
         else:
-            changes.append(Change(b.name, "changed", a, b, counting))
-    return Diff(before, after, tuple(changes), unchanged, counting, tuple(renamed))
+            rows.append(Change(b.name, "unchanged" if _same(a, b, counting) else "changed", a, b, counting))
+    return rows
+
+
+def diff(before: Analysis, after: Analysis, counting: ParamCounting = "weights") -> Diff:
+    """The layers added, removed and changed from `before` to `after`, matched by structure (see the module)."""
+    rows = merged(before, after, counting)
+    changes = tuple(row for row in rows if row.kind != "unchanged")
+    renamed = tuple((row.before.name, row.after.name) for row in rows
+                    if row.kind == "unchanged" and row.before.name != row.after.name)
+    return Diff(before, after, changes, len(rows) - len(changes), counting, renamed)
