@@ -1,9 +1,12 @@
 """The documentation's promises: the README's two commands are what CI runs, and every shell example in README.md and
 docs/*.md (a ```console block of `$ mobcost ...` lines, each followed by its output) prints what the page shows.
 
-Each example runs once, in-process, in the repository's root, as to a pipe COLUMNS wide (80 unless the line sets
-`COLUMNS=N` before `mobcost`). A line `...` in the shown output stands for any number of lines. After a deliberate
-change, rewrite the shown outputs with `MOBCOST_UPDATE_DOCS=1 python -m pytest tests/test_docs.py` and read the diff.
+Each example runs once, in-process, in page order, in one temporary folder (never the checkout: examples write
+files), as to a pipe COLUMNS wide (80 unless the line sets `COLUMNS=N` before `mobcost`). The folder holds
+docs/examples/ and every fenced block a page names with a title (```text title="phone.csv"), so that an example
+can read the file the page shows. A line `...` in the shown output stands for any number of lines; output that
+depends on the machine goes in a ```text block, which is not run. After a deliberate change, rewrite the shown
+outputs with `MOBCOST_UPDATE_DOCS=1 python -m pytest tests/test_docs.py` and read the diff.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import functools
 import os
 import re
 import shlex
+import shutil
 from pathlib import Path
 
 import pytest
@@ -22,6 +26,7 @@ from mobcost.cli import app
 ROOT = Path(__file__).parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("**/*.md"))]
 CONSOLE = re.compile(r"^```console\n(.*?)^```$", re.M | re.S)
+TITLED = re.compile(r'^```\w* title="([\w.-]+)"\n(.*?)^```$', re.M | re.S)
 UPDATE = bool(os.environ.get("MOBCOST_UPDATE_DOCS"))
 
 
@@ -59,32 +64,51 @@ def run(command: str) -> tuple[str, int]:
 
 
 def matches(shown: list[str], printed: list[str]) -> bool:
-    """The shown lines equal the printed ones, where a shown `...` line stands for any lines."""
-    shown = [line.rstrip() for line in shown]
-    if "..." not in shown:
-        return shown == printed
+    """The shown lines equal the printed ones, where a shown `...` line stands for any lines, and a line that ends
+    in ` ...` for a printed line that starts with what precedes it, and any lines after."""
     segments: list[list[str]] = [[]]
-    for line in shown:
+    for line in (line.rstrip() for line in shown):
         if line == "...":
+            segments.append([])
+        elif line.endswith(" ..."):
+            segments[-1].append(line)
             segments.append([])
         else:
             segments[-1].append(line)
+
+    def equal(part: list[str], lines: list[str]) -> bool:
+        return len(part) == len(lines) and all(
+            line.startswith(want[:-4]) if want.endswith(" ...") else line == want for want, line in zip(part, lines))
+
+    if len(segments) == 1:
+        return equal(segments[0], printed)
     first, *middle, last = segments
-    if printed[:len(first)] != first or (last and printed[len(printed) - len(last):] != last):
+    if not equal(first, printed[:len(first)]) or (last and not equal(last, printed[len(printed) - len(last):])):
         return False
     at, end = len(first), len(printed) - len(last)
     for segment in middle:
-        at = next((i for i in range(at, end - len(segment) + 1) if printed[i:i + len(segment)] == segment), None)
+        at = next((i for i in range(at, end - len(segment) + 1) if equal(segment, printed[i:i + len(segment)])), None)
         if at is None:
             return False
         at += len(segment)
     return at <= end
 
 
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """Where the examples run: docs/examples/ and the files the pages show under a title."""
+    where = tmp_path_factory.mktemp("docs")
+    shutil.copytree(ROOT / "docs" / "examples", where / "docs" / "examples")
+    for page in PAGES:
+        for name, text in TITLED.findall(page.read_text(encoding="utf-8")):
+            (where / name).write_text(text, encoding="utf-8")
+    return where
+
+
 @pytest.mark.parametrize("page,line,command,shown", CASES,
                          ids=[f"{page.relative_to(ROOT)}:{line}" for page, line, *_ in CASES])
-def test_shell_example_prints_what_the_page_shows(page, line, command, shown, monkeypatch):
-    monkeypatch.chdir(ROOT)
+def test_shell_example_prints_what_the_page_shows(page, line, command, shown, folder, monkeypatch):
+    monkeypatch.chdir(folder)
     printed, _ = run(command)
     if UPDATE and not matches(shown, printed.splitlines()):
         update(page, line, command, printed)

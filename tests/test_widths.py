@@ -35,7 +35,7 @@ MODELS = ("v2", "ssdlite320_mobilenet_v3_large", "lraspp_mobilenet_v3_large", "i
 NAMED = ["devices", "devices pixel1", "latency v2 --device pixel1", "latency v3_large --device pixel2 --layers",
          "explain v2 --between paper fvcore", "check v1", "table v1 --alpha 100", "models", "table v1",
          "fit v1 --max-macs 150M"]
-SLOW = {"verify", "plot", "import"}  # torch, matplotlib, files: their examples only, not the model matrix
+SLOW = {"verify", "plot", "import", "view", "export"}  # torch, files written: their examples only, not the model matrix
 TORCH = {"verify"}  # its example (torch and torchvision imported, a model built and counted four ways) at 80 only
 MARK = "\x1e"
 
