@@ -230,7 +230,7 @@ def resolution_of(network: Network, resolution: Resolution | None = None, rho: f
             if not 1 <= side <= MAX_PIXELS:
                 found = f"{side:,}" if abs(side) < 10**24 else "a number of more than 24 digits"
                 raise MobcostError(f"the resolution must be a positive number of pixels up to {MAX_PIXELS:,} (found "
-                                   f"{found}; {MAX_PIXELS:,} is mobcost's limit, see Limits in the README)")
+                                   f"{found}; {MAX_PIXELS:,} is mobcost's limit, see docs/limits.md)")
         return squared(*hw(resolution))
     return network.input.resolution
 
@@ -258,7 +258,7 @@ def _scaling(network: Network, alpha: float, depth: float | None = None) -> Scal
     depth = network.depth * Fraction(str(depth or 1))
     if depth > MAX_MULTIPLIER:
         raise MobcostError(f"the depth multiplier must be at most {MAX_MULTIPLIER} (found {float(depth):g}; "
-                           f"{MAX_MULTIPLIER} is mobcost's limit, see Limits in the README)")
+                           f"{MAX_MULTIPLIER} is mobcost's limit, see docs/limits.md)")
     rounding = network.width_rounding
     return Scaling(Fraction(str(alpha)) * network.width, network.classes,
                    rounding.divisor if isinstance(rounding, MakeDivisible) else None, depth)

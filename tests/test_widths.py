@@ -220,7 +220,10 @@ def test_every_command_reads_at_every_width(workdir, width):
         said = HIDDEN.search(" ".join(out.split()))
         hidden = said[2] if said else ""  # the hidden columns' names (a name may hold a comma)
         narrow = HIDDEN.sub("", " ".join(out.split()))
-        full, markdown = wide(tuple(argv), workdir)
+        # what a terminal shows of a long list (`fit`: the best 20, and how many more) is compared with the same
+        shown_top = re.search(r"the best (\d+) are shown", " ".join(out.split()))
+        full, markdown = wide(tuple(argv + ["--top", shown_top[1]] if shown_top and "--top" not in argv else argv),
+                              workdir)
         split = {t for t in tokens(narrow) - tokens(full) if not re.fullmatch(r"\(\d+\)", t)}
         if split:
             problems.append(f"{case}: split or cut at {width}: {sorted(split)[:8]}")

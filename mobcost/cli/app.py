@@ -261,6 +261,15 @@ def read_paths(kwargs: dict) -> tuple[Path, ...]:
     return tuple(paths)
 
 
+def say(text: str, err: bool = False) -> None:
+    """One line of news (a file written), made printable, on stdout or stderr; a terminal wraps it at its spaces,
+    never inside a word."""
+    from rich.console import Console
+    from rich.text import Text
+
+    Console(highlight=False, stderr=err).print(Text(printable(text)))
+
+
 def emit(report, fmt: Format) -> None:
     from mobcost.table import render
 

@@ -13,8 +13,8 @@ from mobcost.api import analyze
 from mobcost.cli.app import (PAPER, Accuracy, Alpha, By, Convention, ConventionParams, Counting, Depth, DeviceOpt,
                              Dtype, DtypeOption, Flops, Fmt, Force, MaxMacs, MaxMemory, MaxParams, Model, Params, Res,
                              Rho, Unknown, analyzed, command, complete_model, counted_as, counting_of, emit,
-                             read_paths)
-from mobcost.output import check_destination, printable, write_file
+                             read_paths, say)
+from mobcost.output import check_destination, write_file
 from mobcost.table import Format
 
 TERMINAL_TOP = 20  # `fit` in a terminal: the best 20, and how many more
@@ -143,12 +143,7 @@ def plot(model: Model,
     network, ref = load_model(model)
     image, points = accuracy_figure(network, against, out, ref.variant)
     write_file(out, image, force, reading, "--out")
-    from rich.console import Console
-    from rich.text import Text
-
-    # through rich: a narrow terminal wraps the line at its spaces, never inside a word
-    Console(highlight=False).print(Text(printable(f"{out}: {points} published models, accuracy against computed "
-                                                  f"{against}")))
+    say(f"{out}: {points} published models, accuracy against computed {against}")
 
 
 @command
@@ -270,7 +265,7 @@ def view(model: Model,
 
         known = known_device(device)
     write_file(out, page(analysis, counting, dtype.value, known, changes).encode("utf-8"), force, reading, "--out")
-    typer.echo(printable(f"{out}: {len(analysis.rows):,} layers of {analysis.label}"))
+    say(f"{out}: {len(analysis.rows):,} layers of {analysis.label}")
 
 
 @command
@@ -322,5 +317,4 @@ def export(model: Model,
     check_destination(out, force, read_paths({"model": model}))  # before any work
     analysis = analyzed(model, alpha=alpha, resolution=res, rho=rho, depth=depth)
     write_file(out, export_onnx(analysis, seed), force, read_paths({"model": model}))
-    typer.echo(f"{printable(str(out))}: {printable(analysis.label)}, {len(analysis.rows)} rows, random weights "
-               f"(seed {seed})", err=True)
+    say(f"{out}: {analysis.label}, {len(analysis.rows)} rows, random weights (seed {seed})", err=True)

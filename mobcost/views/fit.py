@@ -63,7 +63,7 @@ def fit_table(network_title: str, candidates: list[Candidate], grid: AccuracyGri
             "variants": [{**{k: row[k] for k in ("rank", "model", "alpha", "resolution", "macs", "params",
                                                   "accuracy", "front")},
                           **({"memory": row["memory"]} if memory else {}),
-                          **({"latency_ms": row["latency_ms"]} if latency else {}),
+                          **({"latency_ms": c.latency} if latency else {}),
                           "accuracy_points": [{"alpha": float(a), "resolution": r, "accuracy": acc}
                                               for a, r, acc in c.estimate.points] if c.estimate else None}
                          for row, c in zip(rows, candidates)]}

@@ -13,11 +13,11 @@ from mobcost.trace import size_text
 _ms = optional("{:,.1f}".format)
 _us = "{:,.1f}".format
 _pct = optional("{:+.1f}%".format)
-MS_PRECISION = "CSV and JSON give milliseconds to 0.001 ms (1 µs): an estimate has no more digits than that."
+MS_PRECISION = "CSV gives milliseconds to 0.001 ms (1 µs): an estimate has no more digits than that (JSON keeps them all)."
 
 
 def in_ms(value: float | None) -> float | None:
-    """A latency in milliseconds as CSV and JSON give it: to 0.001 ms (see MS_PRECISION)."""
+    """A latency in milliseconds as CSV gives it: to 0.001 ms (see MS_PRECISION)."""
     return None if value is None else round(value, 3)
 
 
@@ -145,8 +145,8 @@ def layers_with_latency(report: Report, analysis, device: Device, by_layer: bool
     per_row = estimate(_as_paper(analysis), device).by_row()
     groups = [[row] for row in analysis.rows] if by_layer else blocks(analysis.rows)
     values = [sum(per_row.get(row.name, 0.0) for row in group) for group in groups]
-    latency = {"estimate": in_ms(sum(values)), "per_row": {k: in_ms(v) for k, v in per_row.items()}}
-    data = {**report.data, "device": device.name, "latency_ms": latency} if isinstance(report.data, dict) else None
+    data = {**report.data, "device": device.name,
+            "latency_ms": {"estimate": sum(values), "per_row": per_row}} if isinstance(report.data, dict) else None
     return with_latency(report, values, device, data)
 
 
@@ -155,7 +155,7 @@ def totals_with_latency(report: Report, scaled: list, device: Device) -> Report:
     from mobcost.latency.estimate import estimate
 
     values = [estimate(_as_paper(s), device).ms for s in scaled]
-    data = [{**item, "latency_ms": in_ms(v), "device": device.name} for item, v in zip(report.data, values)]
+    data = [{**item, "latency_ms": v, "device": device.name} for item, v in zip(report.data, values)]
     return with_latency(replace(report, total=None), values, device, data)
 
 
