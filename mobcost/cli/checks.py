@@ -10,7 +10,7 @@ import typer
 
 from mobcost.api import analyze
 from mobcost.cli.app import (Alpha, ConventionName, Counting, Dtype, DtypeOption, Flops, Fmt, MaxMacs, MaxMemory,
-                             MaxParams, Model, Params, Res, analyzed, command, emit, say)
+                             MaxParams, Model, Params, Res, analyzed, command, complete_model, emit, warn)
 from mobcost.conventions import CONVENTIONS
 from mobcost.errors import MobcostError, one_line, shown
 from mobcost.limits import MAX_PERCENT, number_of
@@ -27,7 +27,8 @@ class CheckFormat(str, Enum):
 
 @command
 def check(models: Annotated[Optional[list[str]], typer.Argument(
-              metavar="[MODEL...]", help="Models or YAML specs (default: every built-in model).")] = None,
+              metavar="[MODEL...]", autocompletion=complete_model,
+              help="Models or YAML specs (default: every built-in model).")] = None,
           fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help=(
               "Output format; github prints GitHub Actions annotations (::error file=…,line=…::) at the spec line "
               "of each failed figure or limit."))] = CheckFormat.rich,
@@ -71,7 +72,7 @@ def check(models: Annotated[Optional[list[str]], typer.Argument(
         emit(check_table(results, [name for name, _ in empty]), Format(fmt.value))
     if not allow_empty:
         for _, message in empty:
-            say(message)
+            warn(message)
     if any(r.status == "fail" for r in results) or (empty and not allow_empty):
         raise typer.Exit(1)
 
@@ -85,7 +86,8 @@ def conventions(fmt: Fmt = Format.rich) -> None:
 
 
 @command
-def explain(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help="Models, e.g. v1 v2@0.5_160.")],
+def explain(models: Annotated[list[str], typer.Argument(metavar="MODEL...", autocompletion=complete_model,
+                                                        help="Models, e.g. v1 v2@0.5_160.")],
             between: Annotated[Optional[tuple[ConventionName, ConventionName]], typer.Option(
                 metavar="A B", help=f"Two conventions ({', '.join(CONVENTIONS)}): where and by how much they "
                                     "differ, per operation class and per layer.")] = None,
@@ -106,9 +108,11 @@ def explain(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help
 
 
 @command
-def diff(before: Annotated[str, typer.Argument(metavar="A", help="The model before: a built-in model, a reference "
+def diff(before: Annotated[str, typer.Argument(autocompletion=complete_model, metavar="A",
+                                               help="The model before: a built-in model, a reference "
                                                                   "such as v1@0.75 or a YAML spec.")],
-         after: Annotated[str, typer.Argument(metavar="B", help="The model after, named the same ways.")],
+         after: Annotated[str, typer.Argument(autocompletion=complete_model, metavar="B",
+                                              help="The model after, named the same ways.")],
          fmt: Fmt = Format.rich, params: Params = Counting.weights,
          fail_over: Annotated[Optional[str], typer.Option(
              metavar="PERCENT", help="Exit 1 when Mult-Adds or parameters grow by more than this, e.g. 5%.")]
@@ -116,8 +120,9 @@ def diff(before: Annotated[str, typer.Argument(metavar="A", help="The model befo
     """What a change costs: layers added, removed and changed, with Mult-Add and parameter deltas, and the totals.
     Example: mobcost diff old.yaml net.yaml --fail-over 5%
 
-    Rows are matched by layer name. `-` reads a spec from standard input
-    (git show HEAD~1:net.yaml | mobcost diff - net.yaml); -f markdown prints a table for a pull-request comment."""
+    Rows are matched by their place in the graph, then by name and kind (renames are named). `-` reads a spec
+    from standard input (git show HEAD~1:net.yaml | mobcost diff - net.yaml); -f markdown prints a table for a
+    pull-request comment."""
     from mobcost.delta import diff as compare_rows
     from mobcost.views.diff import diff_table
 
@@ -131,8 +136,8 @@ def diff(before: Annotated[str, typer.Argument(metavar="A", help="The model befo
     d = compare_rows(analyze(before), analyze(after), params.value)
     emit(diff_table(d), fmt)
     if threshold is not None and d.growth() > threshold:
-        say(f"{shown(after, 200)} grows by {_growth(d.growth())} over {shown(before, 200)}, more than --fail-over "
-            f"{shown(fail_over)}")
+        warn(f"{shown(after, 200)} grows by {_growth(d.growth())} over {shown(before, 200)}, more than --fail-over "
+             f"{shown(fail_over)}")
         raise typer.Exit(1)
 
 
