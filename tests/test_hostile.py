@@ -107,12 +107,12 @@ def test_missing_file(tmp_path):
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (["table", "v1", "--alpha", "inf"], "--alpha takes a number above 0 up to 16 in ASCII digits (found 'inf')"),
-    (["table", "v1", "--alpha", "nan"], "--alpha takes a number above 0 up to 16 in ASCII digits (found 'nan')"),
-    (["table", "v1", "--alpha", "1e9"], "--alpha takes a number above 0 up to 16 in ASCII digits (found '1e9') (mobcost's limit"),
+    (["table", "v1", "--alpha", "inf"], "--alpha takes a number above 0 up to 1,048,576 in ASCII digits (found 'inf')"),
+    (["table", "v1", "--alpha", "nan"], "--alpha takes a number above 0 up to 1,048,576 in ASCII digits (found 'nan')"),
+    (["table", "v1", "--alpha", "1e9"], "--alpha takes a number above 0 up to 1,048,576 in ASCII digits (found '1e9')"),
     (["table", "v1", "--res", "1000000000000"], "--res (pixels, 224, or height × width, 240x320) takes a whole number from 1 up to 65,536"),
-    (["table", "v1", "--rho", "inf"], "--rho takes a number above 0 up to 16 in ASCII digits (found 'inf')"),
-    (["table", "v1", "--rho", "1e12"], "--rho takes a number above 0 up to 16"),
+    (["table", "v1", "--rho", "inf"], "--rho takes a number above 0 up to 65,536 in ASCII digits (found 'inf')"),
+    (["table", "v1", "--rho", "1e12"], "--rho takes a number above 0 up to 65,536"),
     (["table", "v1@0.5_1000000000000"], f"the resolution must be a positive number of pixels up to {MAX_PIXELS:,}"),
     (["sweep", "v1", "--res", "1e400"], "--res takes numbers separated by commas"),
     (["sweep", "v1", "--res", "1e5000"], "--res takes numbers separated by commas"),

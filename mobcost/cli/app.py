@@ -29,7 +29,7 @@ from typer.core import TyperCommand, TyperGroup  # noqa: E402
 
 from mobcost.api import analyze  # noqa: E402
 from mobcost.conventions import CONVENTIONS  # noqa: E402
-from mobcost.limits import MAX_MULTIPLIER  # noqa: E402
+from mobcost.limits import MAX_CHANNELS, MAX_MULTIPLIER, MAX_PIXELS  # noqa: E402
 from mobcost.output import check_destination, printable, write_file  # noqa: E402
 from mobcost.table import Format  # noqa: E402
 
@@ -160,7 +160,7 @@ Rho = Annotated[Optional[str], typer.Option("--rho", metavar="FLOAT",
 Depth = Annotated[Optional[str], typer.Option("--depth", metavar="FLOAT",
                                               help="Depth multiplier d (EfficientNet's compound scaling): each block's "
                                                    "repeats become ceil(n · d), times the spec's own.")]
-NUMBERS = [(Alpha, number("--alpha", MAX_MULTIPLIER)), (Res, read_resolution), (Rho, number("--rho", MAX_MULTIPLIER)),
+NUMBERS = [(Alpha, number("--alpha", MAX_CHANNELS)), (Res, read_resolution), (Rho, number("--rho", MAX_PIXELS)),
            (Depth, number("--depth", MAX_MULTIPLIER))]
 """Each number option's type and the one function that reads it."""
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]

@@ -34,7 +34,8 @@ def _rich(report: Report):
     return Fitted(report)
 
 
-_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\*_~[]<>|&@"})
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\*~[]<>|&@"})
+_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")  # an `_` that may open or close emphasis: not inside a word
 _LINKS = re.compile(r"(?i)(?<=[a-z])(?=://)|(?<=\bwww)(?=\.)")  # http://x and www.x: GFM makes each a link
 
 
@@ -43,8 +44,12 @@ def _md(text: str) -> str:
     from a spec's names, titles and notes (backslash escapes, CommonMark §2.4; a bare URL's `://` and `www.` broken
     by an escape, so GFM's autolinks do not find them), and no `|` that would end a table cell. A code span shows
     its text literally already and takes no escapes, but for `|` (GFM tables split cells first)."""
-    return "".join(part.replace("|", "\\|") if i % 2 else _LINKS.sub("\\\\", part.translate(_MARKDOWN))
+    return "".join(part.replace("|", "\\|") if i % 2 else _escaped(part)
                    for i, part in enumerate(re.split(r"(`[^`]*`)", text)))
+
+
+def _escaped(text: str) -> str:
+    return _LINKS.sub("\\\\", _UNDERSCORE.sub(r"\\_", text.translate(_MARKDOWN)))
 
 
 def _markdown(report: Report) -> str:
