@@ -50,13 +50,9 @@ class Members:
             (0, 2 + len(self.s) + len(self.d) + len(self.l)), dtype=np.int64)
 
     @classmethod
-    def of_rows(cls, rows: np.ndarray, stages: int, units: int) -> Members:
+    def of_rows(cls, rows: np.ndarray, stages: int) -> Members:
         cols = [rows[:, i] for i in range(rows.shape[1])]
         return cls(cols[1], cols[2:2 + stages], cols[2 + stages:2 + 2 * stages], cols[2 + 2 * stages:], cols[0])
-
-
-def unit_blocks(space: Space) -> list[tuple[int, int]]:
-    return [(stage.index, b) for stage in space.stages for b in range(stage.blocks)]
 
 
 def draw(space: Space, count: int, rng: np.random.Generator, first: int = 0) -> Members:
@@ -244,6 +240,7 @@ class Partial:
     low: dict = field(default_factory=dict)
     high: dict = field(default_factory=dict)
     hist: dict = field(default_factory=dict)
+    hist_within: dict = field(default_factory=dict)  # of the members within budget
     within: int = 0
     front: np.ndarray | None = None  # member rows with their capacity and cost columns last
     found: dict = field(default_factory=dict)  # (metric, bin) → Counter of values
@@ -255,7 +252,8 @@ class Partial:
         for name, value in other.low.items():
             self.low[name] = min(self.low.get(name, value), value)
             self.high[name] = max(self.high.get(name, other.high[name]), other.high[name])
-            self.hist[name] = self.hist[name] + other.hist[name] if name in self.hist else other.hist[name]
+            for mine, theirs in ((self.hist, other.hist), (self.hist_within, other.hist_within)):
+                mine[name] = mine[name] + theirs[name] if name in mine else theirs[name]
         self.within += other.within
         if other.front is not None:
             both = other.front if self.front is None else np.concatenate([self.front, other.front])
@@ -309,14 +307,16 @@ def run_chunk(tables: Tables, job: Job, chunk: Chunk, sink=None) -> Partial:
             part.found[(metric, target)] = Counter(dict(zip(uniq.tolist(), counts.tolist())))
         return part
     part.count = len(members)
-    for metric in job.metrics:
-        v = values[metric]
-        part.low[metric], part.high[metric] = v.min().item(), v.max().item()
-        part.hist[metric] = np.bincount(bins(v, *job.edges[metric]), minlength=BINS)
     ok = np.ones(len(members), dtype=bool)
     for metric, limit in job.budget.given().items():
         ok &= values[metric] <= limit
     part.within = int(ok.sum())
+    for metric in job.metrics:
+        v = values[metric]
+        part.low[metric], part.high[metric] = v.min().item(), v.max().item()
+        where = bins(v, *job.edges[metric])
+        part.hist[metric] = np.bincount(where, minlength=BINS)
+        part.hist_within[metric] = np.bincount(where[ok], minlength=BINS)
     if ok.any():
         cost = values[job.cost][ok]
         cost = cost if cost.dtype == np.int64 else cost.view(np.int64)  # positive floats order as their bits

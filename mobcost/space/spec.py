@@ -392,6 +392,37 @@ def _flow(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def fix(space: Space, field: str, values: list[str]) -> Space:
+    """The space with a global choice (resolution, width) restricted to some of its values, as written
+    (`--fix resolution=144,160`): TinyNAS compares such spaces."""
+    import dataclasses
+
+    names = [c.field for c in space.globals]
+    if field not in names:
+        raise MobcostError(f"--fix names a global choice of {space.name}: "
+                           f"{', '.join(names) or 'it has none (its resolution and width are fixed)'} "
+                           f"(found {shown(field)})")
+    choice = space.globals[names.index(field)]
+    kept = []
+    for text in values:
+        match = [v for v in choice.values if shown_value(v) == text.strip() or _same_number(v, text)]
+        if not match:
+            raise MobcostError(f"--fix {field}={shown(text)}: not one of its values, "
+                               f"{', '.join(map(shown_value, choice.values[:20]))}"
+                               f"{' …' if len(choice.values) > 20 else ''}")
+        kept += [v for v in match if v not in kept]
+    globals_ = tuple(dataclasses.replace(c, values=tuple(kept)) if c is choice else c for c in space.globals)
+    return dataclasses.replace(space, globals=globals_)
+
+
+def _same_number(value, text: str) -> bool:
+    from mobcost.limits import decimal_of
+
+    number = decimal_of(text)
+    return (number is not None and isinstance(value, (int, float)) and not isinstance(value, bool)
+            and _ratio(value) == Fraction(number))
+
+
 def load_space(target: str | Path) -> Space:
     """A shipped space by name, or a space file."""
     from mobcost.language.yaml import read_spec_file
