@@ -102,8 +102,8 @@ def explore(space: Space, samples: int | None = None, seed: int = 0, exhaustive:
             client=None, sink=None, keep: bool = False, tables: Tables | None = None) -> SpaceResult:
     """The space's distribution over all its members (exhaustive: when it has at most `samples` members, or when
     asked) or over `samples` members drawn uniformly with `seed`; `client` a dask.distributed Client to run the
-    chunks on; `sink(members, costs)` sees every chunk (the CSV of every member); `keep` keeps every member's
-    choices and costs as arrays."""
+    chunks on; `sink(space, members, costs)` sees every chunk (the CSV of every member); `keep` keeps every
+    member's choices and costs as arrays."""
     numpy_needed()
     budget = budget or Budget()
     size = space.size
@@ -129,13 +129,14 @@ def explore(space: Space, samples: int | None = None, seed: int = 0, exhaustive:
     work = chunks(size if exhaustive else samples, None if exhaustive else seed)
     edges = {metric: bounds(tables, metric, dtype) for metric in metrics}
     kept: list = []
-    if keep:
-        def keeper(members, values):
+
+    def seen(members, values):
+        if keep:
             kept.append((columns(space, members), values, members.index))
-            if sink is not None:
-                sink(members, values)
+        if sink is not None:
+            sink(space, members, values)
     job = Job(metrics, edges, budget, cost, dtype)
-    first = _map(tables, job, work, client, keeper if keep else sink)
+    first = _map(tables, job, work, client, seen if keep or sink is not None else None)
     targets = quantile_targets(first, metrics)
     wanted = tuple(sorted({(metric, target) for (metric, _), (target, _) in targets.items()}, key=str))
     second = _map(tables, Job(metrics, edges, budget, cost, dtype, wanted), work, client, None)
