@@ -433,7 +433,7 @@ def load_space(target: str | Path) -> Space:
         if str(target) not in shipped:
             from mobcost.errors import listed
 
-            raise MobcostError(f"unknown space {shown(target)}: the shipped spaces are {listed(sorted(shipped))}, "
+            raise MobcostError(f"unknown space {shown(target)!r}: the shipped spaces are {listed(sorted(shipped))}, "
                                "or give a space file (.yaml)")
         path = shipped[str(target)]
     return read_space(read_spec_file(path), str(path))

@@ -55,7 +55,6 @@ class Tables:
     units: list[Unit]
     sources: list[int | None]  # per stage: the earlier stage whose combination sets its input width
     device: object | None = None
-    elements_max: int = 0  # the largest tensor, in elements: bounds every memory sum
 
 
 class _At:
@@ -181,6 +180,8 @@ def build(space: Space, device=None) -> Tables:
     if total > MAX_ENTRIES:
         raise space.problem(("layers",), None, f"expected at most {MAX_ENTRIES:,} table entries (each a traced "
                                                f"block) {LIMIT}; this space needs {total:,}")
+    # every entry small enough that a member's sum over all units, and a live set in bytes, fit in int64
+    limit = INT64 // (8 * (sum(stage.blocks for stage in space.stages) + 2))
     cache: dict = {}
     units: list[Unit] = []
     sources: list[int | None] = []
@@ -211,6 +212,10 @@ def build(space: Space, device=None) -> Tables:
                             if key not in cache:
                                 cache[key] = _measure(network, layer, scaling, x, stage.index, device)
                             out, macs, params, memory, ms = cache[key]
+                            if max(macs, params, *memory) > limit:
+                                raise space.problem(("layers", stage.index), None, "its counts are too large to add "
+                                                    f"in 64-bit integers: {max(macs, params, *memory):,} (at most "
+                                                    f"{limit:,} a layer in this space, mobcost's limit)")
                             arrays["macs"][flat], arrays["params"][flat], arrays["ms"][flat] = macs, params, ms
                             for name, value in zip(MEMORY, memory):
                                 arrays[name][flat] = value
@@ -230,9 +235,4 @@ def build(space: Space, device=None) -> Tables:
             shapes = new_shapes
             if stage.width_choice:
                 src = stage.index
-    tables = Tables(space, units, sources, device)
-    biggest = max(int(u.arrays[name].max()) for u in units for name in COUNTS + MEMORY[:5])
-    if biggest * (len(units) + 2) * 2 > INT64:
-        raise space.problem(("layers",), None, "its counts are too large to add in 64-bit integers: a unit "
-                                               f"counts {biggest:,}")
-    return tables
+    return Tables(space, units, sources, device)

@@ -3,7 +3,7 @@ members, and every member as a CSV line. Builds mobcost.table.Report values; nev
 
 from __future__ import annotations
 
-from mobcost import display
+from mobcost.display import shows
 from mobcost.space.explore import SpaceResult, columns
 from mobcost.space.run import Members
 from mobcost.space.spec import shown_value
@@ -25,7 +25,7 @@ def _amount(metric: str, value) -> str:
     return f"{value / scale:,.1f} {unit}"
 
 
-@display.shows(SpaceResult)
+@shows(SpaceResult)
 def space_table(result: SpaceResult) -> Report:
     """Min, quantiles and max of each cost over the members evaluated, with the space's size and the share within
     budget in the notes."""
