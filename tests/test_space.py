@@ -255,3 +255,17 @@ def test_counts_past_int64_are_refused(tmp_path):
     (tmp_path / "big.yaml").write_text(spec)
     out = run("space", str(tmp_path / "big.yaml"), "--samples", "10")
     assert out.exit_code == 2 and "64-bit" in out.output, out.output
+
+
+def test_spec_of_a_member_is_its_csv_row():
+    """--spec-of N prints member N of the same draw as a plain spec: traced, it has the CSV row's costs."""
+    import csv
+
+    rows = list(csv.reader(run("space", "mnasnet", "--samples", "70000", "--seed", "4", "-f", "csv")
+                           .output.splitlines()))
+    header, row = rows[0], rows[1 + 66_000]  # in the draw's second chunk
+    text = run("space", "mnasnet", "--samples", "70000", "--seed", "4", "--spec-of", "66000").output
+    analysis = trace(parse_spec(text))
+    assert row[0] == "66000"
+    assert (analysis.macs, analysis.params, peak_memory(analysis)) == tuple(
+        int(row[header.index(key)]) for key in ("macs", "params", "memory_bytes"))

@@ -39,6 +39,10 @@ def space(space: Space,
                              "needs the plot extra.")] = None,
           by: Annotated[Optional[str], typer.Option(
               help="With --plot: one curve per value of this global choice (resolution or width).")] = None,
+          spec_of: Annotated[Optional[int], typer.Option(
+              "--spec-of", metavar="MEMBER", help="Print member MEMBER (a number from the CSV or the Pareto table, "
+                                                  "with the same --samples and --seed) as a plain spec, for `mobcost "
+                                                  "table`.")] = None,
           dask: Annotated[Optional[str], typer.Option(
               "--dask", metavar="ADDRESS", help="Run the chunks on a Dask cluster: a scheduler's address, or local "
                                                 "(needs the distributed extra).")] = None,
@@ -59,6 +63,14 @@ def space(space: Space,
         check_destination(plot, force, (), "--plot")
         if plot.suffix.lower() not in (".png", ".svg"):
             raise MobcostError(f"--plot saves a figure as .png or .svg (found {str(plot)!r})")
+    if spec_of is not None:
+        from mobcost.space.explore import member
+        from mobcost.space.spec import load_space
+
+        found = load_space(space)
+        exhaustive = exhaustive or found.size <= samples
+        typer.echo(printable(member(found, spec_of, samples, None if exhaustive else seed), lines=True), nl=False)
+        return
     fixes: dict[str, list[str]] = {}
     for item in fix or []:
         name, _, values = item.partition("=")

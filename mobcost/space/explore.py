@@ -10,9 +10,9 @@ import numpy as np
 from mobcost.display import Displayed
 from mobcost.errors import MobcostError
 from mobcost.limits import LIMIT
-from mobcost.space.run import (METRICS, QUANTILES, Budget, Chunk, Job, Members, Partial, bounds, chunks, costs,
+from mobcost.space.run import (CHUNK, METRICS, QUANTILES, Budget, Chunk, Job, Members, Partial, bounds, chunks, costs,
                                pick, quantile_targets, run_chunk)
-from mobcost.space.spec import Space
+from mobcost.space.spec import Space, member_text
 from mobcost.space.tables import Tables, build
 
 MAX_SAMPLES = 10**9  # members one command evaluates: minutes on one core
@@ -169,6 +169,23 @@ def explore(space: Space, samples: int | None = None, seed: int = 0, exhaustive:
             members[metric] = np.concatenate([values[metric] for _, values, _ in kept])
     return SpaceResult(space, size, exhaustive, first.count, None if exhaustive else seed, metrics, distribution,
                        budget, first.within, cost, front, hist, device, dtype, members=members)
+
+
+def member(space: Space, number: int, samples: int, seed: int | None) -> str:
+    """Member `number` as a plain spec's text: of the draw of `samples` members with `seed`, or (seed None) of the
+    enumeration, as `mobcost space` numbers them in its CSV and its Pareto table."""
+    numpy_needed()
+    total = space.size if seed is None else samples
+    if not 0 <= number < total:
+        raise MobcostError(f"--spec-of takes a member's number from 0 to {total - 1:,} (found {number:,})")
+    start = number // CHUNK * CHUNK
+    m = Chunk(number // CHUNK, start, min(start + CHUNK, total), seed).members(space)  # the chunk as drawn
+    i = number - start
+    stages, k = [], 0
+    for j, stage in enumerate(space.stages):
+        stages.append((int(m.s[j][i]), int(m.d[j][i]), [int(m.l[k + b][i]) for b in range(stage.blocks)]))
+        k += stage.blocks
+    return member_text(space, int(m.g[i]), stages)
 
 
 def _map(tables: Tables, job: Job, work: list[Chunk], client, sink) -> Partial:

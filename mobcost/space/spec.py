@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -389,7 +390,12 @@ def _flow(value) -> str:
         return "[" + ", ".join(_flow(item) for item in value) + "]"
     if isinstance(value, Fraction):
         value = str(value)
+    if isinstance(value, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value) and value.lower() not in _WORDS:
+        return value  # a plain word as YAML reads it: kind, act, classes
     return json.dumps(value, ensure_ascii=False)
+
+
+_WORDS = {"true", "false", "yes", "no", "on", "off", "y", "n", "null"}  # YAML 1.1 reads these as booleans or null
 
 
 def fix(space: Space, field: str, values: list[str]) -> Space:

@@ -11,8 +11,9 @@ from mobcost.table import Column, Report, exact
 
 NAMES = {"macs": "Mult-Adds (M)", "params": "Parameters (M)", "memory": "Peak memory (kB)", "latency": "Latency (ms)"}
 SHOWN = 20  # Pareto members a table shows (JSON has them all)
-UNITS = {"macs": ("M Mult-Adds", 10**6), "params": ("M parameters", 10**6), "memory": ("kB", 1000),
-         "latency": ("ms", 1)}
+UNITS = {"macs": ("M", 10**6), "params": ("M", 10**6), "memory": (" kB", 1000), "latency": (" ms", 1)}
+WORDS = {"macs": "Mult-Adds", "params": "parameters", "memory": "peak memory", "latency": "latency"}
+AS_LITTLE = {"params": "as few parameters", "memory": "as little peak memory", "latency": "as little latency"}
 
 
 def _scaled(metric: str):
@@ -22,7 +23,7 @@ def _scaled(metric: str):
 
 def _amount(metric: str, value) -> str:
     unit, scale = UNITS[metric]
-    return f"{value / scale:,.1f} {unit}"
+    return f"{value / scale:,.1f}{unit}"
 
 
 @shows(SpaceResult)
@@ -44,11 +45,11 @@ def space_table(result: SpaceResult) -> Report:
                   else ""))
     given = result.budget.given()
     if given:
-        within = " and ".join(f"{NAMES[m].split(' (')[0]} ≤ {_amount(m, v)}" for m, v in given.items())
+        within = ", ".join(f"{WORDS[m]} ≤ {_amount(m, v)}" for m, v in given.items())
         notes.append(f"Within budget ({within}): {result.within:,} of {result.evaluated:,} = "
                      f"{100 * result.share:.4g}%" + (" of the space" if result.exhaustive else " of the draw") +
                      f"; {len(result.front.get('macs', ())):,} Pareto members, the most Mult-Adds for their "
-                     f"{NAMES[result.cost].split(' (')[0].lower()}.")
+                     f"{WORDS[result.cost]}.")
     data = {"space": result.space.name, "title": result.space.title, "source": result.space.source,
             "size": result.size, "exhaustive": result.exhaustive, "evaluated": result.evaluated, "seed": result.seed,
             "device": result.device, "dtype": result.dtype,
@@ -100,13 +101,12 @@ def pareto_table(result: SpaceResult) -> Report:
             for r in shown]
     cols = (Column("member", "Member", exact, True), Column("macs", NAMES["macs"], _scaled("macs"), True),
             Column("cost", NAMES[result.cost], _scaled(result.cost), True), Column("choices", "Choices", wrap=True))
-    notes = (f"Within budget, no other member evaluated has more Mult-Adds for as little "
-             f"{NAMES[result.cost].split(' (')[0].lower()}. Choices: each stage's depth (n), then each block's "
+    notes = (f"Within budget, no other member evaluated has more Mult-Adds for {AS_LITTLE[result.cost]}. Choices: each stage's depth (n), then each block's "
              f"values, e.g. kernel/t; `zero` a block skipped. Member numbers are the draw's (seed "
              f"{result.seed}) or the enumeration's." + (f" {SHOWN} of the {len(records):,} shown, evenly along "
                                                         "the front; -f json lists them all." if len(records) > SHOWN
                                                         else ""),)
-    return Report(f"Pareto members of {result.space.name}: Mult-Adds for {NAMES[result.cost].split(' (')[0].lower()}",
+    return Report(f"Pareto members of {result.space.name}: Mult-Adds for {WORDS[result.cost]}",
                   cols, rows, {"pareto": records}, notes=notes)
 
 
