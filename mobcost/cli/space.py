@@ -102,6 +102,7 @@ def space(space: Space,
     if fmt != Format.csv:
         emit(space_table(result), fmt)
         if result.budget.given() and fmt in (Format.rich, Format.markdown) and result.front:
+            typer.echo("")
             emit(pareto_table(result), fmt)
     if plot is not None:
         from mobcost.views.plot import space_figure

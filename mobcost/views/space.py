@@ -48,8 +48,8 @@ def space_table(result: SpaceResult) -> Report:
         within = ", ".join(f"{WORDS[m]} ≤ {_amount(m, v)}" for m, v in given.items())
         notes.append(f"Within budget ({within}): {result.within:,} of {result.evaluated:,} = "
                      f"{100 * result.share:.4g}%" + (" of the space" if result.exhaustive else " of the draw") +
-                     f"; {len(result.front.get('macs', ())):,} Pareto members, the most Mult-Adds for their "
-                     f"{WORDS[result.cost]}.")
+                     f"; {_members(len(result.front.get('macs', ())))} on the Pareto front, the most Mult-Adds "
+                     f"for their {WORDS[result.cost]}.")
     data = {"space": result.space.name, "title": result.space.title, "source": result.space.source,
             "size": result.size, "exhaustive": result.exhaustive, "evaluated": result.evaluated, "seed": result.seed,
             "device": result.device, "dtype": result.dtype,
@@ -60,6 +60,10 @@ def space_table(result: SpaceResult) -> Report:
             "pareto": front_records(result)}
     title = f"Space {result.space.name}: {result.size:,} members"
     return Report(title, cols, rows, data, notes=tuple(notes))
+
+
+def _members(n: int) -> str:
+    return f"{n:,} member" + ("" if n == 1 else "s")
 
 
 def front_records(result: SpaceResult) -> list[dict]:
