@@ -22,15 +22,7 @@ import numpy as np
 from mobcost.space.explore import explore, tables_for
 from mobcost.space.run import CHUNK, costs, draw
 from mobcost.space.spec import load_space, spaces
-
-
-def best_of(repeat: int, run) -> tuple[float, float]:
-    times = []
-    for _ in range(repeat):
-        cpu, wall = time.process_time(), time.perf_counter()
-        run()
-        times.append((time.process_time() - cpu, time.perf_counter() - wall))
-    return min(times)
+from sweep_speed import best_of  # bench/: the script's own folder is on the path
 
 
 def rate(tables, members: int, metrics, repeat: int) -> tuple[float, float]:

@@ -40,9 +40,6 @@ class Choice:
     values: tuple
     path: Path_  # of the `{choice: ...}` mapping in the file
 
-    def shown(self, index: int) -> str:
-        return shown_value(self.values[index])
-
 
 @dataclass(frozen=True)
 class Stage:
@@ -177,15 +174,16 @@ def _is_choice(value) -> bool:
     return isinstance(value, dict) and "choice" in value
 
 
-def _no_choices_below(value, path: Path_, space: Space | None, found: list) -> None:
+def _no_choices_below(value, path: Path_, found: list) -> None:
+    """The paths of choices where none may stand, into `found`."""
     if _is_choice(value):
         found.append(path)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _no_choices_below(item, path + (key,), space, found)
+            _no_choices_below(item, path + (key,), found)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            _no_choices_below(item, path + (i,), space, found)
+            _no_choices_below(item, path + (i,), found)
 
 
 def read_space(text: str, file: str = "<space>") -> Space:
@@ -214,11 +212,11 @@ def read_space(text: str, file: str = "<space>") -> Space:
         globals_.append(Choice("width", _choice_values(data["width"], ("width",), file, data, positions), ("width",)))
     for key, value in data.items():
         if key not in ("layers", "input", "width"):
-            _no_choices_below(value, (key,), None, found)
+            _no_choices_below(value, (key,), found)
     if isinstance(inp, dict):
         for key, value in inp.items():
             if key != "resolution":
-                _no_choices_below(value, ("input", key), None, found)
+                _no_choices_below(value, ("input", key), found)
     stages = []
     slots = 0
     for i, layer in enumerate(data["layers"]):
@@ -263,7 +261,7 @@ def _stage(i: int, layer: dict, file: str, data, positions, found: list) -> Stag
     for key, value in layer.items():
         path = ("layers", i, key)
         if not _is_choice(value):
-            _no_choices_below(value, path, None, found)
+            _no_choices_below(value, path, found)
             fixed[key] = value
             continue
         per = value.get("per", "stage" if key in STAGE_FIELDS else "block")
@@ -451,6 +449,3 @@ def spaces() -> dict[str, Path]:
 
     return {path.stem: path for path in sorted((builtin_dir() / "spaces").glob("*.yaml"))}
 
-
-def exact_fraction(value) -> Fraction:
-    return _ratio(value)

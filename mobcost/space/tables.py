@@ -6,10 +6,10 @@ last earlier stage whose width is chosen) and on its own stage's and block's cho
 space's layers run in sequence. Its table is indexed by those, in that order; one more entry, the last, is an
 absent block (dropped by elastic depth, or the zero operation): no Mult-Adds, no parameters, no time.
 
-Peak memory is not a sum: each unit keeps the live sets of its steps (mobcost.memory) as four numbers, the first
-step, the largest inner one, the last step's read side and its output, and whether its input is computed in
-slices (a bottleneck without expansion or residual reading it channel by channel), in which case the step that
-writes that input runs on into the unit (mobcost.space.run walks the units in order).
+Peak memory is not a sum: each unit keeps the live sets of its steps (mobcost.memory) as five numbers, the first
+step's, the largest inner one's, the first step's written side, the last step's read side and its output, and two
+flags: a single step, and an input computed in slices (read by a bottleneck's depthwise or projection alone), in
+which case the step that writes that input runs on into the unit. mobcost.space.run walks the units in order.
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import numpy as np
 from pydantic import ValidationError
 
 from mobcost.errors import MobcostError, SpecError
-from mobcost.layers import Bottleneck, Shape, ShapeError
+from mobcost.layers import Shape
 from mobcost.limits import LIMIT
 from mobcost.space.spec import Space, Stage, member_data, resolved, _digits
 
@@ -65,11 +64,6 @@ class _At:
 
     def problem(self, path, field, message):
         return self.network.problem(("layers", self.index, *path[2:]), field, message)
-
-
-def _widths(space: Space) -> list:
-    """The distinct global width values (one None if the width is not chosen), with each g's width index."""
-    return [c for c in space.globals if c.field == "width"]
 
 
 def _network(space: Space, g: int):
@@ -116,16 +110,8 @@ def _layer(space: Space, stage: Stage, s: int, l: int, block: int):
         raise space.problem(path, name, f"{message}, with {chosen}" if chosen else message) from None
 
 
-def _sliced(analysis) -> bool:
-    """Whether the unit's input would be computed in slices: read only by its first row, a bottleneck's depthwise
-    or projection (mobcost.memory.materialized's rule, for the tensor before the unit)."""
-    from mobcost.memory import input_sliced
-
-    return input_sliced(analysis)
-
-
 def _measure(network, layer, scaling, shape: Shape, index: int, device) -> tuple:
-    from mobcost.memory import steps
+    from mobcost.memory import input_sliced, steps
     from mobcost.trace import Analysis, _Walk, squared
 
     walk = _Walk(_At(network, index), scaling, squared(shape.h, shape.w))
@@ -138,7 +124,7 @@ def _measure(network, layer, scaling, shape: Shape, index: int, device) -> tuple
     st = steps(analysis)
     lives = [step.live for step in st]
     memory = (lives[0], max(lives[1:-1], default=0), st[0].output + st[0].held, st[-1].input + st[-1].held,
-              st[-1].output, len(st) == 1, _sliced(analysis))
+              st[-1].output, len(st) == 1, input_sliced(analysis))
     ms = 0.0
     if device is not None:
         from mobcost.latency.model import ops, seconds
@@ -153,15 +139,12 @@ def build(space: Space, device=None) -> Tables:
 
     G = space.global_combos
     networks, scalings = {}, []
-    width = next((c for c in space.globals if c.field == "width"), None)
-    res = next((c for c in space.globals if c.field == "resolution"), None)
     for g in range(G):
         values = space.decode_global(g)
         key = values.get("width")
         if key not in networks:
             networks[key] = _network(space, g)
         scalings.append((networks[key], _scaling(networks[key], 1.0)))
-    network0 = next(iter(networks.values()))
     image = []
     for g in range(G):
         net = scalings[g][0]
