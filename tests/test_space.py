@@ -269,3 +269,13 @@ def test_spec_of_a_member_is_its_csv_row():
     assert row[0] == "66000"
     assert (analysis.macs, analysis.params, peak_memory(analysis)) == tuple(
         int(row[header.index(key)]) for key in ("macs", "params", "memory_bytes"))
+
+
+def test_tables_too_large_are_refused_before_any_trace(tmp_path):
+    """1,000 resolutions × 999 kernels: a million table entries, refused at once (exit 2), not traced."""
+    spec = ("name: wide\ntitle: Wide\nspace: {source: a test}\n"
+            "input: {resolution: {choice: {from: 1001, to: 2000, step: 1}}, channels: 3}\n"
+            "layers:\n  - {kind: conv, out: 8, kernel: {choice: {from: 1, to: 999, step: 1}}}\n")
+    (tmp_path / "wide.yaml").write_text(spec)
+    out = run("space", str(tmp_path / "wide.yaml"), "--samples", "10")
+    assert out.exit_code == 2 and "at most 200,000 table entries" in out.output, out.output

@@ -26,7 +26,8 @@ from mobcost.layers import Shape
 from mobcost.limits import LIMIT
 from mobcost.space.spec import Space, Stage, member_data, resolved, _digits
 
-MAX_ENTRIES = 2_000_000  # table entries of one space, all units together
+MAX_ENTRIES = 200_000  # table entries of one space, all units together (the shipped spaces: at most 32,617)
+MAX_ROWS = 1_000_000  # rows traced to build them, each distinct block once (the shipped spaces: under 100,000)
 INT64 = 2**63 - 1
 
 COUNTS = ("macs", "params")
@@ -130,7 +131,7 @@ def _measure(network, layer, scaling, shape: Shape, index: int, device) -> tuple
         from mobcost.latency.model import ops, seconds
 
         ms = 1000 * seconds(ops(analysis, device.bytes_per_value), device.coefficients())
-    return out, macs, params, memory, ms
+    return out, macs, params, memory, ms, len(walk.rows)
 
 
 def build(space: Space, device=None) -> Tables:
@@ -166,6 +167,7 @@ def build(space: Space, device=None) -> Tables:
     # every entry small enough that a member's sum over all units, and a live set in bytes, fit in int64
     limit = INT64 // (8 * (sum(stage.blocks for stage in space.stages) + 2))
     cache: dict = {}
+    traced = 0
     units: list[Unit] = []
     sources: list[int | None] = []
     shapes = {(g, 0): image[g] for g in range(G)}  # input shape by (g, combination of the width source)
@@ -194,7 +196,12 @@ def build(space: Space, device=None) -> Tables:
                             key = (json.dumps(written, sort_keys=True, default=str), scaling, x)
                             if key not in cache:
                                 cache[key] = _measure(network, layer, scaling, x, stage.index, device)
-                            out, macs, params, memory, ms = cache[key]
+                                traced += cache[key][-1]
+                                if traced > MAX_ROWS:
+                                    raise space.problem(("layers", stage.index), None, "expected at most "
+                                                        f"{MAX_ROWS:,} rows traced to build the space's tables "
+                                                        f"{LIMIT}; its blocks expand to more")
+                            out, macs, params, memory, ms, _ = cache[key]
                             if max(macs, params, *memory) > limit:
                                 raise space.problem(("layers", stage.index), None, "its counts are too large to add "
                                                     f"in 64-bit integers: {max(macs, params, *memory):,} (at most "
