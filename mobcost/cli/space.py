@@ -12,8 +12,9 @@ from mobcost.cli.app import DeviceOpt, Dtype, DtypeOption, Fmt, Force, MaxMacs, 
 from mobcost.output import check_destination, printable, write_file
 from mobcost.table import Format
 
-Space = Annotated[str, typer.Argument(metavar="SPACE", help="A shipped space (ofa_mobilenet_v3, proxylessnas, "
-                                                            "mnasnet, mcunet_tinynas) or a space file (.yaml).")]
+Space = Annotated[str, typer.Argument(metavar="SPACE", help="A shipped space (ofa_mobilenet_v3, ofa_mobilenet_v3_w12, "
+                                                            "proxylessnas, mnasnet, mcunet_tinynas) or a space file "
+                                                            "(.yaml).")]
 
 
 @command
