@@ -92,32 +92,36 @@ def space(space: Space,
 
         def sink(found, members, values):
             if not header:
-                header.append(member_header(found, tuple(values)))
+                header.append(printable(member_header(found, tuple(values))))
                 sys.stdout.write(header[0] + "\n")
             sys.stdout.write(member_lines(found, members, values, tuple(values)))
     try:
         result = explore_space(space, fix=fixes, sink=sink, **options)
+        if fmt != Format.csv:
+            emit(space_table(result), fmt)
+            if result.budget.given() and fmt in (Format.rich, Format.markdown) and result.front:
+                typer.echo("")
+                emit(pareto_table(result), fmt)
+        if plot is not None:
+            _plot(explore_space, space, result, fixes, options, by, plot, force, fmt)
     finally:
         if client is not None:
             client.close()
-    if fmt != Format.csv:
-        emit(space_table(result), fmt)
-        if result.budget.given() and fmt in (Format.rich, Format.markdown) and result.front:
-            typer.echo("")
-            emit(pareto_table(result), fmt)
-    if plot is not None:
-        from mobcost.views.plot import space_figure
 
-        curves = [("", result)]
-        if by is not None:
-            values = [c for c in result.space.globals if c.field == by]
-            if not values:
-                raise MobcostError(f"--by names a global choice of {result.space.name}: "
-                                   f"{', '.join(c.field for c in result.space.globals) or 'it has none'}")
-            curves = [(f"{by} {value}", explore_space(space, fix={**fixes, by: [str(value)]}, **options))
-                      for value in values[0].values]
-        image = space_figure(curves, plot)
-        write_file(plot, image, force, (), "--plot")
-        typer.echo(printable(f"{plot}: the cumulative distribution of Mult-Adds, {len(curves)} curve(s)"),
-                   err=fmt == Format.csv)
 
+def _plot(explore_space, space, result, fixes, options, by, plot, force, fmt) -> None:
+    """The cumulative distribution of Mult-Adds, one curve per value of `by` (each its own draw)."""
+    from mobcost.language import MobcostError
+    from mobcost.views.plot import space_figure
+
+    curves = [("", result)]
+    if by is not None:
+        values = [c for c in result.space.globals if c.field == by]
+        if not values:
+            raise MobcostError(f"--by names a global choice of {result.space.name}: "
+                               f"{', '.join(c.field for c in result.space.globals) or 'it has none'}")
+        curves = [(f"{by} {value}", explore_space(space, fix={**fixes, by: [str(value)]}, **options))
+                  for value in values[0].values]
+    write_file(plot, space_figure(curves, plot), force, (), "--plot")
+    typer.echo(printable(f"{plot}: the cumulative distribution of Mult-Adds, {len(curves)} curve(s)"),
+               err=fmt == Format.csv)

@@ -14,14 +14,14 @@ from mobcost.space.tables import Tables, build
 
 
 def client(address: str):
-    """A dask.distributed Client: `local` starts a cluster of worker processes on this machine, anything else is a
-    scheduler's address (tcp://host:8786)."""
+    """A dask.distributed Client: `local` starts a cluster of worker processes on this machine (closed with the
+    client), anything else is a scheduler's address (tcp://host:8786)."""
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
     except ImportError:
         raise MobcostError("--dask needs dask.distributed: pip install 'mobcost[distributed]'") from None
     if address == "local":
-        return Client(LocalCluster(threads_per_worker=1))
+        return Client(threads_per_worker=1, dashboard_address=None)
     return Client(address)
 
 
