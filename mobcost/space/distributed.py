@@ -8,7 +8,7 @@ from __future__ import annotations
 import pickle
 
 from mobcost.errors import MobcostError
-from mobcost.space.run import Chunk, Job, Partial, run_chunk
+from mobcost.space.run import CHUNK, Job, Partial, chunks, run_chunk
 from mobcost.space.spec import Space
 from mobcost.space.tables import Tables, build
 
@@ -28,22 +28,34 @@ def client(address: str):
 _BUILT: dict = {}  # on a worker: (space, device) → its tables, built by the first chunk that needs them
 
 
-def _run(chunk: Chunk, space: Space, device: str | None, job: Job) -> Partial:
+MAX_TASKS = 10_000  # tasks one run gives the scheduler: a task runs consecutive chunks, merged on the worker
+
+
+def _run(numbers: tuple[int, int], total: int, seed: int | None, space: Space, device: str | None,
+         job: Job) -> Partial:
     key = pickle.dumps((space, device))
     if key not in _BUILT:
         from mobcost.latency.device import device as find_device
 
         _BUILT.clear()
         _BUILT[key] = build(space, find_device(device) if device else None)
-    return run_chunk(_BUILT[key], job, chunk)
+    merged = Partial()
+    for part in chunks(total, seed, *numbers):
+        merged.merge(run_chunk(_BUILT[key], job, part))
+    return merged
 
 
-def map_chunks(dask_client, tables: Tables, job: Job, work: list[Chunk]) -> Partial:
-    """Every chunk on the cluster, merged as they complete."""
+def map_chunks(dask_client, tables: Tables, job: Job, total: int, seed: int | None) -> Partial:
+    """Every chunk of `total` members on the cluster, in at most MAX_TASKS tasks of consecutive chunks (each a
+    range of chunk numbers, made on the worker), merged as they complete."""
     from dask.distributed import as_completed
 
     device = tables.device.name if tables.device is not None else None
-    total = Partial()
-    for future in as_completed(dask_client.map(_run, work, space=tables.space, device=device, job=job, pure=False)):
-        total.merge(future.result())
-    return total
+    count = -(-total // CHUNK)
+    per = -(-count // MAX_TASKS)
+    tasks = [(first, min(first + per, count)) for first in range(0, count, per)]
+    merged = Partial()
+    for future in as_completed(dask_client.map(_run, tasks, total=total, seed=seed, space=tables.space,
+                                               device=device, job=job, pure=False)):
+        merged.merge(future.result())
+    return merged

@@ -10,8 +10,8 @@ import numpy as np
 from mobcost.display import Displayed
 from mobcost.errors import MobcostError
 from mobcost.limits import LIMIT
-from mobcost.space.run import (CHUNK, METRICS, QUANTILES, Budget, Chunk, Job, Members, Partial, bounds, chunks, costs,
-                               pick, quantile_targets, run_chunk)
+from mobcost.space.run import (CHUNK, METRICS, QUANTILES, Budget, Job, Members, Partial, bounds, chunk, chunks,
+                               costs, pick, quantile_targets, run_chunk)
 from mobcost.space.spec import Space, member_text
 from mobcost.space.tables import Tables, build
 
@@ -126,7 +126,7 @@ def explore(space: Space, samples: int | None = None, seed: int = 0, exhaustive:
     cost = cost or ("latency" if device else "memory" if budget.memory is not None else "params")
     if cost not in metrics or cost == "macs":
         raise MobcostError(f"the Pareto members trade Mult-Adds for latency, memory or params (found {cost!r})")
-    work = chunks(size if exhaustive else samples, None if exhaustive else seed)
+    work = (size if exhaustive else samples, None if exhaustive else seed)  # members, and the draw's seed
     edges = {metric: bounds(tables, metric, dtype) for metric in metrics}
     kept: list = []
 
@@ -178,9 +178,9 @@ def member(space: Space, number: int, samples: int, seed: int | None) -> str:
     total = space.size if seed is None else samples
     if not 0 <= number < total:
         raise MobcostError(f"--spec-of takes a member's number from 0 to {total - 1:,} (found {number:,})")
-    start = number // CHUNK * CHUNK
-    m = Chunk(number // CHUNK, start, min(start + CHUNK, total), seed).members(space)  # the chunk as drawn
-    i = number - start
+    drawn = chunk(number // CHUNK, total, seed)  # the whole chunk, as drawn: a member depends on its chunk's size
+    m = drawn.members(space)
+    i = number - drawn.start
     stages, k = [], 0
     for j, stage in enumerate(space.stages):
         stages.append((int(m.s[j][i]), int(m.d[j][i]), [int(m.l[k + b][i]) for b in range(stage.blocks)]))
@@ -188,14 +188,15 @@ def member(space: Space, number: int, samples: int, seed: int | None) -> str:
     return member_text(space, int(m.g[i]), stages)
 
 
-def _map(tables: Tables, job: Job, work: list[Chunk], client, sink) -> Partial:
+def _map(tables: Tables, job: Job, work: tuple[int, int | None], client, sink) -> Partial:
+    """Every chunk of `work` (members, seed), here or on a Dask cluster, merged."""
     if client is not None:
         from mobcost.space.distributed import map_chunks
 
         if sink is not None:
             raise MobcostError("every member's costs (-f csv, keep) are gathered on one machine: leave out --dask")
-        return map_chunks(client, tables, job, work)
+        return map_chunks(client, tables, job, *work)
     total = Partial()
-    for chunk in work:
-        total.merge(run_chunk(tables, job, chunk, sink))
+    for part in chunks(*work):
+        total.merge(run_chunk(tables, job, part, sink))
     return total

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Iterator
 from fractions import Fraction
 
 import numpy as np
@@ -216,8 +217,15 @@ class Chunk:
         return draw(space, self.stop - self.start, rng, self.start)
 
 
-def chunks(total: int, seed: int | None, size: int = CHUNK) -> list[Chunk]:
-    return [Chunk(i, start, min(start + size, total), seed) for i, start in enumerate(range(0, total, size))]
+def chunk(number: int, total: int, seed: int | None) -> Chunk:
+    """Chunk `number` of `total` members: members number · CHUNK onwards (the last chunk may be shorter)."""
+    return Chunk(number, number * CHUNK, min((number + 1) * CHUNK, total), seed)
+
+
+def chunks(total: int, seed: int | None, first: int = 0, stop: int | None = None) -> Iterator[Chunk]:
+    """Chunks first … stop − 1 (default: all) of `total` members, made as they are needed."""
+    for number in range(first, -(-total // CHUNK) if stop is None else stop):
+        yield chunk(number, total, seed)
 
 
 @dataclass
