@@ -85,7 +85,7 @@ def choices_text(record: dict, result: SpaceResult) -> str:
         bits = []
         if stage.split and len(stage.depths) > 1:
             bits.append(f"n{record[f'{stage.label}.n']}")
-        bits += [shown_value(record[f"{stage.label}.{c.field}"]) for c in stage.stage_choices]
+        bits += [f"{c.field}={_short(record[f'{stage.label}.{c.field}'], c)}" for c in stage.stage_choices]
         for b in range(stage.blocks):
             prefix = f"{stage.label}.{b + 1}." if stage.split else f"{stage.label}."
             if record.get(prefix + "zero"):
@@ -94,6 +94,11 @@ def choices_text(record: dict, result: SpaceResult) -> str:
                 bits.append("/".join(shown_value(record[prefix + c.field]) for c in stage.block_choices))
         parts.append(f"{stage.label}: {' '.join(bits)}")
     return "; ".join(parts)
+
+
+def _short(value, choice) -> str:
+    """A stage's value as the Choices column shows it: a mapping (an `se:`) by its place among the choice's values."""
+    return f"#{choice.values.index(value) + 1}" if isinstance(value, dict) else shown_value(value)
 
 
 def pareto_table(result: SpaceResult) -> Report:
@@ -105,8 +110,12 @@ def pareto_table(result: SpaceResult) -> Report:
             for r in shown]
     cols = (Column("member", "Member", exact, True), Column("macs", NAMES["macs"], _scaled("macs"), True),
             Column("cost", NAMES[result.cost], _scaled(result.cost), True), Column("choices", "Choices", wrap=True))
-    notes = (f"Within budget, no other member evaluated has more Mult-Adds for {AS_LITTLE[result.cost]}. Choices: each stage's depth (n), then each block's "
-             f"values, e.g. kernel/t; `zero` a block skipped. Member numbers are the draw's (seed "
+    fields = next(("/".join(c.field for c in stage.block_choices) for stage in result.space.stages
+                   if stage.split and stage.block_choices), "")
+    blocks = f", then each block's {fields}" if fields else ""
+    notes = (f"Within budget, no other member evaluated has more Mult-Adds for {AS_LITTLE[result.cost]}. Choices: "
+             f"each stage's depth (n) and its own choices (#k: the choice's k-th value){blocks}; `zero` a block "
+             f"skipped. Member numbers are the draw's (seed "
              f"{result.seed}) or the enumeration's." + (f" {SHOWN} of the {len(records):,} shown, evenly along "
                                                         "the front; -f json lists them all." if len(records) > SHOWN
                                                         else ""),)
