@@ -299,3 +299,22 @@ def import_model(
     except OSError as e:
         raise MobcostError(f"--out: cannot write {str(out)!r}: {e.strerror}") from None
     typer.echo(f"{out}: the spec of {model.name}", err=True)
+
+
+@command
+def export(model: Model,
+           out: Annotated[Path, typer.Option("--out", "-o", help="The ONNX file to write, e.g. model.onnx.")],
+           alpha: Alpha = None, res: Res = None, rho: Rho = None, depth: Depth = None,
+           seed: Annotated[int, typer.Option(help="Seed of the random weights.")] = 0,
+           force: Force = False) -> None:
+    """Write the network as a runnable ONNX graph with random weights (needs the onnx extra): time it on your own
+    device, or read it back with `mobcost import`.
+
+    Example: mobcost export v2 -o v2.onnx"""
+    from mobcost.export import export_onnx
+
+    check_destination(out, force, read_paths({"model": model}))  # before any work
+    analysis = analyzed(model, alpha=alpha, resolution=res, rho=rho, depth=depth)
+    write_file(out, export_onnx(analysis, seed), force, read_paths({"model": model}))
+    typer.echo(f"{printable(str(out))}: {printable(analysis.label)}, {len(analysis.rows)} rows, random weights "
+               f"(seed {seed})", err=True)
