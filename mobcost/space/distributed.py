@@ -1,5 +1,5 @@
 """A space's chunks on a Dask cluster (the `distributed` extra): each worker builds the space's tables once (from
-the space and the device's name, which every task carries), each chunk runs where Dask places it, and the partial
+the space and the device, which every task carries), each chunk runs where Dask places it, and the partial
 results merge as they arrive (merging is order-free: the same result as one machine's). Nothing here schedules,
 retries or moves data: Dask does."""
 
@@ -31,14 +31,11 @@ _BUILT: dict = {}  # on a worker: (space, device) → its tables, built by the f
 MAX_TASKS = 10_000  # tasks one run gives the scheduler: a task runs consecutive chunks, merged on the worker
 
 
-def _run(numbers: tuple[int, int], total: int, seed: int | None, space: Space, device: str | None,
-         job: Job) -> Partial:
+def _run(numbers: tuple[int, int], total: int, seed: int | None, space: Space, device, job: Job) -> Partial:
     key = pickle.dumps((space, device))
     if key not in _BUILT:
-        from mobcost.latency.device import device as find_device
-
         _BUILT.clear()
-        _BUILT[key] = build(space, find_device(device) if device else None)
+        _BUILT[key] = build(space, device)
     merged = Partial()
     for part in chunks(total, seed, *numbers):
         merged.merge(run_chunk(_BUILT[key], job, part))
@@ -50,12 +47,11 @@ def map_chunks(dask_client, tables: Tables, job: Job, total: int, seed: int | No
     range of chunk numbers, made on the worker), merged as they complete."""
     from dask.distributed import as_completed
 
-    device = tables.device.name if tables.device is not None else None
     count = -(-total // CHUNK)
     per = -(-count // MAX_TASKS)
     tasks = [(first, min(first + per, count)) for first in range(0, count, per)]
     merged = Partial()
     for future in as_completed(dask_client.map(_run, tasks, total=total, seed=seed, space=tables.space,
-                                               device=device, job=job, pure=False)):
+                                               device=tables.device, job=job, pure=False)):
         merged.merge(future.result())
     return merged
