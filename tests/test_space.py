@@ -212,6 +212,8 @@ def test_cli_plot(tmp_path):
     ("stride: {choice: [1, 2]}", ["line 8", "`stride` cannot be a choice"]),
     ("kernel: {choice: {from: 3, to: 9000001, step: 2}}", ["line 8", "at most 1,000 values"]),
     ("n: {choice: [1, 2], per: block}", ["line 8", "chosen once per stage"]),
+    ("kernel: {choice: {from: 1, to: 999, step: 2}}, dilation: {choice: {from: 1, to: 999, step: 2}}",
+     ["line 8", "at most 200,000 combinations"]),
 ])
 def test_bad_choices_are_located(tmp_path, text, words):
     spec = (f"name: bad\ntitle: Bad\nspace: {{source: a test}}\ninput: {{resolution: 64, channels: 3}}\n"

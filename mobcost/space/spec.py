@@ -28,6 +28,7 @@ from mobcost.limits import LIMIT, MAX_LAYERS
 
 MAX_VALUES = 1_000  # values of one choice
 MAX_SLOTS = 10_000  # choices once stages are split into blocks
+MAX_COMBINATIONS = 200_000  # combinations of one layer's choices, each a table entry (mobcost.space.tables)
 STAGE_FIELDS = ("n", "out", "width_mult")  # choose once per stage unless `per:` says otherwise
 SPACE_FIELDS = ("width_mult", "zero")  # a space's own layer fields, resolved when a member is written
 
@@ -224,6 +225,9 @@ def read_space(text: str, file: str = "<space>") -> Space:
             raise at(("layers", i), None, "expected a layer: a mapping with `kind`")
         stage = _stage(i, layer, file, data, positions, found)
         slots += len(stage.stage_choices) + 1 + stage.blocks * (len(stage.block_choices) + 1)
+        if stage.stage_combos * stage.block_combos > MAX_COMBINATIONS:
+            raise at(("layers", i), None, f"expected at most {MAX_COMBINATIONS:,} combinations of one layer's "
+                                          f"choices {LIMIT}; this one has {stage.stage_combos * stage.block_combos:,}")
         stages.append(stage)
     if found:
         raise at(found[0], None, "a choice stands only on the input's resolution, the network's width or a field of "
@@ -431,15 +435,14 @@ def load_space(target: str | Path) -> Space:
     """A shipped space by name, or a space file."""
     from mobcost.language.yaml import read_spec_file
 
-    path = Path(target)
-    if not path.suffix:
-        shipped = spaces()
-        if str(target) not in shipped:
-            from mobcost.errors import listed
-
-            raise MobcostError(f"unknown space {shown(target)!r}: the shipped spaces are {listed(sorted(shipped))}, "
-                               "or give a space file (.yaml)")
+    path, shipped = Path(target), spaces()
+    if str(target) in shipped:
         path = shipped[str(target)]
+    elif not path.suffix and not path.exists():
+        from mobcost.errors import listed
+
+        raise MobcostError(f"unknown space {shown(target)!r}: the shipped spaces are {listed(sorted(shipped))}, "
+                           "or give a space file (.yaml)")
     return read_space(read_spec_file(path), str(path))
 
 
