@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from mobcost.cli.app import DeviceOpt, Dtype, DtypeOption, Fmt, Force, MaxMacs, MaxMemory, MaxParams, command, emit
+from mobcost.cli.app import (DeviceOpt, Dtype, DtypeOption, Fmt, Force, MaxMacs, MaxMemory, MaxParams, _export, command,
+                             emit)
 from mobcost.output import check_destination, printable, write_file
 from mobcost.table import Format
 
@@ -52,7 +53,7 @@ def space(space: Space,
     (with --device) latency; with a budget, the share within it and the Pareto members. -f csv: every member
     evaluated, with its choices. Needs numpy (the space extra).
 
-    Example: mobcost space ofa_mobilenet_v3 --samples 1000000 --max-macs 600M"""
+    Example: mobcost space ofa_mobilenet_v3 --max-macs 300M"""
     from mobcost.language import MobcostError
     from mobcost.space.explore import numpy_needed
 
@@ -101,7 +102,11 @@ def space(space: Space,
             emit(space_table(result), fmt)
             if result.budget.given() and fmt in (Format.rich, Format.markdown) and result.front:
                 typer.echo("")
-                emit(pareto_table(result), fmt)
+                token = _export.set(None)  # --export saves the distribution's table, written above
+                try:
+                    emit(pareto_table(result), fmt)
+                finally:
+                    _export.reset(token)
         if plot is not None:
             _plot(explore_space, space, result, fixes, options, by, plot, force, fmt)
     finally:
