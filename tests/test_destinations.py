@@ -15,7 +15,7 @@ NEEDS = {"latency": ["--device", "pixel1"], "conv": ["--input", "6x6x3"], "check
          "fit": ["--max-macs", "1G"], "sweep": ["--alpha", "1"]}
 """What a command needs besides its inputs to get as far as its destination."""
 SUFFIX = {"--export": ".svg", "plot --out": ".png", "import --out": ".yaml", "export --out": ".onnx",
-          "view --out": ".html", "devices --out": ".yaml"}
+          "view --out": ".html", "devices --out": ".yaml", "space --plot": ".png"}
 
 
 def destinations() -> list[tuple[str, str]]:
@@ -36,7 +36,7 @@ def _annotation(param):
 def test_the_destinations_are_found():
     found = destinations()
     assert ("import", "--out") in found and ("plot", "--out") in found and ("table", "--export") in found
-    assert all(option in ("--export", "--out") for _, option in found), found  # a new one: add its cases here
+    assert all(option in ("--export", "--out", "--plot") for _, option in found), found  # a new one: add its cases
     assert {command for command, option in found if option == "--out"} <= {"devices", "export", "import", "plot",
                                                                            "view"}, found  # and its SUFFIX
 
@@ -99,7 +99,7 @@ def test_every_destination_refuses(command, option, where, mobcost, tmp_path):
 def test_every_destination_writes_a_new_file_whole(command, option, mobcost, tmp_path):
     if command == "plot":
         pytest.importorskip("matplotlib")
-    if command in ("import", "plot", "verify", "export", "view", "devices"):
+    if command in ("import", "plot", "verify", "export", "view", "devices", "space"):
         pytest.skip(f"{command} is held to a new file by its own tests")
     source = tmp_path / "net.yaml"
     source.write_text(SPEC)
