@@ -261,7 +261,7 @@ def _scaling(network: Network, alpha: float, depth: float | None = None) -> Scal
                            f"{MAX_MULTIPLIER} is mobcost's limit, see Limits in the README)")
     rounding = network.width_rounding
     return Scaling(Fraction(str(alpha)) * network.width, network.classes,
-                   rounding.divisor if isinstance(rounding, MakeDivisible) else None, depth)
+                   rounding.divisor if isinstance(rounding, MakeDivisible) else None, depth, network.width_arithmetic)
 
 
 def sweep(network: Network, alphas: Iterable[float], resolutions: Iterable[Resolution]) -> Iterator[Totals]:

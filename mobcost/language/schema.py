@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, PrivateAttr, Tag, TypeAdapter, ValidationError, WithJsonSchema)
 
-from mobcost.layers import (LAYER_KINDS, Bottleneck, Concat, Layer, MakeDivisible, Ratio, Repeat, Residual, Rounding,
+from mobcost.layers import (LAYER_KINDS, Arithmetic, Bottleneck, Concat, Layer, MakeDivisible, Ratio, Repeat, Residual, Rounding,
                             Separable)
 from mobcost.limits import (LIMIT, MAX_COUNT, MAX_LAYERS, MAX_MULTIPLIER, MAX_NODES, ChannelCount, PixelPair, Pixels,
                             decimal_of)
@@ -120,6 +120,7 @@ class Variant(_Strict):
     drop: list[str] = []  # top-level layers removed by name (MobileNets Table 5, "Shallow MobileNet")
     set: dict[str, dict[str, Any]] = {}  # top-level layer name → fields changed, e.g. a paper's head width
     each: dict[str, dict[str, Any]] = {}  # layer kind → fields changed on every layer of that kind, at any depth
+    width_arithmetic: Arithmetic | None = None  # replaces the network's (its implementation's arithmetic)
     width: Multiplier | None = None  # compound scaling (EfficientNet §3.3): replaces the network's `width`
     depth: Multiplier | None = None  # replaces the network's `depth`
     resolution: Resolution | None = None  # replaces the input resolution
@@ -152,7 +153,7 @@ class Backbone(_Strict):
     each: dict[str, dict[str, Any]] = {}  # layer kind → fields changed on every included layer of that kind
 
 
-INHERITED = ("width_rounding", "width", "depth")
+INHERITED = ("width_rounding", "width_arithmetic", "width", "depth")
 """What a network takes from its backbone: one network has one rounding rule and one pair of scaling coefficients,
 so that its backbone's rows are the shipped network's at every α."""
 
@@ -198,6 +199,7 @@ class Network(_Strict):
     input: Input
     classes: ChannelCount = 1000
     width_rounding: Rounding = "int"
+    width_arithmetic: Arithmetic = "exact"  # α·c exactly, or as the implementation's float product (layers.Arithmetic)
     width: Multiplier = Fraction(1)  # compound scaling's width coefficient: multiplies α
     depth: Multiplier = Fraction(1)  # compound scaling's depth coefficient: repeats = ceil(n · depth)
     backbone: Backbone | None = None  # a shipped network whose layers come first (the three fields above: its own)
@@ -357,7 +359,8 @@ class Network(_Strict):
         if unknown := self._unknown_layer(edit):
             raise self.problem(("variants", key, unknown[0]), None, self._unknown_message(*unknown))
         layers = self._apply(self.layers, edit, ("variants", key))
-        scaled = {key: value for key, value in (("width", edit.width), ("depth", edit.depth)) if value is not None}
+        scaled = {key: value for key, value in (("width", edit.width), ("depth", edit.depth),
+                                                ("width_arithmetic", edit.width_arithmetic)) if value is not None}
         if edit.resolution is not None:
             scaled["input"] = self.input.model_copy(update={"resolution": edit.resolution})
         net = self.model_copy(update={"layers": layers, "title": edit.title, "follows": edit.follows or self.follows,
