@@ -109,6 +109,10 @@ class Builder(_Strict):
     """Further keywords, e.g. GoogLeNet's `aux_logits: false`, or `weights_backbone: null` (None: no download)."""
 
 
+Knob = Literal["alpha", "resolution", "depth"]
+"""What a user may change of a network: its width multiplier α, its input resolution, its depth multiplier."""
+
+
 class Variant(_Strict):
     """A named edit of the network: a paper's comparison model, or another implementation's build of the same
     network, declared as its differences from the spec (never a second copy of it)."""
@@ -121,6 +125,8 @@ class Variant(_Strict):
     set: dict[str, dict[str, Any]] = {}  # top-level layer name → fields changed, e.g. a paper's head width
     each: dict[str, dict[str, Any]] = {}  # layer kind → fields changed on every layer of that kind, at any depth
     width_arithmetic: Arithmetic | None = None  # replaces the network's (its implementation's arithmetic)
+    accepts: list[Knob] | None = None  # replaces the network's: what the implementation it follows takes
+    resizes: Resolution | None = None  # replaces the network's: the size the implementation resizes every image to
     width: Multiplier | None = None  # compound scaling (EfficientNet §3.3): replaces the network's `width`
     depth: Multiplier | None = None  # replaces the network's `depth`
     resolution: Resolution | None = None  # replaces the input resolution
@@ -200,6 +206,12 @@ class Network(_Strict):
     classes: ChannelCount = 1000
     width_rounding: Rounding = "int"
     width_arithmetic: Arithmetic = "exact"  # α·c exactly, or as the implementation's float product (layers.Arithmetic)
+    accepts: list[Knob] | None = None
+    """What the implementation the network follows lets a user change (α, resolution, depth); a request outside is
+    refused (exit 2), never shown under that implementation's name. None: all three, by mobcost's own rules."""
+    resizes: Resolution | None = None
+    """The size the implementation resizes every image to before its network (torchvision's SSD transform: 320):
+    the network is counted at this size, whatever --res asks, and a note says so."""
     width: Multiplier = Fraction(1)  # compound scaling's width coefficient: multiplies α
     depth: Multiplier = Fraction(1)  # compound scaling's depth coefficient: repeats = ceil(n · depth)
     backbone: Backbone | None = None  # a shipped network whose layers come first (the three fields above: its own)
@@ -360,7 +372,9 @@ class Network(_Strict):
             raise self.problem(("variants", key, unknown[0]), None, self._unknown_message(*unknown))
         layers = self._apply(self.layers, edit, ("variants", key))
         scaled = {key: value for key, value in (("width", edit.width), ("depth", edit.depth),
-                                                ("width_arithmetic", edit.width_arithmetic)) if value is not None}
+                                                ("width_arithmetic", edit.width_arithmetic),
+                                                ("accepts", edit.accepts), ("resizes", edit.resizes))
+                  if value is not None}
         if edit.resolution is not None:
             scaled["input"] = self.input.model_copy(update={"resolution": edit.resolution})
         net = self.model_copy(update={"layers": layers, "title": edit.title, "follows": edit.follows or self.follows,
