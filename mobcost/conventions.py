@@ -11,6 +11,7 @@ tests/test_keras.py):
   keras    keras BatchNormalization: γ, β, moving mean and moving variance are all weights for count_params()
   fvcore   fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS and jit_handles.py (batchnorm_flop_jit in eval mode)
   ptflops  ptflops/pytorch_ops.py MODULES_MAPPING hooks and FUNCTIONAL_MAPPING patches (pytorch backend)
+  ptflops-aten  ptflops/aten_ops.py ATEN_OPS_MAPPING (aten backend, ptflops ≥ 0.7.3): conv and matmul, bias counted
   thop     thop/profile.py register_hooks and thop/vision/basic_hooks.py, calc_func.py
 """
 
@@ -248,6 +249,13 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
         "counts only a batch's first item), once where the implementation calls the function itself, not at all where "
         "it takes a tensor method (x.mean([2, 3])).",
         "once", "not at all"),
+    Convention(
+        "ptflops-aten", "ptflops.get_model_complexity_info(model, (c, h, w), backend='aten')", "torch",
+        _rules(bias=Rule("1 per output element", _outputs)),
+        "Mult-Adds counted as ptflops' aten backend (ptflops/aten_ops.py: aten.convolution, addmm, mm, bmm under a "
+        "dispatch mode, so whatever calls them, module, function or method, is seen once): convolutions and "
+        "matrix products plus 1 per bias output element; batch norm, activations, pooling, upsampling and "
+        "element-wise operations 0."),
     Convention(
         "thop", "thop.profile(model, inputs=(x,))", "torch",
         _rules(bn=_per_bn_element(4),

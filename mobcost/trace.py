@@ -217,6 +217,16 @@ def squared(h: int, w: int) -> Resolution:
     return h if h == w else (h, w)
 
 
+def with_classes(network: Network, classes: int | None) -> Network:
+    """The network with its `classes` replaced (None: as it is)."""
+    if classes is None:
+        return network
+    if not 1 <= classes <= MAX_CHANNELS:
+        raise MobcostError(f"--classes takes a number of classes from 1 to {MAX_CHANNELS:,} (found {classes:,}; "
+                           f"{MAX_CHANNELS:,} is mobcost's limit, see Limits in the README)")
+    return network.model_copy(update={"classes": classes})
+
+
 def resolution_of(network: Network, resolution: Resolution | None = None, rho: float | None = None) -> Resolution:
     """The input resolution: given outright (a side, or height × width), or ρ times the spec's on both sides
     (rounded to the nearest pixel)."""

@@ -96,6 +96,7 @@ def test_keras_widths(model):
     for alpha in _keras_alphas(model):
         try:
             theirs = make(weights=None, alpha=alpha, input_shape=(224, 224, 3), **options).count_params()
+            keras.backend.clear_session()  # memory stays flat over hundreds of models
         except ValueError as e:  # Keras refuses a layer of 0 filters: mobcost must refuse that α too
             theirs = f"refused: {e}"
         try:

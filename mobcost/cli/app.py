@@ -109,6 +109,8 @@ Res = Annotated[Optional[str], typer.Option("--res", "-r", help="Input resolutio
 Rho = Annotated[Optional[float], typer.Option("--rho", help="Resolution multiplier ρ: each side = round(ρ × the spec's).")]
 Depth = Annotated[Optional[float], typer.Option("--depth", help="Depth multiplier d (EfficientNet's compound scaling): "
                                                "each block's repeats become ceil(n · d), times the spec's own.")]
+Classes = Annotated[Optional[int], typer.Option("--classes", help="The classifier's classes (default: the spec's), "
+                                                 "e.g. 1001 as TF-slim's checkpoints (a background class).")]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 Accuracy = Annotated[Optional[str], typer.Option(
     "--accuracy", metavar="SOURCE", help="Take published accuracies only from the sources whose name contains this, "
@@ -120,9 +122,9 @@ _PARAMS = ("Parameter counting: weights (weights and declared biases, as the pap
 Params = Annotated[Counting, typer.Option("--params", help=_PARAMS)]
 ConventionName = Enum("ConventionName", {name: name for name in CONVENTIONS}, type=str)
 Convention = Annotated[ConventionName, typer.Option(
-    "--convention", "-c", help="Count as the paper (default), PyTorch, Keras, fvcore, ptflops or thop do, Mult-Adds "
-                               "and parameters; `mobcost conventions` shows what each counts. --params overrides "
-                               "its parameter counting.")]
+    "--convention", "-c", help="Count as the paper (default), PyTorch, Keras, fvcore, ptflops (its pytorch or aten "
+                               "backend) or thop do, Mult-Adds and parameters; `mobcost conventions` shows what each "
+                               "counts. --params overrides its parameter counting.")]
 ConventionParams = Annotated[Optional[Counting], typer.Option("--params", help=_PARAMS + " Default: the convention's.")]
 Flops = Annotated[bool, typer.Option("--flops", help="Show FLOPs = 2 × Mult-Adds instead of Mult-Adds.")]
 PAPER = ConventionName("paper")

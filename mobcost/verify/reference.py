@@ -12,6 +12,7 @@ the order the model runs them, the output shape and the parameters of every conv
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import io
@@ -30,7 +31,8 @@ from mobcost.language import TORCH_CPU, MobcostError, Network
 from mobcost.trace import Analysis, Row, hw
 
 COUNTED_KINDS = ("conv", "dw", "pw", "fc")  # the rows that are a Conv2d or a Linear in any implementation
-TOOLS = ("fvcore", "ptflops", "thop")
+TOOLS = ("fvcore", "ptflops", "ptflops-aten", "thop")
+MODULE = {"ptflops-aten": "ptflops"}  # a tool's module, where its name is a convention's (ptflops' aten backend)
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,7 @@ def tool_counts(model: nn.Module, x: torch.Tensor) -> tuple[dict[str, tuple[int,
         logging.disable(logging.WARNING)
         try:
             for tool in TOOLS:
-                if importlib.util.find_spec(tool) is not None:
+                if importlib.util.find_spec(MODULE.get(tool, tool)) is not None:
                     try:
                         found[tool] = COUNT[tool](model, x)
                     except Exception as e:  # a tool that cannot trace or hook this model: said in the output
@@ -206,12 +208,15 @@ def _fvcore(model, x) -> tuple[int, int]:
     return flops.total(), parameter_count(model)[""]
 
 
-def _ptflops(model, x, **config) -> tuple[int, int]:
+def _ptflops(model, x, backend: str = "pytorch", **config) -> tuple[int, int]:
     from ptflops import get_model_complexity_info
 
-    macs, params = get_model_complexity_info(model, tuple(x.shape[1:]), as_strings=False, backend="pytorch",
-                                             print_per_layer_stat=False, ost=io.StringIO(),
-                                             backend_specific_config=config)
+    with contextlib.redirect_stdout(io.StringIO()):  # the aten backend prints its failures and returns None
+        macs, params = get_model_complexity_info(model, tuple(x.shape[1:]), as_strings=False, backend=backend,
+                                                 print_per_layer_stat=False, ost=io.StringIO(),
+                                                 backend_specific_config=config)
+    if macs is None:
+        raise RuntimeError(f"ptflops' {backend} backend could not run the model")
     return int(macs), int(params)
 
 
@@ -223,7 +228,8 @@ def _thop(model, x) -> tuple[int, int]:
 
 
 COUNT: dict[str, Callable[[nn.Module, torch.Tensor], tuple[int, int]]] = {
-    "fvcore": _fvcore, "ptflops": _ptflops, "thop": _thop}
+    "fvcore": _fvcore, "ptflops": _ptflops, "ptflops-aten": lambda model, x: _ptflops(model, x, "aten"),
+    "thop": _thop}
 
 
 def _version(library: str) -> str:
@@ -248,6 +254,6 @@ def compare(analysis: Analysis, model: nn.Module, against: str) -> Comparison:
         totals += [Total(f"Mult-Adds (--convention {tool}) vs {tool}", counted(analysis, tool).macs, macs),
                    Total(f"Parameters vs {tool}", params, tool_params)]
     rows = [row for row in analysis.rows if row.kind in COUNTED_KINDS]
-    versions = {name: _version(name) for name in ("torch", "torchvision", *tools, *failed)}
+    versions = {name: _version(MODULE.get(name, name)) for name in ("torch", "torchvision", *tools, *failed)}
     return Comparison(against, versions, totals, [LayerPair(r, m) for r, m in zip_longest(rows, ran)],
                       f"{what} on a {'×'.join(map(str, x.shape))} tensor of zeros", failed)
