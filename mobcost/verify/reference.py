@@ -29,6 +29,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from mobcost.conventions import counted
 from mobcost.language import TORCH_CPU, MobcostError, Network
 from mobcost.trace import Analysis, Row, hw
+from mobcost.verify.self import one_thread
 
 COUNTED_KINDS = ("conv", "dw", "pw", "fc")  # the rows that are a Conv2d or a Linear in any implementation
 TOOLS = ("fvcore", "ptflops", "ptflops-aten", "thop")
@@ -181,16 +182,27 @@ def run_layers(model: nn.Module, x: torch.Tensor) -> tuple[list[Layer], int]:
     return ran, mode.get_total_flops()
 
 
-def tool_counts(model: nn.Module, x: torch.Tensor) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
-    """Mult-Adds and parameters by each counter installed, run on the model as its README says; and each installed
-    counter that could not run the model, with its error (reported, never skipped silently)."""
+def tools_of(text: str | None) -> tuple[str, ...]:
+    """The counters `--tools` names (`fvcore,thop`; `all`, the default: every one installed; `none`)."""
+    if text is None or text.strip() == "all":
+        return TOOLS
+    names = tuple(name.strip() for name in text.split(",") if name.strip() and name.strip() != "none")
+    if unknown := [name for name in names if name not in TOOLS]:
+        raise MobcostError(f"--tools takes a list of {', '.join(TOOLS)}, or all or none (found {unknown[0]!r})")
+    return names
+
+
+def tool_counts(model: nn.Module, x: torch.Tensor, tools: tuple[str, ...] = TOOLS
+                ) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
+    """Mult-Adds and parameters by each counter asked for and installed, run on the model as its README says; and
+    each such counter that could not run the model, with its error (reported, never skipped silently)."""
     found: dict[str, tuple[int, int]] = {}
     failed: dict[str, str] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         logging.disable(logging.WARNING)
         try:
-            for tool in TOOLS:
+            for tool in tools:
                 if importlib.util.find_spec(MODULE.get(tool, tool)) is not None:
                     try:
                         found[tool] = COUNT[tool](model, x)
@@ -241,15 +253,17 @@ def _version(library: str) -> str:
         return "?"
 
 
-def compare(analysis: Analysis, model: nn.Module, against: str) -> Comparison:
-    """The traced spec against the implementation's model, at the spec's input size."""
+def compare(analysis: Analysis, model: nn.Module, against: str, tools: tuple[str, ...] = TOOLS) -> Comparison:
+    """The traced spec against the implementation's model, at the spec's input size, by FlopCounterMode, Σ numel
+    and the counters asked for (those installed)."""
     x = torch.zeros(1, analysis.network.input.channels, *hw(analysis.resolution))
     model, what = runnable(model, against)
-    ran, flops = run_layers(model, x)
+    with one_thread():
+        ran, flops = run_layers(model, x)
+        tools, failed = tool_counts(model, x, tools)
     params = analysis.params_counted("torch")
     totals = [Total("Mult-Adds (paper) vs FlopCounterMode ÷ 2", analysis.macs, flops // 2),
               Total("Parameters (--params torch) vs Σ numel", params, sum(p.numel() for p in model.parameters()))]
-    tools, failed = tool_counts(model, x)
     for tool, (macs, tool_params) in tools.items():
         totals += [Total(f"Mult-Adds (--convention {tool}) vs {tool}", counted(analysis, tool).macs, macs),
                    Total(f"Parameters vs {tool}", params, tool_params)]
