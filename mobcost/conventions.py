@@ -346,6 +346,8 @@ def difference(analysis: Analysis, a: str, b: str) -> Difference:
 # ---- the counting in words, for every table and JSON document that shows a count -------------------------------
 
 _COUNTING = {"weights": "",
+             "folded": " Counted with batch norm folded: plus one bias per normalized channel, as a deployed model "
+                       "stores it.",
              "torch": " Counted as PyTorch does: plus batch-norm γ and β (2 per normalized channel).",
              "keras": " Counted as Keras does: plus batch-norm γ, β, moving mean and variance "
                       "(4 per normalized channel)."}

@@ -96,3 +96,21 @@ def test_metal_v2_to_the_parameter():
     assert weights + 4 * normalized == 3_540_265  # Keras' count_params() at 1,001 classes, the config's erratum
     status = {r.model: r.status for r in check(load_model("v2")[0]) if r.source == "Hollemans 2018 (Metal)"}
     assert status == {"Metal MobileNetV2": "erratum"}
+
+
+def test_first_metal_v1_is_batch_norm_folded(mobcost):
+    """The seed's earlier figure, "4,221,032 (after folding the batch normalization layers)": Keras' 4,253,864 less
+    3 of the 4 terms of each of the 10,944 batch-normalized channels (one bias each is left)."""
+    result = mobcost("table", "v1:keras", "--params", "folded", "-f", "json")
+    assert json.loads(result.stdout)["totals"]["params"] == 4_221_032 == 4_253_864 - 3 * 10_944
+    status = {r.model: r.status for r in check(load_model("v1")[0]) if r.source == "Hollemans 2017 (Metal)"}
+    assert status == {"Metal MobileNet V1 (batch norm folded)": "ok"}
+
+
+def test_folded_against_keras_itself():
+    pytest.importorskip("torch")
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    model = keras.applications.MobileNet(weights=None)
+    normalized = sum(layer.gamma.shape[0] for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization))
+    assert model.count_params() - 3 * normalized == 4_221_032

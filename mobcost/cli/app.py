@@ -37,6 +37,7 @@ EXIT_CODES = "Exit codes: 0 success, 1 a check failed, 2 bad input (a spec, a mo
 
 class Counting(str, Enum):
     weights = "weights"
+    folded = "folded"
     torch = "torch"
     keras = "keras"
 
@@ -116,9 +117,9 @@ Accuracy = Annotated[Optional[str], typer.Option(
     "--accuracy", metavar="SOURCE", help="Take published accuracies only from the sources whose name contains this, "
                                          "e.g. tf-slim or 'MobileNets V1' (default: one source, the one with the "
                                          "largest α × resolution grid).")]
-_PARAMS = ("Parameter counting: weights (weights and declared biases, as the papers count), torch (plus batch-norm "
-           "γ and β, as PyTorch's parameters()), keras (plus batch-norm moving mean and variance, as Keras' "
-           "count_params()).")
+_PARAMS = ("Parameter counting: weights (weights and declared biases, as the papers count), folded (plus one bias "
+           "per batch-norm channel, batch norm folded as a deployed model stores it), torch (plus batch-norm γ and β, "
+           "as PyTorch's parameters()), keras (plus batch-norm moving mean and variance, as Keras' count_params()).")
 Params = Annotated[Counting, typer.Option("--params", help=_PARAMS)]
 ConventionName = Enum("ConventionName", {name: name for name in CONVENTIONS}, type=str)
 Convention = Annotated[ConventionName, typer.Option(

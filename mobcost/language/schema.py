@@ -20,10 +20,12 @@ from mobcost.language.shipped import builtin, builtin_models
 from mobcost.language.yaml import compose, read_spec_file
 
 LAYER_TAGS = [kind.model_fields["kind"].default for kind in LAYER_KINDS]
-ParamCounting = Literal["weights", "torch", "keras"]
+ParamCounting = Literal["weights", "folded", "torch", "keras"]
 """How parameters are counted: weights and declared biases (the papers'); plus batch-norm γ and β (PyTorch's
-`sum(p.numel() for p in model.parameters())`); plus batch-norm running mean and variance (Keras' `count_params()`)."""
-BN_PARAMS: dict[str, int] = {"weights": 0, "torch": 2, "keras": 4}  # parameters per batch-normalized channel
+`sum(p.numel() for p in model.parameters())`); plus batch-norm running mean and variance (Keras' `count_params()`);
+or, folded, one bias per batch-normalized channel: batch norm folded into the layer before it, as a deployed model
+(TFLite, Core ML, Metal) stores it."""
+BN_PARAMS: dict[str, int] = {"weights": 0, "folded": 1, "torch": 2, "keras": 4}  # parameters per batch-normalized channel
 
 
 # ---- sizes: 150M, 1.5G, 2.5e6, 300k -------------------------------------------------------------------------
