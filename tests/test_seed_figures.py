@@ -61,20 +61,32 @@ def test_table_9_large_1_25_parameters_are_the_unscaled_head_s():
     assert at_precision(Fraction(kept, 10**6), "7.5", "nearest") == Decimal("7.5")
 
 
-def test_metal_v1_is_keras_count_params_at_1001_classes(mobcost):
-    """One command gives the seed's 4,254,889: Keras' 4,253,864 + 1,024 weights + 1 bias for the 1,001st class."""
-    result = mobcost("table", "v1:keras", "--params", "keras", "--classes", "1001", "-f", "json")
+METAL_V1 = {  # the seed's figure: (the one command's options, its source and label in the config)
+    "Hollemans 2018 Metal V1 4,254,889 = Keras' 4,253,864 + 1,024 + 1 (1,001 classes)":
+        (["--params", "keras", "--classes", "1001"], 4_254_889, "Hollemans 2018 (Metal)", "Metal MobileNet V1"),
+    "Hollemans 2017 Metal V1 4,221,032 = Keras' 4,253,864 - 3 x 10,944 (batch norm folded)":
+        (["--params", "folded"], 4_221_032, "Hollemans 2017 (Metal)", "Metal MobileNet V1 (batch norm folded)"),
+}
+
+
+@pytest.mark.parametrize("options, figure, source, label", METAL_V1.values(), ids=METAL_V1.keys())
+def test_metal_v1_in_one_command(mobcost, options, figure, source, label):
+    result = mobcost("table", "v1:keras", *options, "-f", "json")
     assert result.exit_code == 0
-    assert json.loads(result.stdout)["totals"]["params"] == 4_254_889 == 4_253_864 + 1_024 + 1
-    status = {r.model: r.status for r in check(load_model("v1")[0]) if r.source == "Hollemans 2018 (Metal)"}
-    assert status == {"Metal MobileNet V1": "ok"}
+    assert json.loads(result.stdout)["totals"]["params"] == figure
+    assert {r.model: r.status for r in check(load_model("v1")[0]) if r.source == source} == {label: "ok"}
 
 
 def test_metal_v1_against_keras_itself():
+    """Keras' own MobileNet: count_params() at 1,001 classes, and at 1,000 with 3 of each batch norm's 4 terms
+    (γ, β, mean, variance) folded away, one bias per channel left."""
     pytest.importorskip("torch")
     os.environ.setdefault("KERAS_BACKEND", "torch")
     keras = pytest.importorskip("keras")
     assert keras.applications.MobileNet(weights=None, classes=1001).count_params() == 4_254_889
+    model = keras.applications.MobileNet(weights=None)
+    normalized = sum(layer.gamma.shape[0] for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization))
+    assert (normalized, model.count_params() - 3 * normalized) == (10_944, 4_221_032)
 
 
 def test_metal_v2_to_the_parameter():
@@ -96,21 +108,3 @@ def test_metal_v2_to_the_parameter():
     assert weights + 4 * normalized == 3_540_265  # Keras' count_params() at 1,001 classes, the config's erratum
     status = {r.model: r.status for r in check(load_model("v2")[0]) if r.source == "Hollemans 2018 (Metal)"}
     assert status == {"Metal MobileNetV2": "erratum"}
-
-
-def test_first_metal_v1_is_batch_norm_folded(mobcost):
-    """The seed's earlier figure, "4,221,032 (after folding the batch normalization layers)": Keras' 4,253,864 less
-    3 of the 4 terms of each of the 10,944 batch-normalized channels (one bias each is left)."""
-    result = mobcost("table", "v1:keras", "--params", "folded", "-f", "json")
-    assert json.loads(result.stdout)["totals"]["params"] == 4_221_032 == 4_253_864 - 3 * 10_944
-    status = {r.model: r.status for r in check(load_model("v1")[0]) if r.source == "Hollemans 2017 (Metal)"}
-    assert status == {"Metal MobileNet V1 (batch norm folded)": "ok"}
-
-
-def test_folded_against_keras_itself():
-    pytest.importorskip("torch")
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
-    model = keras.applications.MobileNet(weights=None)
-    normalized = sum(layer.gamma.shape[0] for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization))
-    assert model.count_params() - 3 * normalized == 4_221_032
