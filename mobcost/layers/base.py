@@ -26,6 +26,7 @@ class MakeDivisible(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, defer_build=True)
     divisor: ChannelCount = 8
+    truncate: bool = False  # int(α·c) first: Keras MobileNetV2's `_make_divisible(int(filters * alpha), 8)`
 
 
 def _word_or_mapping(value) -> str:
@@ -142,6 +143,8 @@ class Scaling:
             floor = width.min
             if width.rounding is not None:
                 divisor = None if width.rounding == "int" else width.rounding.divisor
+                if isinstance(width.rounding, MakeDivisible) and width.rounding.truncate:
+                    scaled = type(scaled)(int(scaled))  # an int, in the arithmetic the rest uses
         if divisor is None:
             return max(floor or 1, int(scaled))
         return make_divisible(scaled, divisor, floor)
