@@ -1,4 +1,4 @@
-"""Counting conventions: each rule by hand arithmetic, the README's tables, and the --convention/--flops options."""
+"""Counting conventions: each rule by hand arithmetic, the manual's tables (docs/conventions.md), and the --convention/--flops options."""
 
 import json
 import re
@@ -14,7 +14,7 @@ from mobcost.conventions import CONVENTIONS, KIND_CLASS, OPERATION_CLASSES, coun
 from mobcost.table import Format, render
 from mobcost.views.conventions import conventions_table, conventions_totals
 
-README = (Path(__file__).parent.parent / "README.md").read_text()
+README = (Path(__file__).parent.parent / "docs" / "conventions.md").read_text()  # the manual's page
 
 def network(resolution: int, channels: int, classes: int, layers: str) -> mobcost.Network:
     return mobcost.parse_spec(f"name: test\ntitle: Test\ninput: {{resolution: {resolution}, channels: {channels}}}\n"
@@ -147,7 +147,8 @@ def test_readme_prose_numbers():
 
 def test_readme_api_example():
     macs, params = totals(mobcost.analyze("v1", alpha=0.5, resolution=160), "fvcore")
-    assert f'totals(result, "fvcore")               # ({macs}, {params})' in README
+    api = (Path(__file__).parent.parent / "docs" / "api.md").read_text()
+    assert f'totals(result, "fvcore")               # ({macs}, {params})' in api
 
 
 def test_keras_count_matches_keras_io_with_the_classifier_bias():
@@ -176,19 +177,14 @@ def _markdown_table(report) -> str:
     return "\n".join(line for line in render(report, Format.markdown).splitlines() if line.startswith("|"))
 
 
-DOCS = (Path(__file__).parent.parent / "docs" / "conventions.md").read_text()
-"""Why tools disagree, with the conventions table (the README's copies predate ptflops-aten and `folded`; issue 23
-moves the manual to docs/)."""
+def test_readme_shows_the_conventions_table():
+    assert _markdown_table(conventions_table()) in README
 
 
-def test_docs_show_the_conventions_table():
-    assert _markdown_table(conventions_table()) in DOCS
-
-
-def test_why_tools_disagree_is_mobcosts_output():
-    """The page shows the command that produced its table; the table is that command's output."""
-    models = re.search(r"\$ mobcost explain (.+?) --format markdown", DOCS)[1].split()
-    assert _markdown_table(conventions_totals([mobcost.analyze(m) for m in models])) in DOCS
+def test_readme_why_tools_disagree_is_mobcosts_output():
+    """The README names the command that produced its table; the table is that command's output."""
+    models = re.search(r"`mobcost explain ([^`]+) --format markdown`", README)[1].split()
+    assert _markdown_table(conventions_totals([mobcost.analyze(m) for m in models])) in README
 
 
 runner = CliRunner()
