@@ -223,7 +223,7 @@ def with_classes(network: Network, classes: int | None) -> Network:
         return network
     if not 1 <= classes <= MAX_CHANNELS:
         raise MobcostError(f"--classes takes a number of classes from 1 to {MAX_CHANNELS:,} (found {classes:,}; "
-                           f"{MAX_CHANNELS:,} is mobcost's limit, see Limits in the README)")
+                           f"{MAX_CHANNELS:,} is mobcost's limit, see docs/limits.md)")
     return network.model_copy(update={"classes": classes})
 
 
