@@ -11,6 +11,7 @@ tests/test_keras.py):
   keras    keras BatchNormalization: γ, β, moving mean and moving variance are all weights for count_params()
   fvcore   fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS and jit_handles.py (batchnorm_flop_jit in eval mode)
   ptflops  ptflops/pytorch_ops.py MODULES_MAPPING hooks and FUNCTIONAL_MAPPING patches (pytorch backend)
+  ptflops-aten  ptflops/aten_ops.py ATEN_OPS_MAPPING (aten backend, ptflops ≥ 0.7.3): conv and matmul, bias counted
   thop     thop/profile.py register_hooks and thop/vision/basic_hooks.py, calc_func.py
 """
 
@@ -250,6 +251,13 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
         "it takes a tensor method (x.mean([2, 3])).",
         "once", "not at all"),
     Convention(
+        "ptflops-aten", "ptflops.get_model_complexity_info(model, (c, h, w), backend='aten')", "torch",
+        _rules(bias=Rule("1 per output element", _outputs)),
+        "Mult-Adds counted as ptflops' aten backend (ptflops/aten_ops.py: aten.convolution, addmm, mm, bmm under a "
+        "dispatch mode, so whatever calls them, module, function or method, is seen once): convolutions and "
+        "matrix products plus 1 per bias output element; batch norm, activations, pooling, upsampling and "
+        "element-wise operations 0."),
+    Convention(
         "thop", "thop.profile(model, inputs=(x,))", "torch",
         _rules(bn=_per_bn_element(4),
                global_pool=Rule("(h/oh · w/ow + 1) per output element", _thop_adaptive),
@@ -339,6 +347,8 @@ def difference(analysis: Analysis, a: str, b: str) -> Difference:
 # ---- the counting in words, for every table and JSON document that shows a count -------------------------------
 
 _COUNTING = {"weights": "",
+             "folded": " Counted with batch norm folded: plus one bias per normalized channel, as a deployed model "
+                       "stores it.",
              "torch": " Counted as PyTorch does: plus batch-norm γ and β (2 per normalized channel).",
              "keras": " Counted as Keras does: plus batch-norm γ, β, moving mean and variance "
                       "(4 per normalized channel)."}

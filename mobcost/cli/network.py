@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from mobcost.api import analyze
-from mobcost.cli.app import (PAPER, Accuracy, Alpha, By, Convention, ConventionParams, Counting, Depth, DeviceOpt,
+from mobcost.cli.app import (PAPER, Accuracy, Alpha, By, Classes, Convention, ConventionParams, Counting, Depth, DeviceOpt,
                              Dtype, DtypeOption, Flops, Fmt, Force, MaxMacs, MaxMemory, MaxParams, Model, Params, Res,
                              Rho, Unknown, analyzed, command, complete_model, counted_as, counting_of, emit,
                              read_paths, say)
@@ -21,7 +21,7 @@ TERMINAL_TOP = 20  # `fit` in a terminal: the best 20, and how many more
 
 @command
 def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, depth: Depth = None,
-          fmt: Fmt = Format.rich,
+          classes: Classes = None, fmt: Fmt = Format.rich,
           layers: Annotated[Optional[bool], typer.Option(
               "--layers/--blocks", help="Every layer, or one row per block (default: blocks for networks built "
                                         "of bottlenecks, as the V2/V3 papers list them).")] = None,
@@ -31,7 +31,7 @@ def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, d
     Example: mobcost table v2 --layers --params torch"""
     from mobcost.views.network import block_table, has_blocks, layer_table
 
-    analysis = counted_as(model, convention, alpha=alpha, resolution=res, rho=rho, depth=depth)
+    analysis = counted_as(model, convention, alpha=alpha, resolution=res, rho=rho, depth=depth, classes=classes)
     by_layer = layers if layers is not None else not has_blocks(analysis)
     report = (layer_table if by_layer else block_table)(analysis, counting_of(convention, params), flops)
     if device is not None:

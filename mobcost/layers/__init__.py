@@ -16,7 +16,7 @@ from pydantic import Discriminator, Tag
 from mobcost.errors import listed
 
 # Every kind and type is re-exported here: `from mobcost.layers import Conv` is the public path.
-from mobcost.layers.base import (Activation, Called, Channels, Inputs, MakeDivisible, Name, Padding, Ratio, Rounding,
+from mobcost.layers.base import (Activation, Arithmetic, Called, Channels, Inputs, MakeDivisible, Name, Padding, Ratio, Rounding,
                                  Scaling, Shape, ShapeError, Width, WidthRule, _Kind, make_divisible, out_size)
 from mobcost.layers.blocks import Bottleneck, Excite, Repeat, Residual, ShuffleUnit, SqueezeExcite
 from mobcost.layers.conv import Conv, DepthwiseConv, FullyConnected, Pointwise, Separable

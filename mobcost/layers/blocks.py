@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
-from mobcost.layers.base import Activation, Name, Ratio, Scaling, Shape, ShapeError, _Kind, _Widening, make_divisible
+from mobcost.layers.base import Activation, Arithmetic, Name, Ratio, Scaling, Shape, ShapeError, _Kind, _Widening, make_divisible
 from mobcost.layers.conv import DepthwiseConv, Pointwise
 from mobcost.layers.join import Add, Concat, Scale
 from mobcost.layers.pool import AvgPool
@@ -80,6 +80,7 @@ class Bottleneck(_Widening, _Kind):
     bn: bool = True
     act: Activation = "relu6"  # of the expansion and the depthwise; the projection is linear (V2 §3.2)
     divisor: PositiveInt | None = None  # the expansion's rounding; default: the network's width_rounding divisor
+    arithmetic: Arithmetic | None = None  # how c_in·t is computed; default: the network's width_arithmetic
     exp: ChannelCount | None = None  # the expansion width at α = 1: the V3 tables' "exp size" (c_in·t there)
     expansion: Literal["input", "exp"] = "input"
     """How α reaches the expansion: from the block's input, make_divisible(c_in·t) (TF-slim's expand_input_by_factor,
@@ -94,7 +95,8 @@ class Bottleneck(_Widening, _Kind):
     def resolve(self, scaling: Scaling) -> Bottleneck:
         exp = scaling.channels(self.exp, "scaled") if self.expansion == "exp" else self.exp
         return self.model_copy(update={"out": scaling.channels(self.out, self.width), "n": scaling.repeats(self.n),
-                                       "divisor": self.divisor or scaling.divisor, "exp": exp})
+                                       "divisor": self.divisor or scaling.divisor, "exp": exp,
+                                       "arithmetic": self.arithmetic or scaling.arithmetic})
 
     def expansion_width(self, c: int) -> int:
         """Expanded channels: the scaled table width (`expansion: exp`), else make_divisible(c·t) as TF-slim's
@@ -104,7 +106,8 @@ class Bottleneck(_Widening, _Kind):
             return self.exp
         if self.t == 1:
             return c
-        return make_divisible(c * self.t, self.divisor) if self.divisor else round(c * self.t)
+        scaled = c * float(self.t) if self.arithmetic == "float" else c * self.t
+        return make_divisible(scaled, self.divisor) if self.divisor else round(scaled)
 
     def parts(self, x: Shape) -> tuple[_Kind, ...]:
         """The block's layers in order; `from:` names a part of the same block, or `input`, the block's input."""

@@ -12,6 +12,7 @@ the order the model runs them, the output shape and the parameters of every conv
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import io
@@ -28,9 +29,11 @@ from torch.utils.flop_counter import FlopCounterMode
 from mobcost.conventions import counted
 from mobcost.language import TORCH_CPU, MobcostError, Network
 from mobcost.trace import Analysis, Row, hw
+from mobcost.verify.self import one_thread
 
 COUNTED_KINDS = ("conv", "dw", "pw", "fc")  # the rows that are a Conv2d or a Linear in any implementation
-TOOLS = ("fvcore", "ptflops", "thop")
+TOOLS = ("fvcore", "ptflops", "ptflops-aten", "thop")
+MODULE = {"ptflops-aten": "ptflops"}  # a tool's module, where its name is a convention's (ptflops' aten backend)
 
 
 @dataclass(frozen=True)
@@ -179,17 +182,28 @@ def run_layers(model: nn.Module, x: torch.Tensor) -> tuple[list[Layer], int]:
     return ran, mode.get_total_flops()
 
 
-def tool_counts(model: nn.Module, x: torch.Tensor) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
-    """Mult-Adds and parameters by each counter installed, run on the model as its README says; and each installed
-    counter that could not run the model, with its error (reported, never skipped silently)."""
+def tools_of(text: str | None) -> tuple[str, ...]:
+    """The counters `--tools` names (`fvcore,thop`; `all`, the default: every one installed; `none`)."""
+    if text is None or text.strip() == "all":
+        return TOOLS
+    names = tuple(name.strip() for name in text.split(",") if name.strip() and name.strip() != "none")
+    if unknown := [name for name in names if name not in TOOLS]:
+        raise MobcostError(f"--tools takes a list of {', '.join(TOOLS)}, or all or none (found {unknown[0]!r})")
+    return names
+
+
+def tool_counts(model: nn.Module, x: torch.Tensor, tools: tuple[str, ...] = TOOLS
+                ) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
+    """Mult-Adds and parameters by each counter asked for and installed, run on the model as its README says; and
+    each such counter that could not run the model, with its error (reported, never skipped silently)."""
     found: dict[str, tuple[int, int]] = {}
     failed: dict[str, str] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         logging.disable(logging.WARNING)
         try:
-            for tool in TOOLS:
-                if importlib.util.find_spec(tool) is not None:
+            for tool in tools:
+                if importlib.util.find_spec(MODULE.get(tool, tool)) is not None:
                     try:
                         found[tool] = COUNT[tool](model, x)
                     except Exception as e:  # a tool that cannot trace or hook this model: said in the output
@@ -206,12 +220,15 @@ def _fvcore(model, x) -> tuple[int, int]:
     return flops.total(), parameter_count(model)[""]
 
 
-def _ptflops(model, x, **config) -> tuple[int, int]:
+def _ptflops(model, x, backend: str = "pytorch", **config) -> tuple[int, int]:
     from ptflops import get_model_complexity_info
 
-    macs, params = get_model_complexity_info(model, tuple(x.shape[1:]), as_strings=False, backend="pytorch",
-                                             print_per_layer_stat=False, ost=io.StringIO(),
-                                             backend_specific_config=config)
+    with contextlib.redirect_stdout(io.StringIO()):  # the aten backend prints its failures and returns None
+        macs, params = get_model_complexity_info(model, tuple(x.shape[1:]), as_strings=False, backend=backend,
+                                                 print_per_layer_stat=False, ost=io.StringIO(),
+                                                 backend_specific_config=config)
+    if macs is None:
+        raise RuntimeError(f"ptflops' {backend} backend could not run the model")
     return int(macs), int(params)
 
 
@@ -223,7 +240,8 @@ def _thop(model, x) -> tuple[int, int]:
 
 
 COUNT: dict[str, Callable[[nn.Module, torch.Tensor], tuple[int, int]]] = {
-    "fvcore": _fvcore, "ptflops": _ptflops, "thop": _thop}
+    "fvcore": _fvcore, "ptflops": _ptflops, "ptflops-aten": lambda model, x: _ptflops(model, x, "aten"),
+    "thop": _thop}
 
 
 def _version(library: str) -> str:
@@ -235,19 +253,21 @@ def _version(library: str) -> str:
         return "?"
 
 
-def compare(analysis: Analysis, model: nn.Module, against: str) -> Comparison:
-    """The traced spec against the implementation's model, at the spec's input size."""
+def compare(analysis: Analysis, model: nn.Module, against: str, tools: tuple[str, ...] = TOOLS) -> Comparison:
+    """The traced spec against the implementation's model, at the spec's input size, by FlopCounterMode, Σ numel
+    and the counters asked for (those installed)."""
     x = torch.zeros(1, analysis.network.input.channels, *hw(analysis.resolution))
     model, what = runnable(model, against)
-    ran, flops = run_layers(model, x)
+    with one_thread():
+        ran, flops = run_layers(model, x)
+        tools, failed = tool_counts(model, x, tools)
     params = analysis.params_counted("torch")
     totals = [Total("Mult-Adds (paper) vs FlopCounterMode ÷ 2", analysis.macs, flops // 2),
               Total("Parameters (--params torch) vs Σ numel", params, sum(p.numel() for p in model.parameters()))]
-    tools, failed = tool_counts(model, x)
     for tool, (macs, tool_params) in tools.items():
         totals += [Total(f"Mult-Adds (--convention {tool}) vs {tool}", counted(analysis, tool).macs, macs),
                    Total(f"Parameters vs {tool}", params, tool_params)]
     rows = [row for row in analysis.rows if row.kind in COUNTED_KINDS]
-    versions = {name: _version(name) for name in ("torch", "torchvision", *tools, *failed)}
+    versions = {name: _version(MODULE.get(name, name)) for name in ("torch", "torchvision", *tools, *failed)}
     return Comparison(against, versions, totals, [LayerPair(r, m) for r, m in zip_longest(rows, ran)],
                       f"{what} on a {'×'.join(map(str, x.shape))} tensor of zeros", failed)

@@ -15,6 +15,7 @@ costs, though the windows sit one pixel apart; even kernels with `same` padding 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Callable
 
@@ -25,6 +26,19 @@ from torch.utils.flop_counter import FlopCounterMode
 from mobcost.layers import Shape
 from mobcost.language import MobcostError
 from mobcost.trace import Analysis, Row
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Run the model on one thread: its forward passes on one zero tensor are too small to gain from more, and on a
+    busy machine PyTorch's threads wait for each other (bench/verify_speed.py: 11 s for V2's where one thread takes
+    0.4 s); the count is the same."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _padding(row: Row) -> int:
@@ -241,7 +255,7 @@ def verify(analysis: Analysis) -> list[LayerCheck]:
     shapes: dict[int, tuple[int, ...]] = {}
     for i, child in enumerate(model.rows):
         child.register_forward_hook(lambda module, args, out, i=i: shapes.__setitem__(i, tuple(out.shape)))
-    with torch.no_grad(), FlopCounterMode(display=False) as mode:
+    with one_thread(), torch.no_grad(), FlopCounterMode(display=False) as mode:
         model(input_tensor(analysis))
     flops = mode.get_flop_counts()  # by module path: the root's class name, then attribute names
     return [LayerCheck(row.name, row.output, row.batch, shapes[i], row.params_counted("torch"),

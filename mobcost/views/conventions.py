@@ -16,7 +16,7 @@ def conventions_table() -> Report:
                *(Column(name, name, wrap=True, hide=name == "keras") for name in CONVENTIONS))  # keras's column is torch's
     rows = [{"operation": op, **{c.name: c.rules[op].text + (f" ({c.rules[op].bug}: a bug)" if c.rules[op].bug else "")
                                  for c in CONVENTIONS.values()}} for op in OPERATION_CLASSES]
-    per_channel = {"weights": "0", "torch": "γ, β", "keras": "γ, β, mean, variance"}
+    per_channel = {"weights": "0", "folded": "1 (a bias)", "torch": "γ, β", "keras": "γ, β, mean, variance"}
     rows.append({"operation": "parameters per batch-norm channel",
                  **{c.name: per_channel[c.params] for c in CONVENTIONS.values()}})
     called = {"as a module": "as a module", "once": "once (no module hook)", "not at all": "0"}

@@ -8,7 +8,7 @@ from mobcost.display import shows
 from mobcost.language import ParamCounting
 from mobcost.sizing import Sweep
 from mobcost.table import Column, Report, batched, exact, millions, optional, percent
-from mobcost.trace import Analysis, Row, Scaled, Totals, size_text
+from mobcost.trace import Analysis, Row, Scaled, Totals, resize_note, size_text
 
 
 def unit_of(flops: bool, name: str = "paper") -> tuple[str, str]:
@@ -28,6 +28,8 @@ def counted_data(analysis: Analysis, data, counting: ParamCounting, flops: bool)
            "follows": list(analysis.network.follows)}
     if note := implementation_note(analysis, counting, analysis.convention):
         how["warning"] = note
+    if note := resize_note(analysis):
+        how["resized"] = note
     return {**data, "counting": how}
 
 
@@ -63,8 +65,7 @@ def _per_row(analysis: Analysis, columns: tuple[Column, ...], rows: list[dict], 
     notes.append(f"Total: {(2 if flops else 1) * analysis.macs / 10**6:,.1f} million "
                  f"{unit_of(flops, analysis.convention)[1]}, {params / 10**6:,.2f} million parameters (M = 10⁶). "
                  f"{counting_words(counting, analysis.convention, flops)}")
-    if note := implementation_note(analysis, counting, analysis.convention):
-        notes.append(note)
+    notes += filter(None, [implementation_note(analysis, counting, analysis.convention), resize_note(analysis)])
     total = {columns[0].key: "Total", "macs": analysis.macs, "params": params}
     data = analysis.to_dict(counting)
     if len(analysis.parts) > 1:
