@@ -392,11 +392,11 @@ class _Walk:
                     reads = self.reads(part, local, x)
                     x = local[part.name] = self.leaf(part, reads, here, f"{name}/{part.name}", name, unit)
             else:
-                reads = (x,) if not isinstance(layer, Join) else tuple(
-                    self.lookup(source, here, scope, suffix) for source in layer.from_ or ())
+                reads = (x,) if not isinstance(layer, Join) or not isinstance(layer.from_, list) else tuple(
+                    self.lookup(source, here, scope, suffix) for source in layer.from_)
                 if getattr(layer, "size_of", None):
                     reads += (self.lookup(layer.size_of, here, scope, suffix),)
-                if isinstance(layer, Join) and not layer.from_:
+                if isinstance(layer, Join) and layer.reads_list and not layer.from_:
                     raise self.network.problem(here, "from", f"a {layer.kind} reads two or more tensors: list their "
                                                              "names, e.g. `from: [a, b]`")
                 x = self.leaf(layer, reads, here, name, block)
@@ -476,7 +476,8 @@ class _Walk:
         built = built.fitted(self.values[reads[0]]) if reads else built
         sources = tuple(self.rows[j - 1].name if j else "input" for j in reads)
         try:
-            names = layer.from_ if isinstance(layer, Join) and layer.from_ and len(layer.from_) == len(reads) else sources
+            names = layer.from_ if isinstance(layer, Join) and isinstance(layer.from_, list) \
+                and len(layer.from_) == len(reads) else sources
             x, y = built.apply([(name, self.values[j]) for name, j in zip(names, reads)])
             if isinstance(built, Concat):
                 built = built.model_copy(update={"widths": tuple(self.values[j].c for j in reads)})

@@ -16,6 +16,7 @@ class Join(_Free):
     """A layer that reads several tensors, named in `from:`, and combines them into one."""
 
     from_: list[Name] | None = Field(None, alias="from", min_length=2, max_length=64)
+    reads_list: ClassVar[bool] = True  # `from:` lists the tensors it reads, two or more
 
     def combine(self, inputs: Inputs) -> Shape:
         """The shape this layer works on, from its named inputs; a ShapeError names the two that do not fit."""

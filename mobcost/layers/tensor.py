@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, Strict
 
-from mobcost.layers.base import Shape, ShapeError, _Free
-from mobcost.limits import MAX_CHANNELS, ChannelCount
+from mobcost.layers.base import Inputs, Name, Shape, ShapeError, _Free
+from mobcost.layers.join import Join
+from mobcost.limits import MAX_CHANNELS, ChannelCount, Pixels
 
 
 class Softmax(_Free):
@@ -57,13 +58,24 @@ class Flatten(_Free):
         return Shape(1, 1, x.size)
 
 
-class Unknown(_Free):
+class Unknown(Join):
     """An operator of an imported model that mobcost has no rule for, kept as a marked row of 0 Mult-Adds and 0
-    parameters (`mobcost import --unknown zero`), assumed to keep its input's shape: never a silent zero."""
+    parameters (`mobcost import --unknown zero`): never a silent zero. It reads every tensor the operator reads
+    (`from:`, one name or a list; default the previous layer's output) and gives the output shape ONNX shape inference
+    gave (`shape: [h, w, c]`), or its first input's shape where none is written."""
 
     kind: Literal["unknown"] = "unknown"
+    from_: Name | list[Name] | None = Field(None, alias="from", max_length=64)
     op: str = Field(pattern=r"^[A-Za-z0-9_.:]{1,64}$")  # the ONNX operator, e.g. GridSample
+    shape: Annotated[tuple[Pixels, Pixels, ChannelCount], Strict(False)] | None = None  # [height, width, channels] of its output
     paper_type: ClassVar[str] = "Unknown"
+    reads_list: ClassVar[bool] = False  # one `from:` name, or none, reads one tensor as any layer does
+
+    def combine(self, inputs: Inputs) -> Shape:
+        return inputs[0][1]
+
+    def output_shape(self, x: Shape) -> Shape:
+        return Shape(*self.shape) if self.shape else x
 
     def filter_shape(self, x: Shape) -> str:
         return f"{self.op}: not counted"
