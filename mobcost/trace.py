@@ -135,6 +135,12 @@ class Analysis(Scaled):
     convention: str = "paper"  # how the rows' Mult-Adds were counted (mobcost.conventions)
     outputs: tuple[str, ...] = ()  # the rows whose outputs the network returns (default: the last row's)
 
+    @property
+    def uncounted(self) -> dict[str, int]:
+        """The imported operators mobcost has no rule for (`unknown` rows, 0 Mult-Adds and 0 parameters each), by
+        operator: what the totals leave out."""
+        return dict(Counter(row.layer.op for row in self.rows if row.kind == "unknown"))
+
     def sources(self) -> list[tuple[int, ...]]:
         """The tensors each row reads, by index: 0 is the input image, j + 1 is row j's output."""
         index = {"input": 0} | {row.name: j + 1 for j, row in enumerate(self.rows)}

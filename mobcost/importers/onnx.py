@@ -17,7 +17,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from mobcost import layers as L
-from mobcost.importers.graph import (Unit, clean, dump, exact_squeeze, excite_acts, name_of,
+from mobcost.importers.graph import (Unit, clean, dump, exact_squeeze, excite_acts, name_of, whole,
                                     spec_layers)
 from mobcost.importers.protobuf import without_weights
 from mobcost.layers import Shape, ShapeError
@@ -29,6 +29,7 @@ _ACTS = set(typing.get_args(L.Activation))  # the activations the spec language 
 _LAYOUT = {(0, 3, 1, 2), (0, 2, 3, 1)}  # NHWC ↔ NCHW transposes: the spec's Shape has no layout
 _PASS = {"Identity", "Dropout", "Cast"}  # the identity at inference
 _SMALL = 64  # constants read by value (a Clip bound, a Reshape target); anything larger is a weight
+_CAUSES, _NAMES = 12, 3  # a refusal lists at most this many root causes, each with this many node names
 
 
 # ---- reading the file ---------------------------------------------------------------------------------------
@@ -94,7 +95,13 @@ class _Reader:
         self.layout = "NCHW"
         self.tail = _tail(graph)
         self.heads: list[int] = []  # units whose outputs only a tail of reshapes and concatenations moves on
+        self.nhwc: set[str] = set()  # the data tensors in TensorFlow's layout (the input, up to its transpose)
+        self.consumers: dict[str, list] = defaultdict(list)
+        for node in graph.node:
+            for name in node.input:
+                self.consumers[name].append(node)
         self._input(graph, resolution)
+        self.shapes = _inferred(model, self.input_name, self.input_dims)
 
     # the image input
     def _input(self, graph, resolution: int | None) -> None:
@@ -122,6 +129,9 @@ class _Reader:
             raise MobcostError(f"{self.path}: input {name_of(value.name)!r} of {h}×{w}×{c} is out of mobcost's "
                                f"limits {LIMIT}")
         self.input_shape = Shape(h, w, c)
+        self.input_name, self.input_dims = value.name, [1, h, w, c] if nhwc else [1, c, h, w]
+        if nhwc:
+            self.nhwc.add(value.name)
         self.tensor[value.name] = self._add("input", {}, [], self.input_shape, []).id
 
     def _add(self, kind, spec, inputs, shape, nodes) -> Unit:
@@ -133,16 +143,36 @@ class _Reader:
         for i, node in enumerate(self.model.graph.node):
             self.node(node, i in self.tail)
         if self.unknown_ops and self.unknown == "error":
-            listed = "; ".join(f"{op} (node {name!r}{': ' + why if why else ''})" for op, name, why in self.unknown_ops)
-            raise MobcostError(f"{self.path}: {len(self.unknown_ops)} ONNX node(s) mobcost has no rule for: {listed}. "
-                               f"Nothing is counted as zero silently: `mobcost import {name_of(self.path.name)} "
-                               "--unknown zero -o model.yaml` records each as a marked row of 0 Mult-Adds and 0 "
-                               "parameters.")
+            raise MobcostError(self.refusal())
         ends = [self.tensor[o.name] for o in self.model.graph.output if o.name in self.tensor] + self.heads
         if not ends:
             raise MobcostError(f"{self.path}: the graph's outputs do not depend on its input image")
         self.outputs = list(dict.fromkeys(ends))
         return self.units
+
+    def refusal(self) -> str:
+        """Each root cause once (an operator and why), with its count and its first nodes' whole names; never the
+        nodes that fail only because they read an earlier one's output."""
+        causes: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for op, name, why, after in self.unknown_ops:
+            if not after:
+                causes[op, why].append(name)
+        after = sum(1 for *_, a in self.unknown_ops if a)
+        ops = Counter(op for op, *_ in (k for k in causes))
+        lines = [f"{self.path}: {sum(map(len, causes.values()))} ONNX node(s) mobcost has no rule for "
+                 f"({', '.join(f'{op} × {sum(len(v) for (o, _), v in causes.items() if o == op)}' for op in ops)}):"]
+        for (op, why), names in list(causes.items())[:_CAUSES]:
+            shown = ", ".join(repr(n) for n in names[:_NAMES]) + (f" and {len(names) - _NAMES} more"
+                                                                 if len(names) > _NAMES else "")
+            lines.append(f"  {op} × {len(names)}: {why or 'no rule for this operator'} (node {shown})")
+        if len(causes) > _CAUSES:
+            lines.append(f"  and {len(causes) - _CAUSES} more causes")
+        if after:
+            lines.append(f"  ({after} node(s) after these fail only because they read what these give: not listed)")
+        lines.append(f"Nothing is counted as zero silently: `mobcost import {name_of(self.path.name)} --unknown zero "
+                     "-o model.yaml` keeps each as a marked row of 0 Mult-Adds and 0 parameters, with the output shape "
+                     "ONNX shape inference gives it, and the totals say what they leave out.")
+        return "\n".join(lines)
 
     # one node
     def node(self, node, tail: bool = False) -> None:
@@ -165,12 +195,40 @@ class _Reader:
             if tail:  # only data movement from here to the outputs: the tensors it moves are the outputs
                 self.heads += [self.tensor[name] for name in data]
                 return
-            self.unknown_ops.append((name_of(node.op_type), name_of(node.name), e.why))
-            unit = self.unit_of(data[0])
-            spec = {"kind": "unknown", "op": clean(node.op_type, r"\w.:")[:64]}
-            new = self._add("layer", spec, [unit.id], unit.shape, [node.name])
-            for out in node.output:
-                self.tensor[out] = new.id
+            self.unknown_node(node, data, e.why)
+
+    def unknown_node(self, node, data, why: str) -> None:
+        """An operator with no rule: a unit that reads all its data inputs and has the output shape ONNX shape
+        inference gives it, never a guess. Without that shape `--unknown zero` refuses; an import that refuses anyway
+        keeps the first input's shape only to go on finding the other root causes."""
+        sources = [self.unit_of(name) for name in dict.fromkeys(data)]
+        after = any(u.kind == "unknown" for u in sources)
+        op = clean(node.op_type, r"\w.:")[:64]
+        self.unknown_ops.append((op, whole(node.name), why, after))
+        outputs = [out for out in node.output if out and self.uses[out]] or node.output[:1]
+        for out in outputs:
+            shape = self.shape_of(out)
+            if shape is None and self.unknown == "zero":
+                raise MobcostError(f"{self.path}: node {whole(node.name)!r} ({op}) has no rule, and ONNX shape "
+                                   f"inference gives no {'2-D or 4-D ' if out in self.shapes else ''}shape for its "
+                                   f"output {whole(out)!r}: `--unknown zero` keeps an operator it cannot count only "
+                                   "with its real output shape, never a guess")
+            y = shape or sources[0].shape
+            spec = {"kind": "unknown", "op": op, "shape": [y.h, y.w, y.c]}
+            unit = self._add("unknown", spec, [u.id for u in sources], y, [node.name])
+            self.tensor[out] = unit.id
+            if node.input[0] in self.nhwc:
+                self.nhwc.add(out)
+
+    def shape_of(self, tensor: str) -> Shape | None:
+        """A data tensor's shape as ONNX shape inference gives it: N×C×H×W (N×H×W×C in TensorFlow's layout) with
+        N = 1, or N×C as 1×1×C; else None."""
+        dims = self.shapes.get(tensor)
+        if dims is None or None in dims or not dims or dims[0] != 1 or len(dims) not in (2, 4) or min(dims) < 1:
+            return None
+        if len(dims) == 2:
+            return Shape(1, 1, dims[1])
+        return Shape(dims[1], dims[2], dims[3]) if tensor in self.nhwc else Shape(dims[2], dims[3], dims[1])
 
     def unit_of(self, tensor: str) -> Unit:
         return self.units[self.tensor[tensor]]
@@ -483,6 +541,29 @@ def _tail(graph) -> set[int]:
 
 
 _KINDS = {k.model_fields["kind"].default: k for k in (*L.LAYER_KINDS, L.Unknown)}
+
+
+def _inferred(model, name: str, dims: list[int]) -> dict[str, list[int | None]]:
+    """Every tensor's dimensions by ONNX shape inference (https://onnx.ai/onnx/api/shape_inference.html), the input
+    fixed to one image of the resolution read or given; a dimension inference cannot give is None. Inference that
+    fails on a malformed graph gives nothing, and the rules that need a shape say so."""
+    import onnx
+
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)
+    for value in copy.graph.input:
+        if value.name == name:
+            shape = value.type.tensor_type.shape
+            shape.ClearField("dim")
+            for d in dims:
+                shape.dim.add().dim_value = d
+    try:
+        inferred = onnx.shape_inference.infer_shapes(copy, data_prop=True)
+    except Exception:  # noqa: BLE001 - inference's own errors on a graph it cannot type: no shapes, not a traceback
+        return {}
+    return {v.name: [d.dim_value if d.HasField("dim_value") else None for d in v.type.tensor_type.shape.dim]
+            for v in (*inferred.graph.value_info, *inferred.graph.output, *inferred.graph.input)
+            if v.type.tensor_type.HasField("shape")}
 
 
 def _value(tensor) -> list | None:
