@@ -228,9 +228,13 @@ def exact_squeeze(c: int, s: int) -> dict | None:
     """The `se` settings that squeeze c channels to exactly s: MobileNetV3's (none), or c / s with no rounding."""
     if make_divisible(Fraction(c, 4), 8) == s:
         return {}
-    if c % s:
-        return None
-    return {"reduction": c // s, "divisor": None}  # divisor None: max(1, c // reduction), unrounded
+    if c % s == 0:
+        return {"reduction": c // s, "divisor": None}  # divisor None: max(1, c // reduction), unrounded
+    for reduction in (4, 2, 8, 16):  # a rounding of c / reduction other than MobileNetV3's (GhostNet: divisor 4)
+        for divisor in (4, 8, 16, 2):
+            if make_divisible(Fraction(c, reduction), divisor) == s:
+                return {"reduction": reduction, **({"divisor": divisor} if divisor != 8 else {})}
+    return None
 
 
 def _excite(se: dict, c_in: int, e: int):

@@ -142,6 +142,7 @@ class _Reader:
     def read(self) -> list[Unit]:
         for i, node in enumerate(self.model.graph.node):
             self.node(node, i in self.tail)
+        self.finish()
         if self.unknown_ops and self.unknown == "error":
             raise MobcostError(self.refusal())
         ends = [self.tensor[o.name] for o in self.model.graph.output if o.name in self.tensor] + self.heads
@@ -236,19 +237,46 @@ class _Reader:
     def alias(self, node, data) -> None:
         self.tensor[node.output[0]] = self.tensor[data[0]]
 
-    def layer(self, node, data, spec: dict) -> Unit:
-        """A new layer unit reading data[0], its shape by the layer kind's own rule."""
-        x = self.unit_of(data[0]).shape
+    def layer(self, node, data, spec: dict, source: Unit | None = None, out: str | None = None) -> Unit:
+        """A new layer unit reading data[0] (or `source`), its shape by the layer kind's own rule, which must be the
+        shape ONNX shape inference gives where it gives one."""
+        source = source or self.unit_of(data[0])
+        out = out or node.output[0]
         try:
             layer = _KINDS[spec["kind"]](**spec)
-            y = layer.output_shape(x)
+            y = layer.output_shape(source.shape)
         except ShapeError as e:
             raise _Unsupported(str(e)) from None
         except ValueError as e:  # pydantic: a field past mobcost's limits
             raise _Unsupported(clean(str(e).splitlines()[-1] if str(e) else type(e).__name__)) from None
-        unit = self._add("layer", spec, [self.tensor[data[0]]], y, [node.name])
+        inferred = self.shape_of(out)
+        if inferred is not None and inferred != y:
+            raise _Unsupported(f"mobcost's {spec['kind']} gives {y}, ONNX shape inference {inferred}")
+        unit = self._add("layer", spec, [source.id], y, [node.name])
+        self.tensor[out] = unit.id
+        return unit
+
+    def pending(self, node, data, kind: str, spec: dict) -> Unit:
+        """A unit that a later node completes (a pad a conv absorbs, the reshape of a channel shuffle); one left
+        incomplete when the graph ends is an operator with no rule."""
+        source = self.unit_of(data[0])
+        unit = self._add(kind, {**spec, "_op": node.op_type, "_node": node.name}, [source.id],
+                         self.shape_of(node.output[0]) or source.shape, [node.name])
         self.tensor[node.output[0]] = unit.id
         return unit
+
+    def finish(self) -> None:
+        """Units still pending at the end: a pad no convolution absorbed, half a channel shuffle, a sigmoid that is
+        neither half of x·sigmoid(x) nor an SE gate — operators with no rule, each where it was."""
+        why = {"pad": "an explicit pad that no convolution absorbs", "grouped": "a reshape to groups of channels that "
+               "is not a channel shuffle", "sigmoid": "a sigmoid that follows no layer"}
+        for unit in self.units:
+            if unit.kind in why:
+                op = unit.spec.get("_op", "Sigmoid")
+                after = any(self.units[i].kind == "unknown" for i in unit.inputs)
+                self.unknown_ops.append((op, whole(unit.nodes[0]), why[unit.kind], after))
+                unit.kind = "unknown"
+                unit.spec = {"kind": "unknown", "op": op, "shape": [unit.shape.h, unit.shape.w, unit.shape.c]}
 
     def single_use(self, tensor: str) -> bool:
         return self.uses[tensor] == 1
@@ -258,6 +286,10 @@ class _Reader:
         if len(data) > 1 and op not in ("Add", "Mul", "Concat", "Sum"):
             raise _Unsupported(f"reads {len(data)} image tensors")
         if op in _PASS or (op == "Transpose" and tuple(a.get("perm", ())) in _LAYOUT):
+            if op == "Transpose" and tuple(a["perm"]) == (0, 2, 3, 1):
+                self.nhwc.add(node.output[0])
+            elif data[0] in self.nhwc and op != "Transpose":
+                self.nhwc.add(node.output[0])
             return self.alias(node, data)
         handler = getattr(self, f"op_{op}", None)
         if handler is None:
@@ -272,7 +304,11 @@ class _Reader:
         return self.dims[node.input[i]]
 
     def op_Conv(self, node, data, a) -> None:
-        dims, x, groups = self.weight(node, 1), self.unit_of(data[0]).shape, a.get("group", 1)
+        source = self.unit_of(data[0])
+        extra = [0, 0, 0, 0]
+        if source.kind == "pad" and self.single_use(data[0]):  # TensorFlow's "same" as an explicit Pad before it
+            extra, source = source.spec["pads"], self.units[source.inputs[0]]
+        dims, x, groups = self.weight(node, 1), source.shape, a.get("group", 1)
         if len(dims) != 4 or groups < 1 or dims[1] * groups != x.c:
             raise _Unsupported(f"a weight of shape {dims} in {groups} group(s) on {x.c} channels")
         m, _, kh, kw = dims
@@ -281,11 +317,12 @@ class _Reader:
             raise _Unsupported(f"a {kh}×{kw} kernel (mobcost's kernels are square)")
         if strides[0] != strides[1]:
             raise _Unsupported(f"strides {strides} (mobcost's strides are the same on both axes)")
-        if any(d != 1 for d in dilations):
-            raise _Unsupported(f"dilations {dilations}")
+        if dilations[0] != dilations[1]:
+            raise _Unsupported(f"dilations {dilations} (mobcost's dilations are the same on both axes)")
+        d = dilations[0]
         bias = len(node.input) > 2 and bool(node.input[2])
-        padding = self.padding(a, kh, strides[0], x)
-        common = {"kernel": kh, "stride": strides[0], "padding": padding}
+        padding = self.padding(a, d * (kh - 1) + 1, strides[0], x, extra)
+        common = {"kernel": kh, "stride": strides[0], "padding": padding, **({"dilation": d} if d != 1 else {})}
         if groups > 1 and groups == x.c == m:
             spec = {"kind": "dw", **common}
         elif groups == 1 and kh == 1 and strides[0] == 1 and padding in (0, "same", "valid"):
@@ -294,23 +331,46 @@ class _Reader:
             spec = {"kind": "conv", **common, "out": m, **({"groups": groups} if groups > 1 else {})}
         if bias:
             spec["bias"] = True
-        self.layer(node, data, spec)
+        unit = self.layer(node, data, spec, source)
+        if source is not self.unit_of(data[0]):  # the pad is part of the conv
+            self.unit_of(data[0]).kind = "dead"
+            unit.nodes.insert(0, self.unit_of(data[0]).nodes[0])
 
-    def padding(self, a, k: int, s: int, x: Shape):
-        """ONNX pads as the spec says them: a number of pixels each side, or `same` (TensorFlow's, asymmetric)."""
+    def padding(self, a, k: int, s: int, x: Shape, extra=(0, 0, 0, 0)):
+        """ONNX pads (with those of a Pad before the conv) as the spec says them: a number of pixels each side, or
+        `same` (TensorFlow's, asymmetric); k is the span of the (dilated) kernel."""
         auto = a.get("auto_pad", b"NOTSET")
         auto = auto.decode() if isinstance(auto, bytes) else auto
-        if auto in ("SAME_UPPER", "SAME_LOWER"):
+        if auto in ("SAME_UPPER", "SAME_LOWER") and not any(extra):
             return "same"
-        if auto == "VALID":
+        if auto == "VALID" and not any(extra):
             return "valid"
-        pads = list(a.get("pads", [0, 0, 0, 0]))
+        if auto not in ("NOTSET", "VALID"):
+            raise _Unsupported(f"auto_pad {auto} after an explicit pad")
+        pads = [p + q for p, q in zip(a.get("pads", [0, 0, 0, 0]), extra)]
         if len(set(pads)) == 1:
             return pads[0] if pads[0] else "valid"
         same = [max((-(-n // s) - 1) * s + k - n, 0) for n in (x.h, x.w)]  # TensorFlow's total padding per axis
-        if [pads[0] + pads[2], pads[1] + pads[3]] == same:
+        if [pads[0] + pads[2], pads[1] + pads[3]] == same and pads[2] >= pads[0] and pads[3] >= pads[1] \
+                and pads[2] - pads[0] <= 1 and pads[3] - pads[1] <= 1:
             return "same"
         raise _Unsupported(f"asymmetric pads {pads}")
+
+    def op_Pad(self, node, data, a) -> None:
+        mode = a.get("mode", b"constant")
+        mode = mode.decode() if isinstance(mode, bytes) else mode
+        pads = a.get("pads") if len(node.input) < 2 else self.values.get(node.input[1])
+        value = self.const(node, 2) if len(node.input) > 2 and node.input[2] else 0
+        if mode != "constant" or value not in (0, None):
+            raise _Unsupported(f"a {mode} pad with {value}" if mode == "constant" else f"a {mode} pad")
+        if pads is None or len(pads) != 8 or (len(node.input) > 3 and node.input[3]):
+            raise _Unsupported("pads computed at run time" if pads is None else f"pads {list(pads)} over axes mobcost "
+                               "cannot read")
+        pads = [int(p) for p in pads]
+        h, w, c = (1, 2, 3) if data[0] in self.nhwc else (2, 3, 1)
+        if pads[0] or pads[4] or pads[c] or pads[c + 4] or min(pads) < 0:
+            raise _Unsupported(f"pads {pads}: not zeros around the height and width")
+        self.pending(node, data, "pad", {"pads": [pads[h], pads[w], pads[h + 4], pads[w + 4]]})
 
     def op_BatchNormalization(self, node, data, a) -> None:
         unit = self.unit_of(data[0])
@@ -421,16 +481,29 @@ class _Reader:
         for x_name, g_name in (data, data[::-1]):
             x, g = self.unit_of(x_name), self.unit_of(g_name)
             if g.kind == "sigmoid" and g.inputs == [x.id]:  # x·sigmoid(x): swish (SiLU)
-                if x.kind == "layer" and "act" not in x.spec and self.uses[x_name] == 2 \
-                        and "act" in _KINDS[x.spec["kind"]].model_fields:
+                if "act" not in x.spec and self.uses[x_name] == 2 and (x.kind == "add" or x.kind == "layer"
+                                                                        and "act" in _KINDS[x.spec["kind"]].model_fields):
                     x.spec["act"] = "swish"
                     x.nodes += g.nodes + [node.name]
                     g.kind = "dead"
                     self.tensor[node.output[0]] = x.id
                     return
             if (g.shape.h, g.shape.w) == (1, 1) and g.shape.c == x.shape.c and (x.shape.h, x.shape.w) != (1, 1):
-                return self.squeeze_excite(node, x, g)
-        raise _Unsupported("multiplies two tensors that are neither x·sigmoid(x) nor a squeeze-and-excite gate")
+                try:
+                    return self.squeeze_excite(node, x, g)
+                except _Unsupported:  # a gate, but not one the `se` kind describes: a `scale` of x by it
+                    return self.scale(node, g, x)
+        x, g = self.unit_of(data[1]), self.unit_of(data[0])
+        if x.shape == g.shape and g.kind != "sigmoid":  # a gate of x's own shape (LR-ASPP's, upsampled)
+            return self.scale(node, g, x)
+        raise _Unsupported("multiplies two tensors that are neither x·sigmoid(x) nor a gate of x's shape or 1×1")
+
+    def scale(self, node, gate: Unit, x: Unit) -> None:
+        """x times a gate computed elsewhere, channel by channel (1×1×c) or element by element: the `scale` kind."""
+        if gate.kind == "sigmoid":
+            raise _Unsupported("a gate that is a sigmoid following no layer")
+        unit = self._add("scale", {}, [gate.id, x.id], x.shape, [node.name])
+        self.tensor[node.output[0]] = unit.id
 
     def squeeze_excite(self, node, x: Unit, gate: Unit) -> None:
         """global pool → 1×1 conv (bias) → act → 1×1 conv (bias) → gate activation → × x: the `se` kind."""
@@ -496,8 +569,12 @@ class _Reader:
         if axes is None and len(node.input) > 1:
             axes = self.values.get(node.input[1])
         spatial = {1, 2} if self.layout == "NHWC" else {2, 3}
+        x, y = self.unit_of(data[0]).shape, self.shape_of(node.output[0])
+        if axes is None and y is not None and (y.h, y.w, y.c) == (1, 1, x.c):  # axes in an unread constant
+            axes = sorted(spatial)
         if axes is None or {int(i) % 4 for i in axes} != spatial:
-            raise _Unsupported(f"a mean over axes {axes}, not over height and width")
+            raise _Unsupported(f"a mean over axes {list(axes)}, not over height and width" if axes is not None else
+                               "a mean over axes mobcost cannot read, whose output shape inference does not give")
         self.layer(node, data, {"kind": "avgpool"})
         if not a.get("keepdims", 1):
             self.units[-1].spec["name"] = self.units[-1].spec.get("name", "pool")
@@ -506,11 +583,90 @@ class _Reader:
         self.layer(node, data, {"kind": "flatten"})
 
     def op_Reshape(self, node, data, a):
+        """A flatten; or, with the transpose and reshape after it, a channel shuffle (ShuffleNet: c channels as
+        groups × c/groups, transposed, flattened back)."""
         target = self.values.get(node.input[1]) if len(node.input) > 1 else None
-        if target is None or len(target) != 2:
-            raise _Unsupported(f"a reshape to {'a shape computed at run time' if target is None else list(target)}, "
+        dims = self.shapes.get(node.output[0]) or target
+        unit, x = self.unit_of(data[0]), self.unit_of(data[0]).shape
+        if dims is not None and len(dims) == 5 and list(dims[:1]) + list(dims[3:]) == [1, x.h, x.w] \
+                and None not in dims[1:3] and dims[1] * dims[2] == x.c and unit.kind != "grouped":
+            return self.pending(node, data, "grouped", {"groups": dims[1]})
+        if unit.kind == "grouped" and unit.spec.get("transposed") and self.single_use(data[0]) \
+                and self.shape_of(node.output[0]) == x:
+            unit.kind, unit.spec = "layer", {"kind": "shuffle", "groups": unit.spec["groups"]}
+            unit.nodes.append(node.name)
+            return self.alias(node, data)
+        if dims is None or len(dims) != 2:
+            raise _Unsupported(f"a reshape to {'a shape computed at run time' if dims is None else list(dims)}, "
                                "not a flatten")
         self.layer(node, data, {"kind": "flatten"})
+
+    def op_Transpose(self, node, data, a):
+        unit = self.unit_of(data[0])
+        if unit.kind != "grouped" or tuple(a.get("perm", ())) != (0, 2, 1, 3, 4) or not self.single_use(data[0]):
+            raise _Unsupported(f"a transpose {list(a.get('perm', ()))} that is neither NHWC ↔ NCHW nor a channel "
+                               "shuffle's")
+        unit.spec["transposed"] = True
+        unit.nodes.append(node.name)
+        self.alias(node, data)
+
+    def channels(self, node, data, out: str, start: int, stop: int) -> None:
+        """Channels start:stop of the input: part `take` of `sections` equal parts where that is what they are."""
+        x = self.unit_of(data[0]).shape
+        start, stop = max(0, min(start, x.c)), max(0, min(stop, x.c))
+        size = stop - start
+        if size <= 0:
+            raise _Unsupported(f"channels {start}:{stop} of {x.c}")
+        if x.c % size == 0 and start % size == 0:
+            return self.layer(node, data, {"kind": "split", "sections": x.c // size, "take": start // size}, out=out)
+        if "slice" in _KINDS:
+            return self.layer(node, data, {"kind": "slice", "start": start, "stop": stop}, out=out)
+        raise _Unsupported(f"channels {start}:{stop} of {x.c}, which `split` (equal parts) cannot say")
+
+    def channel_axis(self, data, axis) -> None:
+        if int(axis) % 4 != (3 if data[0] in self.nhwc else 1):
+            raise _Unsupported(f"a cut along axis {axis}, not channels")
+
+    def op_Slice(self, node, data, a):
+        starts, ends, axes, steps = (a.get(k) for k in ("starts", "ends", "axes", "steps"))
+        if len(node.input) > 1:  # opset 10 on: inputs, not attributes
+            starts, ends, axes, steps = (self.values.get(node.input[i]) if len(node.input) > i and node.input[i]
+                                         else None for i in range(1, 5))
+        if starts is None or ends is None or len(starts) != 1 or any(v != 1 for v in steps or [1]):
+            raise _Unsupported("a slice mobcost cannot read (several axes, steps, or bounds computed at run time)")
+        self.channel_axis(data, (axes or [0])[0])
+        self.channels(node, data, node.output[0], int(starts[0]), int(ends[0]))
+
+    def op_Split(self, node, data, a):
+        self.channel_axis(data, a.get("axis", 0))
+        c = self.unit_of(data[0]).shape.c
+        sizes = a.get("split") or (self.values.get(node.input[1]) if len(node.input) > 1 and node.input[1] else None)
+        if sizes is None:
+            n = len(node.output)
+            sizes = [-(-c // n)] * (n - 1) + [c - (n - 1) * -(-c // n)]
+        start = 0
+        for out, size in zip(node.output, sizes):
+            if out and self.uses[out]:
+                self.channels(node, data, out, start, start + int(size))
+            start += int(size)
+
+    def op_Resize(self, node, data, a):
+        x, y = self.unit_of(data[0]).shape, self.shape_of(node.output[0])
+        mode = a.get("mode", b"nearest")
+        mode = mode.decode() if isinstance(mode, bytes) else mode
+        if y is None or y.c != x.c or mode not in ("nearest", "linear"):
+            raise _Unsupported(f"a {mode} resize" if y is not None else "a resize to a size shape inference cannot give")
+        ctm = a.get("coordinate_transformation_mode", b"half_pixel")
+        spec = {"kind": "upsample", "mode": "bilinear" if mode == "linear" else "nearest"}
+        if mode == "linear" and (ctm.decode() if isinstance(ctm, bytes) else ctm) == "align_corners":
+            spec["align_corners"] = True
+        if y.h % x.h == 0 and y.w % x.w == 0 and y.h // x.h == y.w // x.w:
+            spec["scale"] = y.h // x.h
+        else:
+            spec["size"] = [y.h, y.w]
+        self.layer(node, data, spec)
+
+    op_Upsample = op_Resize
 
     def op_Squeeze(self, node, data, a):
         if (self.unit_of(data[0]).shape.h, self.unit_of(data[0]).shape.w) != (1, 1):
