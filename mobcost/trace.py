@@ -328,7 +328,9 @@ def _again(last: dict, place, item, inputs, compute):
 def _cost(network: Network, alpha: Fraction, resolution: Resolution, layer: Leaf,
           inputs: tuple[Shape, ...]) -> tuple[Shape, int, int, int]:
     try:
-        x, y = layer.apply([(str(i), shape) for i, shape in enumerate(inputs)])
+        named = [(str(i), shape) for i, shape in enumerate(inputs)]
+        x, y = layer.apply(named)
+        layer = layer.joined(named) if isinstance(layer, Join) else layer  # an attend's key positions
         _check_limits(y)
     except ShapeError:
         trace(network, alpha, resolution)  # raises the error, located in the spec
@@ -484,9 +486,10 @@ class _Walk:
         try:
             names = layer.from_ if isinstance(layer, Join) and isinstance(layer.from_, list) \
                 and len(layer.from_) == len(reads) else sources
-            x, y = built.apply([(name, self.values[j]) for name, j in zip(names, reads)])
-            if isinstance(built, Concat):
-                built = built.model_copy(update={"widths": tuple(self.values[j].c for j in reads)})
+            inputs = [(name, self.values[j]) for name, j in zip(names, reads)]
+            x, y = built.apply(inputs)
+            if isinstance(built, Join):
+                built = built.joined(inputs)
             _check_limits(y)
         except ShapeError as e:  # blamed on the field only if the layer has it (a flatten has no `out`)
             field = e.field if e.field in type(built).model_fields else None

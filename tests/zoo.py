@@ -98,7 +98,44 @@ layers:
   - {kind: fc, bias: true}
   - {kind: softmax, name: scores}
 """
-SPECS = {"every_kind": EVERY_KIND, "batched_crops": BATCHED}
+# The kinds of the modern mobile families (issue 19): layer and group norm with and without γ and β, a batch norm and
+# an affine of their own, zero padding, token-wise linear layers, attention (multi-query with key/value downsampling;
+# fused, per patch, with biases), a ghost module whose halves do not divide evenly, universal inverted bottlenecks
+# (ExtraDW with layer scale, repeated; ConvNext; FFN; IB strided), SE inside a separable block, GELU.
+MODERN = """
+name: modern_kinds
+title: Modern kinds
+input: {resolution: 15, channels: 3}
+classes: 10
+layers:
+  - {kind: conv, kernel: 3, stride: 2, out: 16, bn: true, act: gelu}                      # 8×8×16
+  - {kind: layernorm}
+  - {kind: layernorm, affine: false}
+  - {kind: groupnorm, groups: 4}
+  - {kind: groupnorm, groups: 2, affine: false}
+  - {kind: batchnorm, act: relu}
+  - {kind: affine}
+  - {kind: affine, shift: false}
+  - {kind: affine, scale: false}
+  - {kind: pad, pads: [0, 1, 2, 1]}                                                     # 10×10×16
+  - {kind: linear, out: 24, bias: true}
+  - {kind: linear, out: 16}
+  - {kind: attention, heads: 2, key_dim: 8, value_dim: 4, out: 16, multi_query: true, kv_stride: 2}
+  - {kind: attention, heads: 2, key_dim: 8, out: 16, proj: linear, qkv: fused, patch: [2, 2], bias: true}
+  - {kind: attention, heads: 4, key_dim: 4, out: 12, patch: [5, 2]}
+  - {kind: ghost, out: 15, act: relu}
+  - {kind: ghost, out: 16, ratio: 3, kernel: 3, stride: 2}                               # 5×5×16
+  - {kind: uib, start_dw: 3, mid_dw: 5, t: 4, out: 16, layer_scale: true, n: 2}
+  - {kind: uib, start_dw: 5, mid_dw: null, t: 2, out: 16}
+  - {kind: uib, start_dw: null, mid_dw: null, t: 3, out: 16, act: gelu}
+  - {kind: uib, start_dw: null, mid_dw: 3, t: 6, out: 24, stride: 2}                     # 3×3×24
+  - {kind: uib, start_dw: 3, mid_dw: null, stride: 2, out: 24}                           # 2×2×24
+  - {kind: separable, out: 24, se: true, bn: true, act: hswish}
+  - {kind: slice, start: 4, stop: 20}
+  - {kind: avgpool}
+  - {kind: fc}
+"""
+SPECS = {"every_kind": EVERY_KIND, "batched_crops": BATCHED, "modern_kinds": MODERN}
 
 
 def _shipped() -> list[tuple[str, str | None]]:

@@ -16,11 +16,14 @@ from pydantic import Discriminator, Tag
 # Every kind and type is re-exported here: `from mobcost.layers import Conv` is the public path.
 from mobcost.layers.base import (Activation, Called, Channels, Inputs, MakeDivisible, Name, Padding, Ratio, Rounding,
                                  Scaling, Shape, ShapeError, Width, WidthRule, _Kind, make_divisible, out_size)
-from mobcost.layers.blocks import Bottleneck, Excite, Repeat, Residual, ShuffleUnit, SqueezeExcite
-from mobcost.layers.conv import Conv, DepthwiseConv, FullyConnected, Pointwise, Separable
+from mobcost.layers.attention import Attend, Attention
+from mobcost.layers.blocks import (Bottleneck, Excite, Ghost, Repeat, Residual, Separable, ShuffleUnit, SqueezeExcite,
+                                   UniversalInvertedBottleneck)
+from mobcost.layers.conv import Conv, DepthwiseConv, FullyConnected, Linear, Pointwise
 from mobcost.layers.join import Add, Concat, Join, Scale
+from mobcost.layers.norm import Affine, BatchNorm, GroupNorm, LayerNorm
 from mobcost.layers.pool import AvgPool, MaxPool, Upsample
-from mobcost.layers.tensor import Dropout, Flatten, LocalResponseNorm, Shuffle, Softmax, Split, Unknown
+from mobcost.layers.tensor import Dropout, Flatten, LocalResponseNorm, Pad, Shuffle, Slice, Softmax, Split, Unknown
 
 
 def kind_of(value) -> str | None:
@@ -32,7 +35,8 @@ def kind_of(value) -> str | None:
 
 LAYER_KINDS = (Conv, DepthwiseConv, Pointwise, Separable, Bottleneck, SqueezeExcite, AvgPool, MaxPool, FullyConnected,
                Softmax, LocalResponseNorm, Dropout, Flatten, Unknown, Concat, Add, Scale, Upsample, Split, Shuffle, ShuffleUnit,
-               Residual, Repeat)
+               Residual, Repeat, LayerNorm, GroupNorm, BatchNorm, Affine, Pad, Slice, Linear, Attend, Attention,
+               UniversalInvertedBottleneck, Ghost)
 Layer = Annotated[
     Union[tuple(Annotated[k, Tag(k.model_fields["kind"].default)] for k in LAYER_KINDS)],
     Discriminator(kind_of, custom_error_type="layer_kind",
@@ -40,7 +44,8 @@ Layer = Annotated[
                                        + ", ".join(k.model_fields["kind"].default for k in LAYER_KINDS)),
 ]
 Leaf = Union[Conv, DepthwiseConv, Pointwise, AvgPool, MaxPool, FullyConnected, Softmax, LocalResponseNorm, Dropout,
-             Flatten, Concat, Add, Scale, Upsample, Split, Shuffle, Unknown]
+             Flatten, Concat, Add, Scale, Upsample, Split, Shuffle, Unknown, LayerNorm, GroupNorm, BatchNorm, Affine, Pad,
+             Slice, Linear, Attend]
 
 for _block in (Repeat, Concat, Residual):  # their fields hold layers: built once `Layer` exists
     _block.model_rebuild(_types_namespace={"Layer": Layer})

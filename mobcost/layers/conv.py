@@ -96,26 +96,6 @@ class Pointwise(_Widening, _Kind):
         return "Conv 1×1"
 
 
-class Separable(_Widening, _Kind):
-    """Depthwise-separable block: a k×k depthwise conv then a 1×1 pointwise conv (MobileNets eq. 5)."""
-
-    kind: Literal["separable"] = "separable"
-    kernel: Pixels = 3
-    stride: Pixels = 1
-    padding: Padding = "same"
-
-    def parts(self, x: Shape | None = None) -> tuple[DepthwiseConv, Pointwise]:
-        """The block's layers, in order, as the trace expands them from the resolved block (α already applied)."""
-        common = {"bias": self.bias, "bn": self.bn, "act": self.act, "functional": self.functional}
-        return (DepthwiseConv(name="dw", kernel=self.kernel, stride=self.stride, padding=self.padding, **common),
-                Pointwise(name="pw", out=self.out, width="fixed", **common))
-
-    def as_conv(self) -> Conv:
-        """The full k×k convolution this block replaces (MobileNets Table 4, "Conv MobileNet")."""
-        return Conv(name=self.name, note=self.note, kernel=self.kernel, stride=self.stride, padding=self.padding,
-                    out=self.out, width=self.width, bias=self.bias, bn=self.bn, act=self.act)
-
-
 class FullyConnected(_Widening, _Kind):
     """Fully connected layer over the flattened input: in × out Mult-Adds."""
 
@@ -139,3 +119,28 @@ class FullyConnected(_Widening, _Kind):
 
     def category(self, x: Shape) -> str:
         return "Fully Connected"
+
+
+class Linear(_Widening, _Kind):
+    """A linear layer applied to every position's channels (a transformer's token-wise nn.Linear, ONNX MatMul by a
+    c_in × c_out weight on a token tensor): the same Mult-Adds and weights as a 1×1 convolution, c_in·c_out per
+    position, c_in·c_out·h·w in all."""
+
+    kind: Literal["linear"] = "linear"
+    stride: Literal[1] = 1
+    paper_type: ClassVar[str] = "Linear"
+
+    def output_shape(self, x: Shape) -> Shape:
+        return Shape(x.h, x.w, self.out)
+
+    def macs(self, x: Shape) -> int:
+        return x.c * self.out * x.h * x.w  # C_in·C_out·H·W
+
+    def params(self, x: Shape) -> int:
+        return x.c * self.out + (self.out if self.bias else 0)
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"{x.c}×{self.out} per position"
+
+    def category(self, x: Shape) -> str:
+        return "Linear"

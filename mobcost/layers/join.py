@@ -26,6 +26,10 @@ class Join(_Free):
         x = self.combine(inputs)
         return x, self.output_shape(x)
 
+    def joined(self, inputs: Inputs) -> Join:
+        """This layer with what its inputs tell it kept (a concat's widths), after `apply`."""
+        return self
+
 
 class Add(Join):
     """Element-wise add of same-shaped tensors (a residual add, MobileNetV2 Fig. 3; He et al. 2015 eq. 1): 0 Mult-Adds
@@ -94,6 +98,9 @@ class Concat(Join):
                 raise ShapeError("from", f"cannot concatenate {first!r} ({x}) and {name!r} ({y}): their heights and "
                                          "widths differ")
         return Shape(x.h, x.w, sum(y.c for _, y in inputs))
+
+    def joined(self, inputs: Inputs) -> Concat:
+        return self.model_copy(update={"widths": tuple(y.c for _, y in inputs)})
 
     def filter_shape(self, x: Shape) -> str:
         return " + ".join(map(str, self.widths))

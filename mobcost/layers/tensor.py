@@ -9,7 +9,7 @@ from pydantic import Field, Strict
 
 from mobcost.layers.base import Inputs, Name, Shape, ShapeError, _Free
 from mobcost.layers.join import Join
-from mobcost.limits import MAX_CHANNELS, ChannelCount, Pixels
+from mobcost.limits import MAX_CHANNELS, ChannelCount, PadPixels, Pixels
 
 
 class Softmax(_Free):
@@ -116,3 +116,41 @@ class Shuffle(_Free):
 
     def filter_shape(self, x: Shape) -> str:
         return f"{self.groups} groups"
+
+
+class Pad(_Free):
+    """Zero padding (nn.ZeroPad2d, ONNX Pad with zeros, TensorFlow's explicit `same` padding before a strided conv):
+    `pads: [top, left, bottom, right]` pixels of zeros around the feature map; no Mult-Adds, no weights."""
+
+    kind: Literal["pad"] = "pad"
+    pads: tuple[PadPixels, PadPixels, PadPixels, PadPixels] = Field(strict=False)  # top, left, bottom, right
+    paper_type: ClassVar[str] = "Pad"
+
+    def output_shape(self, x: Shape) -> Shape:
+        top, left, bottom, right = self.pads
+        return Shape(x.h + top + bottom, x.w + left + right, x.c)
+
+    def filter_shape(self, x: Shape) -> str:
+        return "pad " + " ".join(map(str, self.pads)) + " (t l b r)"
+
+
+class Slice(_Free):
+    """A channel range, `x[:, start:stop]` (GhostNet's ghost module keeps the first `out` of its concatenated
+    channels; ONNX Slice on the channel axis): channels start … stop − 1, counted from 0; `stop` omitted is the
+    last channel. No Mult-Adds, no weights."""
+
+    kind: Literal["slice"] = "slice"
+    start: Annotated[int, Field(ge=0, lt=MAX_CHANNELS)] = 0
+    stop: ChannelCount | None = None
+    paper_type: ClassVar[str] = "Slice"
+
+    def output_shape(self, x: Shape) -> Shape:
+        stop = x.c if self.stop is None else self.stop
+        if stop > x.c:
+            raise ShapeError("stop", f"channels {self.start} to {stop} do not exist in an input of {x.c} channels")
+        if self.start >= stop:
+            raise ShapeError("start", f"channel range {self.start} to {stop} is empty (start must be below stop)")
+        return Shape(x.h, x.w, stop - self.start)
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"channels {self.start}:{x.c if self.stop is None else self.stop}"

@@ -29,7 +29,7 @@ from mobcost.conventions import counted
 from mobcost.language import TORCH_CPU, MobcostError, Network
 from mobcost.trace import Analysis, Row, hw
 
-COUNTED_KINDS = ("conv", "dw", "pw", "fc")  # the rows that are a Conv2d or a Linear in any implementation
+COUNTED_KINDS = ("conv", "dw", "pw", "fc", "linear")  # the rows that are a Conv2d or a Linear in any implementation
 TOOLS = ("fvcore", "ptflops", "thop")
 
 
@@ -51,7 +51,10 @@ class LayerPair:
 
     @property
     def shape(self) -> tuple[int, int, int] | None:
-        return None if self.row is None else (self.row.output.c, self.row.output.h, self.row.output.w)
+        if self.row is None:
+            return None
+        y = self.row.output  # a token-wise linear layer's tokens are not a feature map's: its channels only
+        return (y.c, 1, 1) if self.row.kind == "linear" else (y.c, y.h, y.w)
 
     @property
     def ok(self) -> bool:
