@@ -86,7 +86,8 @@ class _Reader:
         self.model, self.path, self.unknown = model, path, unknown
         graph = model.graph
         self.dims = {t.name: list(t.dims) for t in graph.initializer}
-        self.values = {t.name: v for t in graph.initializer if (v := _value(t)) is not None}
+        self.values = {t.name: v for t in graph.initializer if (v := _value(t)) is not None}  # the same, flat
+        self.arrays = {t.name: v for t in graph.initializer if (v := _array(t)) is not None}  # and shape arithmetic
         self.units: list[Unit] = []
         self.tensor: dict[str, int] = {}  # a data tensor → the unit whose output it is
         self.unknown_ops: list[tuple[str, str, str]] = []  # (operator, node name, why)
@@ -178,14 +179,16 @@ class _Reader:
     # one node
     def node(self, node, tail: bool = False) -> None:
         data = [name for name in node.input if name and name in self.tensor]
-        if not data:  # shape arithmetic and constants: no image data flows through it
-            if node.op_type == "Constant":
-                value = _attrs(node).get("value")
-                if value is not None and (v := _value(value)) is not None:
-                    self.values[node.output[0]] = v
-                    self.dims[node.output[0]] = list(value.dims)
-            return
-        if node.op_type == "Shape":  # shape arithmetic reads the image's shape, not its data
+        if not data or node.op_type == "Shape":  # shape arithmetic and constants: no image data flows through it
+            if node.op_type == "Constant" and (value := _attrs(node).get("value")) is not None:
+                self.dims[node.output[0]] = list(value.dims)
+            shapes = self.shapes
+            if node.op_type == "Shape" and data and None in shapes.get(data[0], [None]):  # inference stopped
+                x = self.unit_of(data[0]).shape  # before it (after a pad it could not size): mobcost's own shape
+                shapes = {data[0]: [1, x.h, x.w, x.c] if data[0] in self.nhwc else [1, x.c, x.h, x.w]}
+            if (value := _folded(node, self.arrays, shapes)) is not None:
+                self.arrays[node.output[0]] = value
+                self.values[node.output[0]] = [x.item() for x in value.reshape(-1)]
             return
         try:
             try:
@@ -586,7 +589,9 @@ class _Reader:
         """A flatten; or, with the transpose and reshape after it, a channel shuffle (ShuffleNet: c channels as
         groups × c/groups, transposed, flattened back)."""
         target = self.values.get(node.input[1]) if len(node.input) > 1 else None
-        dims = self.shapes.get(node.output[0]) or target
+        dims = self.shapes.get(node.output[0])
+        if (dims is None or None in dims) and target is not None and min(target) > 0:
+            dims = target  # a target folded from shape arithmetic that inference did not follow
         unit, x = self.unit_of(data[0]), self.unit_of(data[0]).shape
         if dims is not None and len(dims) == 5 and list(dims[:1]) + list(dims[3:]) == [1, x.h, x.w] \
                 and None not in dims[1:3] and dims[1] * dims[2] == x.c and unit.kind != "grouped":
@@ -617,6 +622,9 @@ class _Reader:
         size = stop - start
         if size <= 0:
             raise _Unsupported(f"channels {start}:{stop} of {x.c}")
+        if size == x.c:  # every channel (GhostNet's x[:, :out] where the concatenation has exactly out)
+            self.tensor[out] = self.tensor[data[0]]
+            return
         if x.c % size == 0 and start % size == 0:
             return self.layer(node, data, {"kind": "split", "sections": x.c // size, "take": start // size}, out=out)
         if "slice" in _KINDS:
@@ -722,8 +730,70 @@ def _inferred(model, name: str, dims: list[int]) -> dict[str, list[int | None]]:
             if v.type.tensor_type.HasField("shape")}
 
 
-def _value(tensor) -> list | None:
-    """A small constant's values (a Clip bound, a Reshape target), or None for a weight: never read."""
+_FOLD = {  # shape arithmetic on small integer constants, as exporters write it (ONNX operator semantics)
+    "Identity": lambda a, x: x, "Neg": lambda a, x: -x,
+    "Cast": lambda a, x: x.astype(__import__("onnx").helper.tensor_dtype_to_np_dtype(a["to"])),
+    "Clip": lambda a, x, low=None, high=None: _np().clip(x, low, high) if low is not None or high is not None else x,
+    "Equal": lambda a, x, y: _np().equal(x, y), "Where": lambda a, c, x, y: _np().where(c, x, y),
+    "Expand": lambda a, x, shape: x * _np().ones([int(d) for d in shape], dtype=x.dtype),
+    "Add": lambda a, x, y: x + y, "Sub": lambda a, x, y: x - y, "Mul": lambda a, x, y: x * y,
+    "Div": lambda a, x, y: _div(x, y), "Max": lambda a, *x: _np().maximum.reduce(x),
+    "Min": lambda a, *x: _np().minimum.reduce(x), "Ceil": lambda a, x: _np().ceil(x), "Floor": lambda a, x: _np().floor(x),
+    "Concat": lambda a, *x: _np().concatenate(x, axis=a.get("axis", 0)),
+    "Unsqueeze": lambda a, x, axes=None: _np().expand_dims(x, tuple(int(i) for i in (a.get("axes") if axes is None
+                                                                                    else axes))),
+    "Squeeze": lambda a, x, axes=None: _np().squeeze(x, None if axes is None and "axes" not in a
+                                                      else tuple(int(i) for i in (a.get("axes") if axes is None else axes))),
+    "Gather": lambda a, x, i: _np().take(x, i, axis=a.get("axis", 0)),
+    "Reshape": lambda a, x, shape: x.reshape([int(d) if d else x.shape[i] for i, d in enumerate(shape)]),
+    "Transpose": lambda a, x: _np().transpose(x, a.get("perm")),
+    "ConstantOfShape": lambda a, shape: _np().full([int(d) for d in shape], _value(a["value"])[0] if "value" in a
+                                                   else 0.0),
+    "Slice": lambda a, x, starts, ends, axes=None, steps=None: x[tuple(_cut(x.ndim, starts, ends, axes, steps))],
+    "Range": lambda a, start, limit, delta: _np().arange(start, limit, delta),
+}
+
+
+def _np():
+    import numpy
+
+    return numpy
+
+
+def _div(x, y):
+    np = _np()
+    return np.trunc(x / y).astype(np.result_type(x, y)) if np.issubdtype(np.result_type(x, y), np.integer) else x / y
+
+
+def _cut(ndim, starts, ends, axes, steps) -> list:
+    cut = [slice(None)] * ndim
+    for i, (start, end) in enumerate(zip(starts, ends)):
+        cut[int(axes[i]) if axes is not None else i] = slice(int(start), int(end), int(steps[i]) if steps is not None
+                                                              else 1)
+    return cut
+
+
+def _folded(node, arrays: dict, shapes: dict):
+    """A small constant's value where every input is one: the exporter's shape arithmetic (the bounds of a Pad or a
+    Slice, computed from constants or from the image's shape once the resolution is fixed), else None."""
+    np, a = _np(), _attrs(node)
+    try:
+        if node.op_type == "Constant":
+            out = _array(a["value"]) if "value" in a else np.asarray(a.get("value_int", a.get("value_ints")))
+        elif node.op_type == "Shape":
+            dims = shapes.get(node.input[0])
+            out = None if dims is None or None in dims else np.array(dims[a.get("start", 0):a.get("end", len(dims))])
+        elif node.op_type in _FOLD and all(not i or i in arrays for i in node.input):
+            out = np.asarray(_FOLD[node.op_type](a, *[arrays[i] if i else None for i in node.input]))
+        else:
+            return None
+    except Exception:  # noqa: BLE001 - arithmetic a constant cannot do is shape arithmetic mobcost does not read
+        return None
+    return out if out is not None and out.size <= _SMALL and out.dtype.kind in "iufb" else None
+
+
+def _array(tensor):
+    """A small constant (a Clip bound, a Reshape target) as an array, or None for a weight: never read."""
     import onnx
     from onnx import numpy_helper
 
@@ -733,9 +803,15 @@ def _value(tensor) -> list | None:
     if count > _SMALL or tensor.data_location == onnx.TensorProto.EXTERNAL:
         return None
     try:
-        return [x.item() for x in numpy_helper.to_array(tensor).reshape(-1)]
+        return numpy_helper.to_array(tensor)
     except Exception:  # noqa: BLE001 - a malformed constant reads as unknown, and its rule says so
         return None
+
+
+def _value(tensor) -> list | None:
+    """A small constant's values, flat, or None for a weight."""
+    array = _array(tensor)
+    return None if array is None else [x.item() for x in array.reshape(-1)]
 
 
 def import_onnx(path: str | Path, resolution: int | None = None, unknown: str = "error") -> str:
