@@ -596,8 +596,8 @@ class _Reader:
         if dims is not None and len(dims) == 5 and list(dims[:1]) + list(dims[3:]) == [1, x.h, x.w] \
                 and None not in dims[1:3] and dims[1] * dims[2] == x.c and unit.kind != "grouped":
             return self.pending(node, data, "grouped", {"groups": dims[1]})
-        if unit.kind == "grouped" and unit.spec.get("transposed") and self.single_use(data[0]) \
-                and self.shape_of(node.output[0]) == x:
+        y = self.shape_of(node.output[0]) or (Shape(dims[2], dims[3], dims[1]) if dims and len(dims) == 4 else None)
+        if unit.kind == "grouped" and unit.spec.get("transposed") and self.single_use(data[0]) and y == x:
             unit.kind, unit.spec = "layer", {"kind": "shuffle", "groups": unit.spec["groups"]}
             unit.nodes.append(node.name)
             return self.alias(node, data)
