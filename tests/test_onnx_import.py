@@ -4,6 +4,8 @@ Every weight here is an initializer whose data is external, in a file that does 
 only shapes, so a test that passed while reading a weight could not pass at all.
 """
 
+import json
+
 import pytest
 
 onnx = pytest.importorskip("onnx")
@@ -12,6 +14,7 @@ from onnx import TensorProto, helper  # noqa: E402
 from mobcost import analyze  # noqa: E402
 from mobcost.importers.onnx import import_onnx  # noqa: E402
 from mobcost.language import MobcostError, parse_spec  # noqa: E402
+from mobcost.layers import Shape  # noqa: E402
 
 
 class Graph:
@@ -161,7 +164,7 @@ def test_clip_other_than_relu6_is_not_guessed(tmp_path):
     g = Graph()
     x = g.conv(3, 8)
     g.op("Clip", [x, g.const(-1.0), g.const(1.0)], name="clamp")
-    with pytest.raises(MobcostError, match=r"Clip \(node 'clamp'"):
+    with pytest.raises(MobcostError, match=r"Clip × 1: Clip\(-1.0, 1.0\): only Clip\(0, 6\) is ReLU6 \(node 'clamp'\)"):
         import_onnx(g.save(tmp_path / "m.onnx"))
 
 
@@ -305,11 +308,26 @@ def unknown_graph(tmp_path):
     return g.save(tmp_path / "m.onnx")
 
 
-def test_an_unknown_operator_is_an_error_naming_every_one(tmp_path, mobcost):
+def test_a_refusal_names_each_root_cause_once_not_the_nodes_after_it(tmp_path, mobcost):
     result = mobcost("import", str(unknown_graph(tmp_path)))
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert "Erf (node 'mystery')" in result.stderr and "Tanh (node 'other')" in result.stderr
+    assert "Erf × 1: no rule for this operator (node 'mystery')" in result.stderr
+    assert "'other'" not in result.stderr  # Tanh fails only because it reads Erf's output
+    assert "1 node(s) after these fail only because they read what these give" in result.stderr
     assert "--unknown zero" in result.stderr
+
+
+def test_a_refusal_counts_each_operator_and_stays_short(tmp_path):
+    g = Graph((1, 8, 8, 8))
+    long = "/features/" + "block." * 30 + "Erf"  # whole names: longer than 64 characters
+    for i in range(40):
+        g.op("Erf", [g.conv(8, 8, k=1, pad=0)], name=f"{long}{i}")
+        g.op("Relu")
+    with pytest.raises(MobcostError) as e:
+        import_onnx(g.save(tmp_path / "m.onnx"))
+    text = str(e.value)
+    assert "(Erf × 40)" in text and f"'{long}0'" in text and "and 37 more" in text
+    assert len(text.splitlines()) <= 20
 
 
 def test_unknown_zero_records_a_marked_row(tmp_path, mobcost):
@@ -318,8 +336,124 @@ def test_unknown_zero_records_a_marked_row(tmp_path, mobcost):
     result = mobcost("table", str(out), "-f", "markdown")
     assert result.exit_code == 0
     assert "| mystery | Unknown / s1 | Erf: not counted |" in result.stdout
-    assert "mystery: no rule for ONNX Erf: counted as 0" in result.stdout
+    assert "mystery: no rule for ONNX Erf: not counted" in result.stdout
+    assert "Not counted: 2 imported operator(s) mobcost has no rule for (Erf × 1, Tanh × 1)" in result.stdout
     assert analyze(str(out)).macs == 3 * 3 * 8 * 8 * 8 * 8
+    data = json.loads(mobcost("table", str(out), "-f", "json").stdout)
+    assert data["counting"]["uncounted"] == {"Erf": 1, "Tanh": 1}
+
+
+def test_unknown_zero_keeps_the_inferred_shape_and_every_input(tmp_path):
+    """An unknown operator that halves the size and reads two tensors: the conv after it sees the real 4×4×8
+    (ONNX shape inference's), and both inputs are read; nothing takes the first input's shape."""
+    g = Graph((1, 8, 8, 8))
+    a = g.conv(8, 8, k=1, pad=0)
+    b = g.conv(8, 8, k=1, pad=0, src="x")
+    g.op("Pow", [a, b], name="mix")  # two tensors, no rule
+    g.op("MaxRoiPool", [g.last, g.const(0.0, 0.0, 0.0, 7.0, 7.0, dims=[1, 5])], name="roi", pooled_shape=[4, 4])
+    g.conv(8, 16, k=1, pad=0)
+    spec = spec_of(g.save(tmp_path / "m.onnx"), unknown="zero")
+    result = analyze(spec)
+    rows = {r.layer.op: r for r in result.rows if r.kind == "unknown"}
+    assert rows["MaxRoiPool"].output == Shape(4, 4, 8) and len(rows["Pow"].reads) == 2
+    assert result.rows[-1].macs == 8 * 16 * 4 * 4
+    assert result.uncounted == {"Pow": 1, "MaxRoiPool": 1} and result.macs == 2 * 8 * 8 * 64 + 8 * 16 * 16
+
+
+def test_unknown_zero_refuses_where_shape_inference_gives_no_shape(tmp_path):
+    g = Graph((1, 8, 8, 8))
+    g.conv(8, 8, k=1, pad=0)
+    g.op("NoSuchOp", name="mystery")  # no schema: inference gives no shape
+    with pytest.raises(MobcostError, match="'mystery'.*gives no shape.*never a guess"):
+        import_onnx(g.save(tmp_path / "m.onnx"), unknown="zero")
+
+
+# ---- the rules for what exporters write beyond a plain chain --------------------------------------------------
+
+def test_a_pad_before_a_conv_is_its_padding(tmp_path):
+    """timm's tf_ models: an explicit Pad (0 top/left, 1 bottom/right) before a stride-2 conv: TensorFlow's same."""
+    g = Graph((1, 3, 224, 224))
+    g.op("Pad", [g.last, g.const(0, 0, 0, 0, 0, 0, 1, 1, dtype=TensorProto.INT64, dims=[8])], name="pad")
+    g.conv(3, 16, k=3, stride=2, pad=0)
+    (conv,) = layers_of(g.save(tmp_path / "m.onnx"))
+    assert conv["padding"] == "same"
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == 3 * 3 * 3 * 16 * 112 * 112
+
+
+def test_a_dilated_conv(tmp_path):
+    g = Graph((1, 8, 14, 14))
+    g.conv(8, 8, k=3, pad=2, group=8, dilations=[2, 2])
+    (dw,) = layers_of(g.save(tmp_path / "m.onnx"))
+    assert (dw["kind"], dw["dilation"], dw["padding"]) == ("dw", 2, 2)
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == 3 * 3 * 8 * 14 * 14
+
+
+def test_resize_is_an_upsample(tmp_path):
+    g = Graph((1, 8, 7, 7))
+    g.op("Resize", [g.last, "", g.const(1.0, 1.0, 2.0, 2.0, dims=[4])], mode="linear")
+    g.conv(8, 4, k=1, pad=0)
+    up, pw = layers_of(g.save(tmp_path / "m.onnx"))
+    assert (up["kind"], up["scale"], up["mode"]) == ("upsample", 2, "bilinear")
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == 8 * 4 * 14 * 14
+
+
+def test_channel_split_and_shuffle(tmp_path):
+    """ShuffleNetV2's unit: split the channels in two, convolve one half, concatenate, shuffle in 2 groups."""
+    g = Graph((1, 16, 8, 8))
+    x = g.last
+    half = [g.const(0, dtype=TensorProto.INT64, dims=[1]), g.const(8, dtype=TensorProto.INT64, dims=[1])]
+    rest = [g.const(8, dtype=TensorProto.INT64, dims=[1]), g.const(16, dtype=TensorProto.INT64, dims=[1])]
+    axis = g.const(1, dtype=TensorProto.INT64, dims=[1])
+    left = g.op("Slice", [x, *half, axis])
+    right = g.conv(8, 8, k=1, pad=0, src=g.op("Slice", [x, *rest, axis]))
+    g.op("Concat", [left, right], axis=1)
+    g.op("Reshape", [g.last, g.const(1, 2, 8, 8, 8, dtype=TensorProto.INT64, dims=[5])])
+    g.op("Transpose", perm=[0, 2, 1, 3, 4])
+    g.op("Reshape", [g.last, g.const(1, 16, 8, 8, dtype=TensorProto.INT64, dims=[4])])
+    concat, shuffle = layers_of(g.save(tmp_path / "m.onnx"))
+    assert [b[0]["kind"] for b in concat["branches"]] == ["split", "split"]
+    assert (shuffle["kind"], shuffle["groups"]) == ("shuffle", 2)
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == 8 * 8 * 8 * 8
+
+
+def test_a_slice_of_uneven_channels_is_a_slice(tmp_path):
+    g = Graph((1, 12, 4, 4))
+    g.op("Slice", [g.last, g.const(0, dtype=TensorProto.INT64, dims=[1]), g.const(10, dtype=TensorProto.INT64,
+                                                                                     dims=[1]),
+                   g.const(1, dtype=TensorProto.INT64, dims=[1])])
+    g.conv(10, 4, k=1, pad=0)
+    cut, _ = layers_of(g.save(tmp_path / "m.onnx"))
+    assert (cut["kind"], cut.get("start", 0), cut["stop"]) == ("slice", 0, 10)
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == 10 * 4 * 4 * 4
+
+
+def test_a_gate_that_is_not_an_se_is_a_scale(tmp_path):
+    """LR-ASPP: one branch's 1×1 conv, times a sigmoid gate pooled from the same input on another branch."""
+    g = Graph((1, 16, 8, 8))
+    x = g.last
+    s = g.conv(16, 8, k=1, pad=0)
+    g.op("GlobalAveragePool", [x])
+    g.conv(16, 8, k=1, pad=0)
+    gate = g.op("Sigmoid")
+    g.op("Mul", [s, gate], name="gate")
+    layers = layers_of(g.save(tmp_path / "m.onnx"))
+    assert layers[-1]["kind"] == "scale" and len(layers[-1]["from"]) == 2
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == 16 * 8 * 8 * 8 + 16 * 8
+
+
+def test_an_se_squeezed_to_another_rounding(tmp_path):
+    """GhostNet's SE: 72 channels squeezed to make_divisible(72 / 4, 4) = 20, which is no divisor of 72."""
+    g = Graph((1, 72, 8, 8))
+    x = g.last
+    g.op("GlobalAveragePool", [x])
+    g.conv(72, 20, k=1, pad=0, bias=True)
+    g.op("Relu")
+    g.conv(20, 72, k=1, pad=0, bias=True)
+    g.op("HardSigmoid", alpha=1 / 6, beta=0.5)
+    g.op("Mul", [x, g.last])
+    (se,) = layers_of(g.save(tmp_path / "m.onnx"))
+    assert (se["kind"], se["reduction"], se["divisor"]) == ("se", 4, 4)
+    assert analyze(spec_of(tmp_path / "m.onnx")).params == 72 * 20 + 20 + 20 * 72 + 72
 
 
 def test_the_table_reads_an_onnx_file_directly(tmp_path, mobcost):
