@@ -8,6 +8,7 @@ marked row of 0 Mult-Adds (layers.Unknown). The `onnx` package is imported only 
 
 from __future__ import annotations
 
+import math
 import mmap
 import os
 import stat
@@ -378,8 +379,8 @@ class _Reader:
     def op_BatchNormalization(self, node, data, a) -> None:
         unit = self.unit_of(data[0])
         if unit.kind != "layer" or "bn" in unit.spec or "act" in unit.spec or not self.single_use(data[0]) \
-                or unit.spec["kind"] not in ("conv", "dw", "pw", "fc"):
-            raise _Unsupported("not right after a convolution")
+                or unit.spec["kind"] not in ("conv", "dw", "pw", "fc"):  # not right after a conv: one of its own
+            return self.layer(node, data, {"kind": "batchnorm"})
         unit.spec["bn"] = True
         unit.nodes.append(node.name)
         self.alias(node, data)
@@ -462,12 +463,21 @@ class _Reader:
         if len(data) == 1:  # a bias: MatMul + Add is a fully connected layer with biases
             unit = self.unit_of(data[0])
             other = next((name for name in node.input if name != data[0]), None)
-            if unit.kind == "layer" and unit.spec["kind"] == "fc" and unit.spec.get("bias") is False \
-                    and self.single_use(data[0]) and self.dims.get(other, [None])[-1:] == [unit.shape.c]:
-                del unit.spec["bias"]
+            if unit.kind == "layer" and self.single_use(data[0]) and "act" not in unit.spec \
+                    and self.dims.get(other, [None])[-1:] == [unit.shape.c] \
+                    and (unit.spec["kind"] == "fc" and unit.spec.get("bias") is False
+                         or unit.spec["kind"] == "linear" and "bias" not in unit.spec):
+                unit.spec.pop("bias") if unit.spec["kind"] == "fc" else unit.spec.update(bias=True)
                 unit.nodes.append(node.name)
                 return self.alias(node, data)
-            raise _Unsupported("adds a constant")
+            if unit.kind == "layer" and unit.spec["kind"] == "affine" and unit.spec.get("shift") is False \
+                    and self.single_use(data[0]) and self.per_channel(node, data):  # γ·x + β
+                del unit.spec["shift"]
+                unit.nodes.append(node.name)
+                return self.alias(node, data)
+            if self.per_channel(node, data):  # a shift of its own
+                return self.layer(node, data, {"kind": "affine", "scale": False})
+            raise _Unsupported("adds a constant that is neither a bias nor one value per channel")
         if len(data) != 2:
             raise _Unsupported(f"adds {len(data)} tensors")
         x, y = self.unit_of(data[0]), self.unit_of(data[1])
@@ -478,9 +488,22 @@ class _Reader:
 
     op_Sum = op_Add
 
+    def per_channel(self, node, data) -> bool:
+        """Whether the constant an element-wise node applies to data[0] holds one value per channel, broadcast along
+        the channel axis (c×1×1 in NCHW, c last in NHWC or on a 1×1×c vector)."""
+        other = next((name for name in node.input if name != data[0]), None)
+        dims, x = self.dims.get(other), self.unit_of(data[0]).shape
+        if not dims or math.prod(dims) != x.c or x.c == 1:
+            return False
+        from_right = len(dims) - max(i for i, d in enumerate(dims) if d == x.c)
+        last = data[0] in self.nhwc or (x.h, x.w) == (1, 1) or len(self.shapes.get(data[0], ())) in (2, 3)
+        return from_right == (1 if last else 3)
+
     def op_Mul(self, node, data, a) -> None:
+        if len(data) == 1 and self.per_channel(node, data):  # a layer scale γ, or half of a standalone affine
+            return self.layer(node, data, {"kind": "affine", "shift": False})
         if len(data) != 2:
-            raise _Unsupported("multiplies by a constant")
+            raise _Unsupported("multiplies by a constant that is not one value per channel")
         for x_name, g_name in (data, data[::-1]):
             x, g = self.unit_of(x_name), self.unit_of(g_name)
             if g.kind == "sigmoid" and g.inputs == [x.id]:  # x·sigmoid(x): swish (SiLU)
