@@ -305,6 +305,8 @@ def _fold(layers: list[dict]) -> list[dict]:
 def _module(node: str) -> str:
     """A node's module as PyTorch qualifies it, from the exporter's node name: /features/features.1/features.1.0/
     block/block.0/block.0.0/Conv is features.1.0.block.0.0 (the last part is the operator). Other names are kept."""
+    if isinstance(node, bytes):  # protobuf hands a name that is not UTF-8 over as bytes
+        node = node.decode("utf-8", "replace")
     if not node.startswith("/"):
         return node
     qualified, previous = "", ""
