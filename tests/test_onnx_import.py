@@ -311,7 +311,7 @@ def unknown_graph(tmp_path):
 def test_a_refusal_names_each_root_cause_once_not_the_nodes_after_it(tmp_path, mobcost):
     result = mobcost("import", str(unknown_graph(tmp_path)))
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert "Erf × 1: no rule for this operator (node 'mystery')" in result.stderr
+    assert "Erf × 1: an erf that is not GELU's (node 'mystery')" in result.stderr
     assert "'other'" not in result.stderr  # Tanh fails only because it reads Erf's output
     assert "1 node(s) after these fail only because they read what these give" in result.stderr
     assert "--unknown zero" in result.stderr

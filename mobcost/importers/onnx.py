@@ -258,6 +258,8 @@ class _Reader:
             raise _Unsupported(f"mobcost's {spec['kind']} gives {y}, ONNX shape inference {inferred}")
         unit = self._add("layer", spec, [source.id], y, [node.name])
         self.tensor[out] = unit.id
+        if data[0] in self.nhwc and spec["kind"] != "flatten":
+            self.nhwc.add(out)
         return unit
 
     def pending(self, node, data, kind: str, spec: dict) -> Unit:
@@ -273,7 +275,8 @@ class _Reader:
         """Units still pending at the end: a pad no convolution absorbed, half a channel shuffle, a sigmoid that is
         neither half of x·sigmoid(x) nor an SE gate — operators with no rule, each where it was."""
         why = {"pad": "an explicit pad that no convolution absorbs", "grouped": "a reshape to groups of channels that "
-               "is not a channel shuffle", "sigmoid": "a sigmoid that follows no layer"}
+               "is not a channel shuffle", "sigmoid": "a sigmoid that follows no layer",
+               "gelu": "the start of x · (1 + erf(x / √2)) · 0.5 that does not end as GELU"}
         for unit in self.units:
             if unit.kind in why:
                 op = unit.spec.get("_op", "Sigmoid")
@@ -338,7 +341,7 @@ class _Reader:
         unit = self.layer(node, data, spec, source)
         if source is not self.unit_of(data[0]):  # the pad is part of the conv
             self.unit_of(data[0]).kind = "dead"
-            unit.nodes.insert(0, self.unit_of(data[0]).nodes[0])
+            unit.nodes.append(self.unit_of(data[0]).nodes[0])
 
     def padding(self, a, k: int, s: int, x: Shape, extra=(0, 0, 0, 0)):
         """ONNX pads (with those of a Pad before the conv) as the spec says them: a number of pixels each side, or
@@ -449,7 +452,69 @@ class _Reader:
         dims = self.weight(node, 1)
         if len(dims) != 2:
             raise _Unsupported(f"a {len(dims)}-D weight")
+        x = self.unit_of(data[0]).shape
+        if (x.h, x.w) != (1, 1) and self.channels_last(data[0]):  # every position's channels: a token-wise linear
+            if dims[0] != x.c:
+                raise _Unsupported(f"a {dims[0]}-input linear layer on a {x} tensor")
+            return self.layer(node, data, {"kind": "linear", "out": dims[1]})
         self.fc(node, data, dims[0], dims[1], False)
+
+    def channels_last(self, tensor: str) -> bool:
+        """Whether a tensor's last axis is its channels: NHWC (a transformer block's permuted map)."""
+        return tensor in self.nhwc
+
+    def op_LayerNormalization(self, node, data, a):
+        rank = len(self.shapes.get(data[0]) or ())
+        if not self.channels_last(data[0]) or a.get("axis", -1) not in (-1, rank - 1):
+            raise _Unsupported(f"a layer norm over axes {a.get('axis', -1)}…, not over the channels at each position")
+        if len(node.input) < 3 or not node.input[2] or node.input[1] not in self.dims:
+            raise _Unsupported("a layer norm without both its scale γ and its bias β")
+        self.layer(node, data, {"kind": "layernorm"})
+
+    # GELU as the TorchScript exporter writes it: x · (1 + erf(x / √2)) · 0.5 (Hendrycks & Gimpel 2016, eq. 1)
+    def op_Div(self, node, data, a):
+        if len(data) != 1 or node.input[0] != data[0] or not _near(self.const(node, 1), math.sqrt(2)):
+            raise _Unsupported("a division that is not GELU's x / √2")
+        self.pending(node, data, "gelu", {"step": 1, "x": data[0]})
+
+    def gelu_step(self, node, data, step: int) -> Unit | None:
+        unit = self.unit_of(data[0])
+        if unit.kind == "gelu" and unit.spec["step"] == step and self.single_use(data[0]):
+            unit.spec["step"] = step + 1
+            unit.nodes.append(node.name)
+            self.alias(node, data)
+            return unit
+        return None
+
+    def op_Erf(self, node, data, a):
+        if not self.gelu_step(node, data, 1):
+            raise _Unsupported("an erf that is not GELU's")
+
+    def gelu(self, node, data) -> bool:
+        """The last steps of GELU: + 1 (step 2), × x (step 3), × 0.5 (step 4), which makes it x's activation."""
+        if len(data) == 1 and self.unit_of(data[0]).kind == "gelu":
+            unit, step = self.unit_of(data[0]), self.unit_of(data[0]).spec["step"]
+            value = {("Add", 2): 1, ("Mul", 4): 0.5}.get((node.op_type, step))
+            if value is None or not _near(self.const(node, 1 if node.input[0] == data[0] else 0), value):
+                return False
+            if step == 2:
+                return bool(self.gelu_step(node, data, 2))
+            x_name = unit.spec["x"]
+            x = self.unit_of(x_name)
+            if "act" in x.spec or x.kind != "layer" or "act" not in _KINDS[x.spec["kind"]].model_fields \
+                    or self.uses[x_name] != 2 or not self.single_use(data[0]):
+                raise _Unsupported("a GELU that follows no layer it can be the activation of")
+            x.spec["act"] = "gelu"
+            x.nodes += unit.nodes + [node.name]
+            unit.kind = "dead"
+            self.tensor[node.output[0]] = x.id
+            return True
+        if len(data) == 2 and node.op_type == "Mul":
+            for x_name, g_name in (data, data[::-1]):
+                g = self.unit_of(g_name)
+                if g.kind == "gelu" and g.spec["step"] == 3 and g.spec["x"] == x_name:
+                    return bool(self.gelu_step(node, [g_name], 3))
+        return False
 
     def fc(self, node, data, n_in: int, out: int, bias: bool) -> None:
         x = self.unit_of(data[0]).shape
@@ -460,6 +525,8 @@ class _Reader:
         self.layer(node, data, {"kind": "fc", "out": out, **({} if bias else {"bias": False})})
 
     def op_Add(self, node, data, a) -> None:
+        if self.gelu(node, data):
+            return
         if len(data) == 1:  # a bias: MatMul + Add is a fully connected layer with biases
             unit = self.unit_of(data[0])
             other = next((name for name in node.input if name != data[0]), None)
@@ -500,6 +567,8 @@ class _Reader:
         return from_right == (1 if last else 3)
 
     def op_Mul(self, node, data, a) -> None:
+        if self.gelu(node, data):
+            return
         if len(data) == 1 and self.per_channel(node, data):  # a layer scale γ, or half of a standalone affine
             return self.layer(node, data, {"kind": "affine", "shift": False})
         if len(data) != 2:
@@ -775,6 +844,10 @@ _FOLD = {  # shape arithmetic on small integer constants, as exporters write it 
     "Slice": lambda a, x, starts, ends, axes=None, steps=None: x[tuple(_cut(x.ndim, starts, ends, axes, steps))],
     "Range": lambda a, start, limit, delta: _np().arange(start, limit, delta),
 }
+
+
+def _near(value, target: float) -> bool:
+    return isinstance(value, (int, float)) and abs(value - target) <= 1e-6 * abs(target)
 
 
 def _np():
