@@ -12,7 +12,6 @@ the order the model runs them, the output shape and the parameters of every conv
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import io
 import logging
@@ -26,6 +25,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from mobcost.conventions import counted
+from mobcost.importers.pytorch import load_callable
 from mobcost.language import TORCH_CPU, MobcostError, Network
 from mobcost.trace import Analysis, Row, hw
 
@@ -93,21 +93,6 @@ class Comparison:
     @property
     def ok(self) -> bool:
         return all(t.ok for t in self.totals) and self.first_difference is None
-
-
-def load_callable(call: str) -> Callable[..., nn.Module]:
-    """The function `MODULE:CALLABLE` names."""
-    module, _, name = call.partition(":")
-    if not module or not name:
-        raise MobcostError(f"--against takes torchvision or MODULE:CALLABLE, such as torchvision.models:resnet50 "
-                           f"(found {call!r})")
-    try:
-        return getattr(importlib.import_module(module), name)
-    except ImportError as e:
-        advice = f"; {TORCH_CPU}" if e.name in ("torch", "torchvision") else ""
-        raise MobcostError(f"--against {call}: cannot import {module!r} ({e}){advice}") from None
-    except AttributeError:
-        raise MobcostError(f"--against {call}: {module!r} has no {name!r}") from None
 
 
 def reference_model(network: Network, alpha: float, against: str) -> tuple[nn.Module, str]:
