@@ -287,7 +287,7 @@ def _fold(layers: list[dict]) -> list[dict]:
             else:
                 layer = {**layer, "layers": _fold(layer["layers"]),
                          **({"shortcut": _fold(layer["shortcut"])} if "shortcut" in layer else {})}
-        elif layer["kind"] == "concat":
+        elif layer["kind"] == "concat" and "branches" in layer:
             layer = {**layer, "branches": [_fold(branch) for branch in layer["branches"]]}
         else:
             for size in (4, 3, 2):

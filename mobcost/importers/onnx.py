@@ -631,6 +631,8 @@ class _Reader:
         self.tensor[node.output[0]] = unit.id
 
     def op_Concat(self, node, data, a) -> None:
+        if len(node.input) == 1:  # torch.cat of one tensor (DenseNet's first layer): the identity
+            return self.alias(node, data)
         if len(data) != len(node.input) or a.get("axis") not in (1, -3):
             raise _Unsupported("a concatenation that is not of image tensors along channels")
         shapes = [self.unit_of(name).shape for name in data]
