@@ -601,3 +601,73 @@ def test_mutated_files_are_bad_input_never_a_traceback(tmp_path, mobcost):
         path.write_bytes(bytes(data))
         result = mobcost("import", str(path))
         assert result.exit_code in (0, 2) and "Traceback" not in result.output, bytes(data).hex()
+
+
+def test_a_batch_norm_before_its_conv_is_a_batchnorm(tmp_path):
+    """DenseNet's pre-activation BN-ReLU-conv: the batch norm is a layer of its own, ReLU its activation; PyTorch
+    counts its γ and β (`--params torch`)."""
+    g = Graph((1, 16, 8, 8))
+    g.bn(16)
+    g.op("Relu")
+    g.conv(16, 8, k=1, pad=0)
+    bn, pw = layers_of(g.save(tmp_path / "m.onnx"))
+    assert (bn["kind"], bn["act"]) == ("batchnorm", "relu")
+    result = analyze(spec_of(tmp_path / "m.onnx"))
+    assert (result.macs, result.params_counted("torch")) == (16 * 8 * 8 * 8, 16 * 8 + 2 * 16)
+
+
+def test_a_concatenation_of_every_earlier_output_imports_flat(tmp_path):
+    """DenseNet's dense block: each layer reads the concatenation of the block's input and every earlier layer's
+    output, which no series-parallel block says: each layer reads its inputs by name."""
+    g = Graph((1, 8, 8, 8))
+    x = g.last
+    a = g.conv(8, 4, k=1, pad=0)
+    ab = g.op("Concat", [x, a], axis=1)
+    b = g.conv(12, 4, k=1, pad=0, src=ab)
+    g.op("Concat", [x, a, b], axis=1)
+    g.conv(16, 8, k=1, pad=0)
+    layers = layers_of(g.save(tmp_path / "m.onnx"))
+    assert [layer["kind"] for layer in layers] == ["pw", "concat", "pw", "concat", "pw"]
+    assert layers[3]["from"] == ["input", layers[0]["name"], layers[2]["name"]]
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == 8 * 8 * (8 * 4 + 12 * 4 + 16 * 8)
+
+
+def test_per_channel_mul_and_add_are_an_affine(tmp_path):
+    """A scale γ and a shift β of one value per channel that follow no conv: an affine of 2·c parameters."""
+    g = Graph((1, 8, 4, 4))
+    g.op("GlobalAveragePool")
+    g.op("Mul", [g.last, g.weight(8, 1, 1)])
+    g.op("Add", [g.last, g.weight(8, 1, 1)])
+    _, affine = layers_of(g.save(tmp_path / "m.onnx"))
+    assert affine["kind"] == "affine" and affine["scale"] and affine["shift"]
+    assert analyze(spec_of(tmp_path / "m.onnx")).params == 2 * 8
+
+
+def test_a_convnext_block_layer_norm_linear_gelu(tmp_path):
+    """torchvision's ConvNeXt block as the TorchScript exporter writes it: a 7×7 depthwise conv, NCHW → NHWC, layer
+    norm over the channels, a token-wise linear to 4c and GELU (x · (1 + erf(x / √2)) · 0.5), a linear back, NHWC →
+    NCHW, a layer scale γ, the residual add."""
+    c = 8
+    g = Graph((1, c, 7, 7))
+    x = g.last
+    g.conv(c, c, k=7, group=c, bias=True)
+    g.op("Transpose", perm=[0, 2, 3, 1])
+    g.op("LayerNormalization", [g.last, g.weight(c), g.weight(c)], axis=-1)
+    g.op("MatMul", [g.last, g.weight(c, 4 * c)])
+    h = g.op("Add", [g.last, g.weight(4 * c)])
+    g.op("Div", [h, g.const(1.4142135623730951)])
+    g.op("Erf")
+    g.op("Add", [g.last, g.const(1.0)])
+    g.op("Mul", [h, g.last])
+    g.op("Mul", [g.last, g.const(0.5)])
+    g.op("MatMul", [g.last, g.weight(4 * c, c)])
+    g.op("Add", [g.last, g.weight(c)])
+    g.op("Transpose", perm=[0, 3, 1, 2])
+    g.op("Mul", [g.last, g.weight(c, 1, 1)])
+    g.op("Add", [g.last, x])
+    (block,) = layers_of(g.save(tmp_path / "m.onnx"))
+    kinds = [(layer["kind"], layer.get("act")) for layer in block["layers"]]
+    assert kinds == [("dw", None), ("layernorm", None), ("linear", "gelu"), ("linear", None), ("affine", None)]
+    result = analyze(spec_of(tmp_path / "m.onnx"))
+    assert result.macs == 7 * 7 * c * 49 + 2 * c * 4 * c * 49
+    assert result.params == (49 * c + c) + 2 * c + (c * 4 * c + 4 * c) + (4 * c * c + c) + c

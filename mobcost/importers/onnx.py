@@ -240,6 +240,8 @@ class _Reader:
 
     def alias(self, node, data) -> None:
         self.tensor[node.output[0]] = self.tensor[data[0]]
+        if data[0] in self.nhwc:
+            self.nhwc.add(node.output[0])
 
     def layer(self, node, data, spec: dict, source: Unit | None = None, out: str | None = None) -> Unit:
         """A new layer unit reading data[0] (or `source`), its shape by the layer kind's own rule, which must be the
@@ -253,13 +255,13 @@ class _Reader:
             raise _Unsupported(str(e)) from None
         except ValueError as e:  # pydantic: a field past mobcost's limits
             raise _Unsupported(clean(str(e).splitlines()[-1] if str(e) else type(e).__name__)) from None
+        if data[0] in self.nhwc and spec["kind"] != "flatten":
+            self.nhwc.add(out)
         inferred = self.shape_of(out)
         if inferred is not None and inferred != y:
             raise _Unsupported(f"mobcost's {spec['kind']} gives {y}, ONNX shape inference {inferred}")
         unit = self._add("layer", spec, [source.id], y, [node.name])
         self.tensor[out] = unit.id
-        if data[0] in self.nhwc and spec["kind"] != "flatten":
-            self.nhwc.add(out)
         return unit
 
     def pending(self, node, data, kind: str, spec: dict) -> Unit:
@@ -293,11 +295,10 @@ class _Reader:
         if len(data) > 1 and op not in ("Add", "Mul", "Concat", "Sum"):
             raise _Unsupported(f"reads {len(data)} image tensors")
         if op in _PASS or (op == "Transpose" and tuple(a.get("perm", ())) in _LAYOUT):
-            if op == "Transpose" and tuple(a["perm"]) == (0, 2, 3, 1):
+            self.tensor[node.output[0]] = self.tensor[data[0]]
+            if tuple(a.get("perm", ())) == (0, 2, 3, 1) or (op != "Transpose" and data[0] in self.nhwc):
                 self.nhwc.add(node.output[0])
-            elif data[0] in self.nhwc and op != "Transpose":
-                self.nhwc.add(node.output[0])
-            return self.alias(node, data)
+            return
         handler = getattr(self, f"op_{op}", None)
         if handler is None:
             raise _Unsupported("")
@@ -507,7 +508,7 @@ class _Reader:
             x.spec["act"] = "gelu"
             x.nodes += unit.nodes + [node.name]
             unit.kind = "dead"
-            self.tensor[node.output[0]] = x.id
+            self.alias(node, [x_name])
             return True
         if len(data) == 2 and node.op_type == "Mul":
             for x_name, g_name in (data, data[::-1]):
@@ -563,7 +564,7 @@ class _Reader:
         if not dims or math.prod(dims) != x.c or x.c == 1:
             return False
         from_right = len(dims) - max(i for i, d in enumerate(dims) if d == x.c)
-        last = data[0] in self.nhwc or (x.h, x.w) == (1, 1) or len(self.shapes.get(data[0], ())) in (2, 3)
+        last = data[0] in self.nhwc or len(self.shapes.get(data[0], ())) in (2, 3)
         return from_right == (1 if last else 3)
 
     def op_Mul(self, node, data, a) -> None:
