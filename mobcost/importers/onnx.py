@@ -183,6 +183,10 @@ class _Reader:
         if not data or node.op_type == "Shape":  # shape arithmetic and constants: no image data flows through it
             if node.op_type == "Constant" and (value := _attrs(node).get("value")) is not None:
                 self.dims[node.output[0]] = list(value.dims)
+            if node.op_type in ("Identity", "Transpose") and node.input[0] in self.dims:  # a weight's alias (shared
+                dims = self.dims[node.input[0]]  # by the exporter) or its transpose (a linear layer's, unfolded)
+                perm = _attrs(node).get("perm", range(len(dims))[::-1]) if node.op_type == "Transpose" else None
+                self.dims[node.output[0]] = dims if perm is None else [dims[i] for i in perm]
             shapes = self.shapes
             if node.op_type == "Shape" and data and None in shapes.get(data[0], [None]):  # inference stopped
                 x = self.unit_of(data[0]).shape  # before it (after a pad it could not size): mobcost's own shape
@@ -696,10 +700,18 @@ class _Reader:
             unit.kind, unit.spec = "layer", {"kind": "shuffle", "groups": unit.spec["groups"]}
             unit.nodes.append(node.name)
             return self.alias(node, data)
-        if dims is None or len(dims) != 2:
+        if dims is None or len(dims) not in (1, 2) or None in dims or math.prod(dims) != x.size:
             raise _Unsupported(f"a reshape to {'a shape computed at run time' if dims is None else list(dims)}, "
                                "not a flatten")
         self.layer(node, data, {"kind": "flatten"})
+
+    def op_Gather(self, node, data, a):
+        """Elements gathered into a tensor of the input's own shape (the dynamo exporter's as_strided of a pooled
+        vector): data movement, no cost."""
+        x = self.unit_of(data[0]).shape
+        if node.input[0] != data[0] or self.shape_of(node.output[0]) != x or (x.h, x.w) != (1, 1):
+            raise _Unsupported("a gather that is not a rearrangement of a pooled vector")
+        self.alias(node, data)
 
     def op_Transpose(self, node, data, a):
         unit = self.unit_of(data[0])
