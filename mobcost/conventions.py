@@ -381,9 +381,39 @@ def counting_words(counting: ParamCounting = "weights", name: str = "paper", flo
             + _COUNTING[counting] + (" FLOPs = 2 × Mult-Adds." if flops else ""))
 
 
+_TOOLS = ("fvcore", "ptflops", "thop")  # counters that run on the source model's modules and calls
+_IMPORTED = ("ONNX file ", "exported by torch.onnx")  # the `source:` of a spec `mobcost import` wrote
+
+
+def imported_note(analysis: Scaled, name: str | None = None) -> str | None:
+    """A warning where a tool's convention (`name`, or any of them) cannot equal that tool run on the model an
+    imported graph came from: the tools count modules and calls an ONNX graph does not record, and an export with
+    folded batch norms has none to count."""
+    network = analysis.network
+    tools = _TOOLS if name is None else (name,) if name in _TOOLS else ()
+    if not tools or not any(s in (network.source or "") for s in _IMPORTED):
+        return None
+    rows = getattr(analysis, "rows", ())
+    folded = rows and not any(row.bn for row in rows)
+    who = ", ".join(tools)
+    return (f"Imported from ONNX: {who} count{'s' if len(tools) == 1 else ''} the source model's modules and calls, "
+            "which the graph does not record (timm's BatchNormAct2d is counted differently by thop and ptflops; an "
+            "activation called as a function is counted once or not at all), so this is "
+            f"{'that tool' if len(tools) == 1 else 'each tool'}'s count of the graph's operators as modules"
+            + (", and the exporter folded every batch norm into its conv: the source model's batch-norm cost is "
+               "not in it" if folded else "") + ".")
+
+
 def implementation_note(analysis: Scaled, counting: ParamCounting, name: str = "paper") -> str | None:
     """A warning where the counting asked for is a library's (PyTorch's, Keras') but the network is not the one that
-    library builds (the spec's `follows` does not name it), or None."""
+    library builds (the spec's `follows` does not name it), or where a tool's convention cannot reproduce that tool
+    on an imported graph's source model; else None."""
+    imported = imported_note(analysis, name)
+    note = _library_note(analysis, counting, name)
+    return " ".join(filter(None, (note, imported))) or None
+
+
+def _library_note(analysis: Scaled, counting: ParamCounting, name: str = "paper") -> str | None:
     network = analysis.network
     if not network.follows:
         return None  # a spec that names no implementation makes no claim to check

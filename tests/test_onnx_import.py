@@ -671,3 +671,22 @@ def test_a_convnext_block_layer_norm_linear_gelu(tmp_path):
     result = analyze(spec_of(tmp_path / "m.onnx"))
     assert result.macs == 7 * 7 * c * 49 + 2 * c * 4 * c * 49
     assert result.params == (49 * c + c) + 2 * c + (c * 4 * c + 4 * c) + (4 * c * c + c) + c
+
+
+def test_a_tools_convention_on_an_imported_file_says_what_it_cannot_reproduce(tmp_path, mobcost):
+    """fvcore, ptflops and thop count the source model's modules; an ONNX graph with its batch norms folded has no
+    batch-norm cost to give them: the table's notes and counting.warning say so, and the paper's count says nothing."""
+    g = Graph()
+    g.conv(3, 8, bias=True)
+    g.op("Relu")
+    folded = g.save(tmp_path / "folded.onnx")
+    for convention, warned in (("fvcore", True), ("thop", True), ("paper", False)):
+        data = json.loads(mobcost("table", str(folded), "--convention", convention, "-f", "json").stdout)
+        assert ("folded every batch norm" in data["counting"].get("warning", "")) == warned
+    g = Graph()
+    g.conv(3, 8)
+    g.bn(8)
+    kept = g.save(tmp_path / "kept.onnx")
+    data = json.loads(mobcost("table", str(kept), "--convention", "ptflops", "-f", "json").stdout)
+    assert "Imported from ONNX: ptflops counts" in data["counting"]["warning"]
+    assert "folded" not in data["counting"]["warning"]
