@@ -313,7 +313,7 @@ def test_a_refusal_names_each_root_cause_once_not_the_nodes_after_it(tmp_path, m
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "Erf × 1: an erf that is not GELU's (node 'mystery')" in result.stderr
     assert "'other'" not in result.stderr  # Tanh fails only because it reads Erf's output
-    assert "1 node(s) after these fail only because they read what these give" in result.stderr
+    assert "1 node(s) after these, reading what they give, fail with them or go unexamined" in result.stderr
     assert "--unknown zero" in result.stderr
 
 

@@ -98,6 +98,7 @@ class _Reader:
         self.tail = _tail(graph)
         self.heads: list[int] = []  # units whose outputs only a tail of reshapes and concatenations moves on
         self.nhwc: set[str] = set()  # the data tensors in TensorFlow's layout (the input, up to its transpose)
+        self.guessed: set[int] = set()  # placeholder units of a refused import whose real shape is unknown
         self.consumers: dict[str, list] = defaultdict(list)
         for node in graph.node:
             for name in node.input:
@@ -171,7 +172,7 @@ class _Reader:
         if len(causes) > _CAUSES:
             lines.append(f"  and {len(causes) - _CAUSES} more causes")
         if after:
-            lines.append(f"  ({after} node(s) after these fail only because they read what these give: not listed)")
+            lines.append(f"  ({after} node(s) after these, reading what they give, fail with them or go unexamined: not listed)")
         lines.append(f"Nothing is counted as zero silently: `mobcost import {name_of(self.path.name)} --unknown zero "
                      "-o model.yaml` keeps each as a marked row of 0 Mult-Adds and 0 parameters, with the output shape "
                      "ONNX shape inference gives it, and the totals say what they leave out.")
@@ -195,6 +196,8 @@ class _Reader:
                 self.arrays[node.output[0]] = value
                 self.values[node.output[0]] = [x.item() for x in value.reshape(-1)]
             return
+        if any(self.tensor[name] in self.guessed for name in data):  # downstream of a shape no one knows
+            return self.unknown_node(node, data, "")
         try:
             try:
                 self.rule(node, data)
@@ -212,6 +215,7 @@ class _Reader:
         keeps the first input's shape only to go on finding the other root causes."""
         sources = [self.unit_of(name) for name in dict.fromkeys(data)]
         after = any(u.kind == "unknown" for u in sources)
+        guessed = any(u.id in self.guessed for u in sources)
         op = clean(node.op_type, r"\w.:")[:64]
         self.unknown_ops.append((op, whole(node.name), why, after))
         outputs = [out for out in node.output if out and self.uses[out]] or node.output[:1]
@@ -226,6 +230,8 @@ class _Reader:
             spec = {"kind": "unknown", "op": op, "shape": [y.h, y.w, y.c]}
             unit = self._add("unknown", spec, [u.id for u in sources], y, [node.name])
             self.tensor[out] = unit.id
+            if shape is None or guessed:  # a placeholder only to go on finding root causes: nothing after it is one
+                self.guessed.add(unit.id)
             if node.input[0] in self.nhwc:
                 self.nhwc.add(out)
 
