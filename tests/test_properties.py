@@ -31,7 +31,7 @@ NOT_ALPHA = {"bottleneck", "se", "split", "shuffle", "shuffle_unit", "uib", "gho
              "attention"}  # widths rounded from
 # the input's (or ⌈out / ratio⌉), fixed (attention's query, key and value), or that must divide evenly (α may leave an
 # odd number of channels to split; a scale reads the input at α = 1)
-NOT_RESOLUTION = {"flatten", "pad", "attention"}  # flatten moves h·w into the channels; padding adds pixels, not a
+NOT_RESOLUTION = {"flatten", "pad", "attention", "attend"}  # flatten moves h·w into the channels; padding adds pixels, not a
 # factor; attention costs (h·w)·(h·w / s²)
 
 
