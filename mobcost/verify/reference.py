@@ -16,6 +16,7 @@ import importlib.util
 import io
 import logging
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Callable
@@ -95,14 +96,17 @@ class Comparison:
         return all(t.ok for t in self.totals) and self.first_difference is None
 
 
+LIBRARIES = ("torchvision", "timm")  # `--against LIBRARY`: the builder the config names for it
+
+
 def reference_model(network: Network, alpha: float, against: str) -> tuple[nn.Module, str]:
-    """The implementation's model and how it was built: torchvision's builder that the config names, with α passed
-    as the builder's width keyword, or any MODULE:CALLABLE called without arguments."""
-    if against != "torchvision":
+    """The implementation's model and how it was built: the torchvision or timm builder that the config names, with
+    α passed as the builder's width keyword, or any MODULE:CALLABLE called without arguments."""
+    if against not in LIBRARIES:
         return _built(load_callable(against), {}, against), f"{against}()"
-    found = network.builder()
+    found = network.builder(against)
     if found is None:
-        raise MobcostError(f"{network.name} names no torchvision builder (a variant with `follows: [torchvision]` "
+        raise MobcostError(f"{network.name} names no {against} builder (a variant with `follows: [{against}]` "
                            f"and a `builder`); pass --against MODULE:CALLABLE to compare with your own model")
     builder = found[1]
     kwargs = dict(builder.args)
@@ -111,7 +115,26 @@ def reference_model(network: Network, alpha: float, against: str) -> tuple[nn.Mo
     elif alpha != 1:
         raise MobcostError(f"{builder.call} takes no width multiplier; verify it at α = 1")
     shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-    return _built(load_callable(builder.call), kwargs, builder.call), f"{builder.call}({shown})"
+    with _unfused_attention(against == "timm"):
+        return _built(load_callable(builder.call), kwargs, builder.call), f"{builder.call}({shown})"
+
+
+@contextmanager
+def _unfused_attention(timm: bool):
+    """timm's attention as two matrix products FlopCounterMode counts, not the fused scaled_dot_product_attention:
+    on the CPU that runs as aten._scaled_dot_product_flash_attention_for_cpu, which torch's flop counter has no
+    formula for, so Q·Kᵀ and A·V would count 0. timm's own switch (set_fused_attn), for the models built here."""
+    if not timm:
+        yield
+        return
+    from timm.layers import config
+
+    fused = config._USE_FUSED_ATTN
+    config.set_fused_attn(False)
+    try:
+        yield
+    finally:
+        config._USE_FUSED_ATTN = fused
 
 
 def _built(make: Callable[..., nn.Module], kwargs: dict, call: str) -> nn.Module:

@@ -174,7 +174,10 @@ def breakdown_table(analysis: Analysis, counting: ParamCounting = "weights", flo
     columns = (Column("type", "Type" if by == "type" else "Part"), Column("macs_share", f"{unit} (%)", percent, True),
                Column("params_share", "Parameters (%)", percent, True),
                Column(key, unit, exact, True), Column("params", "Parameters", exact, True))
-    rows = [{"type": kind, "macs_share": 100 * macs / analysis.macs, "params_share": 100 * params / params_total,
+    def share(part: int, whole: int) -> float:  # a network of norms and affines only has parameters, no Mult-Adds
+        return 100 * part / whole if whole else 0.0
+
+    rows = [{"type": kind, "macs_share": share(macs, analysis.macs), "params_share": share(params, params_total),
              "macs": macs, "params": params} for kind, (macs, params) in analysis.breakdown(counting, by).items()]
     data = {"model": analysis.network.name, "alpha": analysis.alpha, "resolution": analysis.resolution,
             "totals": {"macs": analysis.macs, "params": params_total},
