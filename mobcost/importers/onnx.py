@@ -196,6 +196,7 @@ class _Reader:
                 self.arrays[node.output[0]] = value
                 self.values[node.output[0]] = [x.item() for x in value.reshape(-1)]
             return
+        self.in_tail = tail
         if any(self.tensor[name] in self.guessed for name in data):  # downstream of a shape no one knows
             return self.unknown_node(node, data, "")
         try:
@@ -699,7 +700,8 @@ class _Reader:
             dims = target  # a target folded from shape arithmetic that inference did not follow
         unit, x = self.unit_of(data[0]), self.unit_of(data[0]).shape
         if dims is not None and len(dims) == 5 and list(dims[:1]) + list(dims[3:]) == [1, x.h, x.w] \
-                and None not in dims[1:3] and dims[1] * dims[2] == x.c and unit.kind != "grouped":
+                and None not in dims[1:3] and dims[1] * dims[2] == x.c and unit.kind != "grouped" \
+                and not self.in_tail:  # a detection head's (anchors, classes) split of its outputs is not a shuffle
             return self.pending(node, data, "grouped", {"groups": dims[1]})
         y = self.shape_of(node.output[0]) or (Shape(dims[2], dims[3], dims[1]) if dims and len(dims) == 4 else None)
         if unit.kind == "grouped" and unit.spec.get("transposed") and self.single_use(data[0]) and y == x:
