@@ -410,10 +410,11 @@ def test_channel_split_and_shuffle(tmp_path):
     g.op("Reshape", [g.last, g.const(1, 2, 8, 8, 8, dtype=TensorProto.INT64, dims=[5])])
     g.op("Transpose", perm=[0, 2, 1, 3, 4])
     g.op("Reshape", [g.last, g.const(1, 16, 8, 8, dtype=TensorProto.INT64, dims=[4])])
-    concat, shuffle = layers_of(g.save(tmp_path / "m.onnx"))
+    g.conv(16, 4, k=1, pad=0)
+    concat, shuffle, _ = layers_of(g.save(tmp_path / "m.onnx"))
     assert [b[0]["kind"] for b in concat["branches"]] == ["split", "split"]
     assert (shuffle["kind"], shuffle["groups"]) == ("shuffle", 2)
-    assert analyze(spec_of(tmp_path / "m.onnx")).macs == 8 * 8 * 8 * 8
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == 8 * 8 * 8 * 8 + 16 * 4 * 8 * 8
 
 
 def test_a_slice_of_uneven_channels_is_a_slice(tmp_path):
@@ -690,3 +691,12 @@ def test_a_tools_convention_on_an_imported_file_says_what_it_cannot_reproduce(tm
     data = json.loads(mobcost("table", str(kept), "--convention", "ptflops", "-f", "json").stdout)
     assert "Imported from ONNX: ptflops counts" in data["counting"]["warning"]
     assert "folded" not in data["counting"]["warning"]
+
+
+def test_an_unknown_shape_is_not_carried_to_another_width(tmp_path, mobcost):
+    """An unknown operator's output shape is ONNX's at the imported input: at α = 0.5 nothing says what it is, so the
+    sweep refuses, naming the layer, rather than carry it over."""
+    out = tmp_path / "m.yaml"
+    assert mobcost("import", str(unknown_graph(tmp_path)), "--unknown", "zero", "-o", str(out)).exit_code == 0
+    result = mobcost("table", str(out), "--alpha", "0.5")
+    assert result.exit_code == 2 and "known only for the input it was imported with, 8×8×8" in result.stderr

@@ -228,7 +228,8 @@ class _Reader:
                                    f"output {whole(out)!r}: `--unknown zero` keeps an operator it cannot count only "
                                    "with its real output shape, never a guess")
             y = shape or sources[0].shape
-            spec = {"kind": "unknown", "op": op, "shape": [y.h, y.w, y.c]}
+            x = sources[0].shape
+            spec = {"kind": "unknown", "op": op, "shape": [y.h, y.w, y.c], "at": [x.h, x.w, x.c]}
             unit = self._add("unknown", spec, [u.id for u in sources], y, [node.name])
             self.tensor[out] = unit.id
             if shape is None or guessed:  # a placeholder only to go on finding root causes: nothing after it is one
@@ -296,7 +297,9 @@ class _Reader:
                 after = any(self.units[i].kind == "unknown" for i in unit.inputs)
                 self.unknown_ops.append((op, whole(unit.nodes[0]), why[unit.kind], after))
                 unit.kind = "unknown"
-                unit.spec = {"kind": "unknown", "op": op, "shape": [unit.shape.h, unit.shape.w, unit.shape.c]}
+                x = self.units[unit.inputs[0]].shape
+                unit.spec = {"kind": "unknown", "op": op, "shape": [unit.shape.h, unit.shape.w, unit.shape.c],
+                             "at": [x.h, x.w, x.c]}
 
     def single_use(self, tensor: str) -> bool:
         return self.uses[tensor] == 1

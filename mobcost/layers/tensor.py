@@ -68,6 +68,7 @@ class Unknown(Join):
     from_: Name | list[Name] | None = Field(None, alias="from", max_length=64)
     op: str = Field(pattern=r"^[A-Za-z0-9_.:]{1,64}$")  # the ONNX operator, e.g. GridSample
     shape: Annotated[tuple[Pixels, Pixels, ChannelCount], Strict(False)] | None = None  # [height, width, channels] of its output
+    at: Annotated[tuple[Pixels, Pixels, ChannelCount], Strict(False)] | None = None  # the input `shape` is known at
     paper_type: ClassVar[str] = "Unknown"
     reads_list: ClassVar[bool] = False  # one `from:` name, or none, reads one tensor as any layer does
 
@@ -75,6 +76,9 @@ class Unknown(Join):
         return inputs[0][1]
 
     def output_shape(self, x: Shape) -> Shape:
+        if self.at is not None and (x.h, x.w, x.c) != self.at:
+            raise ShapeError("at", f"the output shape of ONNX {self.op} is known only for the input it was imported "
+                                   f"with, {Shape(*self.at)}: at another width or resolution nothing says what it is")
         return Shape(*self.shape) if self.shape else x
 
     def filter_shape(self, x: Shape) -> str:
