@@ -188,6 +188,14 @@ class _Reader:
                 dims = self.dims[node.input[0]]  # by the exporter) or its transpose (a linear layer's, unfolded)
                 perm = _attrs(node).get("perm", range(len(dims))[::-1]) if node.op_type == "Transpose" else None
                 self.dims[node.output[0]] = dims if perm is None else [dims[i] for i in perm]
+            if node.op_type == "Reshape" and node.input[0] in self.dims and len(node.input) > 1 \
+                    and (target := self.values.get(node.input[1])) is not None:  # a weight viewed as 1×c×1×1
+                dims, target = self.dims[node.input[0]], [int(d) for d in target]
+                target = [dims[i] if d == 0 and i < len(dims) else d for i, d in enumerate(target)]
+                if target.count(-1) == 1 and all(d > 0 for d in target if d != -1):
+                    target[target.index(-1)] = math.prod(dims) // math.prod(d for d in target if d != -1)
+                if all(d > 0 for d in target) and math.prod(target) == math.prod(dims):
+                    self.dims[node.output[0]] = target
             shapes = self.shapes
             if node.op_type == "Shape" and data and None in shapes.get(data[0], [None]):  # inference stopped
                 x = self.unit_of(data[0]).shape  # before it (after a pad it could not size): mobcost's own shape
