@@ -700,3 +700,14 @@ def test_an_unknown_shape_is_not_carried_to_another_width(tmp_path, mobcost):
     assert mobcost("import", str(unknown_graph(tmp_path)), "--unknown", "zero", "-o", str(out)).exit_code == 0
     result = mobcost("table", str(out), "--alpha", "0.5")
     assert result.exit_code == 2 and "known only for the input it was imported with, 8×8×8" in result.stderr
+
+
+def test_import_of_a_callable_that_does_not_exist_is_bad_input(mobcost):
+    result = mobcost("import", "nosuchmodule_i19:build", "--arg", "1")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "nosuchmodule_i19" in result.stderr
+
+
+def test_arg_is_for_a_callable_only(tmp_path, mobcost):
+    result = mobcost("import", str(unknown_graph(tmp_path)), "--arg", "1")
+    assert result.exit_code == 2 and "--arg passes arguments to MODULE:CALLABLE" in result.stderr
