@@ -711,3 +711,29 @@ def test_import_of_a_callable_that_does_not_exist_is_bad_input(mobcost):
 def test_arg_is_for_a_callable_only(tmp_path, mobcost):
     result = mobcost("import", str(unknown_graph(tmp_path)), "--arg", "1")
     assert result.exit_code == 2 and "--arg passes arguments to MODULE:CALLABLE" in result.stderr
+
+
+def test_multi_query_attention_is_an_attend(tmp_path):
+    """MobileNetV4's Mobile MQA as the TorchScript exporter writes timm's unfused attention: 1×1 query, key and value
+    convs, the query reshaped into 4 heads of 8 channels × 16 positions, one key and one value head, Q·Kᵀ, softmax,
+    A·V, reshaped back to a map, a 1×1 output conv. Q·Kᵀ and A·V cost heads · Lq · Lk · (key_dim + value_dim)."""
+    heads, kd, vd, c = 4, 8, 8, 16
+    g = Graph((1, c, 4, 4))
+    x = g.last
+    i64 = TensorProto.INT64
+    q = g.op("Reshape", [g.conv(c, heads * kd, k=1, pad=0, src=x), g.const(1, heads, kd, 16, dtype=i64, dims=[4])])
+    q = g.op("Transpose", [q], perm=[0, 1, 3, 2])
+    k = g.op("Reshape", [g.conv(c, kd, k=1, pad=0, src=x), g.const(1, kd, 16, dtype=i64, dims=[3])])
+    k = g.op("Unsqueeze", [g.op("Transpose", [k], perm=[0, 2, 1]), g.const(1, dtype=i64, dims=[1])])
+    v = g.op("Reshape", [g.conv(c, vd, k=1, pad=0, src=x), g.const(1, vd, 16, dtype=i64, dims=[3])])
+    v = g.op("Unsqueeze", [g.op("Transpose", [v], perm=[0, 2, 1]), g.const(1, dtype=i64, dims=[1])])
+    scores = g.op("MatMul", [g.op("Mul", [q, g.const(kd ** -0.5)]), g.op("Transpose", [k], perm=[0, 1, 3, 2])])
+    out = g.op("MatMul", [g.op("Softmax", [scores], axis=-1), v])
+    out = g.op("Reshape", [g.op("Transpose", [out], perm=[0, 1, 3, 2]), g.const(1, heads * vd, 4, 4, dtype=i64,
+                                                                                  dims=[4])])
+    g.conv(heads * vd, c, k=1, pad=0, src=out)
+    layers = layers_of(g.save(tmp_path / "m.onnx"))
+    attend = next(layer for layer in layers if layer["kind"] == "attend")
+    assert (attend["heads"], attend["key_dim"], attend["value_dim"]) == (heads, kd, vd)
+    projections = 16 * (c * heads * kd + c * kd + c * vd + heads * vd * c)
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == projections + heads * 16 * 16 * (kd + vd)

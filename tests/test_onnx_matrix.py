@@ -33,9 +33,11 @@ FULL = SUBSET + ["torchvision:mobilenet_v2", "torchvision:mobilenet_v3_large", "
                  "torchvision:squeezenet1_0", "torchvision:googlenet", "torchvision:shufflenet_v2_x1_0",
                  "torchvision:densenet121", "torchvision:convnext_tiny", "torchvision:lraspp_mobilenet_v3_large",
                  "timm:ghostnet_100", "timm:tf_mobilenetv3_large_100", "timm:hardcorenas_a", "timm:tinynet_a",
-                 "timm:lcnet_100", "timm:mobilenetv4_conv_small", "timm:efficientnet_b0"]
+                 "timm:lcnet_100", "timm:mobilenetv4_conv_small", "timm:efficientnet_b0",
+                 "timm:mobilenetv4_hybrid_medium"]
 MODELS = FULL if os.environ.get("MOBCOST_FULL_MATRIX") == "1" else SUBSET
 EXPORTS = ["kept", "folded", "dynamic", "dynamo"]
+NOT_EXPORTED = {("timm:mobilenetv4_hybrid_medium", "dynamic")}  # attention's reshapes computed at run time: refused
 SIZE = 224
 
 
@@ -52,6 +54,7 @@ def build(name: str):
     library, model = name.split(":")
     torch.manual_seed(0)
     if library == "timm":
+        timm.layers.set_fused_attn(False)  # FlopCounterMode counts no fused CPU attention: timm's unfused products
         net = timm.create_model(model, pretrained=False)
     elif model.startswith("lraspp"):
         net = _Segmentation(getattr(torchvision.models.segmentation, model)(weights=None, weights_backbone=None))
@@ -107,6 +110,8 @@ def test_every_export_imports_to_what_pytorch_counts(tmp_path, name):
     numel = sum(p.numel() for p in net.parameters())
     bn = sum(m.num_features for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
     for how in EXPORTS:
+        if (name, how) in NOT_EXPORTED:
+            continue
         path = export(net, tmp_path / f"{how}.onnx", how)
         result = analyze(parse_spec(import_onnx(path, resolution=SIZE if how == "dynamic" else None)))
         kept = batch_norm_channels_in(path)

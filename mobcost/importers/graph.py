@@ -53,7 +53,7 @@ class Unit:
 # ---- units → the spec's nested layers ------------------------------------------------------------------------
 
 _EXIT = 1 << 60  # the virtual node after every output: post-dominators are taken towards it
-_JOINS = ("add", "concat", "scale")  # units that read several tensors as a layer kind of the same name
+_JOINS = ("add", "concat", "scale", "attend")  # units that read several tensors as a layer kind of the same name
 
 
 class Builder:

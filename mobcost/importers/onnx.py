@@ -29,6 +29,7 @@ UNKNOWN = ("error", "zero")
 _ACTS = set(typing.get_args(L.Activation))  # the activations the spec language names
 _LAYOUT = {(0, 3, 1, 2), (0, 2, 3, 1)}  # NHWC ↔ NCHW transposes: the spec's Shape has no layout
 _PASS = {"Identity", "Dropout", "Cast"}  # the identity at inference
+_TOKEN_MOVES = {"Reshape", "Transpose", "Unsqueeze", "Squeeze", "Identity", "Softmax"}  # on attention's tokens
 _SMALL = 64  # constants read by value (a Clip bound, a Reshape target); anything larger is a weight
 _CAUSES, _NAMES = 12, 3  # a refusal lists at most this many root causes, each with this many node names
 
@@ -99,6 +100,7 @@ class _Reader:
         self.heads: list[int] = []  # units whose outputs only a tail of reshapes and concatenations moves on
         self.nhwc: set[str] = set()  # the data tensors in TensorFlow's layout (the input, up to its transpose)
         self.guessed: set[int] = set()  # placeholder units of a refused import whose real shape is unknown
+        self.views: dict[str, dict] = {}  # tensors that are a unit's map seen as attention's tokens (see attention)
         self.consumers: dict[str, list] = defaultdict(list)
         for node in graph.node:
             for name in node.input:
@@ -197,7 +199,8 @@ class _Reader:
                 if all(d > 0 for d in target) and math.prod(target) == math.prod(dims):
                     self.dims[node.output[0]] = target
             shapes = self.shapes
-            if node.op_type == "Shape" and data and None in shapes.get(data[0], [None]):  # inference stopped
+            if node.op_type == "Shape" and data and None in shapes.get(data[0], [None]) \
+                    and data[0] not in self.views:  # inference stopped
                 x = self.unit_of(data[0]).shape  # before it (after a pad it could not size): mobcost's own shape
                 shapes = {data[0]: [1, x.h, x.w, x.c] if data[0] in self.nhwc else [1, x.c, x.h, x.w]}
             if (value := _folded(node, self.arrays, shapes)) is not None:
@@ -314,6 +317,8 @@ class _Reader:
 
     def rule(self, node, data) -> None:
         op, a = node.op_type, _attrs(node)
+        if self.attention(node, data):
+            return
         if len(data) > 1 and op not in ("Add", "Mul", "Concat", "Sum"):
             raise _Unsupported(f"reads {len(data)} image tensors")
         if op in _PASS or (op == "Transpose" and tuple(a.get("perm", ())) in _LAYOUT):
@@ -325,6 +330,61 @@ class _Reader:
         if handler is None:
             raise _Unsupported("")
         handler(node, data, a)
+
+    # ---- attention: a feature map seen as tokens, Q·Kᵀ, softmax, A·V (MobileNetV4's Mobile MQA) ----
+
+    def attention(self, node, data) -> bool:
+        """Multi-head (or multi-query) attention as exporters write it: each of q, k, v a map reshaped into heads ×
+        channels × positions (a token view of its unit: reshapes, transposes, unsqueezes and scalar scales move it,
+        nothing else), Q·Kᵀ, softmax, A·V — an `attend` of the three maps — and a reshape back to a map. Every step
+        is held to the dimensions ONNX shape inference gives."""
+        op, views = node.op_type, [self.views.get(name) for name in data]
+        out = node.output[0] if node.output else ""
+        dims = self.shapes.get(out)
+        if op == "Reshape" and views[0] is None and len(data) == 1:
+            x = self.unit_of(data[0]).shape
+            target = dims if dims and None not in dims else self.values.get(node.input[1])
+            if target and len(target) in (3, 4) and target[0] == 1 and target[-1] == x.h * x.w \
+                    and math.prod(target) == x.size and (x.h, x.w) != (1, 1) and data[0] not in self.nhwc:
+                self.alias(node, data)
+                self.views[out] = {"heads": target[1] if len(target) == 4 else 1}
+                return True
+            return False
+        if not any(views):
+            return False
+        view = next(v for v in views if v)
+        if op in _TOKEN_MOVES and len(data) == 1 \
+                or op in ("Mul", "Div") and len(data) == 1 and len(self.values.get(node.input[1], ())) == 1:
+            self.alias(node, data)
+            x = self.unit_of(data[0]).shape
+            if (not dims or None in dims) and op == "Reshape":  # a target inference did not follow: folded
+                dims = self.values.get(node.input[1])
+            back = dims and None not in dims and len(dims) == 4 and [dims[2], dims[3], dims[1]] == [x.h, x.w, x.c]
+            if not back or "scores" in view:
+                self.views[out] = view
+            return True
+        if op == "MatMul" and len(data) == 2 and all(views):
+            first, second = views
+            if "scores" not in first and "scores" not in second:  # Q·Kᵀ
+                q, k = self.unit_of(data[0]), self.unit_of(data[1])
+                if dims != [1, first["heads"], q.shape.h * q.shape.w, k.shape.h * k.shape.w]:
+                    raise _Unsupported(f"a product of two token views giving {dims}, not Q·Kᵀ")
+                self.tensor[out] = q.id
+                self.views[out] = {"scores": (q.id, k.id), "heads": first["heads"]}
+                return True
+            if "scores" in first and "scores" not in second:  # A·V
+                (q, k), v, heads = (self.units[i] for i in first["scores"]), self.unit_of(data[1]), first["heads"]
+                key_dim = q.shape.c // heads
+                value_dim = v.shape.c // second["heads"] if second["heads"] > 1 else v.shape.c
+                if dims != [1, heads, q.shape.h * q.shape.w, value_dim] or q.shape.c % heads:
+                    raise _Unsupported(f"an attention product giving {dims}")
+                spec = {"kind": "attend", "heads": heads, "key_dim": key_dim, "value_dim": value_dim}
+                unit = self._add("attend", spec, [q.id, k.id, v.id], Shape(q.shape.h, q.shape.w, heads * value_dim),
+                                 [node.name])
+                self.tensor[out] = unit.id
+                self.views[out] = {"heads": heads}
+                return True
+        raise _Unsupported(f"{op} on tensors seen as attention's tokens")
 
     # ---- operator rules (ONNX operator docs: https://onnx.ai/onnx/operators/) ----
 
@@ -877,6 +937,7 @@ _FOLD = {  # shape arithmetic on small integer constants, as exporters write it 
                                                    else 0.0),
     "Slice": lambda a, x, starts, ends, axes=None, steps=None: x[tuple(_cut(x.ndim, starts, ends, axes, steps))],
     "Range": lambda a, start, limit, delta: _np().arange(start, limit, delta),
+    "Sqrt": lambda a, x: _np().sqrt(x), "Reciprocal": lambda a, x: 1 / x,
 }
 
 
