@@ -37,7 +37,6 @@ FULL = SUBSET + ["torchvision:mobilenet_v2", "torchvision:mobilenet_v3_large", "
                  "timm:mobilenetv4_hybrid_medium"]
 MODELS = FULL if os.environ.get("MOBCOST_FULL_MATRIX") == "1" else SUBSET
 EXPORTS = ["kept", "folded", "dynamic", "dynamo"]
-NOT_EXPORTED = {("timm:mobilenetv4_hybrid_medium", "dynamic")}  # attention's reshapes computed at run time: refused
 SIZE = 224
 
 
@@ -110,8 +109,6 @@ def test_every_export_imports_to_what_pytorch_counts(tmp_path, name):
     numel = sum(p.numel() for p in net.parameters())
     bn = sum(m.num_features for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
     for how in EXPORTS:
-        if (name, how) in NOT_EXPORTED:
-            continue
         path = export(net, tmp_path / f"{how}.onnx", how)
         result = analyze(parse_spec(import_onnx(path, resolution=SIZE if how == "dynamic" else None)))
         kept = batch_norm_channels_in(path)

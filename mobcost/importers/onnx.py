@@ -359,8 +359,12 @@ class _Reader:
             x = self.unit_of(data[0]).shape
             if (not dims or None in dims) and op == "Reshape":  # a target inference did not follow: folded
                 dims = self.values.get(node.input[1])
-            back = dims and None not in dims and len(dims) == 4 and [dims[2], dims[3], dims[1]] == [x.h, x.w, x.c]
-            if not back or "scores" in view:
+                if not dims or min(dims) < 1:
+                    raise _Unsupported("a reshape of attention's tokens to a shape computed at run time")
+            known = dims and None not in dims and len(dims) == 4 and "scores" not in view
+            if known and op == "Reshape" and list(dims[1:]) == [x.h, x.w, x.c]:  # back to the map, NHWC
+                self.nhwc.add(out)
+            elif not (known and [dims[2], dims[3], dims[1]] == [x.h, x.w, x.c]):  # else back to the map, NCHW
                 self.views[out] = view
             return True
         if op == "MatMul" and len(data) == 2 and all(views):
