@@ -29,6 +29,8 @@ UNKNOWN = ("error", "zero")
 _ACTS = set(typing.get_args(L.Activation))  # the activations the spec language names
 _LAYOUT = {(0, 3, 1, 2), (0, 2, 3, 1)}  # NHWC ↔ NCHW transposes: the spec's Shape has no layout
 _PASS = {"Identity", "Dropout", "Cast"}  # the identity at inference
+_ELEMENTWISE = {"Add", "Sum", "Mul", "Div", "Erf", "Sigmoid", "Relu", "Clip", "HardSwish", "HardSigmoid", "LeakyRelu",
+                "Gelu"}
 _TOKEN_MOVES = {"Reshape", "Transpose", "Unsqueeze", "Squeeze", "Identity", "Softmax"}  # on attention's tokens
 _SMALL = 64  # constants read by value (a Clip bound, a Reshape target); anything larger is a weight
 _CAUSES, _NAMES = 12, 3  # a refusal lists at most this many root causes, each with this many node names
@@ -210,6 +212,8 @@ class _Reader:
         self.in_tail = tail
         if any(self.tensor[name] in self.guessed for name in data):  # downstream of a shape no one knows
             return self.unknown_node(node, data, "")
+        if node.op_type in _ELEMENTWISE and data[0] in self.nhwc:  # keeps the layout of what it reads
+            self.nhwc.update(node.output)
         try:
             try:
                 self.rule(node, data)
@@ -341,6 +345,8 @@ class _Reader:
         op, views = node.op_type, [self.views.get(name) for name in data]
         out = node.output[0] if node.output else ""
         dims = self.shapes.get(out)
+        if self.patches(node, data, dims):
+            return True
         if op == "Reshape" and views[0] is None and len(data) == 1:
             x = self.unit_of(data[0]).shape
             target = dims if dims and None not in dims else self.values.get(node.input[1])
@@ -362,33 +368,106 @@ class _Reader:
                 if not dims or min(dims) < 1:
                     raise _Unsupported("a reshape of attention's tokens to a shape computed at run time")
             known = dims and None not in dims and len(dims) == 4 and "scores" not in view
+            groups = view.get("groups", 1)
             if known and op == "Reshape" and list(dims[1:]) == [x.h, x.w, x.c]:  # back to the map, NHWC
+                self.nhwc.add(out)
+            elif dims and len(dims) == 3 and list(dims) == [groups, x.h * x.w // groups, x.c] and groups > 1 \
+                    and op == "Reshape" and "scores" not in view:  # back to MobileViT's tokens
                 self.nhwc.add(out)
             elif not (known and [dims[2], dims[3], dims[1]] == [x.h, x.w, x.c]):  # else back to the map, NCHW
                 self.views[out] = view
             return True
         if op == "MatMul" and len(data) == 2 and all(views):
             first, second = views
+            groups = first.get("groups", 1)
             if "scores" not in first and "scores" not in second:  # Q·Kᵀ
                 q, k = self.unit_of(data[0]), self.unit_of(data[1])
-                if dims != [1, first["heads"], q.shape.h * q.shape.w, k.shape.h * k.shape.w]:
+                lq, lk = q.shape.h * q.shape.w // groups, k.shape.h * k.shape.w // groups
+                if dims != [groups, first["heads"], lq, lk]:
                     raise _Unsupported(f"a product of two token views giving {dims}, not Q·Kᵀ")
                 self.tensor[out] = q.id
-                self.views[out] = {"scores": (q.id, k.id), "heads": first["heads"]}
+                self.views[out] = {**first, "scores": (q.id, k.id)}
                 return True
             if "scores" in first and "scores" not in second:  # A·V
                 (q, k), v, heads = (self.units[i] for i in first["scores"]), self.unit_of(data[1]), first["heads"]
                 key_dim = q.shape.c // heads
                 value_dim = v.shape.c // second["heads"] if second["heads"] > 1 else v.shape.c
-                if dims != [1, heads, q.shape.h * q.shape.w, value_dim] or q.shape.c % heads:
+                if dims != [groups, heads, q.shape.h * q.shape.w // groups, value_dim] or q.shape.c % heads:
                     raise _Unsupported(f"an attention product giving {dims}")
-                spec = {"kind": "attend", "heads": heads, "key_dim": key_dim, "value_dim": value_dim}
+                spec = {"kind": "attend", "heads": heads, "key_dim": key_dim, "value_dim": value_dim,
+                        **({"patch": list(first["patch"])} if "patch" in first else {})}
                 unit = self._add("attend", spec, [q.id, k.id, v.id], Shape(q.shape.h, q.shape.w, heads * value_dim),
                                  [node.name])
                 self.tensor[out] = unit.id
-                self.views[out] = {"heads": heads}
+                self.views[out] = {key: value for key, value in first.items() if key != "scores"}
                 return True
         raise _Unsupported(f"{op} on tensors seen as attention's tokens")
+
+    def patches(self, node, data, dims) -> bool:
+        """MobileViT's unfolding (Mehta & Rastegari 2022, §3.1): a map cut into ph×pw patches and reshaped into
+        ph·pw sequences of tokens, channels last; each token-wise layer (layer norm, linear, activation, add) is then
+        that layer on the map, the attention within each patch offset an `attend` with `patch: [ph, pw]`; folded
+        back to the map by the inverse reshapes. The intermediate reshapes and transposes only move data."""
+        op, out = node.op_type, node.output[0] if node.output else ""
+        if len(data) != 1 or op not in ("Reshape", "Transpose", "Split", "Slice", "Gather") \
+                or not dims and op not in ("Split", "Slice", "Gather"):
+            return False
+        x, view = self.unit_of(data[0]).shape, self.views.get(data[0])
+        known = dims is not None and None not in dims and min(dims or [0]) > 0
+        if op == "Reshape" and view is None and data[0] not in self.nhwc and known and len(dims) == 4 \
+                and dims[0] % x.c == 0 and (dims[0] // x.c) * dims[1] == x.h and dims[2] * dims[3] == x.w \
+                and dims[1] * dims[3] > 1:  # the first cut: (c·h/ph) × ph × (w/pw) × pw
+            self.alias(node, data)
+            self.views[out] = {"moving": True, "patch": (dims[1], dims[3])}
+            return True
+        if view is not None and view.get("moving"):
+            self.alias(node, data)
+            ph, pw = view["patch"]
+            if known and dims == [ph * pw, x.h * x.w // (ph * pw), x.c]:  # the tokens: channels last
+                self.nhwc.add(out)
+                self.patch = view["patch"]
+            elif known and dims == [1, x.c, x.h, x.w]:  # back to the map
+                self.patch = None
+            else:
+                self.views[out] = view
+            return True
+        if data[0] in self.nhwc and getattr(self, "patch", None) and x.h * x.w > 1 and view is None:
+            ph, pw = self.patch
+            p, n = ph * pw, x.h * x.w // (ph * pw)
+            if op == "Reshape" and known and len(dims) == 5 and dims[:3] == [p, n, 3] and 3 * dims[3] * dims[4] == x.c:
+                self.alias(node, data)  # the fused qkv projection's output as q, k, v × heads × head_dim
+                self.views[out] = {"qkv": (dims[3], dims[4]), "patch": self.patch, "groups": p}
+                return True
+            if op in ("Reshape", "Transpose") and not (known and len(dims) == 3):  # the fold back begins
+                self.alias(node, data)
+                self.nhwc.discard(out)
+                self.views[out] = {"moving": True, "patch": self.patch}
+                return True
+            return False
+        if view is not None and "qkv" in view:
+            if op == "Transpose":
+                self.alias(node, data)
+                self.views[out] = view
+                return True
+            heads, head_dim = view["qkv"]
+            width = heads * head_dim
+            parts = list(enumerate(node.output))
+            if op in ("Slice", "Gather"):  # one of q, k, v: the dynamo exporter's unbind
+                at = self.values.get(node.input[1]) or []
+                axes = self.values.get(node.input[3]) if op == "Slice" and len(node.input) > 3 else [_attrs(node)
+                                                                                                    .get("axis", 0)]
+                if len(at) != 1 or list(axes or [0]) != [0] or not 0 <= at[0] < 3:
+                    raise _Unsupported(f"a {op} of the fused query-key-value projection mobcost cannot read")
+                parts = [(int(at[0]), out)]
+            for i, part in parts:
+                unit = self.layer(node, data, {"kind": "slice", "start": i * width, "stop": (i + 1) * width},
+                                  out=part)
+                self.views[part] = {"heads": heads, "patch": view["patch"], "groups": view["groups"]}
+                self.nhwc.discard(part)
+                del unit
+            return True
+        return False
+
 
     # ---- operator rules (ONNX operator docs: https://onnx.ai/onnx/operators/) ----
 
