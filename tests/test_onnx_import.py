@@ -737,3 +737,42 @@ def test_multi_query_attention_is_an_attend(tmp_path):
     assert (attend["heads"], attend["key_dim"], attend["value_dim"]) == (heads, kd, vd)
     projections = 16 * (c * heads * kd + c * kd + c * vd + heads * vd * c)
     assert analyze(spec_of(tmp_path / "m.onnx")).macs == projections + heads * 16 * 16 * (kd + vd)
+
+
+def test_mobilevit_unfolding_and_per_patch_attention(tmp_path):
+    """timm's MobileViT block as the TorchScript exporter writes it: an 8×8×8 map unfolded into 2×2 patches (4
+    sequences of 16 tokens), layer norm, a fused qkv linear of 2 heads of 4 channels, Split into q, k and v, Q·Kᵀ,
+    softmax and A·V within each sequence, the output projection, the residual add, folded back, a 1×1 conv.
+    Attention within each of the 4 patch offsets: 4 · heads · 16 · 16 · (4 + 4) Mult-Adds."""
+    c, heads, hd, i64 = 8, 2, 4, TensorProto.INT64
+    g = Graph((1, c, 8, 8))
+    g.op("Reshape", [g.last, g.const(c * 4, 2, 4, 2, dtype=i64, dims=[4])])
+    g.op("Transpose", perm=[0, 2, 1, 3])
+    g.op("Reshape", [g.last, g.const(1, c, 16, 4, dtype=i64, dims=[4])])
+    g.op("Transpose", perm=[0, 3, 2, 1])
+    tokens = g.op("Reshape", [g.last, g.const(4, 16, c, dtype=i64, dims=[3])])
+    g.op("LayerNormalization", [tokens, g.weight(c), g.weight(c)], axis=-1)
+    g.op("Add", [g.op("MatMul", [g.last, g.weight(c, 3 * heads * hd)]), g.weight(3 * heads * hd)])
+    g.op("Reshape", [g.last, g.const(4, 16, 3, heads, hd, dtype=i64, dims=[5])])
+    qkv = g.op("Transpose", perm=[2, 0, 3, 1, 4])
+    parts = ["q", "k", "v"]
+    g.nodes.append(helper.make_node("Split", [qkv], parts, axis=0, name="split"))
+    q, k, v = (g.op("Squeeze", [p, g.const(0, dtype=i64, dims=[1])]) for p in parts)
+    scores = g.op("MatMul", [g.op("Mul", [q, g.const(hd ** -0.5)]), g.op("Transpose", [k], perm=[0, 1, 3, 2])])
+    out = g.op("MatMul", [g.op("Softmax", [scores], axis=-1), v])
+    g.op("Reshape", [g.op("Transpose", [out], perm=[0, 2, 1, 3]), g.const(4, 16, heads * hd, dtype=i64, dims=[3])])
+    g.op("Add", [g.op("MatMul", [g.last, g.weight(heads * hd, c)]), g.weight(c)])
+    g.op("Add", [g.last, tokens])
+    g.op("Reshape", [g.last, g.const(1, 4, 16, c, dtype=i64, dims=[4])])
+    g.op("Transpose", perm=[0, 3, 2, 1])
+    g.op("Reshape", [g.last, g.const(c * 4, 4, 2, 2, dtype=i64, dims=[4])])
+    g.op("Transpose", perm=[0, 2, 1, 3])
+    g.op("Reshape", [g.last, g.const(1, c, 8, 8, dtype=i64, dims=[4])])
+    g.conv(c, 4, k=1, pad=0)
+    layers = layers_of(g.save(tmp_path / "m.onnx"))
+    attend = next(layer for layer in layers if layer["kind"] == "attend")
+    assert (attend["heads"], attend["key_dim"], attend["value_dim"], attend["patch"]) == (heads, hd, hd, (2, 2))
+    result = analyze(spec_of(tmp_path / "m.onnx"))
+    linears = 64 * (c * 3 * heads * hd + heads * hd * c)
+    assert result.macs == linears + 4 * heads * 16 * 16 * (hd + hd) + 64 * c * 4
+    assert result.params == 2 * c + (c * 3 * heads * hd + 3 * heads * hd) + (heads * hd * c + c) + c * 4
