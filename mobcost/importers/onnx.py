@@ -103,6 +103,7 @@ class _Reader:
         self.nhwc: set[str] = set()  # the data tensors in TensorFlow's layout (the input, up to its transpose)
         self.guessed: set[int] = set()  # placeholder units of a refused import whose real shape is unknown
         self.views: dict[str, dict] = {}  # tensors that are a unit's map seen as attention's tokens (see attention)
+        self.patch: tuple[int, int] | None = None  # MobileViT's patch while its tokens are unfolded (see patches)
         self.consumers: dict[str, list] = defaultdict(list)
         for node in graph.node:
             for name in node.input:
@@ -431,7 +432,7 @@ class _Reader:
             else:
                 self.views[out] = view
             return True
-        if data[0] in self.nhwc and getattr(self, "patch", None) and x.h * x.w > 1 and view is None:
+        if data[0] in self.nhwc and self.patch and x.h * x.w > 1 and view is None:
             ph, pw = self.patch
             p, n = ph * pw, x.h * x.w // (ph * pw)
             if op == "Reshape" and known and len(dims) == 5 and dims[:3] == [p, n, 3] and 3 * dims[3] * dims[4] == x.c:
@@ -460,11 +461,9 @@ class _Reader:
                     raise _Unsupported(f"a {op} of the fused query-key-value projection mobcost cannot read")
                 parts = [(int(at[0]), out)]
             for i, part in parts:
-                unit = self.layer(node, data, {"kind": "slice", "start": i * width, "stop": (i + 1) * width},
-                                  out=part)
+                self.layer(node, data, {"kind": "slice", "start": i * width, "stop": (i + 1) * width}, out=part)
                 self.views[part] = {"heads": heads, "patch": view["patch"], "groups": view["groups"]}
                 self.nhwc.discard(part)
-                del unit
             return True
         return False
 
