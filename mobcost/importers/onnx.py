@@ -952,6 +952,10 @@ class _Reader:
     def op_Softmax(self, node, data, a):
         self.layer(node, data, {"kind": "softmax"})
 
+    def op_LRN(self, node, data, a):
+        self.layer(node, data, {"kind": "lrn", "size": a["size"], "alpha": float(a.get("alpha", 1e-4)),
+                                "beta": float(a.get("beta", 0.75)), "k": float(a.get("bias", 1.0))})
+
 
 _MOVES = {"Reshape", "Transpose", "Concat", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Cast"}
 
