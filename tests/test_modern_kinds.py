@@ -39,6 +39,17 @@ def test_linear_is_a_matmul_at_every_position():
     assert Linear(out=192, bias=True).params(x) == 96 * 192 + 192
 
 
+def test_non_square_kernels_and_strides():
+    """Inception's 1×7 and 7×1 convs; a [2, 1] stride halves the height only."""
+    rows = _rows("  - {kind: conv, kernel: [1, 7], out: 16}\n"
+                 "  - {kind: conv, kernel: [7, 1], stride: [2, 1], padding: valid, out: 16}\n"
+                 "  - {kind: dw, kernel: [3, 5], stride: [1, 2]}", 17, 8)
+    assert rows[0].macs == 1 * 7 * 8 * 16 * 17 * 17 and rows[0].params == 1 * 7 * 8 * 16
+    assert rows[1].output == Shape((17 - 7) // 2 + 1, 17, 16) and rows[1].macs == 7 * 1 * 16 * 16 * 6 * 17
+    assert rows[2].output == Shape(6, 9, 16) and rows[2].macs == 3 * 5 * 16 * 6 * 9
+    assert (rows[1].type, rows[2].filter) == ("Conv / s2×1", "3×5×16 dw")
+
+
 def test_slice_keeps_a_channel_range():
     assert Slice(start=4, stop=20).output_shape(Shape(3, 3, 32)) == Shape(3, 3, 16)
     assert Slice(start=8).output_shape(Shape(3, 3, 32)) == Shape(3, 3, 24)

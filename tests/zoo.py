@@ -132,6 +132,8 @@ layers:
   - {kind: uib, start_dw: 3, mid_dw: null, stride: 2, out: 24}                           # 2×2×24
   - {kind: separable, out: 24, se: true, bn: true, act: hswish}
   - {kind: slice, start: 4, stop: 20}
+  - {kind: conv, kernel: [1, 3], stride: [2, 1], out: 8, bn: true, act: relu}            # 1×2×8
+  - {kind: dw, kernel: [3, 1], bias: true}
   - {kind: avgpool}
   - {kind: fc}
 """
