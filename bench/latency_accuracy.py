@@ -14,8 +14,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's mobcost, installed or not
 
 from mobcost.latency.device import devices  # noqa: E402
-from mobcost.latency.fit import held_out, scores  # noqa: E402
-from mobcost.table import Column, Format, Report, render  # noqa: E402
+from mobcost.latency.fit import FEW, held_out, scores  # noqa: E402
+from mobcost.latency.model import TERMS  # noqa: E402
+from mobcost.table import Column, Report  # noqa: E402
+
+from _report import show  # noqa: E402  (bench/, the script's folder)
 
 
 def accuracy_report() -> Report:
@@ -38,19 +41,15 @@ def accuracy_report() -> Report:
                Column("base_mape", "∝ Mult-Adds MAPE %", pct, True),
                Column("base_10", "∝ Mult-Adds ±10% share %", pct, True), Column("better", "Model better"))
     notes = ("Each family's published latencies predicted by a fit to the device's other families only; "
-             "MAPE = mean |estimate / published − 1|. Baseline: latency = k × Mult-Adds, k fitted the same way.",)
+             "MAPE = mean |estimate / published − 1|. Baseline: latency = k × Mult-Adds, k fitted the same way. "
+             f"Where fewer than {FEW} figures are left to fit (the model's {len(TERMS)} coefficients twice), the "
+             "family is predicted as `mobcost devices fit` predicts a user's device: on the shape of a shipped device "
+             "never fitted to that family, scaled, with its own per-operator overhead.",)
     return Report("Latency model, leave one family out", columns, rows, rows, notes=notes)
 
 
 def main(argv: list[str]) -> None:
-    fmt = Format(argv[argv.index("--format") + 1]) if "--format" in argv else Format.markdown
-    out = render(accuracy_report(), fmt)
-    if isinstance(out, str):
-        print(out)
-    else:
-        from rich.console import Console
-
-        Console().print(out)
+    show(accuracy_report(), argv)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from mobcost.language import ParamCounting
 from mobcost.display import Displayed
 from mobcost.trace import Analysis, Row
 
-ChangeKind = Literal["added", "removed", "changed"]
+ChangeKind = Literal["added", "removed", "changed", "unchanged"]
 
 
 @dataclass(frozen=True)
@@ -105,29 +105,35 @@ def _same(a: Row, b: Row, counting: ParamCounting) -> bool:
         b.macs, b.params_counted(counting), b.input, b.output, b.filter)
 
 
-def diff(before: Analysis, after: Analysis, counting: ParamCounting = "weights") -> Diff:
-    """The layers added, removed and changed from `before` to `after`, matched by name."""
+def merged(before: Analysis, after: Analysis, counting: ParamCounting = "weights") -> list[Change]:
+    """Every row of either network, in the order of the second with the removed rows in their place, each marked
+    added, removed, changed or unchanged (rows matched by name)."""
     keys_a, keys_b = _keys(before.rows), _keys(after.rows)
     index_a = {key: i for i, key in enumerate(keys_a)}
     in_b = set(keys_b)
-    changes, unchanged, next_a = [], 0, 0
+    rows, next_a = [], 0
 
     def removed_up_to(stop: int) -> None:
         nonlocal next_a
         for i in range(next_a, stop):
             if keys_a[i] not in in_b:
-                changes.append(Change(before.rows[i].name, "removed", before.rows[i], None, counting))
+                rows.append(Change(before.rows[i].name, "removed", before.rows[i], None, counting))
         next_a = max(next_a, stop)
 
     for key, row in zip(keys_b, after.rows):
         if key not in index_a:
-            changes.append(Change(row.name, "added", None, row, counting))
+            rows.append(Change(row.name, "added", None, row, counting))
             continue
         i = index_a[key]
         removed_up_to(i + 1)  # the rows removed before this one, in their place
-        if _same(before.rows[i], row, counting):
-            unchanged += 1
-        else:
-            changes.append(Change(row.name, "changed", before.rows[i], row, counting))
+        kind = "unchanged" if _same(before.rows[i], row, counting) else "changed"
+        rows.append(Change(row.name, kind, before.rows[i], row, counting))
     removed_up_to(len(keys_a))
-    return Diff(before, after, tuple(changes), unchanged, counting)
+    return rows
+
+
+def diff(before: Analysis, after: Analysis, counting: ParamCounting = "weights") -> Diff:
+    """The layers added, removed and changed from `before` to `after`, matched by name."""
+    rows = merged(before, after, counting)
+    changes = tuple(row for row in rows if row.kind != "unchanged")
+    return Diff(before, after, changes, len(rows) - len(changes), counting)

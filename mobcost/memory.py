@@ -42,6 +42,7 @@ class Step:
     input: int  # elements of the whole tensors the step reads
     output: int  # elements it writes (0 when it writes in place)
     held: int  # elements of the other whole tensors alive, kept for later readers
+    tensors: tuple[int, ...] = ()  # the live set's tensors by value (0: the input, j + 1: row j's output)
 
     @property
     def live(self) -> int:
@@ -88,8 +89,10 @@ def steps(analysis: Analysis) -> list[Step]:
             continue
         read = {j for i in range(start, end + 1) for j in sources[i] if j <= start}
         in_place = row.kind == "add" and any(last[j] == end and j <= start for j in sources[end])
+        held = {j for j in alive if j not in read}
+        written = set() if in_place else {end + 1}
         result.append(Step(rows[start:end + 1], sum(size[j] for j in read), 0 if in_place else size[end + 1],
-                           sum(n for j, n in alive.items() if j not in read)))
+                           sum(alive[j] for j in held), tuple(sorted(read | held | written))))
         alive = {j: n for j, n in alive.items() if last[j] > end}
         if last[end + 1] > end:
             alive[end + 1] = size[end + 1]
@@ -97,9 +100,14 @@ def steps(analysis: Analysis) -> list[Step]:
     return result
 
 
+def peak_step(analysis: Analysis) -> Step:
+    """The step with the largest live set (the first such, in execution order)."""
+    return max(steps(analysis), key=lambda step: step.live)
+
+
 def peak_memory(analysis: Analysis, dtype: Dtype = "fp32") -> int:
     """Bytes of the largest live set of activations during inference (one image), by the rule above."""
-    return max(step.live for step in steps(analysis)) * BYTES[dtype]
+    return peak_step(analysis).live * BYTES[dtype]
 
 
 def by_resolution(analysis: Analysis) -> list[tuple[tuple[int, int], int, str, int]]:

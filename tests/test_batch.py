@@ -148,7 +148,7 @@ def test_latency_moves_the_whole_batch_and_the_weights_once():
     a = mobcost.analyze(parse_spec(HEAD + "layers:\n  - {kind: upsample, size: [2, 2], mode: bilinear, batch: 3}\n"
                                    "  - {kind: pw, out: 16, act: hswish}\n"))
     assert [(op.cls, op.work, op.bytes) for op in ops(a, 4)] == [
-        ("elementwise", 4 * 4 * 8, (4 * 4 * 8 + 3 * 2 * 2 * 8) * 4),  # the crop reads one map, writes 3 crops
+        ("resize", 3 * 2 * 2 * 8, (4 * 4 * 8 + 3 * 2 * 2 * 8) * 4),  # the crop reads one map, writes 3 crops
         ("pw", PW, (3 * 2 * 2 * 8 + 3 * 2 * 2 * 16 + 8 * 16) * 4),
         ("elementwise", 3 * 2 * 2 * 16, 2 * 3 * 2 * 2 * 16 * 4),  # h-swish, its own operator
     ]

@@ -73,7 +73,7 @@ def test_fitting_recovers_a_synthetic_device():
     pytest.importorskip("scipy")
     from mobcost.latency.fit import fit
 
-    true = Coefficients({"conv": 0.4e-9, "dw": 1.2e-9, "pw": 0.2e-9, "fc": 1.0e-9, "elementwise": 1.0e-9},
+    true = Coefficients({"conv": 0.4e-9, "dw": 1.2e-9, "pw": 0.2e-9, "fc": 1.0e-9, "resize": 0.0, "elementwise": 1.0e-9},
                         0.2e-9, 15e-6)
     networks = [ops(mobcost.analyze(m, alpha=a, resolution=r), 4)
                 for m in ("v1", "v2", "v3_large", "v3_small", "mnasnet_a1") for a in (0.5, 1.0) for r in (128, 224)]

@@ -150,12 +150,14 @@ def command(func=None, *, name: str | None = None):
         return functools.partial(command, name=name)
     signature = inspect.signature(func, eval_str=True)
     tabular = "fmt" in signature.parameters
+    own_force = "force" in signature.parameters  # a command that writes a file of its own (-o) shares --force
 
     @functools.wraps(func)
     def run(*args, **kwargs):
         from mobcost.language import MobcostError
 
-        export, force = (kwargs.pop("export", None), kwargs.pop("force", False)) if tabular else (None, False)
+        export = kwargs.pop("export", None) if tabular else None
+        force = (kwargs.get if own_force else kwargs.pop)("force", False) if tabular else False
         token = _export.set(None if export is None else (export, force, read_paths(kwargs)))
         try:
             if export is not None:
@@ -173,8 +175,9 @@ def command(func=None, *, name: str | None = None):
             _export.reset(token)
 
     if tabular:
-        extra = [inspect.Parameter("export", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Export),
-                 inspect.Parameter("force", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Force)]
+        extra = [inspect.Parameter("export", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Export)]
+        if not own_force:
+            extra.append(inspect.Parameter("force", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Force))
         run.__signature__ = signature.replace(parameters=[*signature.parameters.values(), *extra])
     return app.command(name, cls=_Command, epilog=EXIT_CODES)(run)
 

@@ -1,4 +1,5 @@
-"""Commands on one network's costs: table, sweep, fit, plot, schema, breakdown, compare, conv, memory, models, import."""
+"""Commands on one network's costs: table, sweep, fit, plot, schema, breakdown, compare, conv, memory, view, models,
+import."""
 
 from __future__ import annotations
 
@@ -224,6 +225,42 @@ def memory(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, 
 
 
 @command
+def view(model: Model,
+         out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")],
+         alpha: Alpha = None, res: Res = None, rho: Rho = None, depth: Depth = None,
+         params: ConventionParams = None, convention: Convention = PAPER, device: DeviceOpt = None,
+         dtype: DtypeOption = Dtype.fp16,
+         diff: Annotated[Optional[str], typer.Option(
+             "--diff", metavar="B", help="Show B, the model after a change, with what it adds, removes and changes "
+                                         "from MODEL marked (as `mobcost diff MODEL B`).")] = None,
+         force: Force = False) -> None:
+    """The network's graph and costs as one self-contained HTML page: parts, blocks, each layer coloured by its
+    share of Mult-Adds (or parameters, activation bytes, latency on --device), its row on hover, the totals, the
+    peak live set of activations. The page loads nothing from the network.
+    Example: mobcost view ssdlite320_mobilenet_v3_large -o ssdlite.html"""
+    from mobcost.views.html_graph import page
+
+    reading = read_paths({"models": [model] + ([diff] if diff else [])})
+    check_destination(out, force, reading, "--out")  # before any work
+    counting = counting_of(convention, params)
+    scale = dict(alpha=alpha, resolution=res, rho=rho, depth=depth)
+    analysis = counted_as(model, convention, **scale)
+    changes = None
+    if diff is not None:
+        from mobcost.delta import diff as compare_rows
+
+        before, analysis = analysis, counted_as(diff, convention, **scale)
+        changes = compare_rows(before, analysis, counting)
+    known = None
+    if device is not None:
+        from mobcost.latency.device import device as known_device
+
+        known = known_device(device)
+    write_file(out, page(analysis, counting, dtype.value, known, changes).encode("utf-8"), force, reading, "--out")
+    typer.echo(printable(f"{out}: {len(analysis.rows):,} layers of {analysis.label}"))
+
+
+@command
 def models(fmt: Fmt = Format.rich) -> None:
     """The built-in models, one line each. Example: mobcost models"""
     from mobcost.language import builtin_models, load_spec
@@ -262,3 +299,22 @@ def import_model(
     except OSError as e:
         raise MobcostError(f"--out: cannot write {str(out)!r}: {e.strerror}") from None
     typer.echo(f"{out}: the spec of {model.name}", err=True)
+
+
+@command
+def export(model: Model,
+           out: Annotated[Path, typer.Option("--out", "-o", help="The ONNX file to write, e.g. model.onnx.")],
+           alpha: Alpha = None, res: Res = None, rho: Rho = None, depth: Depth = None,
+           seed: Annotated[int, typer.Option(help="Seed of the random weights.")] = 0,
+           force: Force = False) -> None:
+    """Write the network as a runnable ONNX graph with random weights (needs the onnx extra): time it on your own
+    device, or read it back with `mobcost import`.
+
+    Example: mobcost export v2 -o v2.onnx"""
+    from mobcost.export import export_onnx
+
+    check_destination(out, force, read_paths({"model": model}))  # before any work
+    analysis = analyzed(model, alpha=alpha, resolution=res, rho=rho, depth=depth)
+    write_file(out, export_onnx(analysis, seed), force, read_paths({"model": model}))
+    typer.echo(f"{printable(str(out))}: {printable(analysis.label)}, {len(analysis.rows)} rows, random weights "
+               f"(seed {seed})", err=True)

@@ -223,11 +223,12 @@ class _Reader:
             raise _Unsupported(f"a {kh}×{kw} kernel (mobcost's kernels are square)")
         if strides[0] != strides[1]:
             raise _Unsupported(f"strides {strides} (mobcost's strides are the same on both axes)")
-        if any(d != 1 for d in dilations):
-            raise _Unsupported(f"dilations {dilations}")
+        if dilations[0] != dilations[1]:
+            raise _Unsupported(f"dilations {dilations} (mobcost's dilations are the same on both axes)")
         bias = len(node.input) > 2 and bool(node.input[2])
-        padding = self.padding(a, kh, strides[0], x)
-        common = {"kernel": kh, "stride": strides[0], "padding": padding}
+        padding = self.padding(a, dilations[0] * (kh - 1) + 1, strides[0], x)
+        common = {"kernel": kh, "stride": strides[0], "padding": padding,
+                  **({"dilation": dilations[0]} if dilations[0] != 1 else {})}
         if groups > 1 and groups == x.c == m:
             spec = {"kind": "dw", **common}
         elif groups == 1 and kh == 1 and strides[0] == 1 and padding in (0, "same", "valid"):
@@ -461,6 +462,34 @@ class _Reader:
 
     def op_Softmax(self, node, data, a):
         self.layer(node, data, {"kind": "softmax"})
+
+    def op_LRN(self, node, data, a):
+        self.layer(node, data, {"kind": "lrn", "size": a["size"], "alpha": float(a.get("alpha", 1e-4)),
+                                "beta": float(a.get("beta", 0.75)), "k": float(a.get("bias", 1.0))})
+
+    def op_Resize(self, node, data, a):
+        """A resize to constant sizes (or scales) of height and width: an upsample by an integer scale or to a size."""
+        x = self.unit_of(data[0]).shape
+        sizes = self.values.get(node.input[3]) if len(node.input) > 3 and node.input[3] else None
+        scales = self.values.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        if sizes is not None and len(sizes) == 4:
+            h, w = int(sizes[2]), int(sizes[3])
+        elif scales is not None and len(scales) == 4 and scales[2] == scales[3] and float(scales[2]).is_integer():
+            h, w = x.h * int(scales[2]), x.w * int(scales[3])
+        else:
+            raise _Unsupported("a resize to sizes computed at run time")
+        mode = a.get("mode", b"nearest")
+        mode = mode.decode() if isinstance(mode, bytes) else mode
+        if mode not in ("nearest", "linear"):
+            raise _Unsupported(f"{mode} interpolation")
+        spec = {"kind": "upsample", **({"scale": h // x.h} if h == w // x.w * x.h and h % x.h == 0 and w % x.w == 0
+                                       and h // x.h == w // x.w else {"size": [h, w]})}
+        if mode == "linear":
+            spec["mode"] = "bilinear"
+            ctm = a.get("coordinate_transformation_mode", b"half_pixel")
+            if (ctm.decode() if isinstance(ctm, bytes) else ctm) == "align_corners":
+                spec["align_corners"] = True
+        self.layer(node, data, spec)
 
 
 _MOVES = {"Reshape", "Transpose", "Concat", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Cast"}

@@ -1,35 +1,55 @@
-"""Devices as shipped data: one YAML per (phone, runtime) with the published latencies it was fitted to, their
-sources, and the fitted coefficients with their held-out error (mobcost/latency/devices/*.yaml)."""
+"""Devices as data: one YAML per (phone, runtime) with the latencies it was fitted to, their sources, and the fitted
+coefficients with their held-out error. The shipped ones are mobcost/latency/devices/*.yaml; a user's own (written by
+`mobcost devices fit` or `mobcost devices calibrate`) is named by its path, `--device ./phone.yaml`, and read as
+untrusted input, as a spec is: the spec's safe YAML reader, every value bounded, every error located."""
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, PrivateAttr
+from typing import Annotated
+
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, PrivateAttr,
+                      ValidationError, model_validator)
 
 from mobcost.latency.model import CLASSES, Coefficients, Op, ops, seconds
-from mobcost.language import MobcostError
+from mobcost.errors import MobcostError, shown
 
 FAMILIES = {"mobilenet_v1": "MobileNetV1", "mobilenet_v2": "MobileNetV2", "mobilenet_v3_large": "MobileNetV3",
-            "mobilenet_v3_small": "MobileNetV3", "mnasnet_a1": "MnasNet", "mnasnet": "MnasNet"}
+            "mobilenet_v3_small": "MobileNetV3", "mnasnet_a1": "MnasNet", "mnasnet": "MnasNet",
+            "lraspp_mobilenet_v3_large_seg": "LR-ASPP V3-Large", "lraspp_mobilenet_v3_small_seg": "LR-ASPP V3-Small"}
 """The network families held out one at a time (bench/latency_accuracy.py)."""
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+def _printable(text: str) -> str:
+    if any(not ch.isprintable() for ch in text):
+        raise ValueError("expected text without control characters (no terminal escape, no newline)")
+    return text
+
+
+Text = Annotated[str, Field(max_length=1000), AfterValidator(_printable)]
+"""Free text shown in tables: bounded, and no control character (no terminal escape) where a user's file gives it."""
+ModelName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,100}(:[A-Za-z0-9_-]{1,100})?$")]
+"""A built-in model, with its variant: never a path (a device file cannot make mobcost read another file)."""
+MAX_FIGURES = 1000
+Side = Annotated[int, Field(gt=0, le=2**16)]
 
 
 class Figure(_Strict):
     """One published end-to-end latency: the network as mobcost names it, and where the figure was printed."""
 
-    model: str  # a built-in model, with its variant where the source measured one (mobilenet_v3_small:paper_head)
-    alpha: PositiveFloat = 1.0
-    resolution: PositiveInt = 224
-    ms: PositiveFloat
-    source: str
-    label: str  # the row as the source names it
-    note: str = ""  # why the model cannot reach this figure, where the record itself is the likelier culprit
+    model: ModelName  # a built-in model, with its variant where the source measured one (mobilenet_v3_small:paper_head)
+    alpha: Annotated[float, Field(gt=0, le=16)] = 1.0
+    resolution: Side | tuple[Side, Side] = 224  # pixels, or [height, width]
+    ms: Annotated[float, Field(gt=0, le=1e9)]
+    source: Text
+    label: Text  # the row as the source names it
+    note: Text = ""  # why the model cannot reach this figure, where the record itself is the likelier culprit
 
     @property
     def network(self) -> str:
@@ -45,12 +65,15 @@ class Figure(_Strict):
 
 
 class HeldOut(_Strict):
-    """The model's error on figures it was not fitted to: each family predicted by a fit without it."""
+    """The model's error on figures it was not fitted to: each family predicted by a fit without it (shipped
+    devices), each measurement by a fit to the others (`devices fit`), or networks never timed (`devices calibrate`,
+    its interval widened by the timing noise it measured)."""
 
-    points: int
-    mape: float  # mean absolute percentage error, %
-    within_10: float  # share of points within ±10%, %
-    max_error: NonNegativeFloat  # the largest |published / estimated − 1|: the model's stated error
+    points: PositiveInt
+    mape: Annotated[float, Field(ge=0, le=1e6)]  # mean absolute percentage error, %
+    within_10: Annotated[float, Field(ge=0, le=100)]  # share of points within ±10%, %
+    max_error: Annotated[float, Field(ge=0, lt=1)]  # the largest |published / estimated − 1|: the stated error
+    method: Text = "leave one family out"
 
     def interval(self, ms: float) -> tuple[float, float]:
         """Where the latency lies, if the estimate errs no more than it did on any held-out figure."""
@@ -60,11 +83,17 @@ class HeldOut(_Strict):
 class Fitted(_Strict):
     """The coefficients (non-negative least squares on the figures) and their held-out error."""
 
-    ns_per_mac: dict[str, NonNegativeFloat]  # per class; elementwise: ns per element
-    ns_per_byte: NonNegativeFloat
-    us_per_op: NonNegativeFloat
-    fit_mape: float  # on the figures fitted to, %
+    ns_per_mac: dict[str, Annotated[float, Field(ge=0, le=1e9)]]  # per class; elementwise: ns per element
+    ns_per_byte: Annotated[float, Field(ge=0, le=1e9)]
+    us_per_op: Annotated[float, Field(ge=0, le=1e9)]
+    fit_mape: Annotated[float, Field(ge=0, le=1e6)]  # on the figures fitted to, %
     held_out: HeldOut | None = None
+
+    @model_validator(mode="after")
+    def _classes(self):
+        if set(self.ns_per_mac) != set(CLASSES):
+            raise ValueError(f"ns_per_mac gives one rate per operation class: expected the keys {', '.join(CLASSES)}")
+        return self
 
     def coefficients(self) -> Coefficients:
         return Coefficients({c: self.ns_per_mac[c] * 1e-9 for c in CLASSES}, self.ns_per_byte * 1e-9,
@@ -72,13 +101,13 @@ class Fitted(_Strict):
 
 
 class Device(_Strict):
-    name: str
-    title: str
-    phone: str
-    runtime: str
-    bytes_per_value: PositiveInt = 4
-    note: str = ""
-    figures: list[Figure] = Field(min_length=1)
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+    title: Text
+    phone: Text
+    runtime: Text
+    bytes_per_value: Annotated[int, Field(ge=1, le=8)] = 4  # 1: int8 weights and activations
+    note: Text = ""
+    figures: list[Figure] = Field(min_length=1, max_length=MAX_FIGURES)
     fitted: Fitted | None = None
 
     _file: str = PrivateAttr("<device>")
@@ -130,11 +159,42 @@ def devices() -> dict[str, Device]:
 
 
 def device(name: str) -> Device:
+    """A shipped device by name, or a user's device file by its path (anything ending in .yaml or .yml)."""
     known = devices()
-    if name not in known:
-        raise MobcostError(f"unknown device {name!r}: the devices are {', '.join(known)} (`mobcost devices` lists "
-                           f"them with their data)")
-    return known[name]
+    if name in known:
+        return known[name]
+    if name.lower().endswith((".yaml", ".yml")):
+        return read_device(Path(name))
+    raise MobcostError(f"unknown device {shown(name)}: the devices are {', '.join(known)}, or a device file "
+                       f"PATH.yaml (`mobcost devices fit` writes one from your own measurements)")
+
+
+def read_device(path: Path) -> Device:
+    """A user's device file, validated as a spec is: size and YAML limits first, then every field, each error with
+    its line; a device without fitted coefficients is refused here, before any work."""
+    from mobcost.errors import Problem, SpecError
+    from mobcost.language.locate import error_problem, problem_at
+    from mobcost.language.yaml import compose, read_spec_file
+
+    file = str(path)
+    data, positions, repeated = compose(read_spec_file(path), file)
+    if not isinstance(data, dict):
+        raise SpecError([Problem(file, "expected a device: a mapping with name, title, phone, runtime, figures and "
+                                       "fitted (`mobcost devices fit` writes one)", *positions.get((), (None, None)))])
+    problems = [problem_at(file, data, positions, key, None, "repeats a key: expected each key once in a mapping")
+                for key in repeated]
+    try:
+        found = Device.model_validate(data)
+    except ValidationError as e:
+        problems += [error_problem(file, data, positions, err, Device) for err in e.errors(include_url=False)[:20]]
+        raise SpecError(problems) from None
+    if problems:
+        raise SpecError(problems)
+    if found.fitted is None:
+        raise SpecError([Problem(file, "has no `fitted:` coefficients: write the file with `mobcost devices fit` or "
+                                       "`mobcost devices calibrate`")])
+    found._file, found._positions = file, positions
+    return found
 
 
 @cache

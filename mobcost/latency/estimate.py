@@ -47,13 +47,12 @@ def describe(device: Device) -> str:
     fitted = device.fitted
     sources = ", ".join(f"{source} ({n})" for source, n in device.sources().items())
     text = (f"Latency is an ESTIMATE, not a measurement: device {device.name} ({device.title}), coefficients fitted "
-            f"by non-negative least squares to {len(device.figures)} published figures: {sources}; "
-            f"{fitted.fit_mape:.1f}% mean error on them.")
+            f"by non-negative least squares to {len(device.figures)} figures: {sources}; "
+            f"{fitted.fit_mape:.1f}% mean error on them." + (f" Note: {device.note}." if device.note else ""))
     if fitted.held_out:
         h = fitted.held_out
-        text += (f" Interval: ±{100 * h.max_error:.1f}%, the largest error on a figure of a family left out of the "
-                 f"fit (leave one family out: {h.mape:.1f}% mean error, {h.within_10:.0f}% of {h.points} figures "
-                 f"within ±10%).")
+        text += (f" Interval: ±{100 * h.max_error:.1f}%, the largest error on figures left out of the fit "
+                 f"({h.method}: {h.mape:.1f}% mean error, {h.within_10:.0f}% of {h.points} figures within ±10%).")
     return text
 
 

@@ -6,9 +6,11 @@ overhead per operator; the network's latency is the sum:
     T = Σ_i max(W_i · c[class_i], B_i · c_mem) + N · c_op
 
 W_i is the operator's work: its Mult-Adds for a convolution (k×k `conv`, depthwise `dw`, 1×1 `pw`) or a fully
-connected layer (`fc`, also a 1×1 convolution on a 1×1 map, as a classifier or a squeeze-and-excite), and its
-elements for an element-wise operator (`elementwise`: pooling, residual add, SE scale, softmax, and an activation
-TFLite cannot fuse into the convolution before it: h-swish, h-sigmoid, sigmoid, swish). B_i is the bytes it moves:
+connected layer (`fc`, also a 1×1 convolution on a 1×1 map, as a classifier or a squeeze-and-excite), its output
+elements for a resize (`resize`: an upsampling, which a dense-prediction head runs at the image's full resolution,
+interpolating every output element from several inputs), and its elements for an element-wise operator
+(`elementwise`: pooling, residual add, SE scale, softmax, and an activation TFLite cannot fuse into the convolution
+before it: h-swish, h-sigmoid, sigmoid, swish). B_i is the bytes it moves:
 input, output and weights at the device's bytes per value. N counts the operators. The coefficients are the
 device: seconds per Mult-Add (or element) per class, i.e. 1 / the effective rate, seconds per byte (1 / the
 effective bandwidth) and seconds per operator, all non-negative (mobcost.latency.fit).
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 
 from mobcost.trace import Analysis, Row
 
-CLASSES = ("conv", "dw", "pw", "fc", "elementwise")
+CLASSES = ("conv", "dw", "pw", "fc", "resize", "elementwise")
 """The operation classes, each with its own effective rate."""
 TERMS = (*CLASSES, "memory", "overhead")
 """Every coefficient of a device, in the order of the fitting's design matrix."""
@@ -51,6 +53,8 @@ def op_class(row: Row) -> str:
         return "fc"
     if row.kind in ("linear", "attend"):  # matrix products of tokens: the GEMM a 1×1 convolution runs as
         return "pw"
+    if row.kind == "upsample":
+        return "resize"
     return "elementwise"
 
 
@@ -63,7 +67,7 @@ def ops(analysis: Analysis, bytes_per_value: int) -> list[Op]:
         cls = op_class(row)
         inputs, outputs = row.input_batch * row.input.size, row.batch * row.output.size  # a batch of crops: all
         moved = inputs + outputs + row.params  # of it moves, its weights once
-        work = row.macs if cls != "elementwise" else max(inputs, outputs)
+        work = {"resize": outputs, "elementwise": max(inputs, outputs)}.get(cls, row.macs)
         result.append(Op(row.name, row.name, cls, work, moved * bytes_per_value))
         if getattr(row.layer, "act", None) in UNFUSED:
             size = outputs

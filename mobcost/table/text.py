@@ -10,7 +10,7 @@ import re
 from dataclasses import replace
 
 from mobcost.output import json_safe, printable
-from mobcost.table.model import Format, Report
+from mobcost.table.model import Column, Format, Report
 
 
 def render(report: Report, fmt: Format):
@@ -56,12 +56,21 @@ def _markdown(report: Report) -> str:
     return "\n".join(lines + [""] + [f"{_md(note)}  " for note in report.notes])
 
 
-def html(report: Report) -> str:
-    """The report as an HTML table with its title and notes, for notebooks (`_repr_html_`)."""
+def html(report: Report, inline_style: bool = True) -> str:
+    """The report as an HTML table with its title and notes, for notebooks (`_repr_html_`); every text is escaped
+    and made printable. Numbers align right by a style attribute, or (`inline_style=False`, for a page whose
+    Content-Security-Policy admits no style attribute) by the class `num`."""
     from html import escape
 
+    report = _printable(report)
+
+    def align(c: Column) -> str:
+        if not inline_style:
+            return ' class="num"' if c.numeric else ""
+        return f' style="text-align: {"right" if c.numeric else "left"}"'
+
     def row(cells: list[str], tag: str = "td") -> str:
-        return "<tr>" + "".join(f'<{tag} style="text-align: {"right" if c.numeric else "left"}">{escape(cell)}</{tag}>'
+        return "<tr>" + "".join(f"<{tag}{align(c)}>{escape(cell)}</{tag}>"
                                 for c, cell in zip(report.shown, cells)) + "</tr>"
 
     body = "".join(row(report.cells(r)) for r in report.rows)

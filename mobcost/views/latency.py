@@ -8,14 +8,16 @@ from dataclasses import replace
 from mobcost.latency.device import FAMILIES, Device, estimate_ms
 from mobcost.latency.estimate import LatencyEstimate, describe
 from mobcost.table import Column, Report, optional
+from mobcost.trace import size_text
 
 _ms = optional("{:,.1f}".format)
 _us = "{:,.1f}".format
 _pct = optional("{:+.1f}%".format)
 
 
-def latency_table(est: LatencyEstimate) -> Report:
-    """The estimate with its interval, and each published figure for the same network on the device."""
+def latency_table(est: LatencyEstimate, measured=None) -> Report:
+    """The estimate with its interval, and each published figure for the same network on the device; with
+    `measured` (a calibrate.Timing), the median measured on this machine beside it."""
     interval = est.interval
     base = {"model": est.analysis.label, "estimate": est.ms, "low": interval[0] if interval else None,
             "high": interval[1] if interval else None}
@@ -31,6 +33,20 @@ def latency_table(est: LatencyEstimate) -> Report:
             "interval_ms": list(interval) if interval else None,
             "published": [{"ms": f.ms, "source": f.source, "label": f.label} for f in est.published]}
     notes = [describe(est.device)]
+    if measured is not None:
+        ms = 1000 * measured.median
+        inside = interval is not None and interval[0] <= ms <= interval[1]
+        for row in rows:
+            row["measured"], row["m_off"] = ms, 100 * (est.ms / ms - 1)
+        columns = (*columns[:2], Column("measured", "Measured here (ms)", _ms, True),
+                   Column("m_off", "Estimate off by", _pct, True), *columns[2:])
+        data["measured_ms"] = ms
+        data["measured"] = {"runs": len(measured.samples), "round_medians_ms": [1000 * r for r in measured.rounds],
+                            "noise": measured.noise, "within_interval": inside}
+        notes.append(f"Measured: the median of {len(measured.samples)} runs on this machine (onnxruntime, one "
+                     f"thread, the inference thread's CPU time, in two rounds {100 * measured.noise:.1f}% apart), "
+                     f"{'inside' if inside else 'OUTSIDE'} the interval. It measures this machine, not "
+                     f"{est.device.name}, unless the device was calibrated here (`mobcost devices calibrate`).")
     if FAMILIES.get(est.analysis.network.name) not in {f.family for f in est.device.figures}:
         notes.append(f"No network of this family is among {est.device.name}'s figures: the estimate extrapolates "
                      f"from {', '.join(sorted({f.family for f in est.device.figures}))}, and its error may exceed "
@@ -59,19 +75,22 @@ def latency_layers_table(est: LatencyEstimate) -> Report:
 
 
 def devices_table(devices: dict[str, Device]) -> Report:
-    columns = (Column("name", "Device"), Column("title", "Phone and runtime"), Column("figures", "Figures", str, True),
-               Column("mape", "Held-out MAPE (%)", optional("{:.1f}".format), True),
-               Column("within", "Within ±10% (%)", optional("{:.0f}".format), True),
-               Column("error", "Stated error (±%)", optional("{:.1f}".format), True), Column("sources", "Sources"))
+    columns = (Column("name", "Device"), Column("title", "Phone and runtime", wrap=True),
+               Column("figures", "Figures", str, True),
+               Column("mape", "Held out (%)", optional("{:.1f}".format), True),
+               Column("within", "±10% (%)", optional("{:.0f}".format), True),
+               Column("error", "Stated (±%)", optional("{:.1f}".format), True))
     rows = []
     for d in devices.values():
         h = d.fitted.held_out if d.fitted else None
         rows.append({"name": d.name, "title": d.title, "figures": len(d.figures), "mape": h.mape if h else None,
                      "within": h.within_10 if h else None, "error": 100 * h.max_error if h else None,
                      "sources": "; ".join(f"{s} ({n})" for s, n in d.sources().items())})
-    notes = ("Held-out: each network family's figures predicted by a fit without that family (bench/"
-             "latency_accuracy.py). Stated error: the largest such error; every latency interval uses it. "
-             "`mobcost devices NAME` lists a device's figures.",)
+    notes = ("Held out: the mean error on each network family's figures predicted by a fit without that family "
+             "(bench/latency_accuracy.py); ±10%: the share of them within ±10%. Stated: the largest such error; "
+             "every latency interval uses it. "
+             "`mobcost devices NAME` lists a device's figures.",
+             *(f"{row['name']}: {row['sources']}." for row in rows))
     return Report("Latency devices (estimates, fitted to published figures)", columns, rows, rows, notes=notes)
 
 
@@ -80,7 +99,7 @@ def device_table(device: Device) -> Report:
     rows = []
     for f in device.figures:
         est = estimate_ms(f, device)
-        rows.append({"label": f.label, "model": f"{f.model}@{f.alpha:g}_{f.resolution}", "published": f.ms,
+        rows.append({"label": f.label, "model": f"{f.model}@{f.alpha:g}_{size_text(f.resolution, 'x')}", "published": f.ms,
                      "estimate": est, "off": 100 * (est / f.ms - 1), "source": f.source})
     columns = (Column("label", "Published as"), Column("model", "mobcost model"),
                Column("published", "Published (ms)", _ms, True), Column("estimate", "Estimate (ms)", _ms, True),
@@ -132,3 +151,43 @@ def totals_with_latency(report: Report, scaled: list, device: Device) -> Report:
     data = [{**item, "latency_ms": v, "device": device.name} for item, v in zip(report.data, values)]
     return with_latency(replace(report, total=None), values, device, data)
 
+
+
+def user_fit_table(figures, result, out: str) -> Report:
+    """`devices fit`: each measurement, the fit to all of them, and its prediction from the others."""
+    rows = [{"label": f.label, "measured": f.ms, "fitted": fitted, "loo": loo, "off": 100 * (loo / f.ms - 1)}
+            for f, fitted, loo in zip(figures, result.fitted_ms, result.loo_ms)]
+    columns = (Column("label", "Measurement"), Column("measured", "Measured (ms)", _ms, True),
+               Column("fitted", "Fit (ms)", _ms, True), Column("loo", "From the others (ms)", _ms, True),
+               Column("off", "Off by", _pct, True))
+    errors = [100 * abs(f.ms / loo - 1) for f, loo in zip(figures, result.loo_ms)]  # as the interval reads
+    c, n = result.coefficients, len(figures)
+    data = {"device_file": out, "base": result.base.name, "us_per_op": 1e6 * c.per_op,
+            "loo_mape": sum(abs(r["off"]) for r in rows) / n,
+            "stated_error": min(max(errors) * (n + 1) / (n - 1), 99.0), "measurements": rows}
+    notes = (f"Fitted to the shape of {result.base.name}: its rates scaled by one factor, its per-operator overhead "
+             f"refitted ({1e6 * c.per_op:.1f} µs), pulled toward the base's with the weight of one measurement. "
+             f"Leave one out (the last two columns): {data['loo_mape']:.1f}% mean error; stated error "
+             f"±{data['stated_error']:.1f}% ({max(errors):.1f}%, the largest as measured / estimated − 1, × (n + 1) / "
+             f"(n − 1) for {n} measurements), which {out} "
+             f"states for every estimate.",)
+    return Report(f"Device fitted to {len(figures)} measurements: {out}", columns, rows, data, notes=notes)
+
+
+def calibration_table(cal, out: str) -> Report:
+    """`devices calibrate`: the networks never timed by the suite, estimated and measured."""
+    rows = [{"model": name, "measured": 1000 * t.median, "estimate": 1000 * est, "off": 100 * (est / t.median - 1),
+             "noise": 100 * t.noise} for name, _, t, est in cal.held_out]
+    columns = (Column("model", "Network (never timed by the fit)"), Column("measured", "Measured (ms)", _ms, True),
+               Column("estimate", "Estimate (ms)", _ms, True), Column("off", "Off by", _pct, True),
+               Column("noise", "Noise (%)", "{:.1f}".format, True))
+    errors = [abs(r["off"]) for r in rows]
+    worst = max(abs(t.median / est - 1) for _, _, t, est in cal.held_out)
+    data = {"device_file": out, "seconds": cal.seconds, "timed": len(cal.timed), "noise": cal.noise,
+            "held_out_mape": sum(errors) / len(errors), "stated_error": 100 * min(worst + cal.noise, 0.99),
+            "held_out": rows}
+    notes = (f"Timed {len(cal.timed)} networks and single layers in {cal.seconds:.0f} s (medians of warm runs, the "
+             f"inference thread's CPU time, one thread). Held out: {data['held_out_mape']:.1f}% mean error; stated "
+             f"error ±{data['stated_error']:.1f}%: the largest held-out error widened by the noise measured between "
+             f"two rounds (±{100 * cal.noise:.1f}%).",)
+    return Report(f"This machine as a device: {out}", columns, rows, data, notes=notes)
