@@ -121,23 +121,13 @@ class FullyConnected(_Widening, _Kind):
         return "Fully Connected"
 
 
-class Linear(_Widening, _Kind):
+class Linear(Pointwise):
     """A linear layer applied to every position's channels (a transformer's token-wise nn.Linear, ONNX MatMul by a
-    c_in × c_out weight on a token tensor): the same Mult-Adds and weights as a 1×1 convolution, c_in·c_out per
-    position, c_in·c_out·h·w in all."""
+    c_in × c_out weight on a token tensor): a 1×1 convolution's Mult-Adds and weights, c_in·c_out per position,
+    c_in·c_out·h·w in all."""
 
     kind: Literal["linear"] = "linear"
-    stride: Literal[1] = 1
     paper_type: ClassVar[str] = "Linear"
-
-    def output_shape(self, x: Shape) -> Shape:
-        return Shape(x.h, x.w, self.out)
-
-    def macs(self, x: Shape) -> int:
-        return x.c * self.out * x.h * x.w  # C_in·C_out·H·W
-
-    def params(self, x: Shape) -> int:
-        return x.c * self.out + (self.out if self.bias else 0)
 
     def filter_shape(self, x: Shape) -> str:
         return f"{x.c}×{self.out} per position"
