@@ -228,9 +228,18 @@ def pair(value: int | tuple[int, int]) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else tuple(value)
 
 
+def _one_or_pair(value) -> str:
+    return "pair" if isinstance(value, (list, tuple)) else "one"
+
+
+PixelsOrPair = Annotated[Union[Annotated[Pixels, Tag("one")], Annotated[PixelPair, Tag("pair")]],
+                         Discriminator(_one_or_pair)]
+"""k, or [h, w]: a number is held to the pixels' rules alone, a list to the pair's (one error, not both)."""
+
+
 class _Spatial(_Kind):
-    kernel: Pixels | PixelPair = 3  # k, or [kh, kw] (a 1×7 conv: [1, 7])
-    stride: Pixels | PixelPair = 1  # s, or [sh, sw]
+    kernel: PixelsOrPair = 3  # k, or [kh, kw] (a 1×7 conv: [1, 7])
+    stride: PixelsOrPair = 1  # s, or [sh, sw]
     padding: Padding = "same"
     dilation: Pixels = 1  # atrous (DeepLab): taps `dilation` pixels apart, spanning dilation·(k − 1) + 1 pixels
 
