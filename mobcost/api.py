@@ -16,8 +16,8 @@ from mobcost import display
 if TYPE_CHECKING:
     from mobcost.delta import Diff
     from mobcost.language import Network
-    from mobcost.sizing import Fit
-    from mobcost.trace import Analysis, Totals
+    from mobcost.sizing import Fit, Sweep
+    from mobcost.trace import Analysis
 
 
 def load_views() -> None:
@@ -50,15 +50,22 @@ def analyze(model: str | Network, alpha: float | None = None, resolution: int | 
 
 
 def sweep(model: str | Network, alphas: Iterable[float] | str = (), resolutions: Iterable[int] | str = ()
-          ) -> list[Totals]:
-    """Totals at every α × resolution (lists, or ranges as `mobcost sweep` takes them: "0.25:1.0:0.25")."""
-    from mobcost.sizing import alphas_of, resolutions_of
+          ) -> Sweep:
+    """Totals at every α × resolution (lists, or ranges such as "0.25:1.0:0.25"), shown as `mobcost sweep` shows them."""
+    from mobcost.sizing import Sweep, alphas_of, published_accuracy, resolutions_of
     from mobcost.trace import sweep as sweep_grid
 
     network, ref_alpha, ref_res = _model(model)
     alphas = alphas_of(alphas) if isinstance(alphas, str) else list(alphas)
     resolutions = resolutions_of(resolutions) if isinstance(resolutions, str) else list(resolutions)
-    return list(sweep_grid(network, alphas or [ref_alpha or 1.0], resolutions or [ref_res]))
+    totals = tuple(sweep_grid(network, alphas or [ref_alpha or 1.0], resolutions or [ref_res]))
+    from mobcost.language import ModelRef
+
+    variant = ModelRef.parse(model).variant if isinstance(model, str) else None
+    source, published = published_accuracy(network, variant)
+    accuracy = tuple((published[t.exact_alpha, t.resolution], source) if (t.exact_alpha, t.resolution) in published
+                     else None for t in totals)
+    return Sweep(f"{network.title}: width multiplier × resolution", totals, accuracy)
 
 
 def fit(model: str | Network, max_macs: int | str | None = None, max_params: int | str | None = None,
@@ -82,3 +89,35 @@ def diff(before: str | Network | Analysis, after: str | Network | Analysis, coun
     from mobcost.trace import Analysis
 
     return compare_rows(*(m if isinstance(m, Analysis) else analyze(m) for m in (before, after)), counting)
+
+
+def models() -> list[dict]:
+    """The built-in models, one entry each (name, aliases, title, resolution, Mult-Adds, parameters, variants,
+    source), as `mobcost models` lists them: from the shipped index when it was made from these configs."""
+    from mobcost.language.shipped import read_index
+
+    return read_index() or models_computed()
+
+
+def models_computed() -> list[dict]:
+    """The `mobcost models` entries, each config parsed and traced."""
+    from mobcost.language import builtin_models, load_spec
+
+    entries = []
+    for path in sorted(set(builtin_models().values())):
+        network = load_spec(path)
+        totals = analyze(network)
+        entries.append({"name": network.name, "aliases": ", ".join(network.aliases), "title": network.title,
+                        "resolution": network.input.resolution, "macs": totals.macs, "params": totals.params,
+                        "variants": ", ".join(network.variants), "source": network.source or ""})
+    return entries
+
+
+def write_models_index() -> None:
+    """Write the index `mobcost models` reads (configs/models.json; tests/test_models_index.py keeps it current)."""
+    import json
+
+    from mobcost.language.shipped import INDEX, builtin_dir, configs_digest
+
+    index = {"digest": configs_digest(), "models": models_computed()}
+    (builtin_dir() / INDEX).write_text(json.dumps(index, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Literal
 
+from mobcost.errors import listed
 from mobcost.language import LIBRARY, MobcostError, ParamCounting
 from mobcost.trace import Analysis, Row, Scaled
 
@@ -297,7 +298,7 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
 
 def convention(name: str) -> Convention:
     if name not in CONVENTIONS:
-        raise MobcostError(f"unknown counting convention {name!r}; the conventions are {', '.join(CONVENTIONS)}")
+        raise MobcostError(f"unknown counting convention {name!r}; the conventions are {listed(CONVENTIONS)}")
     return CONVENTIONS[name]
 
 

@@ -1,12 +1,17 @@
-"""What a change to a spec costs: two traced networks matched row by row by layer name, no I/O.
+"""What a change to a spec costs: two traced networks matched row by row by structure, no I/O.
 
-Every row of either network is added, removed, changed (its cost, shape or filter differ) or unchanged; the
+Rows pair by their place in the graph: first the runs of rows that are the same layer (kind, filter, shapes and
+cost), whatever their names (an imported ONNX file against its shipped config, a block dropped from the middle);
+between those runs, rows of the same name, then rows of the same kind in order, then rows of the same output and
+cost under another kind (an FC on a 1×1 map and a 1×1 convolution). A pair whose names differ is a
+rename. Every row of either network is added, removed, changed (its cost, shape or filter differ) or unchanged; the
 deltas of the rows listed sum to the totals' delta, since an unchanged row's delta is 0.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Literal
 
 from mobcost.language import ParamCounting
@@ -27,6 +32,13 @@ class Change:
     counting: ParamCounting = "weights"
 
     @property
+    def shown(self) -> str:
+        """The layer's name, `old → new` where the pair was renamed."""
+        if self.before and self.after and self.before.name != self.after.name:
+            return f"{self.before.name} → {self.after.name}"
+        return self.name
+
+    @property
     def macs(self) -> tuple[int, int]:
         return tuple(row.macs if row else 0 for row in (self.before, self.after))
 
@@ -41,7 +53,8 @@ class Change:
                             "params": row.params_counted(self.counting)}
 
         (ma, mb), (pa, pb) = self.macs, self.params
-        return {"name": self.name, "change": self.kind, "before": side(self.before), "after": side(self.after),
+        return {"name": self.name, "change": self.kind, "renamed_from": self.before.name if self.shown != self.name
+                else None, "before": side(self.before), "after": side(self.after),
                 "macs_delta": mb - ma, "params_delta": pb - pa}
 
 
@@ -54,6 +67,7 @@ class Diff(Displayed):
     changes: tuple[Change, ...]
     unchanged: int
     counting: ParamCounting = "weights"
+    renamed: tuple[tuple[str, str], ...] = ()  # unchanged layers whose names differ: (before, after)
 
     @property
     def macs(self) -> tuple[int, int]:
@@ -80,7 +94,8 @@ class Diff(Displayed):
         totals = {key: {"before": x, "after": y, "delta": y - x, "relative": relative(x, y)}
                   for key, (x, y) in (("macs", self.macs), ("params", self.params))}
         return {"before": side(self.before), "after": side(self.after), "counting": self.counting,
-                "totals": totals, "rows": [c.to_dict() for c in self.changes], "unchanged": self.unchanged}
+                "totals": totals, "rows": [c.to_dict() for c in self.changes], "unchanged": self.unchanged,
+                "renamed": [list(pair) for pair in self.renamed]}
 
 
 def relative(before: int, after: int) -> float:
@@ -90,50 +105,75 @@ def relative(before: int, after: int) -> float:
     return (after - before) / before
 
 
-def _keys(rows: tuple[Row, ...]) -> list[tuple[str, int]]:
-    """Each row's name and its occurrence of that name, so that repeated names pair up in order."""
-    seen: dict[str, int] = {}
-    keys = []
-    for row in rows:
-        seen[row.name] = seen.get(row.name, 0) + 1
-        keys.append((row.name, seen[row.name]))
-    return keys
+def _signature(row: Row, counting: ParamCounting) -> tuple:
+    return row.kind, row.filter, row.input, row.output, row.batch, row.macs, row.params_counted(counting)
 
 
 def _same(a: Row, b: Row, counting: ParamCounting) -> bool:
-    return (a.macs, a.params_counted(counting), a.input, a.output, a.filter) == (
-        b.macs, b.params_counted(counting), b.input, b.output, b.filter)
+    return _signature(a, counting) == _signature(b, counting)
+
+
+def _pairs(a: tuple[Row, ...], b: tuple[Row, ...], counting: ParamCounting) -> list[tuple[int | None, int | None]]:
+    """Row indices paired by structure, in the order of `b`, each row only in `a` before the next pair after it."""
+    match: dict[int, int] = {}  # index in b → index in a
+    same = SequenceMatcher(None, [_signature(r, counting) for r in a], [_signature(r, counting) for r in b],
+                           autojunk=False)
+    for tag, i1, i2, j1, j2 in same.get_opcodes():
+        if tag == "equal":
+            match.update(zip(range(j1, j2), range(i1, i2)))
+        else:
+            match.update(_stretch(a, b, range(i1, i2), range(j1, j2)))
+    pairs: list[tuple[int | None, int | None]] = []
+    paired, next_a = set(match.values()), 0
+    for j in range(len(b)):
+        if j in match:
+            pairs += [(i, None) for i in range(next_a, match[j]) if i not in paired]
+            next_a = max(next_a, match[j] + 1)
+        pairs.append((match.get(j), j))
+    return pairs + [(i, None) for i in range(next_a, len(a)) if i not in paired]
+
+
+def _stretch(a: tuple[Row, ...], b: tuple[Row, ...], rows_a: range, rows_b: range) -> dict[int, int]:
+    """Between two equal runs: rows of the same name pair, then rows of the same kind, in order."""
+    match: dict[int, int] = {}
+    by_name: dict[str, int] = {}
+    for i in rows_a:
+        by_name.setdefault(a[i].name, i)
+    for j in rows_b:
+        if (i := by_name.pop(b[j].name, None)) is not None:
+            match[j] = i
+    left_a = [i for i in rows_a if i not in match.values()]
+    left_b = [j for j in rows_b if j not in match]
+    # the same kind; then the same output and cost under another kind (an FC on a 1×1 map is a 1×1 conv)
+    for key in (lambda r: r.kind, lambda r: (r.output, r.macs, r.params)):
+        kinds = SequenceMatcher(None, [key(a[i]) for i in left_a], [key(b[j]) for j in left_b], autojunk=False)
+        for block in kinds.get_matching_blocks():
+            match.update((left_b[block.b + k], left_a[block.a + k]) for k in range(block.size))
+        left_a = [i for i in left_a if i not in match.values()]
+        left_b = [j for j in left_b if j not in match]
+    return match
 
 
 def merged(before: Analysis, after: Analysis, counting: ParamCounting = "weights") -> list[Change]:
     """Every row of either network, in the order of the second with the removed rows in their place, each marked
-    added, removed, changed or unchanged (rows matched by name)."""
-    keys_a, keys_b = _keys(before.rows), _keys(after.rows)
-    index_a = {key: i for i, key in enumerate(keys_a)}
-    in_b = set(keys_b)
-    rows, next_a = [], 0
-
-    def removed_up_to(stop: int) -> None:
-        nonlocal next_a
-        for i in range(next_a, stop):
-            if keys_a[i] not in in_b:
-                rows.append(Change(before.rows[i].name, "removed", before.rows[i], None, counting))
-        next_a = max(next_a, stop)
-
-    for key, row in zip(keys_b, after.rows):
-        if key not in index_a:
-            rows.append(Change(row.name, "added", None, row, counting))
-            continue
-        i = index_a[key]
-        removed_up_to(i + 1)  # the rows removed before this one, in their place
-        kind = "unchanged" if _same(before.rows[i], row, counting) else "changed"
-        rows.append(Change(row.name, kind, before.rows[i], row, counting))
-    removed_up_to(len(keys_a))
+    added, removed, changed or unchanged (rows paired by structure, see the module)."""
+    rows = []
+    for i, j in _pairs(before.rows, after.rows, counting):
+        a = before.rows[i] if i is not None else None
+        b = after.rows[j] if j is not None else None
+        if a is None:
+            rows.append(Change(b.name, "added", None, b, counting))
+        elif b is None:
+            rows.append(Change(a.name, "removed", a, None, counting))
+        else:
+            rows.append(Change(b.name, "unchanged" if _same(a, b, counting) else "changed", a, b, counting))
     return rows
 
 
 def diff(before: Analysis, after: Analysis, counting: ParamCounting = "weights") -> Diff:
-    """The layers added, removed and changed from `before` to `after`, matched by name."""
+    """The layers added, removed and changed from `before` to `after`, matched by structure (see the module)."""
     rows = merged(before, after, counting)
     changes = tuple(row for row in rows if row.kind != "unchanged")
-    return Diff(before, after, changes, len(rows) - len(changes), counting)
+    renamed = tuple((row.before.name, row.after.name) for row in rows
+                    if row.kind == "unchanged" and row.before.name != row.after.name)
+    return Diff(before, after, changes, len(rows) - len(changes), counting, renamed)

@@ -65,14 +65,14 @@ def decimal_of(text: str) -> Decimal | None:
 
 
 
-LIMIT = "(mobcost's limit, see Limits in the README)"  # the words every limit's error ends with
+LIMIT = "(mobcost's limit, see docs/limits.md)"  # the words every limit's error ends with
 
 
 def _at_most(limit: int, unit: str) -> AfterValidator:
     def check(value: int) -> int:
         if value > limit:
             raise PydanticCustomError("mobcost_limit", "expected at most {limit} {unit} (mobcost's limit, see "
-                                      "Limits in the README)", {"limit": f"{limit:,}", "unit": unit})
+                                      "docs/limits.md)", {"limit": f"{limit:,}", "unit": unit})
         return value
 
     return AfterValidator(check)

@@ -13,6 +13,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from collections.abc import Sequence
 from typing import Iterable, Iterator
 
 from mobcost.limits import MAX_GRID
@@ -258,6 +259,26 @@ class Fit(Displayed):
         accuracy = f", {best.estimate.accuracy:.1f}% Top-1 (estimate)" if best and best.estimate else ""
         return (f"Fit({self.title}: {len(self.candidates)} variants within {self.limits.describe()}"
                 + (f"; best {best.totals.label}{accuracy})" if best else ")"))
+
+
+@dataclass(frozen=True, repr=False)
+class Sweep(Displayed, Sequence):
+    """The totals of every α × resolution (mobcost.sweep): a sequence of Totals that shows itself as the table
+    `mobcost sweep` prints, with the published accuracy where the config has one."""
+
+    title: str
+    totals: tuple[Totals, ...]
+    accuracy: tuple[tuple[float, str] | None, ...]
+
+    def __getitem__(self, index):
+        return self.totals[index]
+
+    def __len__(self) -> int:
+        return len(self.totals)
+
+    def __repr__(self) -> str:
+        span = f"{self.totals[0].label} … {self.totals[-1].label}" if len(self) > 1 else self.totals[0].label
+        return f"Sweep({self.title}: {len(self)} variants, {span})"
 
 
 def fit(network: Network, alphas: Iterable[float], resolutions: Iterable[int], limits: Limits,

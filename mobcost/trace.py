@@ -231,7 +231,7 @@ def resolution_of(network: Network, resolution: Resolution | None = None, rho: f
             if not 1 <= side <= MAX_PIXELS:
                 found = f"{side:,}" if abs(side) < 10**24 else "a number of more than 24 digits"
                 raise MobcostError(f"the resolution must be a positive number of pixels up to {MAX_PIXELS:,} (found "
-                                   f"{found}; {MAX_PIXELS:,} is mobcost's limit, see Limits in the README)")
+                                   f"{found}; {MAX_PIXELS:,} is mobcost's limit, see docs/limits.md)")
         return squared(*hw(resolution))
     return network.input.resolution
 
@@ -259,7 +259,7 @@ def _scaling(network: Network, alpha: float, depth: float | None = None) -> Scal
     depth = network.depth * Fraction(str(depth or 1))
     if depth > MAX_MULTIPLIER:
         raise MobcostError(f"the depth multiplier must be at most {MAX_MULTIPLIER} (found {float(depth):g}; "
-                           f"{MAX_MULTIPLIER} is mobcost's limit, see Limits in the README)")
+                           f"{MAX_MULTIPLIER} is mobcost's limit, see docs/limits.md)")
     rounding = network.width_rounding
     return Scaling(Fraction(str(alpha)) * network.width, network.classes,
                    rounding.divisor if isinstance(rounding, MakeDivisible) else None, depth)
@@ -367,20 +367,28 @@ class _Walk:
     part: str = "backbone"
 
     def layers(self, layers, x: int, path: Path_, scope: str = "", suffix: str = "",
-               block: str | None = None) -> int:
-        """Trace layers from value x: `scope` prefixes their names, `suffix` numbers a repeat's passes."""
+               block: str | None = None, repeat: str = "") -> int:
+        """Trace layers from value x: `scope` prefixes their names, `suffix` numbers a repeat's passes, and a named
+        repeat's name (`repeat`, with its slash) prefixes the names its layers give (stage/dw_start.1)."""
         counts = self.counts[scope]
         for i, layer in enumerate(layers):
             here = path + (i,)
             counts[layer.kind] += 1
-            own = layer.name + suffix if layer.name else f"{_PREFIX.get(layer.kind, layer.kind)}{counts[layer.kind]}"
+            own = repeat + layer.name + suffix if layer.name else \
+                f"{_PREFIX.get(layer.kind, layer.kind)}{counts[layer.kind]}"
             name = scope + own
+            if layer.name and suffix and name in self.names:
+                raise self.network.problem(here, "name", f"{name!r}, the name {layer.name!r} takes in pass "
+                                           f"{suffix.rsplit('.', 1)[1]} of its repeat ({layer.name} + .pass), already "
+                                           "names an earlier tensor; name the repeat, so that its layers' names are "
+                                           "scoped to it (stage/" + layer.name + suffix + "), or rename the layer")
             self.part = layer.part or self.part
             if isinstance(layer.from_, str):
-                x = self.lookup(layer.from_, here, scope, suffix)
+                x = self.lookup(layer.from_, here, scope, suffix, repeat)
             if isinstance(layer, Repeat):
                 for k in range(1, self.repeats(layer, here) + 1):
-                    x = self.layers(layer.layers, x, here + ("layers",), scope, f"{suffix}.{k}", block)
+                    x = self.layers(layer.layers, x, here + ("layers",), scope, f"{suffix}.{k}", block,
+                                    f"{repeat}{layer.name}/" if layer.name else repeat)
             elif isinstance(layer, Concat) and layer.branches is not None:
                 x = self.branches(layer, x, here, name)
             elif isinstance(layer, Residual):
@@ -396,9 +404,9 @@ class _Walk:
                     x = local[part.name] = self.leaf(part, reads, here, f"{name}/{part.name}", name, unit)
             else:
                 reads = (x,) if not isinstance(layer, Join) else tuple(
-                    self.lookup(source, here, scope, suffix) for source in layer.from_ or ())
+                    self.lookup(source, here, scope, suffix, repeat) for source in layer.from_ or ())
                 if getattr(layer, "size_of", None):
-                    reads += (self.lookup(layer.size_of, here, scope, suffix),)
+                    reads += (self.lookup(layer.size_of, here, scope, suffix, repeat),)
                 if isinstance(layer, Join) and not layer.from_:
                     raise self.network.problem(here, "from", f"a {layer.kind} reads two or more tensors: list their "
                                                              "names, e.g. `from: [a, b]`")
@@ -409,9 +417,9 @@ class _Walk:
                 self.names.setdefault(name, x)  # an unnamed block is read by its row prefix: `from: bneck4`
         return x
 
-    def lookup(self, name: str, path: Path_, scope: str, suffix: str) -> int:
+    def lookup(self, name: str, path: Path_, scope: str, suffix: str, repeat: str = "") -> int:
         """The value a `from:` name reads: a tensor named in this scope and repeat pass first, then anywhere."""
-        for candidate in (scope + name + suffix, scope + name, name):
+        for candidate in (scope + repeat + name + suffix, scope + name + suffix, scope + name, name):
             if candidate in self.names:
                 return self.names[candidate]
         known = [n for n in self.names if "/" not in n]

@@ -1,4 +1,4 @@
-"""Counting conventions: each rule by hand arithmetic, the README's tables, and the --convention/--flops options."""
+"""Counting conventions: each rule by hand arithmetic, the manual's tables (docs/conventions.md), and the --convention/--flops options."""
 
 import json
 import re
@@ -14,7 +14,7 @@ from mobcost.conventions import CONVENTIONS, KIND_CLASS, OPERATION_CLASSES, coun
 from mobcost.table import Format, render
 from mobcost.views.conventions import conventions_table, conventions_totals
 
-README = (Path(__file__).parent.parent / "README.md").read_text()
+README = (Path(__file__).parent.parent / "docs" / "conventions.md").read_text()  # the manual's page
 
 def network(resolution: int, channels: int, classes: int, layers: str) -> mobcost.Network:
     return mobcost.parse_spec(f"name: test\ntitle: Test\ninput: {{resolution: {resolution}, channels: {channels}}}\n"
@@ -147,7 +147,8 @@ def test_readme_prose_numbers():
 
 def test_readme_api_example():
     macs, params = totals(mobcost.analyze("v1", alpha=0.5, resolution=160), "fvcore")
-    assert f'totals(result, "fvcore")               # ({macs}, {params})' in README
+    api = (Path(__file__).parent.parent / "docs" / "api.md").read_text()
+    assert f'totals(result, "fvcore")               # ({macs}, {params})' in api
 
 
 def test_keras_count_matches_keras_io_with_the_classifier_bias():

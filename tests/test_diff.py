@@ -1,4 +1,4 @@
-"""mobcost diff: rows matched by name, deltas that add up to the totals' delta, and the --fail-over gate."""
+"""mobcost diff: rows matched by structure (place in the graph, then name and kind), deltas that add up to the totals' delta, and the --fail-over gate."""
 
 import json
 
@@ -22,15 +22,28 @@ def test_v1_to_075_deltas_sum_to_the_totals_delta(mobcost):
     assert {row["change"] for row in data["rows"]} == {"changed"} and len(data["rows"]) == 1 + 26 + 1 + 1
 
 
-def test_shallow_removes_five_blocks_by_name(mobcost):
+def test_shallow_removes_the_five_14x14_blocks_and_renames_the_rest(mobcost):
     data = json.loads(mobcost("diff", "v1", "v1:shallow", "-f", "json").stdout)
     removed = [row["name"] for row in data["rows"] if row["change"] == "removed"]
-    # names follow position, so the last five blocks' names are the ones that no longer exist
-    assert removed == [f"sep{i}/{part}" for i in range(9, 14) for part in ("dw", "pw")]
+    # matched by place in the graph: the five 14×14×512 blocks (sep7 … sep11) go; sep12 and sep13 are the same
+    # layers under the names their new position gives them
+    assert removed == [f"sep{i}/{part}" for i in range(7, 12) for part in ("dw", "pw")] and len(data["rows"]) == 10
+    assert data["renamed"] == [[f"sep{a}/{part}", f"sep{b}/{part}"] for a, b in ((12, 7), (13, 8))
+                               for part in ("dw", "pw")]
     assert data["totals"]["macs"]["delta"] == -5 * BLOCK_14[0]
     assert data["totals"]["params"]["delta"] == -5 * BLOCK_14[1]
     back = json.loads(mobcost("diff", "v1:shallow", "v1", "-f", "json").stdout)
     assert [row["name"] for row in back["rows"] if row["change"] == "added"] == removed
+
+
+def test_a_renamed_layer_whose_cost_changes_shows_both_names(mobcost, tmp_path):
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(SPEC.format(layers="  - {name: stem, kind: conv, out: 4}\n"))
+    new.write_text(SPEC.format(layers="  - {name: first, kind: conv, out: 8}\n"))
+    data = json.loads(mobcost("diff", str(old), str(new), "-f", "json").stdout)
+    rows = {row["name"]: row for row in data["rows"]}
+    assert rows["first"]["renamed_from"] == "stem" and rows["first"]["macs_delta"] == 3 * 3 * 3 * (8 - 4) * 8 * 8
+    assert "| stem → first | changed |" in mobcost("diff", str(old), str(new), "-f", "markdown").stdout
 
 
 def test_the_same_model_has_no_rows(mobcost):

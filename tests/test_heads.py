@@ -210,3 +210,19 @@ def test_a_dilated_bottleneck_costs_what_an_undilated_one_does():
 def test_upsample_to_a_fixed_size():
     a = mobcost.analyze(_net("  - {kind: upsample, size: [14, 12], mode: bilinear}\n"))
     assert (a.rows[0].output.h, a.rows[0].output.w, a.rows[0].output.c, a.macs) == (14, 12, 3, 0)
+
+
+def test_the_block_view_of_a_head_names_every_row_and_subtotals_each_part(mobcost):
+    """Issue 23: `table ssdlite320_mobilenet_v3_large` (blocks) had no Layer column and no part subtotals."""
+    import json as _json
+
+    rows = _json.loads(mobcost("table", "ssdlite320_mobilenet_v3_large", "--layers", "-f", "json").stdout)["layers"]
+    markdown = mobcost("table", "ssdlite320_mobilenet_v3_large", "-f", "markdown").stdout
+    lines = [line.split(" | ") for line in markdown.splitlines() if line.startswith("| ") and "---" not in line]
+    assert lines[0][0] == "| Layer"
+    body = lines[1:-1]
+    assert all(cells[0].strip("| ") for cells in body)  # every row named
+    for part in ("backbone", "extras", "heads"):
+        subtotal = next(cells for cells in body if cells[0] == f"| Subtotal: {part}")
+        macs = sum(row["macs"] for row in rows if row["part"] == part)  # the per-layer rows of that part, summed
+        assert subtotal[-2] == f"{macs:,}"

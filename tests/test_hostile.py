@@ -137,8 +137,8 @@ def test_help_states_the_exit_codes(command):
     assert "Exit codes: 0 success, 1 a check failed, 2 bad input" in " ".join(result.stdout.split())
 
 
-def test_the_readme_states_every_limit():
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+def test_the_manual_states_every_limit():
+    readme = (Path(__file__).parent.parent / "docs" / "limits.md").read_text(encoding="utf-8")
     stated = {name: value for name, value in vars(limits).items() if name.startswith("MAX_")}
     assert len(stated) == 15
     for name, value in stated.items():

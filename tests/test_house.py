@@ -1,4 +1,4 @@
-"""The house (README "Layout"): the floors in pyproject's import-linter contract hold, name every room, and no
+"""The house (docs/development.md, "Layout"): the floors in pyproject's import-linter contract hold, name every room, and no
 module of mobcost takes part in an import cycle, lazy imports (inside functions) included."""
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ RESULTS = {
     "analysis": lambda: mobcost.analyze("v1", alpha=0.75),
     "blocks": lambda: mobcost.analyze("v2"),
     "totals": lambda: mobcost.sweep("v1", [0.75], [224])[0],
+    "sweep": lambda: mobcost.sweep("v1", [1, 0.5], [224, 160]),
     "fit": lambda: mobcost.fit("v1", max_macs="150M", alphas=[0.5, 0.75], resolutions=[160, 224]),
     "diff": lambda: mobcost.diff("v1", "v1@0.75"),
 }
@@ -71,3 +72,12 @@ def test_top_level_api_has_one_line_docstrings():
     for name in ("analyze", "sweep", "fit", "diff"):
         doc = getattr(mobcost, name).__doc__
         assert doc and "\n" not in doc.strip(), name
+
+
+def test_a_sweep_is_its_totals_and_shows_the_sweep_table():
+    sweep = mobcost.sweep("v1", "0.5,0.75", "160,224")
+    assert [(t.alpha, t.resolution, t.macs) for t in sweep] == [
+        (a, r, v1_by_hand(a, r)[0]) for a in (0.5, 0.75) for r in (160, 224)]
+    assert len(sweep) == 4 and sweep[-1].macs == v1_by_hand(0.75, 224)[0]
+    records = sweep.to_records()  # with the TF-slim checkpoints' published Top-1 (0.5_160: 59.1, the V1 README)
+    assert [r["model"] for r in records][0] == "0.5 MobileNet-160" and records[0]["accuracy"] is not None

@@ -7,6 +7,7 @@ with each batch norm folded into its conv's bias, where Σ numel less one value 
 β become one bias) is what the import counts. Needs torch, torchvision and onnx; skipped without them.
 """
 
+import json
 import warnings
 
 import pytest
@@ -72,6 +73,13 @@ def test_torchvision_exports_import_to_what_pytorch_counts(tmp_path, mobcost, na
         assert table.exit_code == 0 and "300774272,3504872" in table.stdout.replace('"', "")
         blocks = [(int(b.t), b.out, b.n, b.stride) for b in kept.network.layers if b.kind == "bottleneck"]
         assert blocks == V2_TABLE_2  # the V2 paper's Table 2 rows (t, c, n, s) come back as bottleneck blocks
+        # diff pairs the export's layers with the shipped config's by structure, not by name: no count changes,
+        # every renamed layer named (issue 23: matched by name, "129 layers differ, 0 unchanged")
+        diff = mobcost("diff", str(tmp_path / "bn.onnx"), "v2:torchvision", "--params", "torch", "-f", "json")
+        data = json.loads(diff.stdout)
+        assert all(row["macs_delta"] == 0 and row["params_delta"] == 0 for row in data["rows"])
+        assert [row["change"] for row in data["rows"]] == ["removed", "changed"]  # the flatten; the FC as a 1×1 conv
+        assert data["unchanged"] == len(kept.rows) - 2 and len(data["renamed"]) == data["unchanged"]
 
 
 class SSDLiteNetwork(torch.nn.Module):

@@ -167,6 +167,13 @@ def test_plot_bad_options_exit_2(tmp_path, args, message):
     assert result.exit_code == 2 and message in result.stderr
 
 
-def test_fit_says_when_nothing_fits():
-    result = run("fit", "v1", "--max-macs", "1k", "-f", "markdown")
-    assert result.exit_code == 0 and "0 of the variants tried fit" in result.stdout and "None fits" in result.stdout
+def test_fit_says_when_nothing_fits_and_exits_1():
+    result = run("fit", "v1", "--max-macs", "1k", "-f", "markdown")  # as grep: nothing found is exit 1
+    assert result.exit_code == 1 and "0 of the variants tried fit" in result.stdout and "None fits" in result.stdout
+
+
+def test_fit_latencies_in_csv_to_the_microsecond():
+    rows = run("fit", "v2", "--max-latency", "20ms", "--device", "pixel1", "-f", "csv").stdout.splitlines()
+    at = rows[0].split(",").index("latency_ms")
+    latencies = [row.split(",")[at] for row in rows[1:]]
+    assert latencies and all(len(ms.partition(".")[2]) <= 3 for ms in latencies)

@@ -69,6 +69,12 @@ class _HelpAsWritten:
                 item.help, item._escaped = escape(item.help), True
             if getattr(item, "is_flag", False):
                 item.metavar = ""
+            elif getattr(getattr(item, "type_descriptor", None), "is_choice", False) and item.show_choices:
+                # <choice>, not <rich|markdown|csv|json>: the choices go in the help, which wraps at spaces
+                choices = [str(getattr(c, "value", c)) for c in item.type_descriptor.choices or ()]
+                item.show_choices = False
+                if not all(choice in (item.help or "") for choice in choices):
+                    item.help = f"{item.help or ''} One of: {', '.join(choices)}.".strip()
         super().format_help(ctx, formatter)
 
 
@@ -100,9 +106,31 @@ def _options(version: Annotated[bool, typer.Option("--version", callback=_versio
                                                     help="Print the version and exit.")] = False) -> None:
     pass
 
-Model = Annotated[str, typer.Argument(metavar="MODEL", help="A built-in model (see `mobcost models`), a YAML spec, "
-                                           "an ONNX model (imported on the fly) or - (standard input); `v1:shallow` names a variant, `v1@0.75_160` an α "
-                                           "and resolution.")]
+def complete_model(incomplete: str) -> list[str]:
+    """Shell completion of a model: the built-in names and aliases, and after `NAME:` that model's variants."""
+    from mobcost.language.shipped import builtin, builtin_models
+
+    name, colon, variant = incomplete.partition(":")
+    if not colon:
+        return [model for model in builtin_models() if model.startswith(incomplete)]
+    if (path := builtin(name)) is None:
+        return []
+    from mobcost.language import load_spec
+
+    return [f"{name}:{key}" for key in load_spec(path).variants if key.startswith(variant)]
+
+
+def complete_device(incomplete: str) -> list[str]:
+    """Shell completion of a latency device's name."""
+    from mobcost.latency.device import devices
+
+    return [name for name in devices() if name.startswith(incomplete)]
+
+
+Model = Annotated[str, typer.Argument(metavar="MODEL", autocompletion=complete_model,
+                                      help="A built-in model (see `mobcost models`), a YAML spec, an ONNX model "
+                                           "(imported on the fly) or - (standard input); `v1:shallow` names a "
+                                           "variant, `v1@0.75_160` an α and resolution.")]
 Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", help="Width multiplier α (default 1).")]
 Res = Annotated[Optional[str], typer.Option("--res", "-r", help="Input resolution in pixels, 224, or height × width, "
                                           "240x320 (default: the spec's).")]
@@ -127,7 +155,8 @@ ConventionParams = Annotated[Optional[Counting], typer.Option("--params", help=_
 Flops = Annotated[bool, typer.Option("--flops", help="Show FLOPs = 2 × Mult-Adds instead of Mult-Adds.")]
 PAPER = ConventionName("paper")
 DeviceOpt = Annotated[Optional[str], typer.Option(
-    "--device", help="Also estimate latency on this device (`mobcost devices` lists them), e.g. pixel1.")]
+    "--device", autocompletion=complete_device,
+    help="Also estimate latency on this device (`mobcost devices` lists them), e.g. pixel1.")]
 MaxMacs = Annotated[Optional[str], typer.Option(help="Most Mult-Adds, e.g. 150M, 1.5G, 2.5e6, 300k.")]
 MaxParams = Annotated[Optional[str], typer.Option(help="Most parameters, e.g. 2M, 300k.")]
 MaxMemory = Annotated[Optional[str], typer.Option(
@@ -230,6 +259,15 @@ def read_paths(kwargs: dict) -> tuple[Path, ...]:
         except MobcostError:
             pass  # not a model: the command says so
     return tuple(paths)
+
+
+def say(text: str, err: bool = False) -> None:
+    """One line of news (a file written), made printable, on stdout or stderr; a terminal wraps it at its spaces,
+    never inside a word."""
+    from rich.console import Console
+    from rich.text import Text
+
+    Console(highlight=False, stderr=err).print(Text(printable(text)))
 
 
 def emit(report, fmt: Format) -> None:

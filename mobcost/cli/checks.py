@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from mobcost.api import analyze
-from mobcost.cli.app import (Alpha, ConventionName, Counting, Dtype, DtypeOption, Flops, Fmt, MaxMacs, MaxMemory,
+from mobcost.cli.app import (Alpha, ConventionName, complete_model, Counting, Dtype, DtypeOption, Flops, Fmt, MaxMacs, MaxMemory,
                              MaxParams, Model, Params, Res, analyzed, command, emit)
 from mobcost.conventions import CONVENTIONS
 from mobcost.table import Format
@@ -25,7 +25,8 @@ class CheckFormat(str, Enum):
 
 @command
 def check(models: Annotated[Optional[list[str]], typer.Argument(
-              metavar="[MODEL...]", help="Models or YAML specs (default: every built-in model).")] = None,
+              metavar="[MODEL...]", autocompletion=complete_model,
+              help="Models or YAML specs (default: every built-in model).")] = None,
           fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help=(
               "Output format; github prints GitHub Actions annotations (::error file=…,line=…::) at the spec line "
               "of each failed figure or limit."))] = CheckFormat.rich,
@@ -83,7 +84,8 @@ def conventions(fmt: Fmt = Format.rich) -> None:
 
 
 @command
-def explain(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help="Models, e.g. v1 v2@0.5_160.")],
+def explain(models: Annotated[list[str], typer.Argument(metavar="MODEL...", autocompletion=complete_model,
+                                                        help="Models, e.g. v1 v2@0.5_160.")],
             between: Annotated[Optional[tuple[ConventionName, ConventionName]], typer.Option(
                 metavar="A B", help=f"Two conventions ({', '.join(CONVENTIONS)}): where and by how much they "
                                     "differ, per operation class and per layer.")] = None,
@@ -104,9 +106,11 @@ def explain(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help
 
 
 @command
-def diff(before: Annotated[str, typer.Argument(metavar="A", help="The model before: a built-in model, a reference "
+def diff(before: Annotated[str, typer.Argument(autocompletion=complete_model, metavar="A",
+                                               help="The model before: a built-in model, a reference "
                                                                   "such as v1@0.75 or a YAML spec.")],
-         after: Annotated[str, typer.Argument(metavar="B", help="The model after, named the same ways.")],
+         after: Annotated[str, typer.Argument(autocompletion=complete_model, metavar="B",
+                                              help="The model after, named the same ways.")],
          fmt: Fmt = Format.rich, params: Params = Counting.weights,
          fail_over: Annotated[Optional[str], typer.Option(
              metavar="PERCENT", help="Exit 1 when Mult-Adds or parameters grow by more than this, e.g. 5%.")]
@@ -114,8 +118,9 @@ def diff(before: Annotated[str, typer.Argument(metavar="A", help="The model befo
     """What a change costs: layers added, removed and changed, with Mult-Add and parameter deltas, and the totals.
     Example: mobcost diff old.yaml net.yaml --fail-over 5%
 
-    Rows are matched by layer name. `-` reads a spec from standard input
-    (git show HEAD~1:net.yaml | mobcost diff - net.yaml); -f markdown prints a table for a pull-request comment."""
+    Rows are matched by their place in the graph, then by name and kind (renames are named). `-` reads a spec
+    from standard input (git show HEAD~1:net.yaml | mobcost diff - net.yaml); -f markdown prints a table for a
+    pull-request comment."""
     from mobcost.delta import diff as compare_rows
     from mobcost.language import MobcostError
     from mobcost.views.diff import diff_table

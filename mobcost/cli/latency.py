@@ -7,11 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from mobcost.cli.app import Alpha, Fmt, Force, Model, Res, Rho, analyzed, command, emit
+from mobcost.cli.app import Alpha, Fmt, Force, Model, Res, Rho, analyzed, command, complete_device, emit
 from mobcost.output import check_destination, printable, write_file
 from mobcost.table import Format
 
-DeviceName = Annotated[str, typer.Option("--device", help="The device: a name (`mobcost devices`) or your own "
+DeviceName = Annotated[str, typer.Option("--device", autocompletion=complete_device, help="The device: a name (`mobcost devices`) or your own "
                                                           "device file, ./phone.yaml (`mobcost devices fit`).")]
 
 
@@ -44,6 +44,7 @@ def latency(model: Model, device: DeviceName, alpha: Alpha = None, res: Res = No
 
 @command
 def devices(name: Annotated[Optional[str], typer.Argument(
+                autocompletion=complete_device,
                 help="A device (a name or a device file): list the figures it was fitted to. Or `fit`: fit a device "
                      "to your measurements (CSV: the header model,alpha,resolution,latency_ms, a row per network); or "
                      "`calibrate`: time this machine and fit it as a device.")] = None,

@@ -12,10 +12,12 @@ import typer
 from mobcost.api import analyze
 from mobcost.cli.app import (PAPER, Accuracy, Alpha, By, Convention, ConventionParams, Counting, Depth, DeviceOpt,
                              Dtype, DtypeOption, Flops, Fmt, Force, MaxMacs, MaxMemory, MaxParams, Model, Params, Res,
-                             Rho, Unknown, analyzed, command, counted_as, counting_of, emit, read_paths)
-from mobcost.output import check_destination, printable, write_file
+                             Rho, Unknown, analyzed, command, complete_model, counted_as, counting_of, emit,
+                             read_paths, say)
+from mobcost.output import check_destination, write_file
 from mobcost.table import Format
 
+TERMINAL_TOP = 20  # `fit` in a terminal: the best 20, and how many more
 
 @command
 def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, depth: Depth = None,
@@ -108,7 +110,8 @@ def fit(model: Model,
         max_latency: Annotated[Optional[str], typer.Option(
             help="Most estimated latency on --device, e.g. 20ms (an estimate: see `mobcost devices`).")] = None,
         device: DeviceOpt = None, accuracy: Accuracy = None, fmt: Fmt = Format.rich) -> None:
-    """Every α × resolution within a budget, best first, with estimated accuracy and the Pareto front.
+    """Every α × resolution within a budget, best first, with estimated accuracy and the Pareto front; exit 1 when
+    none fits. In a terminal, the best 20 (--top N for another number, -f csv for all).
     Example: mobcost fit v1 --max-macs 150M --max-params 2M"""
     from mobcost.language import load_model
     from mobcost.sizing import Limits, alphas_of, resolutions_of
@@ -118,7 +121,11 @@ def fit(model: Model,
     network, ref = load_model(model)
     limits = Limits.of(network.budget, max_macs, max_params, max_memory, dtype.value, max_latency, device)
     candidates, grid = fit_variants(network, alphas_of(alpha), resolutions_of(res), limits, ref.variant, accuracy)
+    if top is None and fmt is Format.rich and sys.stdout.isatty():
+        top = TERMINAL_TOP  # a terminal shows the best; the note says how many more, and how to see them
     emit(fit_table(network.title, candidates, grid, limits, top), fmt)
+    if not candidates:  # as grep: nothing found is exit 1, so a script can tell
+        raise typer.Exit(1)
 
 
 @command
@@ -136,7 +143,7 @@ def plot(model: Model,
     network, ref = load_model(model)
     image, points = accuracy_figure(network, against, out, ref.variant)
     write_file(out, image, force, reading, "--out")
-    typer.echo(printable(f"{out}: {points} published models, accuracy against computed {against}"))
+    say(f"{out}: {points} published models, accuracy against computed {against}")
 
 
 @command
@@ -164,7 +171,8 @@ def breakdown(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = Non
 
 
 @command
-def compare(models: Annotated[list[str], typer.Argument(metavar="MODEL...", help="Models or variants, e.g. v1:conv v1.")],
+def compare(models: Annotated[list[str], typer.Argument(autocompletion=complete_model, metavar="MODEL...",
+                                                        help="Models or variants, e.g. v1:conv v1.")],
             alpha: Alpha = None, res: Res = None, fmt: Fmt = Format.rich, params: ConventionParams = None,
             convention: Convention = PAPER, flops: Flops = False, device: DeviceOpt = None) -> None:
     """Totals side by side (MobileNets Tables 4 and 5). Example: mobcost compare v1:conv v1"""
@@ -257,23 +265,16 @@ def view(model: Model,
 
         known = known_device(device)
     write_file(out, page(analysis, counting, dtype.value, known, changes).encode("utf-8"), force, reading, "--out")
-    typer.echo(printable(f"{out}: {len(analysis.rows):,} layers of {analysis.label}"))
+    say(f"{out}: {len(analysis.rows):,} layers of {analysis.label}")
 
 
 @command
 def models(fmt: Fmt = Format.rich) -> None:
     """The built-in models, one line each. Example: mobcost models"""
-    from mobcost.language import builtin_models, load_spec
+    from mobcost.api import models as builtin
     from mobcost.views.network import models_table
 
-    entries = []
-    for path in sorted(set(builtin_models().values())):
-        network = load_spec(path)
-        totals = analyze(network)
-        entries.append({"name": network.name, "aliases": ", ".join(network.aliases), "title": network.title,
-                        "resolution": network.input.resolution, "macs": totals.macs, "params": totals.params,
-                        "variants": ", ".join(network.variants), "source": network.source or ""})
-    emit(models_table(entries), fmt)
+    emit(models_table(builtin()), fmt)
 
 
 @command(name="import")
@@ -316,5 +317,4 @@ def export(model: Model,
     check_destination(out, force, read_paths({"model": model}))  # before any work
     analysis = analyzed(model, alpha=alpha, resolution=res, rho=rho, depth=depth)
     write_file(out, export_onnx(analysis, seed), force, read_paths({"model": model}))
-    typer.echo(f"{printable(str(out))}: {printable(analysis.label)}, {len(analysis.rows)} rows, random weights "
-               f"(seed {seed})", err=True)
+    say(f"{out}: {analysis.label}, {len(analysis.rows)} rows, random weights (seed {seed})", err=True)

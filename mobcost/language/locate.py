@@ -9,7 +9,7 @@ from typing import get_args
 from pydantic import BaseModel
 
 from mobcost.layers import LAYER_KINDS, kind_of
-from mobcost.errors import Path_, Problem
+from mobcost.errors import Path_, Problem, listed
 
 KINDS = {kind.model_fields["kind"].default: kind for kind in LAYER_KINDS}
 
@@ -58,7 +58,7 @@ def did_you_mean(name, valid) -> str:
 
 
 def _kind_message(value) -> str:
-    kinds = ", ".join(KINDS)
+    kinds = listed(KINDS)
     if not isinstance(value, dict):
         return f"expected a layer as a mapping such as {{kind: conv, out: 32}}; found {found_text(value)}"
     if "kind" not in value:
@@ -72,7 +72,7 @@ def _unknown_field(loc: Path_, root: type[BaseModel]) -> str:
         return "is not a field here"
     what = f"of a {model.model_fields['kind'].default!r} layer" if model in LAYER_KINDS else "here"
     fields = [field.alias or name for name, field in model.model_fields.items()]
-    return f"is not a field {what}{did_you_mean(loc[-1], fields)} Expected one of: {', '.join(fields)}"
+    return f"is not a field {what}{did_you_mean(loc[-1], fields)} Expected one of: {listed(fields)}"
 
 
 def _model_at(loc: Path_, root: type[BaseModel]) -> type[BaseModel] | None:

@@ -346,12 +346,19 @@ class Network(_Strict):
             self._source["layers"] = self._source["layers"][len(self._included[1]):]
         return self._source
 
+    def _shipped(self) -> bool:
+        """Whether this network is one of mobcost's own configs (named by its model name, not its path)."""
+        from mobcost.language.shipped import builtin_dir
+
+        return Path(self._file).parent == builtin_dir()
+
     def variant(self, key: str | None) -> Network:
         """This network with a named variant's edits applied."""
         if key is None:
             return self
         if key not in self.variants:
-            raise MobcostError(f"{self._file}: {self.name} has no variant {shown(key)!r}; "
+            where = "" if self._shipped() else f"{self._file}: "  # a shipped config by its name, not a path
+            raise MobcostError(f"{where}{self.name} has no variant {shown(key)!r}; "
                                f"it has: {listed(self.variants, 'none')}{did_you_mean(key, self.variants)}")
         edit = self.variants[key]
         if unknown := self._unknown_layer(edit):
@@ -506,6 +513,17 @@ def load_spec(path: str | Path) -> Network:
     return parse_spec(read_spec_file(Path(path)), str(path))
 
 
+def _inside_the_member(errors: list[dict]) -> list[dict]:
+    """A union (`se: true | {reduction: ...}`) given a value of one member's type fails in every member; the members
+    whose type the value is not (`expected a valid boolean; found a mapping`) say nothing about the mistake, which the
+    errors inside the member it is name: only those are kept."""
+    locs = [e["loc"] for e in errors]
+    return [e for e in errors if not (
+        e["type"].endswith("_type") and len(loc := e["loc"]) >= 2
+        and any(len(other) > len(loc) and other[:len(loc) - 1] == loc[:-1] and other[len(loc) - 1] != loc[-1]
+                for other in locs))]
+
+
 def parse_spec(text: str, file: str = "<spec>", includes: bool = True) -> Network:
     """Parse and validate a spec given as YAML text; its backbone's layers included unless `includes` is false
     (a backbone itself is read so, and refused if it names one)."""
@@ -519,7 +537,7 @@ def parse_spec(text: str, file: str = "<spec>", includes: bool = True) -> Networ
     try:
         net = Network.model_validate(data)
     except ValidationError as e:
-        errors = e.errors(include_url=False)
+        errors = _inside_the_member(e.errors(include_url=False))
         worded = errors[:3 * MAX_PROBLEMS]  # a union's branches fail together, and merge into one problem
         problems += [error_problem(file, data, positions, err, Network) for err in worded]
         raise SpecError(merged(problems), more=len(errors) - len(worded)) from None

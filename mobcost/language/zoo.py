@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mobcost.limits import LIMIT, MAX_FILE_BYTES, MAX_NUMBER_CHARS, MAX_PIXELS
-from mobcost.errors import MobcostError, Problem, SpecError, shown
+from mobcost.errors import MobcostError, Problem, SpecError, listed, shown
 from mobcost.language.locate import nearest
 from mobcost.language.schema import Network, load_spec, parse_spec
 from mobcost.language.shipped import builtin, builtin_models
@@ -61,7 +61,7 @@ def locate(target: str) -> Path:
     models = builtin_models()
     close = nearest(target, models, cutoff=0.5)  # model names are short: v1 for v7
     hint = f" Did you mean {close!r}?" if close else ""
-    raise MobcostError(f"unknown model {shown(target)!r}: not a built-in model ({', '.join(models)}) "
+    raise MobcostError(f"unknown model {shown(target)!r}: not a built-in model ({listed(models)}) "
                        f"and not a path to a YAML spec or an ONNX model.{hint} `mobcost models` lists the built-in ones.")
 
 

@@ -14,7 +14,7 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, NonNegativeF
                       ValidationError, model_validator)
 
 from mobcost.latency.model import CLASSES, Coefficients, Op, ops, seconds
-from mobcost.errors import MobcostError, shown
+from mobcost.errors import MobcostError, listed, shown
 
 FAMILIES = {"mobilenet_v1": "MobileNetV1", "mobilenet_v2": "MobileNetV2", "mobilenet_v3_large": "MobileNetV3",
             "mobilenet_v3_small": "MobileNetV3", "mnasnet_a1": "MnasNet", "mnasnet": "MnasNet",
@@ -165,7 +165,7 @@ def device(name: str) -> Device:
         return known[name]
     if name.lower().endswith((".yaml", ".yml")):
         return read_device(Path(name))
-    raise MobcostError(f"unknown device {shown(name)}: the devices are {', '.join(known)}, or a device file "
+    raise MobcostError(f"unknown device {shown(name)}: the devices are {listed(known)}, or a device file "
                        f"PATH.yaml (`mobcost devices fit` writes one from your own measurements)")
 
 

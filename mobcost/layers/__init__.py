@@ -13,6 +13,8 @@ from typing import Annotated, Union
 
 from pydantic import Discriminator, Tag
 
+from mobcost.errors import listed
+
 # Every kind and type is re-exported here: `from mobcost.layers import Conv` is the public path.
 from mobcost.layers.base import (Activation, Called, Channels, Inputs, MakeDivisible, Name, Padding, Ratio, Rounding,
                                  Scaling, Shape, ShapeError, Width, WidthRule, _Kind, make_divisible, out_size)
@@ -41,11 +43,14 @@ Layer = Annotated[
     Union[tuple(Annotated[k, Tag(k.model_fields["kind"].default)] for k in LAYER_KINDS)],
     Discriminator(kind_of, custom_error_type="layer_kind",
                   custom_error_message="unknown layer kind; expected one of "
-                                       + ", ".join(k.model_fields["kind"].default for k in LAYER_KINDS)),
+                                       + listed(k.model_fields["kind"].default for k in LAYER_KINDS)),
 ]
 Leaf = Union[Conv, DepthwiseConv, Pointwise, AvgPool, MaxPool, FullyConnected, Softmax, LocalResponseNorm, Dropout,
              Flatten, Concat, Add, Scale, Upsample, Split, Shuffle, Unknown, LayerNorm, GroupNorm, BatchNorm, Affine, Pad,
              Slice, Linear, Attend]
 
-for _block in (Repeat, Concat, Residual):  # their fields hold layers: built once `Layer` exists
-    _block.model_rebuild(_types_namespace={"Layer": Layer})
+# Repeat, Concat and Residual hold layers: their modules name `Layer` once it exists, so that their validators, built
+# when a spec is first validated (defer_build), resolve it then; no validator is built at import (bench/startup.py)
+from mobcost.layers import blocks as _blocks, join as _join  # noqa: E402
+
+_blocks.Layer = _join.Layer = Layer

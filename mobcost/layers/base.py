@@ -219,6 +219,8 @@ class _Kind(BaseModel):
 
 
 class _Normed(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # a mixin: no validator of its own at import (bench/startup.py)
+
     bn: bool = False  # followed by batch norm: no Mult-Adds and no weights by the paper's convention
     act: Activation | None = None  # followed by this activation: no Mult-Adds by the paper's convention
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 class _Excite(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     reduction: PositiveInt = 4  # squeeze width = base channels / reduction
     divisor: PositiveInt | None = 8  # rounding of the squeeze width: make_divisible, or None for max(1, c // reduction)
     act: Activation = "relu"

@@ -25,20 +25,27 @@ class Fitted:
         prose = [c for c in columns if c.prose]
         if prose and sum(needed[c.key][1] for c in columns) + 3 * len(columns) + 1 > width:
             columns = [c for c in columns if not c.prose]  # each row's prose becomes a numbered note below
-        hidden = []
-        for c in sorted((c for c in columns if c.hide), key=lambda c: -c.hide):
-            if sum(needed[c.key][0] for c in columns) + 3 * len(columns) + 1 <= width:
-                break
-            columns.remove(c)
-            hidden.append(c)
         folded = [c for c in prose if c not in columns]
         numbered, notes = _numbered(report, folded)
+        key = None  # the column that carries the notes' numbers, never hidden
         if numbered:  # the note's number goes after the cell before the prose: "erratum (1)"
             key = report.shown[report.shown.index(folded[0]) - 1].key
             cells[key] = [f"{cell} ({numbered[i]})" if i in numbered else cell for i, cell in enumerate(cells[key])]
             needed = _widths(columns, cells, footer)
-        sizes = _fit([needed[c.key] for c in columns], width - 3 * len(columns) - 1,
-                     [(c.wrap or c.prose) and not c.numeric for c in columns])
+        hidden = []
+        for c in sorted((c for c in columns if c.hide), key=lambda c: -c.hide):
+            if _room(needed, columns) <= width:
+                break
+            columns.remove(c)
+            hidden.append(c)
+        # still too wide: the text columns give way from the right, then the numbers' (never the first, the name)
+        for c in [*(c for c in columns[:0:-1] if not c.numeric and c.key != key),
+                  *(c for c in columns[:0:-1] if c.numeric)]:
+            if _room(needed, columns) <= width:
+                break
+            columns.remove(c)
+            hidden.append(c)
+        sizes = _fit([needed[c.key] for c in columns], width - 3 * len(columns) - 1)
         # Text, not str: a plain string would go through rich's markup and emoji parsing (and their imports)
         table = Table(title=Text(report.title, style="bold"), show_footer=bool(footer))
         for c, size in zip(columns, sizes):
@@ -55,6 +62,11 @@ class Fitted:
                        f"-f markdown.", style="dim")
         for note in report.notes:
             yield Text(note, style="dim")
+
+
+def _room(needed: dict, columns: list[Column]) -> int:
+    """The width of a table of these columns at their narrowest: cells, one space either side, and the rules."""
+    return sum(needed[c.key][0] for c in columns) + 3 * len(columns) + 1
 
 
 def _words(text: str) -> int:
@@ -76,15 +88,11 @@ def _widths(columns, cells: dict, footer: dict) -> dict[str, tuple[int, int]]:
     return found
 
 
-def _fit(needed: list[tuple[int, int]], room: int, wraps: list[bool]) -> list[int]:
-    """Widths from the narrowest up towards the natural, one character at a time to the column furthest short;
-    with too little room, the widest wrapping column gives way (it folds a word, never a number's column)."""
+def _fit(needed: list[tuple[int, int]], room: int) -> list[int]:
+    """Widths from the narrowest (no word, no number cut) up towards the natural, one character at a time to the
+    column furthest short."""
     sizes = [low for low, _ in needed]
     spare = room - sum(sizes)
-    while spare < 0 and any(w and size > 6 for w, size in zip(wraps, sizes)):
-        widest = max((i for i, w in enumerate(wraps) if w), key=sizes.__getitem__)
-        sizes[widest] -= 1
-        spare += 1
     while spare > 0:
         short = max(range(len(sizes)), key=lambda i: needed[i][1] - sizes[i])
         if needed[short][1] <= sizes[short]:

@@ -11,10 +11,10 @@ STATUSES = ("ok", "erratum", "fail")
 
 def check_table(results: list[CheckResult], empty: list[str] = ()) -> Report:
     """One row per published figure or budget limit; `empty` names the models that had nothing to check."""
-    columns = (Column("model", "Model", wrap=True), Column("figure", "Figure", wrap=True),
-               Column("source", "Source", hide=1, wrap=True),
-               Column("published", "Published", numeric=True, wrap=True),
-               Column("computed", "Computed", numeric=True, wrap=True),
+    columns = (Column("model", "Model", hide=1, wrap=True), Column("figure", "Figure", wrap=True),
+               Column("source", "Source", hide=2, wrap=True),
+               Column("published", "Published", numeric=True),
+               Column("computed", "Computed", numeric=True),
                Column("status", "Status"), Column("note", "Note", prose=True))
     rows = [{**r.to_dict(), **dict(zip(("published", "computed"), r.shown()))} for r in results]
     counts = {s: sum(r.status == s for r in results) for s in STATUSES}

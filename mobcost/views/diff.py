@@ -5,6 +5,7 @@ from __future__ import annotations
 from mobcost.conventions import counting_words
 from mobcost.delta import Diff, relative
 from mobcost.display import shows
+from mobcost.errors import listed
 from mobcost.table import Column, Report, exact, signed
 
 
@@ -23,7 +24,7 @@ def diff_table(d: Diff) -> Report:
         filters = [row.filter for row in (c.before, c.after) if row]
         return filters[0] if len(set(filters)) == 1 else " → ".join(filters)
 
-    rows = [{"name": c.name, "change": c.kind, "filter": shape(c),
+    rows = [{"name": c.shown, "change": c.kind, "filter": shape(c),
              **({"macs_before": c.macs[0], "params_before": c.params[0]} if c.before else {}),
              **({"macs_after": c.macs[1], "params_after": c.params[1]} if c.after else {}),
              "macs_delta": c.macs[1] - c.macs[0], "params_delta": c.params[1] - c.params[0]} for c in d.changes]
@@ -33,7 +34,11 @@ def diff_table(d: Diff) -> Report:
     def change(x: int, y: int) -> str:
         return f"{x:,} → {y:,} ({signed(y - x)}, {relative(x, y):+.1%})"
 
+    renamed = ""
+    if d.renamed:
+        renamed = f" ({len(d.renamed)} of them renamed: {listed([f'{x} → {y}' for x, y in d.renamed])})"
     notes = (f"Mult-Adds {change(ma, mb)}; parameters {change(pa, pb)}. {len(d.changes)} layers differ, "
-             f"{d.unchanged} unchanged (rows matched by name).", counting_words(d.counting))
+             f"{d.unchanged} unchanged{renamed}; rows are matched by their place in the graph, then by name and "
+             f"kind.", counting_words(d.counting))
     return Report(f"{d.before.label} → {d.after.label}", columns, rows, d.to_dict(), total=total, notes=notes,
                   style=lambda row: {"added": "green", "removed": "red"}.get(row["change"]))

@@ -6,6 +6,7 @@ from mobcost.conventions import counting_words
 from mobcost.display import shows
 from mobcost.sizing import AccuracyGrid, Candidate, Fit, Limits
 from mobcost.table import Column, Report, millions, optional
+from mobcost.views.latency import MS_PRECISION, in_ms
 
 
 def fit_table(network_title: str, candidates: list[Candidate], grid: AccuracyGrid | None, limits: Limits,
@@ -19,19 +20,20 @@ def fit_table(network_title: str, candidates: list[Candidate], grid: AccuracyGri
                Column("resolution", "Resolution", str, True), Column("macs", "Million Mult-Adds", millions(1), True),
                Column("params", "Million Parameters", millions(2), True),
                *([Column("memory", f"Peak activations (MB, {limits.dtype})", millions(2), True)] if memory else []),
-               *([Column("latency", f"Latency (ms, est. {limits.device})", optional("{:,.1f}".format), True)]
+               *([Column("latency_ms", f"Latency (ms, est. {limits.device})", optional("{:,.1f}".format), True)]
                  if latency else []),
                Column("accuracy", "Top-1 % estimate", optional("{:.1f}".format), True),
                Column("basis", "Estimated from", hide=3, wrap=True),
                Column("front", "Pareto", lambda f: "★" if f else "", False))
     rows = [{"rank": i, "model": c.totals.label, "alpha": c.totals.alpha, "resolution": c.totals.resolution,
-             "macs": c.totals.macs, "params": c.totals.params, "memory": c.memory, "latency": c.latency,
+             "macs": c.totals.macs, "params": c.totals.params, "memory": c.memory, "latency_ms": in_ms(c.latency),
              "accuracy": c.estimate.accuracy if c.estimate else None,
              "basis": c.estimate.describe() if c.estimate else "no estimate: outside the published grid",
              "front": c.front} for i, c in enumerate(candidates, 1)]
     axes = ("estimated accuracy against Mult-Adds" if any(c.estimate for c in candidates)
             else "Mult-Adds against parameters (no accuracy estimate among them)")
-    shown_note = f"; the best {len(candidates)} are shown" if len(candidates) < fitting else ""
+    shown_note = (f"; the best {len(candidates)} are shown, {fitting - len(candidates)} more (use --top or -f csv)"
+                  if len(candidates) < fitting else "")
     notes = [f"Budget: {limits.describe()}. {fitting} of the variants tried fit{shown_note}."]
     if not fitting:
         notes.append("None fits: loosen the budget or widen --alpha and --res.")
@@ -51,7 +53,7 @@ def fit_table(network_title: str, candidates: list[Candidate], grid: AccuracyGri
         from mobcost.latency.device import device
         from mobcost.latency.estimate import describe
 
-        notes.append(describe(device(limits.device)))
+        notes.append(describe(device(limits.device)) + f" {MS_PRECISION}")
     notes.append(f"M = 10⁶. {counting_words()}")
     budget = {"max_macs": limits.max_macs, "max_params": limits.max_params, "max_memory": limits.max_memory,
               "dtype": limits.dtype,
@@ -61,7 +63,7 @@ def fit_table(network_title: str, candidates: list[Candidate], grid: AccuracyGri
             "variants": [{**{k: row[k] for k in ("rank", "model", "alpha", "resolution", "macs", "params",
                                                   "accuracy", "front")},
                           **({"memory": row["memory"]} if memory else {}),
-                          **({"latency_ms": row["latency"]} if latency else {}),
+                          **({"latency_ms": c.latency} if latency else {}),
                           "accuracy_points": [{"alpha": float(a), "resolution": r, "accuracy": acc}
                                               for a, r, acc in c.estimate.points] if c.estimate else None}
                          for row, c in zip(rows, candidates)]}

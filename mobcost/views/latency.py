@@ -13,6 +13,12 @@ from mobcost.trace import size_text
 _ms = optional("{:,.1f}".format)
 _us = "{:,.1f}".format
 _pct = optional("{:+.1f}%".format)
+MS_PRECISION = "CSV gives milliseconds to 0.001 ms (1 µs): an estimate has no more digits than that (JSON keeps them all)."
+
+
+def in_ms(value: float | None) -> float | None:
+    """A latency in milliseconds as CSV gives it: to 0.001 ms (see MS_PRECISION)."""
+    return None if value is None else round(value, 3)
 
 
 def latency_table(est: LatencyEstimate, measured=None) -> Report:
@@ -25,7 +31,7 @@ def latency_table(est: LatencyEstimate, measured=None) -> Report:
             for f in est.published] or [{**base, "published": None, "source": "none on record", "off": None}]
     columns = (Column("estimate", "Estimate (ms)", _ms, True), Column("interval", "Interval (ms)"),
                Column("published", "Published (ms)", _ms, True), Column("off", "Off by", _pct, True),
-               Column("source", "Published in"))
+               Column("source", "Published in", wrap=True))
     for row in rows:
         row["interval"] = f"{row['low']:,.1f}–{row['high']:,.1f}" if interval else "–"
     data = {"model": est.analysis.network.name, "label": est.analysis.label, "alpha": est.analysis.alpha,
@@ -101,9 +107,9 @@ def device_table(device: Device) -> Report:
         est = estimate_ms(f, device)
         rows.append({"label": f.label, "model": f"{f.model}@{f.alpha:g}_{size_text(f.resolution, 'x')}", "published": f.ms,
                      "estimate": est, "off": 100 * (est / f.ms - 1), "source": f.source})
-    columns = (Column("label", "Published as"), Column("model", "mobcost model"),
+    columns = (Column("label", "Published as"), Column("model", "mobcost model", hide=1),
                Column("published", "Published (ms)", _ms, True), Column("estimate", "Estimate (ms)", _ms, True),
-               Column("off", "Off by", _pct, True), Column("source", "Source"))
+               Column("off", "Off by", _pct, True), Column("source", "Source", wrap=True))
     data = {"device": device.name, "title": device.title, "phone": device.phone, "runtime": device.runtime,
             "fitted": device.fitted.model_dump() if device.fitted else None, "figures": rows}
     return Report(f"{device.name}: {device.title}, the figures it was fitted to", columns, rows, data,
@@ -113,12 +119,13 @@ def device_table(device: Device) -> Report:
 def with_latency(report: Report, values: list[float | None], device: Device, data=None) -> Report:
     """The report with a latency column (one value per row, milliseconds), its note, and `data` as its JSON."""
     column = Column("latency_ms", f"Latency (ms, est. {device.name})", _ms, True)
-    rows = [{**row, "latency_ms": v} for row, v in zip(report.rows, values)]
+    rows = [{**row, "latency_ms": in_ms(v)} for row, v in zip(report.rows, values)]
     total = report.total
     if total is not None and all(v is not None for v in values):
-        total = {**total, "latency_ms": sum(values)}
+        total = {**total, "latency_ms": in_ms(sum(values))}
     return replace(report, columns=(*report.columns, column), rows=rows, total=total,
-                   data=report.data if data is None else data, notes=(*report.notes, describe(device)))
+                   data=report.data if data is None else data,
+                   notes=(*report.notes, f"{describe(device)} {MS_PRECISION}"))
 
 
 def _as_paper(scaled):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from mobcost.conventions import counting_words, implementation_note
 from mobcost.display import shows
 from mobcost.language import ParamCounting
+from mobcost.sizing import Sweep
 from mobcost.table import Column, Report, batched, exact, millions, optional, percent
 from mobcost.trace import Analysis, Row, Scaled, Totals, size_text
 
@@ -122,15 +123,19 @@ def _operator(unit) -> str:
 
 def block_table(analysis: Analysis, counting: ParamCounting = "weights", flops: bool = False) -> Report:
     """One row per block (MobileNetV2 Table 2: t, c, n, s; MobileNetV3 Tables 1–2: exp size, #out, SE, NL, s)."""
-    rows = [_block_row(group, counting) for group in blocks(analysis.rows)]
-    columns = [Column("input", "Input"), Column("operator", "Operator"), Column("t", "t", numeric=True),
+    rows = [{**_block_row(group, counting), "name": group[0].block or group[0].name, "part": group[0].part}
+            for group in blocks(analysis.rows)]
+    # a network of several parts (backbone, extras, heads) names every row, and each part closes with its subtotal
+    named = [Column("name", "Layer", wrap=True)] if len(analysis.parts) > 1 else []
+    columns = [*named, Column("input", "Input"), Column("operator", "Operator", wrap=bool(named)),
+               Column("t", "t", numeric=True, hide=4 if named else 0),
                Column("exp", "exp size", numeric=True, hide=2), Column("out", "c (#out)", numeric=True),
                Column("n", "n", numeric=True), Column("se", "SE", hide=1), Column("act", "NL", hide=3),
                Column("stride", "s", numeric=True), Column(*unit_of(flops, analysis.convention), exact, True),
                Column("params", "Parameters", exact, True)]
     unused = {"n": all(r["n"] == 1 for r in rows), "se": all(r["se"] == "–" for r in rows)}
     columns = tuple(c for c in columns if not unused.get(c.key))
-    return _per_row(analysis, columns, rows, counting, flops)
+    return _per_row(analysis, columns, _subtotals(analysis, rows, counting), counting, flops)
 
 
 def has_blocks(analysis: Analysis) -> bool:
@@ -209,6 +214,12 @@ def models_table(entries: list[dict]) -> Report:
 def analysis_table(analysis: Analysis) -> Report:
     """The per-layer table, or per block for networks of bottlenecks, as `mobcost table` prints it."""
     return (block_table if has_blocks(analysis) else layer_table)(analysis)
+
+
+@shows(Sweep)
+def sweep_table(sweep: Sweep) -> Report:
+    """The table `mobcost sweep` prints."""
+    return totals_table(sweep.title, list(sweep.totals), list(sweep.accuracy))
 
 
 @shows(Totals)
