@@ -232,9 +232,9 @@ _PAPER_RULES = _rules(attention=MACS)
 CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
     Convention(
         "paper", "the MobileNets papers' Mult-Adds (V1 Tables 1–10)", "weights", _PAPER_RULES,
-        "Mult-Adds = fused multiply-adds of convolutions, fully connected and linear layers and attention's Q·Kᵀ "
-        "and A·V; pooling, softmax, batch, layer and group norm, activations, LRN, and element-wise adds, scales, "
-        "affines and concatenations count 0 (the MobileNets paper's convention)."),
+        "Mult-Adds = fused multiply-adds of convolutions and fully connected layers; pooling, softmax, batch norm, "
+        "activations, LRN, and element-wise adds, scales and concatenations count 0 (the MobileNets paper's "
+        "convention)."),
     Convention(
         "torch", "torch.utils.flop_counter.FlopCounterMode ÷ 2; sum(p.numel() for p in model.parameters())",
         "torch", _PAPER_RULES,

@@ -58,7 +58,8 @@ class Row:
     @property
     def type(self) -> str:
         """"Type / Stride" as MobileNets Table 1 prints it."""
-        return f"{self.layer.paper_type} / s{self.stride}"
+        stride = self.stride if isinstance(self.stride, int) else "×".join(map(str, self.stride))
+        return f"{self.layer.paper_type} / s{stride}"
 
     @property
     def filter(self) -> str:

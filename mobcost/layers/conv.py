@@ -26,17 +26,17 @@ class Conv(_Widening, _Spatial):
 
     def macs(self, x: Shape) -> int:
         y = self.output_shape(x)
-        return self.kernel * self.kernel * (x.c // self.groups) * y.c * y.h * y.w  # D_K·D_K·(M/g)·N·D_F·D_F
+        return self.taps * (x.c // self.groups) * y.c * y.h * y.w  # D_K·D_K·(M/g)·N·D_F·D_F
 
     def params(self, x: Shape) -> int:
-        return self.kernel * self.kernel * (x.c // self.groups) * self.out + (self.out if self.bias else 0)
+        return self.taps * (x.c // self.groups) * self.out + (self.out if self.bias else 0)
 
     def filter_shape(self, x: Shape) -> str:
         grouped = f" in {self.groups} groups" if self.groups > 1 else ""
-        return f"{self.kernel}×{self.kernel}×{x.c // self.groups}×{self.out}{grouped}"
+        return f"{self.kernel_text}×{x.c // self.groups}×{self.out}{grouped}"
 
     def category(self, x: Shape) -> str:
-        return f"Conv {self.kernel}×{self.kernel}"
+        return f"Conv {self.kernel_text}"
 
 
 class DepthwiseConv(_Normed, _Spatial):
@@ -51,16 +51,16 @@ class DepthwiseConv(_Normed, _Spatial):
 
     def macs(self, x: Shape) -> int:
         y = self.output_shape(x)
-        return self.kernel * self.kernel * x.c * y.h * y.w  # D_K·D_K·M·D_F·D_F
+        return self.taps * x.c * y.h * y.w  # D_K·D_K·M·D_F·D_F
 
     def params(self, x: Shape) -> int:
-        return self.kernel * self.kernel * x.c + (x.c if self.bias else 0)
+        return self.taps * x.c + (x.c if self.bias else 0)
 
     def filter_shape(self, x: Shape) -> str:
-        return f"{self.kernel}×{self.kernel}×{x.c} dw"
+        return f"{self.kernel_text}×{x.c} dw"
 
     def category(self, x: Shape) -> str:
-        return f"Conv DW {self.kernel}×{self.kernel}"
+        return f"Conv DW {self.kernel_text}"
 
 
 class Pointwise(_Widening, _Kind):
@@ -121,23 +121,13 @@ class FullyConnected(_Widening, _Kind):
         return "Fully Connected"
 
 
-class Linear(_Widening, _Kind):
+class Linear(Pointwise):
     """A linear layer applied to every position's channels (a transformer's token-wise nn.Linear, ONNX MatMul by a
-    c_in × c_out weight on a token tensor): the same Mult-Adds and weights as a 1×1 convolution, c_in·c_out per
-    position, c_in·c_out·h·w in all."""
+    c_in × c_out weight on a token tensor): a 1×1 convolution's Mult-Adds and weights, c_in·c_out per position,
+    c_in·c_out·h·w in all."""
 
     kind: Literal["linear"] = "linear"
-    stride: Literal[1] = 1
     paper_type: ClassVar[str] = "Linear"
-
-    def output_shape(self, x: Shape) -> Shape:
-        return Shape(x.h, x.w, self.out)
-
-    def macs(self, x: Shape) -> int:
-        return x.c * self.out * x.h * x.w  # C_in·C_out·H·W
-
-    def params(self, x: Shape) -> int:
-        return x.c * self.out + (self.out if self.bias else 0)
 
     def filter_shape(self, x: Shape) -> str:
         return f"{x.c}×{self.out} per position"

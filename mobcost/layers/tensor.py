@@ -127,7 +127,7 @@ class Pad(_Free):
     `pads: [top, left, bottom, right]` pixels of zeros around the feature map; no Mult-Adds, no weights."""
 
     kind: Literal["pad"] = "pad"
-    pads: tuple[PadPixels, PadPixels, PadPixels, PadPixels] = Field(strict=False)  # top, left, bottom, right
+    pads: list[PadPixels] = Field(min_length=4, max_length=4)  # top, left, bottom, right
     paper_type: ClassVar[str] = "Pad"
 
     def output_shape(self, x: Shape) -> Shape:

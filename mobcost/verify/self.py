@@ -27,18 +27,20 @@ from mobcost.language import MobcostError
 from mobcost.trace import Analysis, Row
 
 
-def _padding(row: Row) -> int:
-    """PyTorch's padding for a layer's `padding` field: dilation · (k // 2) for `same` (odd kernels), 0 for
-    `valid`."""
+def _padding(row: Row) -> int | tuple[int, int]:
+    """PyTorch's padding for a layer's `padding` field: dilation · (k // 2) for `same` (odd kernels), per axis for a
+    [kh, kw] kernel, 0 for `valid`."""
     padding, kernel = row.layer.padding, row.layer.kernel
     if padding == "valid":
         return 0
     if padding != "same":
         return padding
-    if kernel % 2 == 0:
+    kernels = (kernel,) if isinstance(kernel, int) else tuple(kernel)
+    if any(k % 2 == 0 for k in kernels):
         raise MobcostError(f"{row.name}: verify builds `same` padding as PyTorch's symmetric k // 2, which keeps "
                            f"TensorFlow's output size only for odd kernels; this layer's kernel is {kernel}")
-    return getattr(row.layer, "dilation", 1) * (kernel // 2)
+    pads = tuple(getattr(row.layer, "dilation", 1) * (k // 2) for k in kernels)
+    return pads[0] if len(pads) == 1 else pads
 
 
 class Add(nn.Module):

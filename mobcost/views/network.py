@@ -118,10 +118,20 @@ def _block_row(group: list[Row], counting: ParamCounting) -> dict:
         normed = first.kind not in ("conv", "pw", "dw") or first.layer.bn
         return {**row, "operator": first.category.lower() + ("" if normed else ", NBN")}
     dw = next((r for r in group if r.kind == "dw"), first)
-    kernel = getattr(unit, "kernel", None)  # an SE block has none
-    return {**row, "operator": f"{unit.kind} {kernel}×{kernel}" if kernel else unit.kind, "stride": unit.stride,
+    return {**row, "operator": _operator(unit), "stride": getattr(unit, "stride", first.stride),
             "act": _NL.get(getattr(unit, "act", None), "–"), "n": getattr(unit, "n", 1), "exp": dw.input.c,
             "t": _ratio(unit.t) if hasattr(unit, "t") else "–", "se": "✓" if getattr(unit, "se", False) else "–"}
+
+
+def _operator(unit) -> str:
+    """A block as its table names it: its kind and kernel (`bottleneck 3×3`), a UIB's two depthwise kernels (`uib 3,
+    5`; – where it has none), or its kind alone (se, attention)."""
+    if unit.kind == "uib":
+        return f"uib {unit.start_dw or '–'}, {unit.mid_dw or '–'}"
+    kernel = getattr(unit, "kernel", None)
+    if kernel is None or unit.kind == "attention":
+        return unit.kind
+    return f"{unit.kind} {kernel}×{kernel}" if isinstance(kernel, int) else f"{unit.kind} {kernel[0]}×{kernel[1]}"
 
 
 def block_table(analysis: Analysis, counting: ParamCounting = "weights", flops: bool = False) -> Report:
