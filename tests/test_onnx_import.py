@@ -776,3 +776,16 @@ def test_mobilevit_unfolding_and_per_patch_attention(tmp_path):
     linears = 64 * (c * 3 * heads * hd + heads * hd * c)
     assert result.macs == linears + 4 * heads * 16 * 16 * (hd + hd) + 64 * c * 4
     assert result.params == 2 * c + (c * 3 * heads * hd + 3 * heads * hd) + (heads * hd * c + c) + c * 4
+
+
+def test_non_square_kernels_and_strides(tmp_path):
+    """A 1×7 conv with pads 0 and 3 (`same`), a 2×1-strided 3×3 conv, and an average pool over 4×2 tiles of an 8×4
+    map (adaptive pooling to 2×2)."""
+    g = Graph((1, 4, 8, 8))
+    g.op("Conv", [g.last, g.weight(4, 4, 1, 7)], kernel_shape=[1, 7], pads=[0, 3, 0, 3])
+    g.op("Conv", [g.last, g.weight(4, 4, 3, 3)], kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[1, 2])
+    g.op("AveragePool", kernel_shape=[4, 2], strides=[4, 2])
+    wide, strided, pool = layers_of(g.save(tmp_path / "m.onnx"))
+    assert (wide["kernel"], wide["padding"]) == ((1, 7), "same")
+    assert (strided["stride"], pool["output"]) == ((1, 2), (2, 2))
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == 7 * 4 * 4 * 64 + 9 * 4 * 4 * 32

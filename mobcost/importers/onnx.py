@@ -281,8 +281,11 @@ class _Reader:
             y = layer.output_shape(source.shape)
         except ShapeError as e:
             raise _Unsupported(str(e)) from None
-        except ValueError as e:  # pydantic: a field past mobcost's limits
-            raise _Unsupported(clean(str(e).splitlines()[-1] if str(e) else type(e).__name__)) from None
+        except ValueError as e:  # pydantic: a field past mobcost's limits, or a form the kind does not take
+            errors = getattr(e, "errors", None)
+            first = errors()[0] if errors else None
+            why = f"{'.'.join(map(str, first['loc']))}: {first['msg']}" if first else str(e) or type(e).__name__
+            raise _Unsupported(clean(f"the {spec['kind']}'s {why}")) from None
         if data[0] in self.nhwc and spec["kind"] != "flatten":
             self.nhwc.add(out)
         inferred = self.shape_of(out)
@@ -485,19 +488,16 @@ class _Reader:
             raise _Unsupported(f"a weight of shape {dims} in {groups} group(s) on {x.c} channels")
         m, _, kh, kw = dims
         strides, dilations = a.get("strides", [1, 1]), a.get("dilations", [1, 1])
-        if kh != kw:
-            raise _Unsupported(f"a {kh}×{kw} kernel (mobcost's kernels are square)")
-        if strides[0] != strides[1]:
-            raise _Unsupported(f"strides {strides} (mobcost's strides are the same on both axes)")
         if dilations[0] != dilations[1]:
             raise _Unsupported(f"dilations {dilations} (mobcost's dilations are the same on both axes)")
         d = dilations[0]
         bias = len(node.input) > 2 and bool(node.input[2])
-        padding = self.padding(a, d * (kh - 1) + 1, strides[0], x, extra)
-        common = {"kernel": kh, "stride": strides[0], "padding": padding, **({"dilation": d} if d != 1 else {})}
+        padding = self.padding(a, (d * (kh - 1) + 1, d * (kw - 1) + 1), strides, x, extra)
+        common = {"kernel": _one((kh, kw)), "stride": _one(strides), "padding": padding,
+                  **({"dilation": d} if d != 1 else {})}
         if groups > 1 and groups == x.c == m:
             spec = {"kind": "dw", **common}
-        elif groups == 1 and kh == 1 and strides[0] == 1 and padding in (0, "same", "valid"):
+        elif groups == 1 and kh == kw == 1 and list(strides) == [1, 1] and padding in (0, "same", "valid"):
             spec = {"kind": "pw", "out": m}
         else:
             spec = {"kind": "conv", **common, "out": m, **({"groups": groups} if groups > 1 else {})}
@@ -508,9 +508,9 @@ class _Reader:
             self.unit_of(data[0]).kind = "dead"
             unit.nodes.append(self.unit_of(data[0]).nodes[0])
 
-    def padding(self, a, k: int, s: int, x: Shape, extra=(0, 0, 0, 0)):
+    def padding(self, a, k, s, x: Shape, extra=(0, 0, 0, 0)):
         """ONNX pads (with those of a Pad before the conv) as the spec says them: a number of pixels each side, or
-        `same` (TensorFlow's, asymmetric); k is the span of the (dilated) kernel."""
+        `same` (TensorFlow's, asymmetric); k is the span of the (dilated) kernel and s the stride, (height, width)."""
         auto = a.get("auto_pad", b"NOTSET")
         auto = auto.decode() if isinstance(auto, bytes) else auto
         if auto in ("SAME_UPPER", "SAME_LOWER") and not any(extra):
@@ -522,7 +522,8 @@ class _Reader:
         pads = [p + q for p, q in zip(a.get("pads", [0, 0, 0, 0]), extra)]
         if len(set(pads)) == 1:
             return pads[0] if pads[0] else "valid"
-        same = [max((-(-n // s) - 1) * s + k - n, 0) for n in (x.h, x.w)]  # TensorFlow's total padding per axis
+        same = [max((-(-n // si) - 1) * si + ki - n, 0)  # TensorFlow's total padding per axis
+                for n, ki, si in ((x.h, k[0], s[0]), (x.w, k[1], s[1]))]
         if [pads[0] + pads[2], pads[1] + pads[3]] == same and pads[2] >= pads[0] and pads[3] >= pads[1] \
                 and pads[2] - pads[0] <= 1 and pads[3] - pads[1] <= 1:
             return "same"
@@ -809,10 +810,14 @@ class _Reader:
 
     def pool(self, node, data, a, kind: str) -> None:
         k, strides = a.get("kernel_shape", [1, 1]), a.get("strides", [1, 1])
-        if k[0] != k[1] or strides[0] != strides[1] or any(d != 1 for d in a.get("dilations", [1, 1])):
-            raise _Unsupported(f"a {k} window with strides {strides}")
+        if any(d != 1 for d in a.get("dilations", [1, 1])):
+            raise _Unsupported(f"a {k} window with dilations {a['dilations']}")
         x = self.unit_of(data[0]).shape
-        spec = {"kind": kind, "kernel": k[0], "stride": strides[0], "padding": self.padding(a, k[0], strides[0], x)}
+        if kind == "avgpool" and k[0] != k[1] and list(strides) == list(k) and not any(a.get("pads", [0])) \
+                and x.h % k[0] == 0 and x.w % k[1] == 0:  # tiles of the map: adaptive pooling to its size
+            out = [x.h // k[0], x.w // k[1]]
+            return self.layer(node, data, {"kind": "avgpool", **({"output": out} if out != [1, 1] else {})})
+        spec = {"kind": kind, "kernel": _one(k), "stride": _one(strides), "padding": self.padding(a, k, strides, x)}
         if kind == "maxpool" or a.get("ceil_mode", 0):
             spec["ceil_mode"] = bool(a.get("ceil_mode", 0))
         self.layer(node, data, spec)
@@ -1025,6 +1030,11 @@ _FOLD = {  # shape arithmetic on small integer constants, as exporters write it 
     "Range": lambda a, start, limit, delta: _np().arange(start, limit, delta),
     "Sqrt": lambda a, x: _np().sqrt(x), "Reciprocal": lambda a, x: 1 / x,
 }
+
+
+def _one(pair):
+    """A kernel or stride as the spec writes it: one number when both axes agree, else [h, w]."""
+    return int(pair[0]) if pair[0] == pair[1] else [int(pair[0]), int(pair[1])]
 
 
 def _near(value, target: float) -> bool:
