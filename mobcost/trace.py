@@ -58,7 +58,8 @@ class Row:
     @property
     def type(self) -> str:
         """"Type / Stride" as MobileNets Table 1 prints it."""
-        return f"{self.layer.paper_type} / s{self.stride}"
+        stride = self.stride if isinstance(self.stride, int) else "×".join(map(str, self.stride))
+        return f"{self.layer.paper_type} / s{stride}"
 
     @property
     def filter(self) -> str:
@@ -135,6 +136,12 @@ class Analysis(Scaled):
     convention: str = "paper"  # how the rows' Mult-Adds were counted (mobcost.conventions)
     outputs: tuple[str, ...] = ()  # the rows whose outputs the network returns (default: the last row's)
     image: Resolution | None = None  # the image size asked, where the implementation resizes it (network.resizes)
+
+    @property
+    def uncounted(self) -> dict[str, int]:
+        """The imported operators mobcost has no rule for (`unknown` rows, 0 Mult-Adds and 0 parameters each), by
+        operator: what the totals leave out."""
+        return dict(Counter(row.layer.op for row in self.rows if row.kind == "unknown"))
 
     def sources(self) -> list[tuple[int, ...]]:
         """The tensors each row reads, by index: 0 is the input image, j + 1 is row j's output."""
@@ -378,7 +385,9 @@ def _again(last: dict, place, item, inputs, compute):
 def _cost(network: Network, alpha: Fraction, resolution: Resolution, layer: Leaf,
           inputs: tuple[Shape, ...]) -> tuple[Shape, int, int, int]:
     try:
-        x, y = layer.apply([(str(i), shape) for i, shape in enumerate(inputs)])
+        named = [(str(i), shape) for i, shape in enumerate(inputs)]
+        x, y = layer.apply(named)
+        layer = layer.joined(named) if isinstance(layer, Join) else layer  # an attend's key positions
         _check_limits(y)
     except ShapeError:
         trace(network, alpha, resolution)  # raises the error, located in the spec
@@ -456,11 +465,11 @@ class _Walk:
                     reads = self.reads(part, local, x)
                     x = local[part.name] = self.leaf(part, reads, here, f"{name}/{part.name}", name, unit)
             else:
-                reads = (x,) if not isinstance(layer, Join) else tuple(
-                    self.lookup(source, here, scope, suffix, repeat) for source in layer.from_ or ())
+                reads = (x,) if not isinstance(layer, Join) or not isinstance(layer.from_, list) else tuple(
+                    self.lookup(source, here, scope, suffix, repeat) for source in layer.from_)
                 if getattr(layer, "size_of", None):
                     reads += (self.lookup(layer.size_of, here, scope, suffix, repeat),)
-                if isinstance(layer, Join) and not layer.from_:
+                if isinstance(layer, Join) and layer.reads_list and not layer.from_:
                     raise self.network.problem(here, "from", f"a {layer.kind} reads two or more tensors: list their "
                                                              "names, e.g. `from: [a, b]`")
                 x = self.leaf(layer, reads, here, name, block)
@@ -540,10 +549,12 @@ class _Walk:
         built = built.fitted(self.values[reads[0]]) if reads else built
         sources = tuple(self.rows[j - 1].name if j else "input" for j in reads)
         try:
-            names = layer.from_ if isinstance(layer, Join) and layer.from_ and len(layer.from_) == len(reads) else sources
-            x, y = built.apply([(name, self.values[j]) for name, j in zip(names, reads)])
-            if isinstance(built, Concat):
-                built = built.model_copy(update={"widths": tuple(self.values[j].c for j in reads)})
+            names = layer.from_ if isinstance(layer, Join) and isinstance(layer.from_, list) \
+                and len(layer.from_) == len(reads) else sources
+            inputs = [(name, self.values[j]) for name, j in zip(names, reads)]
+            x, y = built.apply(inputs)
+            if isinstance(built, Join):
+                built = built.joined(inputs)
             _check_limits(y)
         except ShapeError as e:  # blamed on the field only if the layer has it (a flatten has no `out`)
             field = e.field if e.field in type(built).model_fields else None

@@ -142,9 +142,9 @@ def diff(before: Annotated[str, typer.Argument(autocompletion=complete_model, me
 @command
 def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format.rich,
            against: Annotated[Optional[str], typer.Option(
-               "--against", metavar="torchvision|MODULE:CALLABLE",
+               "--against", metavar="torchvision|timm|MODULE:CALLABLE",
                help="Hold the spec to a real implementation instead of the module mobcost builds from it: "
-                    "torchvision (the builder the config names, at the same α) or any importable function "
+                    "torchvision or timm (the builder the config names, at the same α) or any importable function "
                     "returning an nn.Module. Compares every total with FlopCounterMode, Σ numel, fvcore, "
                     "ptflops and thop (those installed), and every conv and linear layer in order.")] = None,
            tools: Annotated[Optional[str], typer.Option(

@@ -279,19 +279,34 @@ def models(fmt: Fmt = Format.rich) -> None:
 
 @command(name="import")
 def import_model(
-        model: Annotated[Path, typer.Argument(metavar="MODEL.onnx", help="An ONNX model; its weights are never read.")],
+        model: Annotated[str, typer.Argument(metavar="MODEL.onnx|MODULE:CALLABLE", help="An ONNX model (its weights "
+                                             "are never read), or a Python callable that builds a torch.nn.Module "
+                                             "(exported in memory; needs torch).")],
         out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the spec to this file (default: "
                                                     "print it).")] = None,
         res: Annotated[Optional[int], typer.Option("--res", "-r", help="Input resolution where the model's is "
-                                                   "dynamic (default: the model's declared input).")] = None,
+                                                   "dynamic, or to export at (default: the model's declared "
+                                                   "input; 224).")] = None,
+        arg: Annotated[Optional[list[str]], typer.Option("--arg", help="An argument to MODULE:CALLABLE, in order "
+                                                         "(repeat it): a Python literal or a word.")] = None,
         unknown: Annotated[Unknown, typer.Option(help="An operator mobcost has no rule for: error (exit 2, naming "
-                                                 "every one) or zero (a marked row of 0 Mult-Adds).")]
+                                                 "each root cause) or zero (a marked row of 0 Mult-Adds, with its "
+                                                 "real output shape).")]
         = Unknown.error) -> None:
-    """Read an ONNX model into a YAML spec (needs the onnx extra). Example: mobcost import model.onnx -o model.yaml"""
+    """Read an ONNX model, or a PyTorch model built by MODULE:CALLABLE, into a YAML spec.
+
+    Example: mobcost import model.onnx -o model.yaml; mobcost import timm:create_model --arg mobilenetv4_conv_small"""
     from mobcost.importers.onnx import import_onnx
     from mobcost.language import MobcostError
 
-    text = import_onnx(model, res, unknown.value)
+    if ":" in model and not Path(model).exists():
+        from mobcost.importers.pytorch import import_torch
+
+        text = import_torch(model, arg, res, unknown.value)
+    else:
+        if arg:
+            raise MobcostError("--arg passes arguments to MODULE:CALLABLE; an ONNX file takes none")
+        text = import_onnx(model, res, unknown.value)
     if out is None:
         typer.echo(text, nl=False)
         return
@@ -299,7 +314,7 @@ def import_model(
         out.write_text(text, encoding="utf-8")
     except OSError as e:
         raise MobcostError(f"--out: cannot write {str(out)!r}: {e.strerror}") from None
-    typer.echo(f"{out}: the spec of {model.name}", err=True)
+    typer.echo(f"{out}: the spec of {Path(model).name}", err=True)
 
 
 @command

@@ -96,7 +96,7 @@ class Input(_Strict):
     channels: ChannelCount = 3
 
 
-Implementation = Literal["paper", "tf-slim", "keras", "torchvision"]
+Implementation = Literal["paper", "tf-slim", "keras", "torchvision", "timm"]
 """The implementations a network may follow; `--params torch` and `--params keras` say so when the network shown
 is not the one torchvision or Keras builds."""
 LIBRARY = {"torch": "torchvision", "keras": "keras"}  # parameter counting → the library whose network it implies
@@ -477,11 +477,12 @@ class Network(_Strict):
             return layer.as_conv()
         return layer
 
-    def builder(self) -> tuple[str, Builder] | None:
-        """The variant that names a torchvision builder, and the builder: what `verify --against torchvision`
-        builds: the variant being checked, if it names one (ShuffleNetV2's x0_5), else the first that does (so
-        that `v3_large --against torchvision` is held to torchvision's network, and shows where it differs)."""
-        named = [(key, v.builder) for key, v in self.variants.items() if v.builder and "torchvision" in v.follows]
+    def builder(self, library: str = "torchvision") -> tuple[str, Builder] | None:
+        """The variant that names a builder of `library` (torchvision or timm), and the builder: what `verify
+        --against torchvision` builds: the variant being checked, if it names one (ShuffleNetV2's x0_5), else the
+        first that does (so that `v3_large --against torchvision` is held to torchvision's network, and shows where
+        it differs)."""
+        named = [(key, v.builder) for key, v in self.variants.items() if v.builder and library in v.follows]
         return next((found for found in named if found[0] == self._variant), next(iter(named), None))
 
 

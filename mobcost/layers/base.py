@@ -11,7 +11,7 @@ from typing import Annotated, Literal, Union
 from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PlainSerializer, PlainValidator, Tag, WithJsonSchema,
                       model_validator)
 
-from mobcost.limits import ChannelCount, PadPixels, Pixels, decimal_of
+from mobcost.limits import ChannelCount, PadPixels, PixelPair, Pixels, decimal_of
 
 Padding = Union[Literal["same", "valid"], PadPixels]
 Channels = Union[ChannelCount, Literal["classes"]]
@@ -240,19 +240,44 @@ class _Normed(BaseModel):
     act: Activation | None = None  # followed by this activation: no Mult-Adds by the paper's convention
 
 
+def pair(value: int | tuple[int, int]) -> tuple[int, int]:
+    """(height, width) of a kernel or stride written as one number (square) or as [h, w]."""
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def _one_or_pair(value) -> str:
+    return "pair" if isinstance(value, (list, tuple)) else "one"
+
+
+PixelsOrPair = Annotated[Union[Annotated[Pixels, Tag("one")], Annotated[PixelPair, Tag("pair")]],
+                         Discriminator(_one_or_pair)]
+"""k, or [h, w]: a number is held to the pixels' rules alone, a list to the pair's (one error, not both)."""
+
+
 class _Spatial(_Kind):
-    kernel: Pixels = 3
-    stride: Pixels = 1
+    kernel: PixelsOrPair = 3  # k, or [kh, kw] (a 1×7 conv: [1, 7])
+    stride: PixelsOrPair = 1  # s, or [sh, sw]
     padding: Padding = "same"
     dilation: Pixels = 1  # atrous (DeepLab): taps `dilation` pixels apart, spanning dilation·(k − 1) + 1 pixels
 
+    @property
+    def taps(self) -> int:
+        """kh·kw: the kernel's positions (D_K·D_K when square)."""
+        kh, kw = pair(self.kernel)
+        return kh * kw
+
+    @property
+    def kernel_text(self) -> str:
+        return "×".join(map(str, pair(self.kernel)))
+
     def spatial(self, x: Shape) -> tuple[int, int]:
-        span = self.dilation * (self.kernel - 1) + 1
-        return (out_size(x.h, span, self.stride, self.padding), out_size(x.w, span, self.stride, self.padding))
+        (kh, kw), (sh, sw) = pair(self.kernel), pair(self.stride)
+        span_h, span_w = (self.dilation * (k - 1) + 1 for k in (kh, kw))
+        return (out_size(x.h, span_h, sh, self.padding), out_size(x.w, span_w, sw, self.padding))
 
     def standard_macs(self, x: Shape) -> int:
         y = self.output_shape(x)
-        return self.kernel**2 * x.c * y.c * y.h * y.w
+        return self.taps * x.c * y.c * y.h * y.w
 
 
 class _Widening(_Normed):

@@ -12,12 +12,16 @@ the order the model runs them, the output shape and the parameters of every conv
 
 from __future__ import annotations
 
+<<<<<<< HEAD
 import contextlib
 import importlib
+=======
+>>>>>>> i19-import
 import importlib.util
 import io
 import logging
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Callable
@@ -27,13 +31,19 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from mobcost.conventions import counted
+from mobcost.importers.pytorch import load_callable
 from mobcost.language import TORCH_CPU, MobcostError, Network
 from mobcost.trace import Analysis, Row, hw
 from mobcost.verify.self import one_thread
 
+<<<<<<< HEAD
 COUNTED_KINDS = ("conv", "dw", "pw", "fc")  # the rows that are a Conv2d or a Linear in any implementation
 TOOLS = ("fvcore", "ptflops", "ptflops-aten", "thop")
 MODULE = {"ptflops-aten": "ptflops"}  # a tool's module, where its name is a convention's (ptflops' aten backend)
+=======
+COUNTED_KINDS = ("conv", "dw", "pw", "fc", "linear")  # the rows that are a Conv2d or a Linear in any implementation
+TOOLS = ("fvcore", "ptflops", "thop")
+>>>>>>> i19-import
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,10 @@ class LayerPair:
 
     @property
     def shape(self) -> tuple[int, int, int] | None:
-        return None if self.row is None else (self.row.output.c, self.row.output.h, self.row.output.w)
+        if self.row is None:
+            return None
+        y = self.row.output  # a token-wise linear layer's tokens are not a feature map's: its channels only
+        return (y.c, 1, 1) if self.row.kind == "linear" else (y.c, y.h, y.w)
 
     @property
     def ok(self) -> bool:
@@ -95,29 +108,17 @@ class Comparison:
         return all(t.ok for t in self.totals) and self.first_difference is None
 
 
-def load_callable(call: str) -> Callable[..., nn.Module]:
-    """The function `MODULE:CALLABLE` names."""
-    module, _, name = call.partition(":")
-    if not module or not name:
-        raise MobcostError(f"--against takes torchvision or MODULE:CALLABLE, such as torchvision.models:resnet50 "
-                           f"(found {call!r})")
-    try:
-        return getattr(importlib.import_module(module), name)
-    except ImportError as e:
-        advice = f"; {TORCH_CPU}" if e.name in ("torch", "torchvision") else ""
-        raise MobcostError(f"--against {call}: cannot import {module!r} ({e}){advice}") from None
-    except AttributeError:
-        raise MobcostError(f"--against {call}: {module!r} has no {name!r}") from None
+LIBRARIES = ("torchvision", "timm")  # `--against LIBRARY`: the builder the config names for it
 
 
 def reference_model(network: Network, alpha: float, against: str) -> tuple[nn.Module, str]:
-    """The implementation's model and how it was built: torchvision's builder that the config names, with α passed
-    as the builder's width keyword, or any MODULE:CALLABLE called without arguments."""
-    if against != "torchvision":
+    """The implementation's model and how it was built: the torchvision or timm builder that the config names, with
+    α passed as the builder's width keyword, or any MODULE:CALLABLE called without arguments."""
+    if against not in LIBRARIES:
         return _built(load_callable(against), {}, against), f"{against}()"
-    found = network.builder()
+    found = network.builder(against)
     if found is None:
-        raise MobcostError(f"{network.name} names no torchvision builder (a variant with `follows: [torchvision]` "
+        raise MobcostError(f"{network.name} names no {against} builder (a variant with `follows: [{against}]` "
                            f"and a `builder`); pass --against MODULE:CALLABLE to compare with your own model")
     builder = found[1]
     kwargs = dict(builder.args)
@@ -126,7 +127,26 @@ def reference_model(network: Network, alpha: float, against: str) -> tuple[nn.Mo
     elif alpha != 1:
         raise MobcostError(f"{builder.call} takes no width multiplier; verify it at α = 1")
     shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-    return _built(load_callable(builder.call), kwargs, builder.call), f"{builder.call}({shown})"
+    with _unfused_attention(against == "timm"):
+        return _built(load_callable(builder.call), kwargs, builder.call), f"{builder.call}({shown})"
+
+
+@contextmanager
+def _unfused_attention(timm: bool):
+    """timm's attention as two matrix products FlopCounterMode counts, not the fused scaled_dot_product_attention:
+    on the CPU that runs as aten._scaled_dot_product_flash_attention_for_cpu, which torch's flop counter has no
+    formula for, so Q·Kᵀ and A·V would count 0. timm's own switch (set_fused_attn), for the models built here."""
+    if not timm:
+        yield
+        return
+    from timm.layers import config
+
+    fused = config._USE_FUSED_ATTN
+    config.set_fused_attn(False)
+    try:
+        yield
+    finally:
+        config._USE_FUSED_ATTN = fused
 
 
 def _built(make: Callable[..., nn.Module], kwargs: dict, call: str) -> nn.Module:
