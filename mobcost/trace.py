@@ -60,7 +60,8 @@ class Row:
     @property
     def type(self) -> str:
         """"Type / Stride" as MobileNets Table 1 prints it."""
-        return f"{self.layer.paper_type} / s{self.stride}"
+        stride = self.stride if isinstance(self.stride, int) else "×".join(map(str, self.stride))
+        return f"{self.layer.paper_type} / s{stride}"
 
     @property
     def filter(self) -> str:
@@ -136,6 +137,13 @@ class Analysis(Scaled):
     rows: tuple[Row, ...]
     convention: str = "paper"  # how the rows' Mult-Adds were counted (mobcost.conventions)
     outputs: tuple[str, ...] = ()  # the rows whose outputs the network returns (default: the last row's)
+    image: Resolution | None = None  # the image size asked, where the implementation resizes it (network.resizes)
+
+    @property
+    def uncounted(self) -> dict[str, int]:
+        """The imported operators mobcost has no rule for (`unknown` rows, 0 Mult-Adds and 0 parameters each), by
+        operator: what the totals leave out."""
+        return dict(Counter(row.layer.op for row in self.rows if row.kind == "unknown"))
 
     def sources(self) -> list[tuple[int, ...]]:
         """The tensors each row reads, by index: 0 is the input image, j + 1 is row j's output."""
@@ -220,6 +228,16 @@ def squared(h: int, w: int) -> Resolution:
     return h if h == w else (h, w)
 
 
+def with_classes(network: Network, classes: int | None) -> Network:
+    """The network with its `classes` replaced (None: as it is)."""
+    if classes is None:
+        return network
+    if not 1 <= classes <= MAX_CHANNELS:
+        raise MobcostError(f"--classes takes a number of classes from 1 to {MAX_CHANNELS:,} (found {classes:,}; "
+                           f"{MAX_CHANNELS:,} is mobcost's limit, see docs/limits.md)")
+    return network.model_copy(update={"classes": classes})
+
+
 def resolution_of(network: Network, resolution: Resolution | None = None, rho: float | None = None) -> Resolution:
     """The input resolution: given outright (a side, or height × width), or ρ times the spec's on both sides
     (rounded to the nearest pixel)."""
@@ -249,11 +267,53 @@ def trace(network: Network, alpha: float = 1.0, resolution: Resolution | None = 
         raise MobcostError(f"{network.name}: its backbone {network.backbone.model} is not included; read the spec "
                            "with parse_spec or load_spec, which include it")
     scaling = _scaling(network, alpha, depth)
-    resolution = resolution_of(network, resolution)
+    image = resolution_of(network, resolution)
+    accepted(network, alpha, image, depth)
+    resolution = network.resizes or image
     walk = _Walk(network, scaling, resolution, **({} if memo is None else {"built": memo}))
     walk.values.append(Shape(*hw(resolution), network.input.channels))
     walk.layers(network.layers, 0, ("layers",))
-    return Analysis(network, Fraction(str(alpha)), resolution, tuple(walk.rows), outputs=walk.outputs())
+    return Analysis(network, Fraction(str(alpha)), resolution, tuple(walk.rows), outputs=walk.outputs(),
+                    image=image if network.resizes else None)
+
+
+def resize_note(scaled) -> str | None:
+    """Where the implementation resizes every image before its network: what --res sized, and what was counted."""
+    image = getattr(scaled, "image", None)
+    if image is None:
+        return None
+    runs, asked = ("×".join(map(str, hw(size))) for size in (scaled.resolution, image))
+    return (f"{scaled.network.title} resizes every image to {runs} before its network (its transform), so the "
+            f"network is counted at {runs}: --res sizes the image ({asked}), not the network's input.")
+
+
+_KNOBS = {"alpha": ("width multiplier", "--alpha"), "resolution": ("input resolution but its own", "--res"),
+          "depth": ("depth multiplier", "--depth")}
+
+
+def accepted(network: Network, alpha: float = 1.0, resolution: Resolution | None = None,
+             depth: float | None = None) -> None:
+    """Refuse (MobcostError) a width, resolution or depth that the implementation the network follows does not take
+    (its `accepts`): such a network is no build of that implementation, and is never shown under its name."""
+    if network.accepts is None:
+        return
+    asked = {"alpha": Fraction(str(alpha)) != 1, "depth": depth is not None and Fraction(str(depth)) != 1,
+             "resolution": network.resizes is None and resolution is not None
+                           and squared(*hw(resolution)) != network.input.resolution}
+    refused = [knob for knob, changed in asked.items() if changed and knob not in network.accepts]
+    if not refused:
+        return
+    what, option = _KNOBS[refused[0]]
+    name = f"{network.name}:{network._variant}" if network._variant else network.name
+    follows = ", ".join(network.follows) or "its implementation"
+    builder = network.builder()
+    call = f" ({builder[1].call})" if builder and builder[0] == network._variant else ""
+    value = {"alpha": f"α = {float(alpha):g}", "depth": f"depth × {float(depth or 1):g}",
+             "resolution": f"{size_text(resolution) if resolution is not None else ''}"}[refused[0]]
+    own = (f"; without the variant, `{network.name} {option} …` is mobcost's own rule, shown under mobcost's name"
+           if network._variant else "")
+    raise MobcostError(f"{name} is {follows}'s network{call}, which takes no {what}: at {value} it would be a "
+                       f"network {follows} does not build, so mobcost does not show it under that name{own}")
 
 
 def _scaling(network: Network, alpha: float, depth: float | None = None) -> Scaling:
@@ -267,7 +327,7 @@ def _scaling(network: Network, alpha: float, depth: float | None = None) -> Scal
                            f"{MAX_MULTIPLIER} is mobcost's limit, see docs/limits.md)")
     rounding = network.width_rounding
     return Scaling(Fraction(str(alpha)) * network.width, network.classes,
-                   rounding.divisor if isinstance(rounding, MakeDivisible) else None, depth)
+                   rounding.divisor if isinstance(rounding, MakeDivisible) else None, depth, network.width_arithmetic)
 
 
 def sweep(network: Network, alphas: Iterable[float], resolutions: Iterable[Resolution]) -> Iterator[Totals]:
@@ -279,6 +339,9 @@ def sweep(network: Network, alphas: Iterable[float], resolutions: Iterable[Resol
     previous resolution's.
     """
     alphas, resolutions = list(alphas), [resolution_of(network, r) for r in resolutions]
+    for resolution in resolutions:
+        accepted(network, resolution=resolution)
+    resolutions = [network.resizes or resolution for resolution in resolutions]  # what the network runs at
     plan_work(network, len(alphas) * len(resolutions), "the sweep", MAX_SWEPT_ROWS)
     for alpha in alphas:
         first = trace(network, alpha, resolutions[0])
@@ -335,7 +398,9 @@ def _again(last: dict, place, item, inputs, compute):
 def _cost(network: Network, alpha: Fraction, resolution: Resolution, layer: Leaf,
           inputs: tuple[Shape, ...]) -> tuple[Shape, int, int, int]:
     try:
-        x, y = layer.apply([(str(i), shape) for i, shape in enumerate(inputs)])
+        named = [(str(i), shape) for i, shape in enumerate(inputs)]
+        x, y = layer.apply(named)
+        layer = layer.joined(named) if isinstance(layer, Join) else layer  # an attend's key positions
         _check_limits(y)
     except ShapeError:
         trace(network, alpha, resolution)  # raises the error, located in the spec
@@ -410,11 +475,11 @@ class _Walk:
                     reads = self.reads(part, local, x)
                     x = local[part.name] = self.leaf(part, reads, here, f"{name}/{part.name}", name, unit)
             else:
-                reads = (x,) if not isinstance(layer, Join) else tuple(
-                    self.lookup(source, here, scope, suffix, repeat) for source in layer.from_ or ())
+                reads = (x,) if not isinstance(layer, Join) or not isinstance(layer.from_, list) else tuple(
+                    self.lookup(source, here, scope, suffix, repeat) for source in layer.from_)
                 if getattr(layer, "size_of", None):
                     reads += (self.lookup(layer.size_of, here, scope, suffix, repeat),)
-                if isinstance(layer, Join) and not layer.from_:
+                if isinstance(layer, Join) and layer.reads_list and not layer.from_:
                     raise self.network.problem(here, "from", f"a {layer.kind} reads two or more tensors: list their "
                                                              "names, e.g. `from: [a, b]`")
                 x = self.leaf(layer, reads, here, name, block)
@@ -508,10 +573,12 @@ class _Walk:
         built = built.fitted(self.values[reads[0]]) if reads else built
         sources = tuple(self.rows[j - 1].name if j else "input" for j in reads)
         try:
-            names = layer.from_ if isinstance(layer, Join) and layer.from_ and len(layer.from_) == len(reads) else sources
-            x, y = built.apply([(name, self.values[j]) for name, j in zip(names, reads)])
-            if isinstance(built, Concat):
-                built = built.model_copy(update={"widths": tuple(self.values[j].c for j in reads)})
+            names = layer.from_ if isinstance(layer, Join) and isinstance(layer.from_, list) \
+                and len(layer.from_) == len(reads) else sources
+            inputs = [(name, self.values[j]) for name, j in zip(names, reads)]
+            x, y = built.apply(inputs)
+            if isinstance(built, Join):
+                built = built.joined(inputs)
             _check_limits(y)
         except ShapeError as e:  # blamed on the field only if the layer has it (a flatten has no `out`)
             field = e.field if e.field in type(built).model_fields else None

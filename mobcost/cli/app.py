@@ -38,6 +38,7 @@ EXIT_CODES = "Exit codes: 0 success, 1 a check failed, 2 bad input (a spec, a mo
 
 class Counting(str, Enum):
     weights = "weights"
+    folded = "folded"
     torch = "torch"
     keras = "keras"
 
@@ -163,20 +164,22 @@ Depth = Annotated[Optional[str], typer.Option("--depth", metavar="FLOAT",
 NUMBERS = [(Alpha, number("--alpha", MAX_CHANNELS)), (Res, read_resolution), (Rho, number("--rho", MAX_PIXELS)),
            (Depth, number("--depth", MAX_MULTIPLIER))]
 """Each number option's type and the one function that reads it."""
+Classes = Annotated[Optional[int], typer.Option("--classes", help="The classifier's classes (default: the spec's), "
+                                                 "e.g. 1001 as TF-slim's checkpoints (a background class).")]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 Accuracy = Annotated[Optional[str], typer.Option(
     "--accuracy", metavar="SOURCE", help="Take published accuracies only from the sources whose name contains this, "
                                          "e.g. tf-slim or 'MobileNets V1' (default: one source, the one with the "
                                          "largest α × resolution grid).")]
-_PARAMS = ("Parameter counting: weights (weights and declared biases, as the papers count), torch (plus batch-norm "
-           "γ and β, as PyTorch's parameters()), keras (plus batch-norm moving mean and variance, as Keras' "
-           "count_params()).")
+_PARAMS = ("Parameter counting: weights (weights and declared biases, as the papers count), folded (plus one bias "
+           "per batch-norm channel, batch norm folded as a deployed model stores it), torch (plus batch-norm γ and β, "
+           "as PyTorch's parameters()), keras (plus batch-norm moving mean and variance, as Keras' count_params()).")
 Params = Annotated[Counting, typer.Option("--params", help=_PARAMS)]
 ConventionName = Enum("ConventionName", {name: name for name in CONVENTIONS}, type=str)
 Convention = Annotated[ConventionName, typer.Option(
-    "--convention", "-c", help="Count as the paper (default), PyTorch, Keras, fvcore, ptflops or thop do, Mult-Adds "
-                               "and parameters; `mobcost conventions` shows what each counts. --params overrides "
-                               "its parameter counting.")]
+    "--convention", "-c", help="Count as the paper (default), PyTorch, Keras, fvcore, ptflops (its pytorch or aten "
+                               "backend) or thop do, Mult-Adds and parameters; `mobcost conventions` shows what each "
+                               "counts. --params overrides its parameter counting.")]
 ConventionParams = Annotated[Optional[Counting], typer.Option("--params", help=_PARAMS + " Default: the convention's.")]
 Flops = Annotated[bool, typer.Option("--flops", help="Show FLOPs = 2 × Mult-Adds instead of Mult-Adds.")]
 PAPER = ConventionName("paper")

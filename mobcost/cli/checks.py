@@ -148,11 +148,15 @@ def _growth(relative: float) -> str:
 @command
 def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format.rich,
            against: Annotated[Optional[str], typer.Option(
-               "--against", metavar="torchvision|MODULE:CALLABLE",
+               "--against", metavar="torchvision|timm|MODULE:CALLABLE",
                help="Hold the spec to a real implementation instead of the module mobcost builds from it: "
-                    "torchvision (the builder the config names, at the same α) or any importable function "
+                    "torchvision or timm (the builder the config names, at the same α) or any importable function "
                     "returning an nn.Module. Compares every total with FlopCounterMode, Σ numel, fvcore, "
-                    "ptflops and thop (those installed), and every conv and linear layer in order.")] = None) -> None:
+                    "ptflops and thop (those installed), and every conv and linear layer in order.")] = None,
+           tools: Annotated[Optional[str], typer.Option(
+               "--tools", metavar="LIST", help="With --against: the counters to run besides FlopCounterMode and "
+                                               "Σ numel, e.g. fvcore,thop (of fvcore, ptflops, ptflops-aten, thop); "
+                                               "none, or all (the default: those installed).")] = None) -> None:
     """Build the spec as a torch.nn.Module and hold every layer's shape and counts to PyTorch's, or (--against)
     hold the spec to torchvision's own model; exit 1 on a mismatch. Needs PyTorch and torchvision: pip install
     'mobcost[torch]' (for the CPU build, install torch and torchvision from PyTorch's CPU index first).
@@ -174,8 +178,9 @@ def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format
         emit(verify_table(analysis, checks, torch_check.torch.__version__), fmt)
         ok = all(c.ok for c in checks)
     else:
+        asked = reference.tools_of(tools)
         built, how = reference.reference_model(analysis.network, analysis.alpha, against)
-        comparison = reference.compare(analysis, built, how)
+        comparison = reference.compare(analysis, built, how, asked)
         emit(reference_table(analysis, comparison), fmt)
         ok = comparison.ok
     if not ok:

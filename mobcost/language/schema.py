@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, PrivateAttr, Tag, TypeAdapter, ValidationError, WithJsonSchema)
 
-from mobcost.layers import (LAYER_KINDS, Bottleneck, Concat, Layer, MakeDivisible, Ratio, Repeat, Residual, Rounding,
+from mobcost.layers import (LAYER_KINDS, Arithmetic, Bottleneck, Concat, Layer, MakeDivisible, Ratio, Repeat, Residual, Rounding,
                             Separable)
 from mobcost.limits import (LIMIT, MAX_COUNT, MAX_LAYERS, MAX_MULTIPLIER, MAX_NODES, ChannelCount, PixelPair, Pixels,
                             decimal_of)
@@ -20,10 +20,12 @@ from mobcost.language.shipped import builtin, builtin_models
 from mobcost.language.yaml import compose, read_spec_file
 
 LAYER_TAGS = [kind.model_fields["kind"].default for kind in LAYER_KINDS]
-ParamCounting = Literal["weights", "torch", "keras"]
+ParamCounting = Literal["weights", "folded", "torch", "keras"]
 """How parameters are counted: weights and declared biases (the papers'); plus batch-norm γ and β (PyTorch's
-`sum(p.numel() for p in model.parameters())`); plus batch-norm running mean and variance (Keras' `count_params()`)."""
-BN_PARAMS: dict[str, int] = {"weights": 0, "torch": 2, "keras": 4}  # parameters per batch-normalized channel
+`sum(p.numel() for p in model.parameters())`); plus batch-norm running mean and variance (Keras' `count_params()`);
+or, folded, one bias per batch-normalized channel: batch norm folded into the layer before it, as a deployed model
+(TFLite, Core ML, Metal) stores it."""
+BN_PARAMS: dict[str, int] = {"weights": 0, "folded": 1, "torch": 2, "keras": 4}  # parameters per batch-normalized channel
 
 
 # ---- sizes: 150M, 1.5G, 2.5e6, 300k -------------------------------------------------------------------------
@@ -94,7 +96,7 @@ class Input(_Strict):
     channels: ChannelCount = 3
 
 
-Implementation = Literal["paper", "tf-slim", "keras", "torchvision"]
+Implementation = Literal["paper", "tf-slim", "keras", "torchvision", "timm"]
 """The implementations a network may follow; `--params torch` and `--params keras` say so when the network shown
 is not the one torchvision or Keras builds."""
 LIBRARY = {"torch": "torchvision", "keras": "keras"}  # parameter counting → the library whose network it implies
@@ -109,6 +111,10 @@ class Builder(_Strict):
     """Further keywords, e.g. GoogLeNet's `aux_logits: false`, or `weights_backbone: null` (None: no download)."""
 
 
+Knob = Literal["alpha", "resolution", "depth"]
+"""What a user may change of a network: its width multiplier α, its input resolution, its depth multiplier."""
+
+
 class Variant(_Strict):
     """A named edit of the network: a paper's comparison model, or another implementation's build of the same
     network, declared as its differences from the spec (never a second copy of it)."""
@@ -120,6 +126,9 @@ class Variant(_Strict):
     drop: list[str] = []  # top-level layers removed by name (MobileNets Table 5, "Shallow MobileNet")
     set: dict[str, dict[str, Any]] = {}  # top-level layer name → fields changed, e.g. a paper's head width
     each: dict[str, dict[str, Any]] = {}  # layer kind → fields changed on every layer of that kind, at any depth
+    width_arithmetic: Arithmetic | None = None  # replaces the network's (its implementation's arithmetic)
+    accepts: list[Knob] | None = None  # replaces the network's: what the implementation it follows takes
+    resizes: Resolution | None = None  # replaces the network's: the size the implementation resizes every image to
     width: Multiplier | None = None  # compound scaling (EfficientNet §3.3): replaces the network's `width`
     depth: Multiplier | None = None  # replaces the network's `depth`
     resolution: Resolution | None = None  # replaces the input resolution
@@ -152,7 +161,7 @@ class Backbone(_Strict):
     each: dict[str, dict[str, Any]] = {}  # layer kind → fields changed on every included layer of that kind
 
 
-INHERITED = ("width_rounding", "width", "depth")
+INHERITED = ("width_rounding", "width_arithmetic", "width", "depth")
 """What a network takes from its backbone: one network has one rounding rule and one pair of scaling coefficients,
 so that its backbone's rows are the shipped network's at every α."""
 
@@ -198,6 +207,13 @@ class Network(_Strict):
     input: Input
     classes: ChannelCount = 1000
     width_rounding: Rounding = "int"
+    width_arithmetic: Arithmetic = "exact"  # α·c exactly, or as the implementation's float product (layers.Arithmetic)
+    accepts: list[Knob] | None = None
+    """What the implementation the network follows lets a user change (α, resolution, depth); a request outside is
+    refused (exit 2), never shown under that implementation's name. None: all three, by mobcost's own rules."""
+    resizes: Resolution | None = None
+    """The size the implementation resizes every image to before its network (torchvision's SSD transform: 320):
+    the network is counted at this size, whatever --res asks, and a note says so."""
     width: Multiplier = Fraction(1)  # compound scaling's width coefficient: multiplies α
     depth: Multiplier = Fraction(1)  # compound scaling's depth coefficient: repeats = ceil(n · depth)
     backbone: Backbone | None = None  # a shipped network whose layers come first (the three fields above: its own)
@@ -364,7 +380,10 @@ class Network(_Strict):
         if unknown := self._unknown_layer(edit):
             raise self.problem(("variants", key, unknown[0]), None, self._unknown_message(*unknown))
         layers = self._apply(self.layers, edit, ("variants", key))
-        scaled = {key: value for key, value in (("width", edit.width), ("depth", edit.depth)) if value is not None}
+        scaled = {key: value for key, value in (("width", edit.width), ("depth", edit.depth),
+                                                ("width_arithmetic", edit.width_arithmetic),
+                                                ("accepts", edit.accepts), ("resizes", edit.resizes))
+                  if value is not None}
         if edit.resolution is not None:
             scaled["input"] = self.input.model_copy(update={"resolution": edit.resolution})
         net = self.model_copy(update={"layers": layers, "title": edit.title, "follows": edit.follows or self.follows,
@@ -458,11 +477,12 @@ class Network(_Strict):
             return layer.as_conv()
         return layer
 
-    def builder(self) -> tuple[str, Builder] | None:
-        """The variant that names a torchvision builder, and the builder: what `verify --against torchvision`
-        builds: the variant being checked, if it names one (ShuffleNetV2's x0_5), else the first that does (so
-        that `v3_large --against torchvision` is held to torchvision's network, and shows where it differs)."""
-        named = [(key, v.builder) for key, v in self.variants.items() if v.builder and "torchvision" in v.follows]
+    def builder(self, library: str = "torchvision") -> tuple[str, Builder] | None:
+        """The variant that names a builder of `library` (torchvision or timm), and the builder: what `verify
+        --against torchvision` builds: the variant being checked, if it names one (ShuffleNetV2's x0_5), else the
+        first that does (so that `v3_large --against torchvision` is held to torchvision's network, and shows where
+        it differs)."""
+        named = [(key, v.builder) for key, v in self.variants.items() if v.builder and library in v.follows]
         return next((found for found in named if found[0] == self._variant), next(iter(named), None))
 
 
