@@ -281,11 +281,11 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
         "once", "not at all"),
     Convention(
         "ptflops-aten", "ptflops.get_model_complexity_info(model, (c, h, w), backend='aten')", "torch",
-        _rules(bias=Rule("1 per output element", _outputs)),
+        _rules(bias=Rule("1 per output element", _outputs), attention=MACS),
         "Mult-Adds counted as ptflops' aten backend (ptflops/aten_ops.py: aten.convolution, addmm, mm, bmm under a "
         "dispatch mode, so whatever calls them, module, function or method, is seen once): convolutions and "
-        "matrix products plus 1 per bias output element; batch norm, activations, pooling, upsampling and "
-        "element-wise operations 0."),
+        "matrix products (attention's `@` products too) plus 1 per bias output element; batch norm, layer and "
+        "group norm, activations, pooling, upsampling and element-wise operations 0."),
     Convention(
         "thop", "thop.profile(model, inputs=(x,))", "torch",
         _rules(bn=_per_bn_element(4),

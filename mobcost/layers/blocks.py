@@ -8,13 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
-<<<<<<< HEAD
-from mobcost.layers.base import Activation, Arithmetic, Name, Ratio, Scaling, Shape, ShapeError, _Kind, _Widening, make_divisible
-from mobcost.layers.conv import DepthwiseConv, Pointwise
-=======
-from mobcost.layers.base import Activation, Name, Padding, Ratio, Scaling, Shape, ShapeError, _Kind, _Widening, make_divisible
+from mobcost.layers.base import (Activation, Arithmetic, Name, Padding, Ratio, Scaling, Shape, ShapeError, _Kind, _Widening,
+                                 make_divisible)
 from mobcost.layers.conv import Conv, DepthwiseConv, Pointwise
->>>>>>> i19-import
 from mobcost.layers.join import Add, Concat, Scale
 from mobcost.layers.pool import AvgPool
 from mobcost.layers.norm import Affine

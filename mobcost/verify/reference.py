@@ -12,11 +12,7 @@ the order the model runs them, the output shape and the parameters of every conv
 
 from __future__ import annotations
 
-<<<<<<< HEAD
 import contextlib
-import importlib
-=======
->>>>>>> i19-import
 import importlib.util
 import io
 import logging
@@ -36,14 +32,9 @@ from mobcost.language import TORCH_CPU, MobcostError, Network
 from mobcost.trace import Analysis, Row, hw
 from mobcost.verify.self import one_thread
 
-<<<<<<< HEAD
-COUNTED_KINDS = ("conv", "dw", "pw", "fc")  # the rows that are a Conv2d or a Linear in any implementation
+COUNTED_KINDS = ("conv", "dw", "pw", "fc", "linear")  # the rows that are a Conv2d or a Linear in any implementation
 TOOLS = ("fvcore", "ptflops", "ptflops-aten", "thop")
 MODULE = {"ptflops-aten": "ptflops"}  # a tool's module, where its name is a convention's (ptflops' aten backend)
-=======
-COUNTED_KINDS = ("conv", "dw", "pw", "fc", "linear")  # the rows that are a Conv2d or a Linear in any implementation
-TOOLS = ("fvcore", "ptflops", "thop")
->>>>>>> i19-import
 
 
 @dataclass(frozen=True)

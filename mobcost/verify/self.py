@@ -28,7 +28,6 @@ from mobcost.language import MobcostError
 from mobcost.trace import Analysis, Row
 
 
-<<<<<<< HEAD
 @contextlib.contextmanager
 def one_thread():
     """Run the model on one thread: its forward passes on one zero tensor are too small to gain from more, and on a
@@ -42,14 +41,9 @@ def one_thread():
         torch.set_num_threads(threads)
 
 
-def _padding(row: Row) -> int:
-    """PyTorch's padding for a layer's `padding` field: dilation · (k // 2) for `same` (odd kernels), 0 for
-    `valid`."""
-=======
 def _padding(row: Row) -> int | tuple[int, int]:
     """PyTorch's padding for a layer's `padding` field: dilation · (k // 2) for `same` (odd kernels), per axis for a
     [kh, kw] kernel, 0 for `valid`."""
->>>>>>> i19-import
     padding, kernel = row.layer.padding, row.layer.kernel
     if padding == "valid":
         return 0
