@@ -16,16 +16,16 @@ import types
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mobcost.api import analyze, diff, fit, sweep
+    from mobcost.api import analyze, diff, fit, space, sweep
     from mobcost.language import MobcostError, Network, SpecError, load_model, load_spec, parse_spec
     from mobcost.trace import Analysis, Row, Totals, trace
 
 __version__ = "0.1.0"
 __all__ = ["Analysis", "MobcostError", "Network", "Row", "SpecError", "Totals", "analyze", "diff", "fit",
-           "load_model", "load_spec", "parse_spec", "sweep", "trace"]
+           "load_model", "load_spec", "parse_spec", "space", "sweep", "trace"]
 _HOME = {"MobcostError": "language", "Network": "language", "SpecError": "language", "load_model": "language",
          "load_spec": "language", "parse_spec": "language", "Analysis": "trace", "Row": "trace", "Totals": "trace",
-         "trace": "trace", "analyze": "api", "diff": "api", "fit": "api", "sweep": "api"}
+         "trace": "trace", "analyze": "api", "diff": "api", "fit": "api", "space": "api", "sweep": "api"}
 
 
 def __getattr__(name: str):
@@ -38,9 +38,9 @@ def __getattr__(name: str):
 
 class _Package(types.ModuleType):
     def __setattr__(self, name: str, value) -> None:
-        """`mobcost.trace` names the function, as when this package imported it eagerly: importing the submodule
-        of the same name (which the import system then sets here) must not replace it."""
-        if not (name == "trace" and isinstance(value, types.ModuleType)):
+        """`mobcost.trace` and `mobcost.space` name the functions, as when this package imported them eagerly:
+        importing the submodule of the same name (which the import system then sets here) must not replace it."""
+        if not (name in ("trace", "space") and isinstance(value, types.ModuleType)):
             super().__setattr__(name, value)
 
 

@@ -15,6 +15,7 @@ from mobcost import display
 
 if TYPE_CHECKING:
     from mobcost.delta import Diff
+    from mobcost.space.explore import SpaceResult
     from mobcost.language import Network
     from mobcost.sizing import Fit, Sweep
     from mobcost.trace import Analysis
@@ -24,6 +25,11 @@ def load_views() -> None:
     """Fill the display registry: each view registers the results it shows as it is imported."""
     from mobcost.table import Format, html, render
     from mobcost.views import diff, fit, network  # noqa: F401
+
+    try:
+        from mobcost.views import space  # noqa: F401  (needs numpy, the space extra)
+    except ImportError:
+        pass
 
     display.renderers(rich=lambda report: render(report, Format.rich), html=html)
 
@@ -89,6 +95,31 @@ def diff(before: str | Network | Analysis, after: str | Network | Analysis, coun
     from mobcost.trace import Analysis
 
     return compare_rows(*(m if isinstance(m, Analysis) else analyze(m) for m in (before, after)), counting)
+
+
+def space(space: str, samples: int | None = None, seed: int = 0, exhaustive: bool | None = None,
+          device: str | None = None, max_macs: int | str | None = None, max_params: int | str | None = None,
+          max_memory: int | str | None = None, max_latency: float | str | None = None, dtype: str = "fp32",
+          fix: dict[str, list] | None = None, pareto: str | None = None, keep: bool = False,
+          client=None, sink=None) -> SpaceResult:
+    """A design space (a shipped one, `ofa_mobilenet_v3`, or a space file) explored as `mobcost space` does: its
+    size, the exact distribution of Mult-Adds, parameters, peak memory and (with a device) latency as arrays, the
+    share within budget and the Pareto members; `keep=True` also returns every member's choices and costs
+    (`result.members`, a dict of arrays), for a search loop; `client` a dask.distributed Client to run on;
+    `sink(space, members, costs)` sees every chunk of members as it is evaluated."""
+    from mobcost.space.explore import explore, numpy_needed
+    from mobcost.space.run import Budget
+    from mobcost.space.spec import fix as fixed, load_space
+    from mobcost.sizing import Limits
+
+    numpy_needed()
+    found = load_space(space)
+    for field, values in (fix or {}).items():
+        found = fixed(found, field, [str(v) for v in (values if isinstance(values, (list, tuple)) else [values])])
+    limits = Limits.of(None, *(None if v is None else str(v) for v in (max_macs, max_params, max_memory)), dtype,
+                       None if max_latency is None else str(max_latency), device)
+    budget = Budget(limits.max_macs, limits.max_params, limits.max_memory, limits.max_latency)
+    return explore(found, samples, seed, exhaustive, device, budget, pareto, dtype, client, sink, keep)
 
 
 def models() -> list[dict]:

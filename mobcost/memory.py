@@ -67,11 +67,22 @@ def materialized(analysis: Analysis) -> list[bool]:
     rows, readers, returned = analysis.rows, _readers(analysis), set(analysis.returned)
 
     def sliced(i: int) -> bool:
-        reader = rows[i + 1] if i + 1 < len(rows) else None
-        return (readers[i + 1] == [i + 1] and rows[i].name not in returned and isinstance(reader.unit, Bottleneck)
-                and _role(reader) in ("dw", "project"))
+        return rows[i].name not in returned and _slices(readers[i + 1], rows, i + 1)
 
     return [not sliced(i) for i in range(len(rows))]
+
+
+def _slices(readers: list[int], rows: tuple[Row, ...], index: int) -> bool:
+    """Whether a tensor whose readers are `readers` is computed in slices: read by row `index` alone, a bottleneck's
+    depthwise or projection."""
+    reader = rows[index] if index < len(rows) else None
+    return readers == [index] and isinstance(reader.unit, Bottleneck) and _role(reader) in ("dw", "project")
+
+
+def input_sliced(analysis: Analysis) -> bool:
+    """Whether the tensor the first row reads would be computed in slices if an earlier row wrote it (a network's
+    part traced on its own, as mobcost.space's tables trace each block)."""
+    return _slices(_readers(analysis)[0], analysis.rows, 0)
 
 
 def steps(analysis: Analysis) -> list[Step]:

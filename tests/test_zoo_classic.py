@@ -220,8 +220,8 @@ def test_cli_checks_and_tables_the_classic_networks(mobcost):
 
 
 @pytest.mark.parametrize("model", [model for model, _ in TORCHVISION_PARAMS.values()])
-def test_readme_comparison_table(model):
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+def test_docs_comparison_table(model):
+    readme = (Path(__file__).parent.parent / "docs" / "models.md").read_text()
     a = mobcost.analyze(model)
     assert f"| `{model}` |" in readme and f"| {a.params_counted('torch'):,} | {a.macs:,} |" in readme
 
@@ -236,8 +236,8 @@ def test_keras_applications_counts():
     assert resnet50.params_counted("keras") + conv_biases == 25_636_712
 
 
-def test_readme_spec_example_traces_as_its_comments_say():
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+def test_docs_spec_example_traces_as_its_comments_say():
+    readme = (Path(__file__).parent.parent / "docs" / "models.md").read_text()
     section = readme.split("## The comparison networks")[1]
     layers = section.split("```yaml\n")[1].split("```")[0]
     rows = trace(parse_spec(f"name: e\ntitle: E\ninput: {{resolution: 111, channels: 96}}\nlayers:\n{layers}")).rows

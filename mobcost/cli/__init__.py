@@ -6,6 +6,6 @@ Exit codes: 0 success (also when the reader of a pipe stops early, as `| head` d
 
 # isort: skip_file
 from mobcost.cli.app import app, main  # first: it takes Ctrl-C before the heavy imports
-from mobcost.cli import network, checks, latency  # noqa: F401  (each registers its commands on `app`, in this order)
+from mobcost.cli import network, checks, latency, space  # noqa: F401  (each registers its commands on `app`, in this order)
 
 __all__ = ["app", "main"]

@@ -56,3 +56,40 @@ def accuracy_figure(network: Network, against: str, out: Path, variant: str | No
     image = io.BytesIO()
     figure.savefig(image, format=out.suffix.lower().lstrip("."))
     return image.getvalue(), len(grid.accuracy)
+
+
+def space_figure(curves: list, out: Path) -> bytes:
+    """The cumulative distribution of Mult-Adds of a space's members, one curve per (label, SpaceResult), as MCUNet's
+    Figure 3 compares TinyNAS's spaces: with a budget, of the members within it (TinyNAS keeps those that fit the
+    memory). The .png or .svg `out` names, as bytes (the caller writes it)."""
+    import numpy as np
+
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise MobcostError("plots need matplotlib: pip install 'mobcost[plot]'") from None
+    figure = Figure(figsize=(7.2, 5.2), layout="constrained")
+    axes = figure.add_subplot()
+    for label, result in curves:
+        low, high, counts, within = result.hist["macs"]
+        counts = within if result.budget.given() else counts
+        total = int(counts.sum())
+        if not total:
+            continue
+        edges = low + (np.arange(len(counts)) + 1) * ((float(high) - float(low) + 1) / len(counts))
+        kept = counts > 0
+        share = np.cumsum(counts)[kept] / total
+        name = label or result.space.name
+        axes.step(edges[kept] / 10**6, share, where="post", label=f"{name} ({total:,} members)", gid=f"cdf-{name}")
+    fitting = "within budget, " if any(result.budget.given() for _, result in curves) else ""
+    first = curves[0][1]
+    axes.set_xlabel("Million Mult-Adds")
+    axes.set_ylabel("Cumulative probability")
+    how = "all members" if first.exhaustive else f"{first.evaluated:,} members drawn per curve"
+    axes.set_title(f"{first.space.title}: Mult-Adds of its members ({fitting}{how})", fontsize="small",
+                   parse_math=False)
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize="small")
+    image = io.BytesIO()
+    figure.savefig(image, format=out.suffix.lower().lstrip("."))
+    return image.getvalue()
