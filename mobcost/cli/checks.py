@@ -148,7 +148,7 @@ def _growth(relative: float) -> str:
 @command
 def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format.rich,
            against: Annotated[Optional[str], typer.Option(
-               "--against", metavar="torchvision|timm|MODULE:CALLABLE",
+               "--against", metavar="LIBRARY|MODULE:CALLABLE",
                help="Hold the spec to a real implementation instead of the module mobcost builds from it: "
                     "torchvision or timm (the builder the config names, at the same α) or any importable function "
                     "returning an nn.Module. Compares every total with FlopCounterMode, Σ numel, fvcore, "

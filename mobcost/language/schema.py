@@ -537,10 +537,20 @@ def _inside_the_member(errors: list[dict]) -> list[dict]:
     whose type the value is not (`expected a valid boolean; found a mapping`) say nothing about the mistake, which the
     errors inside the member it is name: only those are kept."""
     locs = [e["loc"] for e in errors]
+    fields = _field_names()
     return [e for e in errors if not (
         e["type"].endswith("_type") and len(loc := e["loc"]) >= 2
         and any(len(other) > len(loc) and other[:len(loc) - 1] == loc[:-1] and other[len(loc) - 1] != loc[-1]
+                and not {loc[-1], other[len(loc) - 1]} <= fields  # two fields of one layer: both errors stand
                 for other in locs))]
+
+
+@cache
+def _field_names() -> frozenset[str]:
+    """Every layer kind's field names (and aliases): an error at one of them is about that field, not a union's
+    member (`stride: [2, 1]` fails deeper than `bn: yes` beside it, and neither hides the other)."""
+    return frozenset(name for kind in LAYER_KINDS for key, info in kind.model_fields.items()
+                     for name in (key, info.alias) if name)
 
 
 def parse_spec(text: str, file: str = "<spec>", includes: bool = True) -> Network:
