@@ -13,7 +13,9 @@ from pydantic import ValidationError
 from mobcost.layers import (Add, Concat, Join, Conv, Layer, Leaf, Repeat, Residual, Scaling, Separable, Shape, ShapeError,
                             SqueezeExcite)
 from mobcost.display import Displayed
-from mobcost.limits import LIMIT, MAX_CHANNELS, MAX_LAYERS, MAX_MULTIPLIER, MAX_PIXELS, MAX_TRACED_ROWS
+from mobcost.errors import shown
+from mobcost.limits import (LIMIT, MAX_CHANNELS, MAX_LAYERS, MAX_MULTIPLIER, MAX_PIXELS, MAX_SWEPT_ROWS,
+                            MAX_TRACED_ROWS, MAX_VARIANTS, number_of)
 from mobcost.language import BN_PARAMS, MakeDivisible, MobcostError, Network, ParamCounting, Path_, expanded_rows
 from mobcost.language.locate import did_you_mean
 
@@ -213,11 +215,13 @@ def size_text(resolution: Resolution, times: str = "×") -> str:
 
 
 def parse_resolution(text: str) -> Resolution:
-    """`224`, or height × width as `240x320` (also `240×320`)."""
+    """`224`, or height × width as `240x320` (also `240×320`): whole numbers of pixels, read by limits.number_of."""
     parts = text.strip().lower().replace("×", "x").split("x")
-    if len(parts) > 2 or not all(part.strip().isdigit() for part in parts):
-        raise MobcostError(f"--res takes pixels, 224, or height × width, 240x320 (found {text!r})")
-    return squared(*(int(part) for part in parts)) if len(parts) == 2 else int(parts[0])
+    if len(parts) > 2:
+        raise MobcostError(f"--res takes pixels, 224, or height × width, 240x320 (found {shown(text)!r})")
+    sides = [int(number_of(part, "--res (pixels, 224, or height × width, 240x320)", 1, MAX_PIXELS, whole=True))
+             for part in parts]
+    return squared(*sides) if len(sides) == 2 else sides[0]
 
 
 def squared(h: int, w: int) -> Resolution:
@@ -254,9 +258,11 @@ def resolution_of(network: Network, resolution: Resolution | None = None, rho: f
 
 
 def trace(network: Network, alpha: float = 1.0, resolution: Resolution | None = None,
-          depth: float | None = None) -> Analysis:
+          depth: float | None = None, memo: dict | None = None) -> Analysis:
     """Propagate the input through the graph, in the spec's order, at width multiplier α and the given resolution
-    (and depth multiplier, times the network's own)."""
+    (and depth multiplier, times the network's own). `memo`, shared by traces of one network at one α and depth
+    (fit's variants at each resolution), keeps the layers and blocks α built: they depend on the channels their
+    input has, never on its height or width (as sweep's replay has it), so each is built once."""
     if network.backbone is not None and not network.included:
         raise MobcostError(f"{network.name}: its backbone {network.backbone.model} is not included; read the spec "
                            "with parse_spec or load_spec, which include it")
@@ -264,7 +270,7 @@ def trace(network: Network, alpha: float = 1.0, resolution: Resolution | None = 
     image = resolution_of(network, resolution)
     accepted(network, alpha, image, depth)
     resolution = network.resizes or image
-    walk = _Walk(network, scaling, resolution)
+    walk = _Walk(network, scaling, resolution, **({} if memo is None else {"built": memo}))
     walk.values.append(Shape(*hw(resolution), network.input.channels))
     walk.layers(network.layers, 0, ("layers",))
     return Analysis(network, Fraction(str(alpha)), resolution, tuple(walk.rows), outputs=walk.outputs(),
@@ -332,10 +338,11 @@ def sweep(network: Network, alphas: Iterable[float], resolutions: Iterable[Resol
     over the same graph, keeping sums rather than rows, and costs a layer again only when its input differs from the
     previous resolution's.
     """
-    resolutions = [resolution_of(network, r) for r in resolutions]
+    alphas, resolutions = list(alphas), [resolution_of(network, r) for r in resolutions]
     for resolution in resolutions:
         accepted(network, resolution=resolution)
     resolutions = [network.resizes or resolution for resolution in resolutions]  # what the network runs at
+    plan_work(network, len(alphas) * len(resolutions), "the sweep", MAX_SWEPT_ROWS)
     for alpha in alphas:
         first = trace(network, alpha, resolutions[0])
         yield summed(first)
@@ -345,13 +352,19 @@ def sweep(network: Network, alphas: Iterable[float], resolutions: Iterable[Resol
             yield _replay(network, Fraction(str(alpha)), resolution, program, last)
 
 
-def plan_work(network: Network, variants: int, what: str) -> None:
-    """Refuse, before the first trace, work that would trace more than MAX_TRACED_ROWS rows in full (each of
-    `variants` traces the whole network), so that a command's time is bounded by what was asked."""
+def plan_work(network: Network, variants: int, what: str, most: int = MAX_TRACED_ROWS) -> None:
+    """Refuse, before the first trace, work beyond what takes about a second (bench/work_plan.py): more than
+    MAX_VARIANTS variants (each a row of the table), or more than `most` rows in all: MAX_TRACED_ROWS when each of
+    `variants` traces the whole network, MAX_SWEPT_ROWS when sweep replays it at each resolution. So a command's
+    time is bounded by what was asked, whatever the spec."""
+    if variants > MAX_VARIANTS:
+        raise MobcostError(f"{what} has {variants:,} α × resolution variants; expected at most {MAX_VARIANTS:,} "
+                           f"{LIMIT}: ask for fewer α and resolution values")
     rows = expanded_rows(network.layers)
-    if variants * rows > MAX_TRACED_ROWS:
-        raise MobcostError(f"{what} traces {variants:,} variants of {rows:,} or more rows each in full; expected at "
-                           f"most {MAX_TRACED_ROWS:,} rows in all {LIMIT}: ask for fewer α and resolution values")
+    if variants * rows > most:
+        how = " in full" if most == MAX_TRACED_ROWS else ""
+        raise MobcostError(f"{what} traces {variants:,} variants of {rows:,} or more rows each{how}; expected at "
+                           f"most {most:,} rows in all {LIMIT}: ask for fewer α and resolution values")
 
 
 def summed(analysis: Analysis) -> Totals:
@@ -456,12 +469,9 @@ class _Walk:
             elif isinstance(layer, Residual):
                 x = self.residual(layer, x, here, name)
             elif hasattr(layer, "parts"):  # a block: its parts are named block/part and carry the block's name
-                unit = layer.resolve(self.scaling)  # α first: a block's parts depend on its resolved widths
-                if getattr(unit, "n", 1) > MAX_LAYERS:
-                    raise self.network.problem(here, "n", f"expected at most {MAX_LAYERS:,} layers once repeats are "
-                                                          f"multiplied out {LIMIT}; this block repeats {unit.n:,} times")
+                unit, parts = self.block(layer, x, here, scope, suffix)
                 local = {"input": x}
-                for part in self.parts(unit, x, here, scope, suffix):
+                for part in parts:
                     reads = self.reads(part, local, x)
                     x = local[part.name] = self.leaf(part, reads, here, f"{name}/{part.name}", name, unit)
             else:
@@ -485,13 +495,13 @@ class _Walk:
             if candidate in self.names:
                 return self.names[candidate]
         known = [n for n in self.names if "/" not in n]
-        raise self.network.problem(path, "from", f"no earlier tensor is named {name!r}; a layer reads only tensors "
+        raise self.network.problem(path, "from", f"no earlier tensor is named {shown(name)!r}; a layer reads only tensors "
                                                  f"written before it{did_you_mean(name, known)}")
 
     def name(self, name: str, value: int, path: Path_) -> None:
         if name in self.names and self.names[name] != value:
             what = "the network's input" if name == "input" else "an earlier tensor"
-            raise self.network.problem(path, "name", f"{name!r} already names {what}; names are unique in a network")
+            raise self.network.problem(path, "name", f"{shown(name)!r} already names {what}; names are unique in a network")
         self.names[name] = value
 
     def repeats(self, layer: Repeat, path: Path_) -> int:
@@ -502,6 +512,20 @@ class _Walk:
         """The values a block's part reads: the parts its `from:` names (or `input`), else the previous part."""
         sources = [part.from_] if isinstance(part.from_, str) else part.from_
         return tuple(local[source] for source in sources) if sources else (x,)
+
+    def block(self, layer, x: int, path: Path_, scope: str, suffix: str) -> tuple:
+        """A block with α applied and its parts, built once per input channels (kept in `built`, which a memo may
+        share between traces at one α)."""
+        base = getattr(layer, "squeeze_from", None)  # an SE squeezing from another tensor: its channels too
+        key = ("block", id(layer), scope, suffix, self.values[x].c,
+               base and self.values[self.lookup(base, path, scope, suffix)].c)
+        if key not in self.built:
+            unit = layer.resolve(self.scaling)  # α first: a block's parts depend on its resolved widths
+            if getattr(unit, "n", 1) > MAX_LAYERS:
+                raise self.network.problem(path, "n", f"expected at most {MAX_LAYERS:,} layers once repeats are "
+                                                      f"multiplied out {LIMIT}; this block repeats {unit.n:,} times")
+            self.built[key] = (layer, unit, self.parts(unit, x, path, scope, suffix))
+        return self.built[key][1:]
 
     def parts(self, unit, x: int, path: Path_, scope: str, suffix: str) -> tuple:
         try:
@@ -562,7 +586,7 @@ class _Walk:
             raise self.network.problem(path, field, f"{e} (input {x}, α = {float(self.scaling.alpha):g}, "
                                                       f"at resolution {size_text(self.resolution)})") from None
         if name in self.names:
-            raise self.network.problem(path, "name", f"{name!r} already names an earlier tensor; names are unique "
+            raise self.network.problem(path, "name", f"{shown(name)!r} already names an earlier tensor; names are unique "
                                                      "in a network")
         batch = self.batch(built, reads, sources, path)
         self.rows.append(Row(name, built, x, y, batch * built.macs(x), built.params(x), block, built.bn_channels(x),
@@ -579,13 +603,13 @@ class _Walk:
         batches = [self.batches[j] for j in data] or [1]
         for source, batch in zip(sources[1:], batches[1:]):
             if batch != batches[0]:
-                raise self.network.problem(path, "from", f"cannot {layer.kind} {sources[0]!r} ({_items(batches[0])}) "
-                                           f"and {source!r} ({_items(batch)}): the tensors a layer joins must be "
+                raise self.network.problem(path, "from", f"cannot {layer.kind} {shown(sources[0])!r} ({_items(batches[0])}) "
+                                           f"and {shown(source)!r} ({_items(batch)}): the tensors a layer joins must be "
                                            "batches of the same size")
         if not getattr(layer, "batch", None):
             return batches[0]
         if batches[0] != 1:
-            raise self.network.problem(path, "batch", f"{sources[0]!r} is already {_items(batches[0])}; a batch of "
+            raise self.network.problem(path, "batch", f"{shown(sources[0])!r} is already {_items(batches[0])}; a batch of "
                                                       "crops is cut from one tensor")
         return layer.batch
 
@@ -594,7 +618,7 @@ class _Walk:
         found = []
         for i, name in enumerate(self.network.outputs):
             if name not in self.names:
-                raise self.network.problem(("outputs", i), None, f"no tensor is named {name!r}"
+                raise self.network.problem(("outputs", i), None, f"no tensor is named {shown(name)!r}"
                                                                  f"{did_you_mean(name, [n for n in self.names if '/' not in n])}")
             value = self.names[name]
             found.append(self.rows[value - 1].name if value else "input")

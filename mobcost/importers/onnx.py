@@ -20,10 +20,10 @@ from pathlib import Path
 from mobcost import layers as L
 from mobcost.importers.graph import (Unit, clean, dump, exact_squeeze, excite_acts, name_of, whole,
                                     spec_layers)
-from mobcost.importers.protobuf import without_weights
+from mobcost.importers.protobuf import TooMany, without_weights
 from mobcost.layers import Shape, ShapeError
-from mobcost.limits import LIMIT, MAX_ONNX_BYTES, MAX_ONNX_NODES, MAX_PIXELS
-from mobcost.errors import MobcostError
+from mobcost.limits import LIMIT, MAX_LAYERS, MAX_ONNX_BYTES, MAX_ONNX_INITIALIZERS, MAX_ONNX_NODES, MAX_PIXELS
+from mobcost.errors import MAX_LISTED, MobcostError, shown
 
 UNKNOWN = ("error", "zero")
 _ACTS = set(typing.get_args(L.Activation))  # the activations the spec language names
@@ -58,15 +58,31 @@ def read_model(path: str | Path):
     try:
         with open(path, "rb") as f, (mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else nullcontext(b"")) \
                 as data:
-            model = onnx.ModelProto.FromString(without_weights(data))
+            model = onnx.ModelProto.FromString(without_weights(data, MAX_ONNX_NODES, MAX_ONNX_INITIALIZERS))
+    except TooMany as e:  # counted while the bytes were walked, before protobuf parsed the graph
+        raise MobcostError(f"{path}: {e} {LIMIT}; it has more") from None
     except Exception as e:  # protobuf's DecodeError and friends: a malformed file is bad input, never a traceback
         raise MobcostError(f"{path}: not a readable ONNX model ({type(e).__name__}: {clean(str(e))[:200]})") from None
     if not model.HasField("graph") or not model.graph.node:
         raise MobcostError(f"{path}: not an ONNX model: it has no graph of operators")
-    if len(model.graph.node) > MAX_ONNX_NODES:
-        raise MobcostError(f"{path}: expected at most {MAX_ONNX_NODES:,} ONNX nodes {LIMIT}; it has "
-                           f"{len(model.graph.node):,}")
+    _check_order(model.graph, path)
     return model
+
+
+def _check_order(graph, path: Path) -> None:
+    """Every tensor a node reads is written before it (by a node, or as an input or an initializer): ONNX requires
+    the nodes in topological order, and a node read out of order would otherwise be dropped without a word."""
+    written = {v.name for v in graph.input} | {t.name for t in graph.initializer} | {
+        t.values.name for t in graph.sparse_initializer}
+    later = {name for node in graph.node for name in node.output}
+    for i, node in enumerate(graph.node):
+        for name in node.input:
+            if name and name not in written:
+                where = f"node {i:,} ({shown(node.op_type)} {shown(node.name)!r}) reads tensor {shown(name)!r}"
+                raise MobcostError(f"{path}: {where} before the node that writes it: the nodes are not in "
+                                   "topological order, as ONNX requires" if name in later else
+                                   f"{path}: {where}, which no node, graph input or initializer writes")
+        written.update(node.output)
 
 
 # ---- the graph as units: one layer, join or input each -------------------------------------------------------
@@ -112,7 +128,7 @@ class _Reader:
         self.shapes = _inferred(model, self.input_name, self.input_dims)
 
     # the image input
-    def _input(self, graph, resolution: int | None) -> None:
+    def _input(self, graph, resolution: int | tuple[int, int] | None) -> None:
         inputs = [v for v in graph.input if v.name not in self.dims]
         if len(inputs) != 1:
             raise MobcostError(f"{self.path}: expected one image input; the graph has {len(inputs)} "
@@ -128,8 +144,8 @@ class _Reader:
         _, h, w, c = dims if nhwc else (dims[0], dims[2], dims[3], dims[1])
         if c is None:
             raise MobcostError(f"{self.path}: input {name_of(value.name)!r} has a dynamic channel count")
-        if resolution is not None:
-            h = w = resolution
+        if resolution is not None:  # a side, or (height, width) as --res 240x320 gives it
+            h, w = resolution if isinstance(resolution, tuple) else (resolution, resolution)
         if h is None or w is None:
             raise MobcostError(f"{self.path}: input {name_of(value.name)!r} has a dynamic height or width "
                                f"({self.layout} {dims}); give the resolution with --res")
@@ -329,6 +345,8 @@ class _Reader:
             return
         if len(data) > 1 and op not in ("Add", "Mul", "Concat", "Sum"):
             raise _Unsupported(f"reads {len(data)} image tensors")
+        if len(set(data)) < len(data):  # Add(a, a), Concat(a, a): a join of a tensor with itself
+            raise _Unsupported("reads the same image tensor twice, which the spec language's joins cannot say")
         if op in _PASS or (op == "Transpose" and tuple(a.get("perm", ())) in _LAYOUT):
             self.tensor[node.output[0]] = self.tensor[data[0]]
             if tuple(a.get("perm", ())) == (0, 2, 3, 1) or (op != "Transpose" and data[0] in self.nhwc):
@@ -1113,6 +1131,9 @@ def import_onnx(path: str | Path, resolution: int | None = None, unknown: str = 
     model = read_model(path)
     reader = _Reader(model, path, resolution, unknown)
     units = reader.read()
+    if len(units) > MAX_LAYERS + 1:  # the input and a row each: the spec mobcost would then refuse, not written
+        raise MobcostError(f"{path}: the imported network has {len(units) - 1:,} rows; expected at most "
+                           f"{MAX_LAYERS:,} {LIMIT}")
     layers, outputs, classes = spec_layers(units, reader.outputs, path)
     x = reader.input_shape
     stem = name_of(path.stem) or "model"
