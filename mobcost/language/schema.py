@@ -66,6 +66,14 @@ Printed = Annotated[str, BeforeValidator(_printed), WithJsonSchema({
 """A published figure exactly as printed (quote it in YAML to keep trailing zeros): its digits give its precision."""
 
 
+def _as_written(value) -> str:
+    """A field's value as a spec writes it: a mapping by the fields it sets (`{divisor: 8}`), a word as itself."""
+    if isinstance(value, BaseModel):
+        fields = value.model_dump(include=value.model_fields_set or None)
+        return "{" + ", ".join(f"{k}: {v}" for k, v in fields.items()) + "}"
+    return str(value)
+
+
 # ---- the spec -----------------------------------------------------------------------------------------------
 
 class _Strict(BaseModel):
@@ -438,7 +446,7 @@ class Network(_Strict):
                                                                   if field != "each" and spec.through else ""))
         for key in INHERITED:
             if key in self.model_fields_set and getattr(self, key) != getattr(base, key):
-                raise self.problem((key,), None, f"is the backbone's ({base.name}: {getattr(base, key)}); expected "
+                raise self.problem((key,), None, f"is the backbone's ({base.name}: {_as_written(getattr(base, key))}); expected "
                                                  "it left out, or the same: one network rounds and scales its "
                                                  "widths one way")
         layers = self._apply(base.layers[:end], spec, ("backbone",))
