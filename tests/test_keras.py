@@ -62,6 +62,59 @@ KERAS_LAYERS = {
     "shuffle": lambda row: [layers.Reshape((row.input.h, row.input.w, row.layer.groups, -1)),
                             layers.Permute((1, 2, 4, 3)), layers.Reshape((row.input.h, row.input.w, row.input.c))],
 }
+
+
+class Affine(keras.layers.Layer):
+    """A per-channel scale and shift, `x * γ + β`: its weights are what count_params() counts."""
+
+    def __init__(self, scale: bool, shift: bool):
+        super().__init__()
+        self.scale, self.shift = scale, shift
+
+    def build(self, shape):
+        self.gamma = self.add_weight((shape[-1],), initializer="ones") if self.scale else None
+        self.beta = self.add_weight((shape[-1],), initializer="zeros") if self.shift else None
+
+    def call(self, x):
+        x = x * self.gamma if self.gamma is not None else x
+        return x + self.beta if self.beta is not None else x
+
+
+def _attend(row):
+    """softmax(Q·Kᵀ/√d)·V per head on channels-last maps, within each offset of a ph×pw patch (MobileViT), a key and
+    value of one head shared by every query head (multi-query): as tests/test_verify.py's Attend, in keras.ops."""
+    ops, kd, vd = keras.ops, row.layer.key_dim, row.layer.value_dim
+    ph, pw = row.layer.patch or (1, 1)
+
+    def tokens(t, dim):  # N×H×W×(h·dim) → (N·ph·pw)×h×L×dim
+        _, h, w, c = t.shape
+        t = ops.transpose(ops.reshape(t, (-1, h // ph, ph, w // pw, pw, c)), (0, 2, 4, 1, 3, 5))
+        return ops.transpose(ops.reshape(t, (-1, (h // ph) * (w // pw), c // dim, dim)), (0, 2, 1, 3))
+
+    def attend(xs):
+        q, k, v = xs
+        _, h, w, _ = q.shape
+        a = ops.softmax(ops.matmul(tokens(q, kd) * kd ** -0.5, ops.transpose(tokens(k, kd), (0, 1, 3, 2))), axis=-1)
+        o = ops.transpose(ops.matmul(a, tokens(v, vd)), (0, 2, 1, 3))  # (N·ph·pw)×L×heads×value_dim
+        o = ops.reshape(o, (-1, ph, pw, h // ph, w // pw, o.shape[2] * vd))
+        return ops.reshape(ops.transpose(o, (0, 3, 1, 4, 2, 5)), (-1, h, w, o.shape[-1]))
+
+    return [layers.Lambda(attend)]
+
+
+KERAS_LAYERS |= {
+    "layernorm": lambda row: [layers.LayerNormalization(epsilon=row.layer.eps, center=row.layer.affine,
+                                                        scale=row.layer.affine)],
+    "groupnorm": lambda row: [layers.GroupNormalization(row.layer.groups, epsilon=row.layer.eps,
+                                                        center=row.layer.affine, scale=row.layer.affine)],
+    "batchnorm": lambda row: [layers.Identity()],  # the row's batch norm follows, as after any layer
+    "affine": lambda row: [Affine(row.layer.scale, row.layer.shift)],
+    "pad": lambda row: [layers.ZeroPadding2D(((row.layer.pads[0], row.layer.pads[2]),
+                                              (row.layer.pads[1], row.layer.pads[3])))],
+    "slice": lambda row: [layers.Lambda(lambda x, a=row.layer.start, b=row.layer.stop: x[..., a:b])],
+    "linear": lambda row: [layers.Dense(row.output.c, use_bias=row.layer.bias)],  # on every position's channels
+    "attend": _attend,
+}
 KERAS_ACTIVATION = {"relu": "relu", "relu6": "relu6", "hswish": "hard_swish", "hsigmoid": "hard_sigmoid",
                     "sigmoid": "sigmoid", "swish": "swish", "silu": "silu", "hardswish": "hard_swish",
                     "hardsigmoid": "hard_sigmoid", "gelu": "gelu", "leaky_relu": "leaky_relu"}
