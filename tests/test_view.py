@@ -7,7 +7,10 @@ import base64
 import hashlib
 import html
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -134,6 +137,21 @@ def test_every_shipped_config_is_under_500_kB():
     sizes = {path.stem: len(page(_analysis(path)).encode()) for path in set(builtin_models().values())}
     assert max(sizes.values()) < 500_000, max(sizes.items(), key=lambda item: item[1])
 
+
+def test_the_same_model_gives_the_same_file_whatever_the_hash_seed(tmp_path):
+    """docs/view.md: "the same model always gives the same file"; the peak's tensors are named in execution order.
+    SSDLite's peak is at bneck1 (t = 1, a residual): conv1's 160×160×16 output, kept for the add, and
+    bneck1/project's, at fp16: 2 × 160 * 160 * 16 * 2 bytes."""
+    pages = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"seed{seed}.html"
+        subprocess.run([sys.executable, "-m", "mobcost", "view", "ssdlite320_mobilenet_v3_large", "-o", str(out)],
+                       check=True, capture_output=True, cwd=Path(__file__).parent.parent,
+                       env={**os.environ, "PYTHONHASHSEED": seed})
+        pages.append(out.read_bytes())
+    assert pages[0] == pages[1]
+    assert f"{2 * 160 * 160 * 16 * 2:,} bytes at fp16, while bneck1/dw … bneck1/project runs: conv1, bneck1/project " \
+        "(" in pages[0].decode("utf-8")
 
 def _analysis(path):
     from mobcost import analyze

@@ -165,7 +165,7 @@ def page(analysis: Analysis, counting: ParamCounting = "weights", dtype: str = "
         old = layer_table(diff.before, counting)
         before = {row["name"]: old.cells(row) for row in old.rows if not row.get("subtotal")}
     peak = peak_step(analysis)
-    live = {analysis.rows[j - 1].name if j else "input" for j in peak.tensors}
+    live = [analysis.rows[j - 1].name if j else "input" for j in peak.tensors]  # in execution order
 
     nodes = len(graph.names)
     parts = ["backbone" if row is None else row.part for row in graph.rows]
@@ -268,7 +268,7 @@ def _node(attributes: str, x: int, y: int, name: str, second: str, shape: str, f
             f'<text class="shape" x="{WIDTH / 2 + 4:g}" y="{HEIGHT + 12}">{escape(shape)}</text></g>')
 
 
-def _header(analysis: Analysis, report, counting, dtype: str, peak, live: set[str], device, latency, diff) -> str:
+def _header(analysis: Analysis, report, counting, dtype: str, peak, live: list[str], device, latency, diff) -> str:
     how = report.data.get("counting", {})
     rows = [("Mult-Adds", f'<td class="num" data-value="{analysis.macs}" id="total-macs">{exact(analysis.macs)}</td>'),
             ("Parameters", f'<td class="num" data-value="{analysis.params_counted(counting)}" id="total-params">'
@@ -286,7 +286,7 @@ def _header(analysis: Analysis, report, counting, dtype: str, peak, live: set[st
     step = peak.rows
     peak_text = (f"Peak live set of activations: {exact(peak.live * BYTES[dtype])} bytes at {dtype}, while "
                  f"{step[0].name}{' … ' + step[-1].name if len(step) > 1 else ''} runs: "
-                 f"{', '.join(sorted(live, key=lambda n: n != 'input'))} (outlined in blue; the rule: mobcost memory).")
+                 f"{', '.join(live)} (outlined in blue; the rule: mobcost memory).")
     text = [f"<header><h1>{escape(printable(report.title))}</h1>",
             '<table id="totals"><caption>Totals</caption>',
             "".join(f"<tr><th>{h}</th>{cell}</tr>" for h, cell in rows), "</table>",
