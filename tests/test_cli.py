@@ -43,6 +43,16 @@ def test_every_command_has_help_with_an_example(mobcost):
         assert result.exit_code == 0 and "Example: mobcost" in result.stdout, name
 
 
+def test_force_names_every_file_option_of_its_command():
+    """`space --force` said "--export or --out" where space writes --export and --plot."""
+    from test_widths import commands
+
+    for path, command in commands():
+        options = {opt for param in command.params for opt in param.opts}
+        force = next((param for param in command.params if "--force" in param.opts), None)
+        for written in sorted(options & {"--export", "--out", "--plot"} if force else ()):
+            assert written in force.help, (path, written, force.help)
+
 @pytest.mark.parametrize("fmt", ["rich", "markdown", "csv", "json"])
 @pytest.mark.parametrize("command", [["table", "v1"], ["breakdown", "v1"], ["sweep", "v1", "--alpha", "1,0.5"],
                                      ["compare", "v1", "v1:shallow"], ["check", "v1"], ["models"],

@@ -165,7 +165,8 @@ DtypeOption = Annotated[Dtype, typer.Option("--dtype", help="Bytes per activatio
 Export = Annotated[Optional[Path], typer.Option(
     "--export", help="Also save the table as SVG or HTML (by the file's suffix), e.g. --export table.svg; an "
                      "existing file is replaced only with --force.")]
-Force = Annotated[bool, typer.Option("--force", help="Replace the file --export or --out names if it exists.")]
+Force = Annotated[bool, typer.Option("--force",
+                                     help="Replace the file that --export, -o/--out or --plot names if it exists.")]
 _export: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("export", default=None)
 
 
