@@ -1,6 +1,8 @@
 """The latency model: its per-operator form against hand arithmetic, the fitting against a synthetic device whose
 coefficients are known, the shipped devices against a refit of their own figures, and the commands."""
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -151,6 +153,23 @@ def test_latency_in_every_format(mobcost, command, fmt):
     if fmt == "json":
         json.loads(result.stdout)
 
+
+def decimals(value: str) -> int:
+    return len(value.partition(".")[2])
+
+
+def test_csv_latencies_to_the_stated_precision(mobcost):
+    """CSV gives milliseconds to 0.001 ms (issue 23; `latency -f csv` wrote 75.89124946688004, and its interval only
+    as the text "54.6–97.1"): the interval's ends as numbers, the estimate × (1 ∓ the device's stated error)."""
+    row = next(csv.DictReader(io.StringIO(mobcost("latency", "v2", "--device", "pixel1", "-f", "csv").stdout)))
+    exact = json.loads(mobcost("latency", "v2", "--device", "pixel1", "-f", "json").stdout)["estimate_ms"]
+    error = devices()["pixel1"].fitted.held_out.max_error
+    assert float(row["estimate"]) == round(exact, 3) and float(row["off"]) == round(100 * (exact / 75 - 1), 2)
+    assert (float(row["low"]), float(row["high"])) == (round(exact * (1 - error), 3), round(exact * (1 + error), 3))
+    for command in (["latency", "v2", "--device", "pixel1", "--layers"], ["devices", "pixel1"]):
+        rows = list(csv.DictReader(io.StringIO(mobcost(*command, "-f", "csv").stdout)))
+        for key in ("estimate", "compute", "memory", "time", "off"):
+            assert all(decimals(r[key]) <= 3 for r in rows if r.get(key)), (command, key)
 
 def test_table_latency_column_sums_to_the_estimate(mobcost):
     table = json.loads(mobcost("table", "v2", "--device", "pixel1", "-f", "json").stdout)

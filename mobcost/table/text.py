@@ -85,7 +85,8 @@ def _csv(report: Report) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(c.key for c in report.columns)
     for row in report.rows + ([report.total] if report.total else []):
-        writer.writerow(row.get(c.key, "") for c in report.columns)
+        writer.writerow(c.csv(row[c.key]) if c.csv and row.get(c.key) is not None else row.get(c.key, "")
+                        for c in report.columns)
     return out.getvalue().rstrip("\n")
 
 
