@@ -432,17 +432,20 @@ def _same_number(value, text: str) -> bool:
 
 
 def load_space(target: str | Path) -> Space:
-    """A shipped space by name, or a space file."""
+    """A shipped space by name, or a space file (`-`: standard input)."""
     from mobcost.language.yaml import read_spec_file
+    from mobcost.language.zoo import STDIN, stdin_text
 
     path, shipped = Path(target), spaces()
+    if str(target) == STDIN:
+        return read_space(stdin_text(), "<stdin>")
     if str(target) in shipped:
         path = shipped[str(target)]
     elif not path.suffix and not path.exists():
         from mobcost.errors import listed
 
         raise MobcostError(f"unknown space {shown(target)!r}: the shipped spaces are {listed(sorted(shipped))}, "
-                           "or give a space file (.yaml)")
+                           "or give a space file (.yaml, or - for standard input)")
     return read_space(read_spec_file(path), str(path))
 
 
