@@ -75,6 +75,10 @@ class _HelpAsWritten:
                 item.show_choices = False
                 if not all(choice in (item.help or "") for choice in choices):
                     item.help = f"{item.help or ''} One of: {', '.join(choices)}.".strip()
+        for command in getattr(self, "commands", {}).values():  # typer's list of commands keeps a docstring's line
+            if command.help and not command.short_help:  # breaks: it flows as --help does, its Example on a line
+                first = command.help.split("\n\n")[0]
+                command.short_help = "\nExample:".join(part.replace("\n", " ") for part in first.split("\nExample:"))
         super().format_help(ctx, formatter)
 
 
