@@ -100,6 +100,12 @@ class Space:
     globals: tuple[Choice, ...]  # input resolution, network width
     stages: tuple[Stage, ...]
     source: str | None = None
+    fixed: tuple[tuple[str, tuple], ...] = ()  # the global choices `fix` restricted, with the values kept
+
+    @property
+    def restricted(self) -> str:
+        """The restrictions `fix` made, as words ("width 0.3, 0.5; resolution 144"), or ""."""
+        return "; ".join(f"{field} {', '.join(map(shown_value, values))}" for field, values in self.fixed)
 
     @property
     def global_combos(self) -> int:
@@ -420,7 +426,8 @@ def fix(space: Space, field: str, values: list[str]) -> Space:
                                f"{' …' if len(choice.values) > 20 else ''}")
         kept += [v for v in match if v not in kept]
     globals_ = tuple(dataclasses.replace(c, values=tuple(kept)) if c is choice else c for c in space.globals)
-    return dataclasses.replace(space, globals=globals_)
+    fixed = (*((f, v) for f, v in space.fixed if f != field), (field, tuple(kept)))
+    return dataclasses.replace(space, globals=globals_, fixed=fixed)
 
 
 def _same_number(value, text: str) -> bool:
