@@ -46,11 +46,13 @@ def _model(model, resolution: int | None = None) -> tuple:
 
 
 def analyze(model: str | Network, alpha: float | None = None, resolution: int | tuple[int, int] | None = None,
-            rho: float | None = None, depth: float | None = None) -> Analysis:
-    """Trace a model (a built-in name, a `name:variant@alpha_res` reference, a YAML path or a Network)."""
-    from mobcost.trace import resolution_of, trace
+            rho: float | None = None, depth: float | None = None, classes: int | None = None) -> Analysis:
+    """Trace a model (a built-in name, a `name:variant@alpha_res` reference, a YAML path or a Network), with
+    `classes` replacing its classifier's width (TF-slim's checkpoints classify 1,001: a background class)."""
+    from mobcost.trace import resolution_of, trace, with_classes
 
     network, ref_alpha, ref_res = _model(model, resolution)
+    network = with_classes(network, classes)
     alpha = alpha if alpha is not None else ref_alpha if ref_alpha is not None else 1.0
     return trace(network, alpha, resolution_of(network, resolution if resolution is not None else ref_res, rho), depth)
 

@@ -11,6 +11,7 @@ tests/test_keras.py):
   keras    keras BatchNormalization: γ, β, moving mean and moving variance are all weights for count_params()
   fvcore   fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS and jit_handles.py (batchnorm_flop_jit in eval mode)
   ptflops  ptflops/pytorch_ops.py MODULES_MAPPING hooks and FUNCTIONAL_MAPPING patches (pytorch backend)
+  ptflops-aten  ptflops/aten_ops.py ATEN_OPS_MAPPING (aten backend, ptflops ≥ 0.7.3): conv and matmul, bias counted
   thop     thop/profile.py register_hooks and thop/vision/basic_hooks.py, calc_func.py
 """
 
@@ -26,13 +27,13 @@ from mobcost.language import LIBRARY, MobcostError, ParamCounting
 from mobcost.trace import Analysis, Row, Scaled
 
 OpClass = Literal["conv", "fc", "bias", "bn", "act", "global pool", "avg pool", "max pool", "lrn", "softmax", "add",
-                  "scale", "upsample", "data movement", "unknown"]
+                  "scale", "upsample", "layer norm", "group norm", "affine", "attention", "data movement", "unknown"]
 
 OPERATION_CLASSES: dict[OpClass, str] = {
     "conv": "Mult-Adds of convolutions (standard, grouped, depthwise, pointwise)",
-    "fc": "Mult-Adds of fully connected layers",
+    "fc": "Mult-Adds of fully connected and token-wise linear layers",
     "bias": "bias adds, one per output element of a layer with `bias: true`",
-    "bn": "batch norm, per normalized element (inference: a scale and a shift)",
+    "bn": "batch norm, per normalized element (inference: a scale and a shift), after a layer or on its own",
     "act": "activation, per output element",
     "global pool": "adaptive average pooling: global, or to a fixed output size (`output: [h, w]`)",
     "avg pool": "k×k average pooling",
@@ -42,7 +43,12 @@ OPERATION_CLASSES: dict[OpClass, str] = {
     "add": "residual add, per element (built as `x + y`, as torchvision does)",
     "scale": "squeeze-and-excite gating, per element (built as `gate * x`)",
     "upsample": "nearest or bilinear upsampling (built as nn.Upsample), per output element",
-    "data movement": "dropout (the identity at inference), flatten, concat, channel split and shuffle",
+    "layer norm": "layer norm over the channels at each position (built as nn.LayerNorm on the tokens), per element",
+    "group norm": "group norm (built as nn.GroupNorm), per element",
+    "affine": "a per-channel scale and shift that is not a batch norm (built as `x * γ + β`), per element",
+    "attention": "the attention products Q·Kᵀ and A·V (built as two `@` matmuls; softmax as a tensor method)",
+    "data movement": "dropout (the identity at inference), flatten, concat, channel split, slice and shuffle, "
+                     "zero padding",
     "unknown": "an imported operator mobcost has no rule for (`mobcost import --unknown zero`): a marked 0",
 }
 
@@ -53,6 +59,7 @@ KIND_CLASS: dict[str, Callable[[Row], OpClass]] = {
     "dw": lambda row: "conv",
     "pw": lambda row: "conv",
     "fc": lambda row: "fc",
+    "linear": lambda row: "fc",
     "avgpool": lambda row: "global pool" if row.layer.adaptive else "avg pool",
     "maxpool": lambda row: "max pool",
     "lrn": lambda row: "lrn",
@@ -66,6 +73,13 @@ KIND_CLASS: dict[str, Callable[[Row], OpClass]] = {
     "upsample": lambda row: "upsample",
     "split": lambda row: "data movement",
     "shuffle": lambda row: "data movement",
+    "slice": lambda row: "data movement",
+    "pad": lambda row: "data movement",
+    "layernorm": lambda row: "layer norm",
+    "groupnorm": lambda row: "group norm",
+    "batchnorm": lambda row: "bn",
+    "affine": lambda row: "affine",
+    "attend": lambda row: "attention",
 }
 
 
@@ -74,7 +88,7 @@ def operations(row: Row) -> list[OpClass]:
     ops = [KIND_CLASS[row.kind](row)]
     if getattr(row.layer, "bias", False):
         ops.append("bias")
-    if row.bn:
+    if row.bn and "bn" not in ops:  # a batch norm of its own is its row's operation
         ops.append("bn")
     if getattr(row.layer, "act", None):
         ops.append("act")
@@ -149,6 +163,12 @@ def _activations(per: dict[str, int], bug: dict[str, int] | None = None) -> Rule
                 bug=f"{', '.join(bug)} counted twice" if bug else "", extra=extra)
 
 
+def _by_affine(plain: int, affine: int) -> Rule:
+    """Per element of a layer or group norm, by whether it has γ and β."""
+    return Rule(f"per element: {plain}, {affine} with γ and β" if plain != affine else f"{plain} per element",
+                lambda row: (affine if row.layer.affine else plain) * _outputs(row))
+
+
 def _thop_adaptive(row: Row) -> int:
     """thop's count_adap_avgpool, in its own float64 arithmetic (truncated at the end, as thop's int() does):
     (h/oh · w/ow + 1) per output element; whole when the output divides the input."""
@@ -175,6 +195,9 @@ class Convention:
     # an operation computed by a tensor method (x.mean([2, 3])): as a module would be, or not at all (fvcore has no
     # handler for aten::mean, ptflops patches no tensor method but matmul's, thop hooks modules only)
     method: Literal["as a module", "not at all"] = "as a module"
+    # layer kinds whose weights the tool leaves out of its parameter count (thop counts a module's parameters only
+    # if it has a hook for the module's type: none for nn.GroupNorm or a scale-and-shift module)
+    unhooked: tuple[str, ...] = ()
 
     def charge(self, op: OpClass, row: Row) -> tuple[int, int]:
         """What this convention counts for one operation of a row: (its count, the part a tool adds by mistake)."""
@@ -191,7 +214,10 @@ class Convention:
         return Counter({op: self.charge(op, row)[0] for op in operations(row)})
 
     def params_of(self, row: Row) -> int:
-        return row.params_counted(self.params)
+        return 0 if row.kind in self.unhooked else row.params_counted(self.params)
+
+
+_MULT_ADDS = ("conv", "fc")
 
 
 def _rules(**counted: Rule) -> dict[OpClass, Rule]:
@@ -199,10 +225,10 @@ def _rules(**counted: Rule) -> dict[OpClass, Rule]:
     named = {op.replace("_", " "): rule for op, rule in counted.items()}
     if unknown := named.keys() - OPERATION_CLASSES.keys():
         raise ValueError(f"no operation class {', '.join(unknown)}")
-    return {op: named.get(op, MACS if op in ("conv", "fc") else ZERO) for op in OPERATION_CLASSES}
+    return {op: named.get(op, MACS if op in _MULT_ADDS else ZERO) for op in OPERATION_CLASSES}
 
 
-_PAPER_RULES = _rules()
+_PAPER_RULES = _rules(attention=MACS)
 
 CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
     Convention(
@@ -221,11 +247,12 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
     Convention(
         "fvcore", "fvcore.nn.FlopCountAnalysis(model.eval(), x).total(); fvcore.nn.parameter_count", "torch",
         _rules(bn=_per_bn_element(2), global_pool=Rule("1 per input element", _inputs),
-               upsample=_by_mode(1, 4)),
+               upsample=_by_mode(1, 4), layer_norm=_by_affine(4, 5), group_norm=_by_affine(4, 5),
+               attention=MACS),
         "Mult-Adds counted as fvcore's FlopCountAnalysis (its \"flops\" are Mult-Adds): convolutions and matrix "
         "products without bias, batch norm 2 per element in eval mode, global pooling 1 per input element, "
-        "upsampling 1 (nearest) or 4 (bilinear) per output element; "
-        "activations, k×k pooling, LRN, softmax, element-wise operations and a mean taken as a tensor method "
+        "upsampling 1 (nearest) or 4 (bilinear) per output element, layer and group norm 4 per element (5 with "
+        "γ and β), attention's matrix products; activations, k×k pooling, LRN, softmax, element-wise operations and a mean taken as a tensor method "
         "(x.mean([2, 3])) are skipped.", method="not at all"),
     Convention(
         "ptflops", "ptflops.get_model_complexity_info(model, (c, h, w), backend='pytorch')", "torch",
@@ -241,14 +268,24 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                softmax=Rule("1 per element", _outputs),
                # upsample_flops_counter_hook counts `output[0]`: the first item of a batch, not the batch
                upsample=Rule("1 per output element", _outputs, "counted again, for a batch's first item only",
-                             lambda row: row.output.size)),
+                             lambda row: row.output.size),
+               # bn_flops_counter_hook doubles for `module.affine`, which nn.LayerNorm does not have
+               layer_norm=_by_affine(1, 1), group_norm=_by_affine(1, 2)),
         "Mult-Adds counted as ptflops' pytorch backend: plus bias adds, batch norm 2 per element, ReLU, ReLU6, "
         "swish (SiLU), GELU and leaky ReLU 1 per element, pooling 1 per input element, upsampling 1 per output "
-        "element, LRN's element-wise operations, softmax 1 per element; ReLU, GELU, pooling and upsampling are "
+        "element, LRN's element-wise operations, softmax 1 per element, layer norm 1 and group norm 1 per element (2 "
+        "with γ and β), attention's `@` products 0; ReLU, GELU, pooling and upsampling are "
         "counted twice (the module hook and the patched functional both fire, ptflops issue 139; the upsampling hook "
         "counts only a batch's first item), once where the implementation calls the function itself, not at all where "
         "it takes a tensor method (x.mean([2, 3])).",
         "once", "not at all"),
+    Convention(
+        "ptflops-aten", "ptflops.get_model_complexity_info(model, (c, h, w), backend='aten')", "torch",
+        _rules(bias=Rule("1 per output element", _outputs), attention=MACS),
+        "Mult-Adds counted as ptflops' aten backend (ptflops/aten_ops.py: aten.convolution, addmm, mm, bmm under a "
+        "dispatch mode, so whatever calls them, module, function or method, is seen once): convolutions and "
+        "matrix products (attention's `@` products too) plus 1 per bias output element; batch norm, layer and "
+        "group norm, activations, pooling, upsampling and element-wise operations 0."),
     Convention(
         "thop", "thop.profile(model, inputs=(x,))", "torch",
         _rules(bn=_per_bn_element(4),
@@ -256,12 +293,14 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                avg_pool=Rule("1 per output element", _outputs),
                softmax=Rule("3·c − 1 per position, c channels",
                             lambda row: _positions(row, row.output) * (3 * row.output.c - 1)),
-               upsample=_by_mode(1, 11)),
+               upsample=_by_mode(1, 11), layer_norm=_by_affine(2, 4)),
         "Mult-Adds counted as thop's profile: without bias, batch norm 4 per element, activations and max pooling "
         "0, adaptive average pooling h/oh · w/ow + 1 per output element (h·w + 1 when global), k×k average "
         "pooling 1 per output element, softmax 3c − 1 per position, nn.Upsample 1 (nearest) or 11 (bilinear) per "
-        "output element; what the implementation calls as a function or a tensor method 0 (thop hooks modules "
-        "only).", "not at all", "not at all"),
+        "output element, layer norm 2 per element (4 with γ and β), group norm and attention's `@` products 0; "
+        "what the implementation calls as a function or a tensor method 0 (thop hooks modules "
+        "only); parameters of group norms and affines 0 (thop counts only the modules it hooks).",
+        "not at all", "not at all", ("groupnorm", "affine")),
 )}
 
 
@@ -288,7 +327,8 @@ def counted(analysis: Analysis, name: str = "paper") -> Analysis:
 
 def totals(analysis: Analysis, name: str) -> tuple[int, int]:
     """Mult-Adds and parameters of the whole network, as a named convention counts them."""
-    return counted(analysis, name).macs, analysis.params_counted(convention(name).params)
+    conv = convention(name)
+    return counted(analysis, name).macs, sum(conv.params_of(row) for row in analysis.rows)
 
 
 @dataclass(frozen=True)
@@ -339,6 +379,8 @@ def difference(analysis: Analysis, a: str, b: str) -> Difference:
 # ---- the counting in words, for every table and JSON document that shows a count -------------------------------
 
 _COUNTING = {"weights": "",
+             "folded": " Counted with batch norm folded: plus one bias per normalized channel, as a deployed model "
+                       "stores it.",
              "torch": " Counted as PyTorch does: plus batch-norm γ and β (2 per normalized channel).",
              "keras": " Counted as Keras does: plus batch-norm γ, β, moving mean and variance "
                       "(4 per normalized channel)."}
@@ -350,9 +392,39 @@ def counting_words(counting: ParamCounting = "weights", name: str = "paper", flo
             + _COUNTING[counting] + (" FLOPs = 2 × Mult-Adds." if flops else ""))
 
 
+_TOOLS = ("fvcore", "ptflops", "thop")  # counters that run on the source model's modules and calls
+_IMPORTED = ("ONNX file ", "exported by torch.onnx")  # the `source:` of a spec `mobcost import` wrote
+
+
+def imported_note(analysis: Scaled, name: str | None = None) -> str | None:
+    """A warning where a tool's convention (`name`, or any of them) cannot equal that tool run on the model an
+    imported graph came from: the tools count modules and calls an ONNX graph does not record, and an export with
+    folded batch norms has none to count."""
+    network = analysis.network
+    tools = _TOOLS if name is None else (name,) if name in _TOOLS else ()
+    if not tools or not any(s in (network.source or "") for s in _IMPORTED):
+        return None
+    rows = getattr(analysis, "rows", ())
+    folded = rows and not any(row.bn for row in rows)
+    who = ", ".join(tools)
+    return (f"Imported from ONNX: {who} count{'s' if len(tools) == 1 else ''} the source model's modules and calls, "
+            "which the graph does not record (timm's BatchNormAct2d is counted differently by thop and ptflops; an "
+            "activation called as a function is counted once or not at all), so this is "
+            f"{'that tool' if len(tools) == 1 else 'each tool'}'s count of the graph's operators as modules"
+            + (", and the exporter folded every batch norm into its conv: the source model's batch-norm cost is "
+               "not in it" if folded else "") + ".")
+
+
 def implementation_note(analysis: Scaled, counting: ParamCounting, name: str = "paper") -> str | None:
     """A warning where the counting asked for is a library's (PyTorch's, Keras') but the network is not the one that
-    library builds (the spec's `follows` does not name it), or None."""
+    library builds (the spec's `follows` does not name it), or where a tool's convention cannot reproduce that tool
+    on an imported graph's source model; else None."""
+    imported = imported_note(analysis, name)
+    note = _library_note(analysis, counting, name)
+    return " ".join(filter(None, (note, imported))) or None
+
+
+def _library_note(analysis: Scaled, counting: ParamCounting, name: str = "paper") -> str | None:
     network = analysis.network
     if not network.follows:
         return None  # a spec that names no implementation makes no claim to check

@@ -91,7 +91,7 @@ class Diff(Displayed):
             return {"model": a.network.name, "label": a.label, "alpha": a.alpha, "resolution": a.resolution,
                     "macs": a.macs, "params": a.params_counted(self.counting)}
 
-        totals = {key: {"before": x, "after": y, "delta": y - x, "relative": relative(x, y)}
+        totals = {key: {"before": x, "after": y, "delta": y - x, "relative": relative(x, y) if x or not y else None}
                   for key, (x, y) in (("macs", self.macs), ("params", self.params))}
         return {"before": side(self.before), "after": side(self.after), "counting": self.counting,
                 "totals": totals, "rows": [c.to_dict() for c in self.changes], "unchanged": self.unchanged,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Union
 
@@ -21,14 +22,34 @@ def listed(names, empty: str = "none") -> str:
 
 
 def shown(value, limit: int = 60) -> str:
-    """A value from the input as an error echoes it: at most `limit` characters, so that a 900 kB name is not
-    printed back in full."""
-    text = str(value)
+    """A value from the input as an error echoes it: on one line (see one_line) and at most `limit` characters, so
+    that a 900 kB name is not printed back in full."""
+    text = one_line(str(value)[:limit * 2])  # an escape is at most 6 characters for 1: cut first, bounded work
     return text if len(text) <= limit else f"{text[:limit - 3]}..."
 
 
+def one_line(text: str) -> str:
+    """A value from the input (a name, a file name, a YAML tag) as one line of plain text: tabs, CR and LF as
+    spaces (no value starts a line of its own, as a GitHub workflow command would), control characters and bidi
+    overrides removed (no terminal escape, no reordering), and every other character str.isprintable() refuses
+    (zero-width characters, line and paragraph separators) shown as its escape, `\\u200b`."""
+    if text.isprintable():
+        return text
+    text = _CONTROLS.sub("", _BREAKS.sub(" ", text))
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}"
+                   for c in text)
+
+
+_BREAKS = re.compile("[\t\n\r]")
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 class MobcostError(Exception):
-    """Bad input: the CLI prints it as one paragraph and exits with code 2."""
+    """Bad input: the CLI prints it as one paragraph and exits with code 2. The message is made one line
+    (one_line): a file name or a value in it cannot start a line of its own, whoever wrote the message."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(one_line(str(message)))
 
 
 @dataclass(frozen=True)
@@ -43,7 +64,7 @@ class Problem:
     field: str | None = None
 
     def __str__(self) -> str:
-        where = self.file + (f", line {self.line}" if self.line else "") + (f", column {self.column}" if self.column else "")
+        where = one_line(self.file) + (f", line {self.line}" if self.line else "") + (f", column {self.column}" if self.column else "")
         what = "".join([f"{self.layer}, " if self.layer else "", f"field '{self.field}': " if self.field else ""])
         return f"{where}: {what}{self.message}"
 
@@ -57,7 +78,7 @@ class SpecError(MobcostError):
         worded = [str(p) for p in problems[:MAX_PROBLEMS]]
         if self.more:
             worded.append(f"… and {self.more:,} more problems in the same file")
-        super().__init__("\n".join(worded))
+        Exception.__init__(self, "\n".join(map(one_line, worded)))  # a line a problem, each made one line
 
 
 TORCH_CPU = ("install PyTorch's CPU build as PyTorch's own instructions do: pip install torch torchvision "

@@ -58,15 +58,20 @@ class _Graph:
         return name
 
 
-def _pads(row: Row, kernel: int, stride: int, dilation: int = 1) -> list[int]:
-    """ONNX pads (top, left, bottom, right) for the layer's padding: TensorFlow's `same` is asymmetric when odd."""
+def _pair(value) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def _pads(row: Row, kernel, stride, dilation: int = 1) -> list[int]:
+    """ONNX pads (top, left, bottom, right) for the layer's padding: TensorFlow's `same` is asymmetric when odd. A
+    kernel or stride is one number or (height, width)."""
     padding = getattr(row.layer, "padding", "valid")
     if padding == "valid":
         return [0, 0, 0, 0]
     if padding != "same":
         return [padding] * 4
-    span = dilation * (kernel - 1) + 1
-    total = [max((-(-n // stride) - 1) * stride + span - n, 0) for n in (row.input.h, row.input.w)]
+    total = [max((-(-n // s) - 1) * s + dilation * (k - 1) + 1 - n, 0)
+             for n, k, s in zip((row.input.h, row.input.w), _pair(kernel), _pair(stride))]
     return [total[0] // 2, total[1] // 2, total[0] - total[0] // 2, total[1] - total[1] // 2]
 
 
@@ -112,10 +117,11 @@ def _conv(g: _Graph, row: Row, xs: list[str]) -> str:
     layer, c_in, c_out = row.layer, row.input.c, row.output.c
     groups = c_in if row.kind == "dw" else getattr(layer, "groups", 1)
     k, s, d = getattr(layer, "kernel", 1), getattr(layer, "stride", 1), getattr(layer, "dilation", 1)
-    inputs = [xs[0], g.weight(row, "weight", (c_out, c_in // groups, k, k), fan_in=c_in // groups * k * k)]
+    (kh, kw), (sh, sw) = _pair(k), _pair(s)
+    inputs = [xs[0], g.weight(row, "weight", (c_out, c_in // groups, kh, kw), fan_in=c_in // groups * kh * kw)]
     if getattr(layer, "bias", False):
         inputs.append(g.weight(row, "bias", (c_out,), value=0.0))
-    y = g.node("Conv", inputs, row, kernel_shape=[k, k], strides=[s, s], dilations=[d, d], group=groups,
+    y = g.node("Conv", inputs, row, kernel_shape=[kh, kw], strides=[sh, sw], dilations=[d, d], group=groups,
                pads=_pads(row, k, s, d))
     return _normed(g, row, y)
 
@@ -182,6 +188,76 @@ def _add(g: _Graph, row: Row, xs: list[str]) -> str:
     return _activation(g, row, y, getattr(row.layer, "act", None))
 
 
+def _tokens(g: _Graph, row: Row, x: str, node: Callable[[str], str]) -> str:
+    """A token-wise operation on NCHW: to NHWC, the operation on the last axis, back to NCHW."""
+    return g.node("Transpose", [node(g.node("Transpose", [x], row, perm=[0, 2, 3, 1]))], row, perm=[0, 3, 1, 2])
+
+
+def _layernorm(g: _Graph, row: Row, xs: list[str]) -> str:
+    c = row.input.c
+    scale = [g.weight(row, "gamma", (c,), value=1.0)] + ([g.weight(row, "beta", (c,), value=0.0)]
+                                                          if row.layer.affine else [])
+    return _tokens(g, row, xs[0], lambda x: g.node("LayerNormalization", [x, *scale], row, axis=-1,
+                                                   epsilon=row.layer.eps))
+
+
+def _linear(g: _Graph, row: Row, xs: list[str]) -> str:
+    c, out = row.input.c, row.output.c
+
+    def matmul(x: str) -> str:
+        y = g.node("MatMul", [x, g.weight(row, "weight", (c, out), fan_in=c)], row)
+        return g.node("Add", [y, g.weight(row, "bias", (out,), value=0.0)], row) if row.layer.bias else y
+
+    return _activation(g, row, _tokens(g, row, xs[0], matmul), row.layer.act)
+
+
+def _batchnorm(g: _Graph, row: Row, xs: list[str]) -> str:
+    c = row.input.c
+    y = g.node("BatchNormalization", [xs[0], g.weight(row, "gamma", (c,), value=1.0),
+                                      g.weight(row, "beta", (c,), value=0.0), g.weight(row, "mean", (c,), value=0.0),
+                                      g.weight(row, "var", (c,), value=1.0)], row, epsilon=1e-3)
+    return _activation(g, row, y, row.layer.act)
+
+
+def _affine(g: _Graph, row: Row, xs: list[str]) -> str:
+    y, c = xs[0], row.input.c
+    if row.layer.scale:
+        y = g.node("Mul", [y, g.weight(row, "gamma", (c, 1, 1), value=1.0)], row)
+    if row.layer.shift:
+        y = g.node("Add", [y, g.weight(row, "beta", (c, 1, 1), value=0.0)], row)
+    return y
+
+
+def _pad(g: _Graph, row: Row, xs: list[str]) -> str:
+    top, left, bottom, right = row.layer.pads
+    return g.node("Pad", [xs[0], g.ints(row, "pads", [0, 0, top, left, 0, 0, bottom, right])], row)
+
+
+def _slice(g: _Graph, row: Row, xs: list[str]) -> str:
+    start = row.layer.start
+    return g.node("Slice", [xs[0], g.ints(row, "begin", [start]), g.ints(row, "end", [start + row.output.c]),
+                            g.ints(row, "axes", [1])], row)
+
+
+def _attend(g: _Graph, row: Row, xs: list[str]) -> str:
+    """Q·Kᵀ, softmax, A·V per head, as the MatMul and Softmax nodes torch.onnx writes for unfused attention."""
+    layer, q = row.layer, row.input
+    if layer.patch:
+        raise _Refused("attention within patches (`patch:`), whose unfolding the exporter does not write yet")
+    heads, dk, dv, keys = layer.heads, layer.key_dim, layer.value_dim, layer.keys
+
+    def per_head(x: str, dim: int, positions: int, transpose: bool) -> str:  # heads (or one shared) × dim × L
+        y = g.node("Reshape", [x, g.ints(row, "heads", [1, -1, dim, positions])], row)
+        return g.node("Transpose", [y], row, perm=[0, 1, 3, 2]) if transpose else y
+
+    query = per_head(xs[0], dk, q.h * q.w, True)
+    key = per_head(xs[1], dk, keys, False)
+    value = per_head(xs[2], dv, keys, True)
+    attention = g.node("Softmax", [g.node("MatMul", [query, key], row)], row, axis=-1)
+    out = g.node("Transpose", [g.node("MatMul", [attention, value], row)], row, perm=[0, 1, 3, 2])
+    return g.node("Reshape", [out, g.ints(row, "shape", [1, heads * dv, q.h, q.w])], row)
+
+
 def _unknown(g: _Graph, row: Row, xs: list[str]) -> str:
     raise _Refused(f"an imported operator mobcost has no rule for ({row.layer.op}): its computation is not known")
 
@@ -197,12 +273,20 @@ EXPORTERS: dict[str, Callable[[_Graph, Row, list[str]], str]] = {
     "dropout": lambda g, row, xs: xs[0],  # the identity at inference
     "flatten": lambda g, row, xs: xs[0] if g.rank[xs[0]] == 2 else g.node("Flatten", xs, row, rank=2, axis=1),
     "split": _split, "shuffle": _shuffle, "unknown": _unknown,
+    "layernorm": _layernorm, "batchnorm": _batchnorm, "affine": _affine, "pad": _pad, "slice": _slice,
+    "linear": _linear, "attend": _attend,
+    "groupnorm": lambda g, row, xs: _refuse("a group norm, which ONNX writes as GroupNormalization from opset 18; "
+                                            f"this file is opset {OPSET}"),
 }
 """One function per layer kind (a row of the trace): it writes the kind's operators and returns its output tensor."""
 
 
 class _Refused(Exception):
     pass
+
+
+def _refuse(reason: str) -> str:
+    raise _Refused(reason)
 
 
 def export_onnx(analysis: Analysis, seed: int = 0) -> bytes:

@@ -17,10 +17,14 @@ a traceback or an out-of-memory kill. The README's "Limits" section lists them w
 | MAX_CHANNELS     | input channels, out, classes, every α-scaled feature map  | field types (limits.ChannelCount); trace, per layer   |
 | MAX_COUNT        | a budget (max_macs, max_params)                           | spec.schema.parse_size, before the int     |
 | MAX_ONNX_BYTES   | an ONNX file's size (weights in external data: never read)| importers.onnx.read_model, from stat()     |
-| MAX_ONNX_NODES   | an ONNX graph's operator nodes                            | importers.onnx.read_model, before reading  |
+| MAX_ONNX_NODES   | an ONNX graph's operator nodes                            | importers.protobuf, while walking the bytes|
+| MAX_ONNX_INITIALIZERS | an ONNX graph's initializers (weights, constants)    | importers.protobuf, while walking the bytes|
 | MAX_GRID         | values of one --alpha or --res list or range (sweep, fit) | sizing.parse_grid, before building the list|
+| MAX_VARIANTS     | α × resolution variants of one sweep or fit               | trace.plan_work, before the first trace    |
 | MAX_TRACED_ROWS  | rows traced in full by one command: variants × layers     | trace.plan_work, before the first trace    |
-|                  | (sweep other than paper, fit --max-memory, check)         |                                            |
+|                  | (sweep --convention/--device, fit --max-memory/--device,  |                                            |
+|                  | check)                                                    |                                            |
+| MAX_SWEPT_ROWS   | rows replayed by sweep and fit (paper counting)           | trace.sweep, before the first trace        |
 | MAX_MULTIPLIER   | a width or depth coefficient (compound scaling, --depth)  | spec.schema.Multiplier; trace._scaling     |
 | MAX_BATCH        | a batch of crops (`batch:` on an upsample)                | field type (limits.BatchCount)             |
 """
@@ -34,6 +38,8 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, Strict
 from pydantic_core import PydanticCustomError
 
+from mobcost.errors import MobcostError, shown
+
 MAX_FILE_BYTES = 1_000_000  # the shipped configs are about 5 kB
 MAX_DEPTH = 32  # a network nests 2 levels per repeat: 32 allows 14 nested repeats
 MAX_NODES = 50_000  # about 8,000 written-out layers
@@ -45,10 +51,17 @@ MAX_CHANNELS = 2**20  # 1,048,576: MobileNets stop at 1,280
 MAX_COUNT = 10**18  # a budget of a billion billion Mult-Adds
 MAX_ONNX_BYTES = 2**31  # protobuf's own limit on one message; larger models keep their weights in external data
 MAX_ONNX_NODES = 100_000  # torchvision exports: ResNet-50 169 to 375 nodes, SSDLite320 879
+MAX_ONNX_INITIALIZERS = 200_000  # weights and constants: two a node at most in the exports above
+MAX_LATENCY_MS = 86_400_000  # a latency budget: a day
+MAX_PERCENT = 10**6  # --fail-over: growth by ten thousand times
 MAX_GRID = 1_000  # so a sweep has at most a million α × resolution variants
 MAX_MULTIPLIER = 16  # EfficientNet-B7 scales depth by 3.1 and width by 2.0
 MAX_BATCH = 10_000  # Faster-RCNN keeps 300 proposals (TF) or 1,000 (torchvision's rpn_post_nms_top_n_test)
-MAX_TRACED_ROWS = 100_000  # about 3 s: fit's default grid (696 variants) on up to 140 rows; the zoo has 91 at most
+MAX_VARIANTS = 4_096  # α × resolution values of one sweep or fit: about a second of tracing and rendering
+MAX_TRACED_ROWS = 15_000  # rows (a block counts 1) traced in full by one command: fit --device's or --max-memory's
+# default grid (696 variants) on MobileNetV2 (21 rows), 1.3 to 1.6 s, the slowest work accepted (bench/work_plan.py)
+MAX_SWEPT_ROWS = 60_000  # rows swept by replaying each α's trace at every resolution, about a second: fit's default
+# grid on up to 86 rows (the zoo has 83 at most)
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
@@ -62,6 +75,20 @@ def decimal_of(text: str) -> Decimal | None:
         return None
     number = Decimal(text)
     return number if not number or abs(number.adjusted()) <= MAX_NUMBER_CHARS else None
+
+
+def number_of(text: str, what: str, low, high, whole: bool = False, above: bool = False) -> Decimal:
+    """The one way an option's number is read (--res, --alpha, --rho, --depth, --fail-over, a budget, a range's
+    bounds): decimal_of's ASCII digits, finite by construction (no `nan`, `inf` or `1e999`), then within
+    [low, high] (above `low` when `above`), a whole number when `whole`; else one clear MobcostError naming `what`."""
+    number = decimal_of(text) if isinstance(text, str) else None
+    if number is None or number > high or number < low or (above and number == low) or (
+            whole and number != number.to_integral_value()):
+        kind = "a whole number" if whole else "a number"
+        span = f"above {low:,}" if above else f"from {low:,}"
+        raise MobcostError(f"{what} takes {kind} {span} up to {high:,} in ASCII digits (found {shown(text)!r})"
+                           + (f" {LIMIT}" if number is not None and number > high else ""))
+    return number
 
 
 

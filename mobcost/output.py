@@ -6,6 +6,7 @@ error), and every file mobcost writes goes through `write_file`. Imports nothing
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -17,21 +18,37 @@ from mobcost.errors import MobcostError, shown
 # C0 controls but tab and newline, DEL, C1 controls (ESC, CSI, OSC and the rest), and the bidirectional
 # overrides, embeddings and isolates that reorder what is shown (Trojan Source, CVE-2021-42574).
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Characters that show nothing (zero-width spaces and joiners, the word joiner, the byte-order mark, soft hyphen)
+# or break a line where a terminal, a log viewer or an editor may not (line and paragraph separators): shown as
+# their escape, so that two names that look alike are told apart and no line starts where none was written.
+_INVISIBLE = re.compile("[\xad\u180e\u200b-\u200d\u2028\u2029\u2060-\u2064\ufeff]")
 _LINE_BREAKS = re.compile("[\t\n]")
 
 
 def printable(text: str, lines: bool = False) -> str:
     """Text from a spec or the command line, safe to print: no control characters, so no terminal escape
-    sequence (clear the screen, set the title, move the cursor) and no bidi reordering; tabs and newlines become
-    spaces unless `lines` keeps them. Rich markup is not interpreted here: render it as rich `Text`."""
-    text = _CONTROLS.sub("", str(text))
+    sequence (clear the screen, set the title, move the cursor) and no bidi reordering; invisible characters shown
+    as escapes (`\\u200b`); tabs and newlines become spaces unless `lines` keeps them. Rich markup is not
+    interpreted here: render it as rich `Text`."""
+    text = _INVISIBLE.sub(lambda m: f"\\u{ord(m[0]):04x}", _CONTROLS.sub("", str(text)))
     return text if lines else _LINE_BREAKS.sub(" ", text)
 
 
 def json_safe(text: str) -> str:
-    """JSON text with the control and bidi characters that json.dumps(ensure_ascii=False) leaves raw written as
-    \\uXXXX escapes: the same data, nothing a terminal acts on."""
-    return _CONTROLS.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+    """JSON text with the control, bidi and invisible characters that json.dumps(ensure_ascii=False) leaves raw
+    written as \\uXXXX escapes: the same data, nothing a terminal acts on."""
+    return _INVISIBLE.sub(_u, _CONTROLS.sub(_u, text))
+
+
+def json_text(data, indent: int | None = 2) -> str:
+    """Data as strict JSON (RFC 8259): no NaN or Infinity, which json.dumps writes by default and strict parsers
+    refuse (a ValueError here is mobcost's bug, never the user's: a number that is not finite is shown as null by
+    the code that made it); text as json_safe leaves it."""
+    return json_safe(json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False))
+
+
+def _u(m) -> str:
+    return f"\\u{ord(m[0]):04x}"
 
 
 def check_destination(path: Path, force: bool = False, reading: tuple[Path, ...] = (), option: str = "--out") -> None:

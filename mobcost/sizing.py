@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from collections.abc import Sequence
 from typing import Iterable, Iterator
 
-from mobcost.limits import MAX_GRID
+from mobcost.errors import shown
+from mobcost.limits import LIMIT, MAX_GRID, decimal_of
 from mobcost.language import Budget, MobcostError, Network, parse_size
 from mobcost.memory import BYTES, Dtype, peak_memory
 from mobcost.display import Displayed
@@ -26,29 +27,27 @@ from mobcost.trace import Totals, plan_work, sweep, trace
 
 
 def parse_grid(text: str, option: str, default_step: str) -> list[Decimal]:
-    """The values of a list (`1,0.75,0.5`) and/or inclusive ranges (`start:stop[:step]`), in the order given."""
+    """The values of a list (`1,0.75,0.5`) and/or inclusive ranges (`start:stop[:step]`), in the order given, each
+    bound read by limits.decimal_of (ASCII digits, finite); at most MAX_GRID values, counted before any is built."""
     values: list[Decimal] = []
-    try:
-        for part in filter(None, (p.strip() for p in text.split(","))):
-            if not part.isascii():  # Decimal would read other scripts' digits (٣٢)
-                raise InvalidOperation
-            bounds = [Decimal(b) for b in part.split(":")]
-            if len(bounds) == 1:
-                bounds.append(bounds[0])  # one value: the range start:start
-            if len(bounds) > 3:
-                raise InvalidOperation
-            start, stop, step = (*bounds, Decimal(default_step))[:3]
-            if step <= 0 or stop < start:
-                raise MobcostError(f"{option} {part!r}: a range runs upwards from start to stop by a positive "
-                                   f"step, e.g. 0.25:1.0:0.05")
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        bounds = [decimal_of(b) for b in part.split(":")]
+        if len(bounds) > 3 or None in bounds:
+            raise MobcostError(f"{option} takes numbers separated by commas (e.g. 1,0.75,0.5) and ranges "
+                               f"start:stop[:step] (e.g. 0.25:1.0:0.05); found {shown(text)!r}")
+        if len(bounds) == 1:
+            bounds.append(bounds[0])  # one value: the range start:start
+        start, stop, step = (*bounds, Decimal(default_step))[:3]
+        if step <= 0 or stop < start:
+            raise MobcostError(f"{option} {shown(part)!r}: a range runs upwards from start to stop by a positive "
+                               f"step, e.g. 0.25:1.0:0.05")
+        try:
             count = (stop - start) // step + 1
-            if not count.is_finite() or len(values) + count > MAX_GRID:  # before building the list
-                raise MobcostError(f"{option}: expected at most {MAX_GRID:,} values (mobcost's limit, see Limits "
-                                   f"in the README); found {part!r}")
-            values += [start + i * step for i in range(int(count))]
-    except ArithmeticError:  # decimal's InvalidOperation and Overflow
-        raise MobcostError(f"{option} takes numbers separated by commas (e.g. 1,0.75,0.5) and ranges "
-                           f"start:stop[:step] (e.g. 0.25:1.0:0.05); found {text!r}") from None
+        except ArithmeticError:  # a quotient of more digits than decimal's precision: far too many values
+            count = Decimal(MAX_GRID + 1)
+        if len(values) + count > MAX_GRID:  # before building the list
+            raise MobcostError(f"{option}: expected at most {MAX_GRID:,} values {LIMIT}; found {shown(part)!r}")
+        values += [start + i * step for i in range(int(count))]
     return values
 
 
@@ -293,8 +292,9 @@ def fit(network: Network, alphas: Iterable[float], resolutions: Iterable[int], l
     if not alphas or not resolutions:
         raise MobcostError("fit needs at least one value in each of --alpha and --res (found "
                            f"{len(alphas)} and {len(resolutions)}), e.g. --alpha 0.25:1.4 --res 96:320")
-    if limits.max_memory is not None:  # each variant within the other limits is traced in full for its memory
-        plan_work(network, len(alphas) * len(resolutions), "fit --max-memory")
+    if limits.max_memory is not None or limits.device is not None:  # each variant within the other limits is
+        what = "fit --max-memory" if limits.max_memory is not None else "fit --device"  # traced in full
+        plan_work(network, len(alphas) * len(resolutions), what)
     grid = AccuracyGrid.of(network, variant, accuracy)
     candidates = [Candidate(t, memory, grid.estimate(t.exact_alpha, t.resolution) if grid else None, latency=ms)
                   for t, memory, ms in _within(network, alphas, resolutions, limits)]
@@ -311,18 +311,23 @@ def _within(network: Network, alphas, resolutions,
         from mobcost.latency.estimate import estimate
 
         on = device(limits.device)
+    memo: dict = {}  # the layers built at one α, shared by its resolutions' traces (trace's `memo`)
     for t in sweep(network, alphas, resolutions):
         if ((limits.max_macs is not None and t.macs > limits.max_macs)
                 or (limits.max_params is not None and t.params > limits.max_params)):
             continue
+        if memo.get("alpha") != t.exact_alpha:
+            memo = {"alpha": t.exact_alpha}
+        full = (trace(network, t.exact_alpha, t.resolution, memo=memo)  # once, for its memory and its latency
+                if limits.max_memory is not None or limits.device is not None else None)
         memory = None
         if limits.max_memory is not None:
-            memory = peak_memory(trace(network, t.exact_alpha, t.resolution), limits.dtype)
+            memory = peak_memory(full, limits.dtype)
             if memory > limits.max_memory:
                 continue
         ms = None
         if limits.device is not None:
-            ms = estimate(trace(network, t.exact_alpha, t.resolution), on).ms
+            ms = estimate(full, on).ms
             if limits.max_latency is not None and ms > limits.max_latency:
                 continue
         yield t, memory, ms

@@ -13,7 +13,9 @@ from pydantic import ValidationError
 from mobcost.layers import (Add, Concat, Join, Conv, Layer, Leaf, Repeat, Residual, Scaling, Separable, Shape, ShapeError,
                             SqueezeExcite)
 from mobcost.display import Displayed
-from mobcost.limits import LIMIT, MAX_CHANNELS, MAX_LAYERS, MAX_MULTIPLIER, MAX_PIXELS, MAX_TRACED_ROWS
+from mobcost.errors import shown
+from mobcost.limits import (LIMIT, MAX_CHANNELS, MAX_LAYERS, MAX_MULTIPLIER, MAX_PIXELS, MAX_SWEPT_ROWS,
+                            MAX_TRACED_ROWS, MAX_VARIANTS, number_of)
 from mobcost.language import BN_PARAMS, MakeDivisible, MobcostError, Network, ParamCounting, Path_, expanded_rows
 from mobcost.language.locate import did_you_mean
 
@@ -58,7 +60,8 @@ class Row:
     @property
     def type(self) -> str:
         """"Type / Stride" as MobileNets Table 1 prints it."""
-        return f"{self.layer.paper_type} / s{self.stride}"
+        stride = self.stride if isinstance(self.stride, int) else "×".join(map(str, self.stride))
+        return f"{self.layer.paper_type} / s{stride}"
 
     @property
     def filter(self) -> str:
@@ -134,6 +137,13 @@ class Analysis(Scaled):
     rows: tuple[Row, ...]
     convention: str = "paper"  # how the rows' Mult-Adds were counted (mobcost.conventions)
     outputs: tuple[str, ...] = ()  # the rows whose outputs the network returns (default: the last row's)
+    image: Resolution | None = None  # the image size asked, where the implementation resizes it (network.resizes)
+
+    @property
+    def uncounted(self) -> dict[str, int]:
+        """The imported operators mobcost has no rule for (`unknown` rows, 0 Mult-Adds and 0 parameters each), by
+        operator: what the totals leave out."""
+        return dict(Counter(row.layer.op for row in self.rows if row.kind == "unknown"))
 
     def sources(self) -> list[tuple[int, ...]]:
         """The tensors each row reads, by index: 0 is the input image, j + 1 is row j's output."""
@@ -205,15 +215,27 @@ def size_text(resolution: Resolution, times: str = "×") -> str:
 
 
 def parse_resolution(text: str) -> Resolution:
-    """`224`, or height × width as `240x320` (also `240×320`)."""
+    """`224`, or height × width as `240x320` (also `240×320`): whole numbers of pixels, read by limits.number_of."""
     parts = text.strip().lower().replace("×", "x").split("x")
-    if len(parts) > 2 or not all(part.strip().isdigit() for part in parts):
-        raise MobcostError(f"--res takes pixels, 224, or height × width, 240x320 (found {text!r})")
-    return squared(*(int(part) for part in parts)) if len(parts) == 2 else int(parts[0])
+    if len(parts) > 2:
+        raise MobcostError(f"--res takes pixels, 224, or height × width, 240x320 (found {shown(text)!r})")
+    sides = [int(number_of(part, "--res (pixels, 224, or height × width, 240x320)", 1, MAX_PIXELS, whole=True))
+             for part in parts]
+    return squared(*sides) if len(sides) == 2 else sides[0]
 
 
 def squared(h: int, w: int) -> Resolution:
     return h if h == w else (h, w)
+
+
+def with_classes(network: Network, classes: int | None) -> Network:
+    """The network with its `classes` replaced (None: as it is)."""
+    if classes is None:
+        return network
+    if not 1 <= classes <= MAX_CHANNELS:
+        raise MobcostError(f"--classes takes a number of classes from 1 to {MAX_CHANNELS:,} (found {classes:,}; "
+                           f"{MAX_CHANNELS:,} is mobcost's limit, see docs/limits.md)")
+    return network.model_copy(update={"classes": classes})
 
 
 def resolution_of(network: Network, resolution: Resolution | None = None, rho: float | None = None) -> Resolution:
@@ -236,18 +258,62 @@ def resolution_of(network: Network, resolution: Resolution | None = None, rho: f
 
 
 def trace(network: Network, alpha: float = 1.0, resolution: Resolution | None = None,
-          depth: float | None = None) -> Analysis:
+          depth: float | None = None, memo: dict | None = None) -> Analysis:
     """Propagate the input through the graph, in the spec's order, at width multiplier α and the given resolution
-    (and depth multiplier, times the network's own)."""
+    (and depth multiplier, times the network's own). `memo`, shared by traces of one network at one α and depth
+    (fit's variants at each resolution), keeps the layers and blocks α built: they depend on the channels their
+    input has, never on its height or width (as sweep's replay has it), so each is built once."""
     if network.backbone is not None and not network.included:
         raise MobcostError(f"{network.name}: its backbone {network.backbone.model} is not included; read the spec "
                            "with parse_spec or load_spec, which include it")
     scaling = _scaling(network, alpha, depth)
-    resolution = resolution_of(network, resolution)
-    walk = _Walk(network, scaling, resolution)
+    image = resolution_of(network, resolution)
+    accepted(network, alpha, image, depth)
+    resolution = network.resizes or image
+    walk = _Walk(network, scaling, resolution, **({} if memo is None else {"built": memo}))
     walk.values.append(Shape(*hw(resolution), network.input.channels))
     walk.layers(network.layers, 0, ("layers",))
-    return Analysis(network, Fraction(str(alpha)), resolution, tuple(walk.rows), outputs=walk.outputs())
+    return Analysis(network, Fraction(str(alpha)), resolution, tuple(walk.rows), outputs=walk.outputs(),
+                    image=image if network.resizes else None)
+
+
+def resize_note(scaled) -> str | None:
+    """Where the implementation resizes every image before its network: what --res sized, and what was counted."""
+    image = getattr(scaled, "image", None)
+    if image is None:
+        return None
+    runs, asked = ("×".join(map(str, hw(size))) for size in (scaled.resolution, image))
+    return (f"{scaled.network.title} resizes every image to {runs} before its network (its transform), so the "
+            f"network is counted at {runs}: --res sizes the image ({asked}), not the network's input.")
+
+
+_KNOBS = {"alpha": ("width multiplier", "--alpha"), "resolution": ("input resolution but its own", "--res"),
+          "depth": ("depth multiplier", "--depth")}
+
+
+def accepted(network: Network, alpha: float = 1.0, resolution: Resolution | None = None,
+             depth: float | None = None) -> None:
+    """Refuse (MobcostError) a width, resolution or depth that the implementation the network follows does not take
+    (its `accepts`): such a network is no build of that implementation, and is never shown under its name."""
+    if network.accepts is None:
+        return
+    asked = {"alpha": Fraction(str(alpha)) != 1, "depth": depth is not None and Fraction(str(depth)) != 1,
+             "resolution": network.resizes is None and resolution is not None
+                           and squared(*hw(resolution)) != network.input.resolution}
+    refused = [knob for knob, changed in asked.items() if changed and knob not in network.accepts]
+    if not refused:
+        return
+    what, option = _KNOBS[refused[0]]
+    name = f"{network.name}:{network._variant}" if network._variant else network.name
+    follows = ", ".join(network.follows) or "its implementation"
+    builder = network.builder()
+    call = f" ({builder[1].call})" if builder and builder[0] == network._variant else ""
+    value = {"alpha": f"α = {float(alpha):g}", "depth": f"depth × {float(depth or 1):g}",
+             "resolution": f"{size_text(resolution) if resolution is not None else ''}"}[refused[0]]
+    own = (f"; without the variant, `{network.name} {option} …` is mobcost's own rule, shown under mobcost's name"
+           if network._variant else "")
+    raise MobcostError(f"{name} is {follows}'s network{call}, which takes no {what}: at {value} it would be a "
+                       f"network {follows} does not build, so mobcost does not show it under that name{own}")
 
 
 def _scaling(network: Network, alpha: float, depth: float | None = None) -> Scaling:
@@ -261,7 +327,7 @@ def _scaling(network: Network, alpha: float, depth: float | None = None) -> Scal
                            f"{MAX_MULTIPLIER} is mobcost's limit, see docs/limits.md)")
     rounding = network.width_rounding
     return Scaling(Fraction(str(alpha)) * network.width, network.classes,
-                   rounding.divisor if isinstance(rounding, MakeDivisible) else None, depth)
+                   rounding.divisor if isinstance(rounding, MakeDivisible) else None, depth, network.width_arithmetic)
 
 
 def sweep(network: Network, alphas: Iterable[float], resolutions: Iterable[Resolution]) -> Iterator[Totals]:
@@ -272,7 +338,11 @@ def sweep(network: Network, alphas: Iterable[float], resolutions: Iterable[Resol
     over the same graph, keeping sums rather than rows, and costs a layer again only when its input differs from the
     previous resolution's.
     """
-    resolutions = [resolution_of(network, r) for r in resolutions]
+    alphas, resolutions = list(alphas), [resolution_of(network, r) for r in resolutions]
+    for resolution in resolutions:
+        accepted(network, resolution=resolution)
+    resolutions = [network.resizes or resolution for resolution in resolutions]  # what the network runs at
+    plan_work(network, len(alphas) * len(resolutions), "the sweep", MAX_SWEPT_ROWS)
     for alpha in alphas:
         first = trace(network, alpha, resolutions[0])
         yield summed(first)
@@ -282,13 +352,19 @@ def sweep(network: Network, alphas: Iterable[float], resolutions: Iterable[Resol
             yield _replay(network, Fraction(str(alpha)), resolution, program, last)
 
 
-def plan_work(network: Network, variants: int, what: str) -> None:
-    """Refuse, before the first trace, work that would trace more than MAX_TRACED_ROWS rows in full (each of
-    `variants` traces the whole network), so that a command's time is bounded by what was asked."""
+def plan_work(network: Network, variants: int, what: str, most: int = MAX_TRACED_ROWS) -> None:
+    """Refuse, before the first trace, work beyond what takes about a second (bench/work_plan.py): more than
+    MAX_VARIANTS variants (each a row of the table), or more than `most` rows in all: MAX_TRACED_ROWS when each of
+    `variants` traces the whole network, MAX_SWEPT_ROWS when sweep replays it at each resolution. So a command's
+    time is bounded by what was asked, whatever the spec."""
+    if variants > MAX_VARIANTS:
+        raise MobcostError(f"{what} has {variants:,} α × resolution variants; expected at most {MAX_VARIANTS:,} "
+                           f"{LIMIT}: ask for fewer α and resolution values")
     rows = expanded_rows(network.layers)
-    if variants * rows > MAX_TRACED_ROWS:
-        raise MobcostError(f"{what} traces {variants:,} variants of {rows:,} or more rows each in full; expected at "
-                           f"most {MAX_TRACED_ROWS:,} rows in all {LIMIT}: ask for fewer α and resolution values")
+    if variants * rows > most:
+        how = " in full" if most == MAX_TRACED_ROWS else ""
+        raise MobcostError(f"{what} traces {variants:,} variants of {rows:,} or more rows each{how}; expected at "
+                           f"most {most:,} rows in all {LIMIT}: ask for fewer α and resolution values")
 
 
 def summed(analysis: Analysis) -> Totals:
@@ -322,7 +398,9 @@ def _again(last: dict, place, item, inputs, compute):
 def _cost(network: Network, alpha: Fraction, resolution: Resolution, layer: Leaf,
           inputs: tuple[Shape, ...]) -> tuple[Shape, int, int, int]:
     try:
-        x, y = layer.apply([(str(i), shape) for i, shape in enumerate(inputs)])
+        named = [(str(i), shape) for i, shape in enumerate(inputs)]
+        x, y = layer.apply(named)
+        layer = layer.joined(named) if isinstance(layer, Join) else layer  # an attend's key positions
         _check_limits(y)
     except ShapeError:
         trace(network, alpha, resolution)  # raises the error, located in the spec
@@ -391,20 +469,17 @@ class _Walk:
             elif isinstance(layer, Residual):
                 x = self.residual(layer, x, here, name)
             elif hasattr(layer, "parts"):  # a block: its parts are named block/part and carry the block's name
-                unit = layer.resolve(self.scaling)  # α first: a block's parts depend on its resolved widths
-                if getattr(unit, "n", 1) > MAX_LAYERS:
-                    raise self.network.problem(here, "n", f"expected at most {MAX_LAYERS:,} layers once repeats are "
-                                                          f"multiplied out {LIMIT}; this block repeats {unit.n:,} times")
+                unit, parts = self.block(layer, x, here, scope, suffix)
                 local = {"input": x}
-                for part in self.parts(unit, x, here, scope, suffix):
+                for part in parts:
                     reads = self.reads(part, local, x)
                     x = local[part.name] = self.leaf(part, reads, here, f"{name}/{part.name}", name, unit)
             else:
-                reads = (x,) if not isinstance(layer, Join) else tuple(
-                    self.lookup(source, here, scope, suffix, repeat) for source in layer.from_ or ())
+                reads = (x,) if not isinstance(layer, Join) or not isinstance(layer.from_, list) else tuple(
+                    self.lookup(source, here, scope, suffix, repeat) for source in layer.from_)
                 if getattr(layer, "size_of", None):
                     reads += (self.lookup(layer.size_of, here, scope, suffix, repeat),)
-                if isinstance(layer, Join) and not layer.from_:
+                if isinstance(layer, Join) and layer.reads_list and not layer.from_:
                     raise self.network.problem(here, "from", f"a {layer.kind} reads two or more tensors: list their "
                                                              "names, e.g. `from: [a, b]`")
                 x = self.leaf(layer, reads, here, name, block)
@@ -420,13 +495,13 @@ class _Walk:
             if candidate in self.names:
                 return self.names[candidate]
         known = [n for n in self.names if "/" not in n]
-        raise self.network.problem(path, "from", f"no earlier tensor is named {name!r}; a layer reads only tensors "
+        raise self.network.problem(path, "from", f"no earlier tensor is named {shown(name)!r}; a layer reads only tensors "
                                                  f"written before it{did_you_mean(name, known)}")
 
     def name(self, name: str, value: int, path: Path_) -> None:
         if name in self.names and self.names[name] != value:
             what = "the network's input" if name == "input" else "an earlier tensor"
-            raise self.network.problem(path, "name", f"{name!r} already names {what}; names are unique in a network")
+            raise self.network.problem(path, "name", f"{shown(name)!r} already names {what}; names are unique in a network")
         self.names[name] = value
 
     def repeats(self, layer: Repeat, path: Path_) -> int:
@@ -437,6 +512,20 @@ class _Walk:
         """The values a block's part reads: the parts its `from:` names (or `input`), else the previous part."""
         sources = [part.from_] if isinstance(part.from_, str) else part.from_
         return tuple(local[source] for source in sources) if sources else (x,)
+
+    def block(self, layer, x: int, path: Path_, scope: str, suffix: str) -> tuple:
+        """A block with α applied and its parts, built once per input channels (kept in `built`, which a memo may
+        share between traces at one α)."""
+        base = getattr(layer, "squeeze_from", None)  # an SE squeezing from another tensor: its channels too
+        key = ("block", id(layer), scope, suffix, self.values[x].c,
+               base and self.values[self.lookup(base, path, scope, suffix)].c)
+        if key not in self.built:
+            unit = layer.resolve(self.scaling)  # α first: a block's parts depend on its resolved widths
+            if getattr(unit, "n", 1) > MAX_LAYERS:
+                raise self.network.problem(path, "n", f"expected at most {MAX_LAYERS:,} layers once repeats are "
+                                                      f"multiplied out {LIMIT}; this block repeats {unit.n:,} times")
+            self.built[key] = (layer, unit, self.parts(unit, x, path, scope, suffix))
+        return self.built[key][1:]
 
     def parts(self, unit, x: int, path: Path_, scope: str, suffix: str) -> tuple:
         try:
@@ -484,10 +573,12 @@ class _Walk:
         built = built.fitted(self.values[reads[0]]) if reads else built
         sources = tuple(self.rows[j - 1].name if j else "input" for j in reads)
         try:
-            names = layer.from_ if isinstance(layer, Join) and layer.from_ and len(layer.from_) == len(reads) else sources
-            x, y = built.apply([(name, self.values[j]) for name, j in zip(names, reads)])
-            if isinstance(built, Concat):
-                built = built.model_copy(update={"widths": tuple(self.values[j].c for j in reads)})
+            names = layer.from_ if isinstance(layer, Join) and isinstance(layer.from_, list) \
+                and len(layer.from_) == len(reads) else sources
+            inputs = [(name, self.values[j]) for name, j in zip(names, reads)]
+            x, y = built.apply(inputs)
+            if isinstance(built, Join):
+                built = built.joined(inputs)
             _check_limits(y)
         except ShapeError as e:  # blamed on the field only if the layer has it (a flatten has no `out`)
             field = e.field if e.field in type(built).model_fields else None
@@ -495,7 +586,7 @@ class _Walk:
             raise self.network.problem(path, field, f"{e} (input {x}, α = {float(self.scaling.alpha):g}, "
                                                       f"at resolution {size_text(self.resolution)})") from None
         if name in self.names:
-            raise self.network.problem(path, "name", f"{name!r} already names an earlier tensor; names are unique "
+            raise self.network.problem(path, "name", f"{shown(name)!r} already names an earlier tensor; names are unique "
                                                      "in a network")
         batch = self.batch(built, reads, sources, path)
         self.rows.append(Row(name, built, x, y, batch * built.macs(x), built.params(x), block, built.bn_channels(x),
@@ -512,13 +603,13 @@ class _Walk:
         batches = [self.batches[j] for j in data] or [1]
         for source, batch in zip(sources[1:], batches[1:]):
             if batch != batches[0]:
-                raise self.network.problem(path, "from", f"cannot {layer.kind} {sources[0]!r} ({_items(batches[0])}) "
-                                           f"and {source!r} ({_items(batch)}): the tensors a layer joins must be "
+                raise self.network.problem(path, "from", f"cannot {layer.kind} {shown(sources[0])!r} ({_items(batches[0])}) "
+                                           f"and {shown(source)!r} ({_items(batch)}): the tensors a layer joins must be "
                                            "batches of the same size")
         if not getattr(layer, "batch", None):
             return batches[0]
         if batches[0] != 1:
-            raise self.network.problem(path, "batch", f"{sources[0]!r} is already {_items(batches[0])}; a batch of "
+            raise self.network.problem(path, "batch", f"{shown(sources[0])!r} is already {_items(batches[0])}; a batch of "
                                                       "crops is cut from one tensor")
         return layer.batch
 
@@ -527,7 +618,7 @@ class _Walk:
         found = []
         for i, name in enumerate(self.network.outputs):
             if name not in self.names:
-                raise self.network.problem(("outputs", i), None, f"no tensor is named {name!r}"
+                raise self.network.problem(("outputs", i), None, f"no tensor is named {shown(name)!r}"
                                                                  f"{did_you_mean(name, [n for n in self.names if '/' not in n])}")
             value = self.names[name]
             found.append(self.rows[value - 1].name if value else "input")

@@ -5,8 +5,12 @@ with hostile text) exit 0 with nothing a terminal would act on. Time and memory 
 here only "it finishes" is asserted, with a generous timeout where a subprocess is needed.
 """
 
+import csv
 import functools
+import io
+import json
 import os
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +20,7 @@ import typer.main
 import typer.testing
 from hypothesis import HealthCheck, given, settings
 
-from hostile_cases import CLASSES, UNPRINTABLE, Case
+from hostile_cases import CLASSES, HOSTILE_TEXT, IN_A_PROCESS, UNPRINTABLE, Case, hostile_spec
 from mobcost.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +40,7 @@ def run_case(tmp_path_factory):
     typer.testing._get_command = typer.main.get_command
 
 
-@pytest.mark.parametrize("name", CLASSES)
+@pytest.mark.parametrize("name", [name for name in CLASSES if name not in IN_A_PROCESS])
 def test_generated_class(name, run_case):
     @settings(max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(CLASSES[name])
@@ -90,6 +94,111 @@ def test_markdown_shows_spec_text_literally(mobcost, tmp_path):
     assert not any(tag in html for tag in ("<a ", "<img", "<b>", "<i>", "<em>", "<script"))
     assert "[x](javascript:alert(1)) &lt;b&gt;t&lt;/b&gt; *e*" in html and "a | b &lt;i&gt;n&lt;/i&gt; **s**" in html
     assert all(row.count("<td") == html.split("<tr>")[2].count("<td") for row in html.split("<tr>")[2:])
+
+
+# ---- classes run in a process each, under a memory cap and a time limit ------------------------------------------
+
+def limited(argv: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """mobcost in a process of its own under a 2 GB address-space cap, killed after 60 s (the acceptance is 2 s and
+    200 MB on an idle machine: bench/hostile.py measures it; here a loaded CI machine must not fail the test)."""
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    return subprocess.run([sys.executable, "-m", "mobcost", *argv], cwd=cwd, capture_output=True, text=True,
+                          timeout=60, preexec_fn=cap, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def _files(folder: Path) -> dict:
+    return {p.name: (p.is_symlink(), p.read_bytes() if p.is_file() and not p.is_symlink() else None)
+            for p in folder.iterdir() if not p.is_fifo()}
+
+
+def holds_to_its_channel(result, argv: list[str]) -> None:
+    """Nothing a terminal, a CI log, a spreadsheet, a Markdown page or a strict JSON parser would misread."""
+    out, err = result.stdout, result.stderr
+    context = f"{argv}\n{out[:3000]}\n{err[:3000]}"
+    assert "Traceback" not in out + err, context
+    assert not UNPRINTABLE.search(out + err), context
+    assert len(err) < 8_000, context
+    assert not any(line.startswith("::") for line in err.splitlines()), context  # no workflow command on stderr
+    fmt = argv[argv.index("--format") + 1] if "--format" in argv else "rich"
+    if fmt == "github":  # one annotation a line, and only mobcost's own
+        assert all(line.startswith(("::error file=", "::notice file=")) or not line.startswith("::")
+                   for line in out.splitlines()), context
+    elif not out:
+        return
+    if fmt == "json":
+        json.loads(out, parse_constant=lambda c: pytest.fail(f"{c} in JSON: {context}"))
+    elif fmt == "csv":
+        for row in csv.reader(io.StringIO(out)):
+            assert not any(cell.startswith(tuple("=+@\t\r")) or (cell.startswith("-") and not _number(cell))
+                           for cell in row), context
+    elif fmt == "markdown":
+        from markdown_it import MarkdownIt
+
+        html = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(out)
+        assert not any(tag in html for tag in ("<a ", "<img", "<b>", "<em>", "<s>", "<del>")), context
+        assert "@alice" not in out.replace("\\@alice", ""), context  # every @ escaped: no mention
+        assert "http://e" not in out.replace("http\\://e", ""), context  # no bare link for GFM's autolinks
+
+
+def _number(cell: str) -> bool:
+    try:
+        float(cell.replace(",", ""))
+        return True
+    except ValueError:
+        return False
+
+
+@pytest.mark.parametrize("name", IN_A_PROCESS)
+def test_generated_class_in_a_process(name, tmp_path_factory):
+    pytest.importorskip("onnx")
+    pytest.importorskip("markdown_it")
+
+    @settings(max_examples=5, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(CLASSES[name])
+    def holds(case):
+        folder = tmp_path_factory.mktemp("case")
+        argv = case.prepare(folder)
+        before = _files(folder)
+        result = limited(argv)
+        assert result.returncode in case.allowed(), f"{argv}\n{result.stdout[:2000]}\n{result.stderr[:2000]}"
+        if result.returncode == 2:
+            assert result.stdout == "" and result.stderr.startswith("mobcost: "), (argv, result.stderr[:2000])
+        holds_to_its_channel(result, argv)
+        after = _files(folder)
+        changed = {f for f in before.keys() | after.keys() if before.get(f) != after.get(f)}
+        assert changed <= ({f"out{case.suffix}", "out.svg"} if case.destination == "new" else set()), (argv, changed)
+
+    holds()
+
+
+EVERY_COMMAND = [("table", "{spec}", "--layers"), ("table", "{spec}", "--blocks", "--device", "pixel1"),
+                 ("breakdown", "{spec}"), ("breakdown", "{spec}", "--by", "part"), ("memory", "{spec}"),
+                 ("memory", "{spec}", "--layers"), ("explain", "{spec}"), ("explain", "{spec}", "--between", "paper",
+                 "ptflops"), ("compare", "{spec}", "v1"), ("sweep", "{spec}", "--alpha", "0.5,1"),
+                 ("fit", "{spec}", "--max-macs", "1G"), ("latency", "{spec}", "--device", "pixel1"),
+                 ("latency", "{spec}", "--device", "pixel1", "--layers"), ("check", "{spec}"),
+                 ("check", "{spec}", "--allow-empty"), ("diff", "v1", "{spec}"), ("diff", "{spec}", "{spec}"),
+                 ("diff", "{spec}", "v1", "--fail-over", "5%")]
+
+
+@pytest.mark.parametrize("fmt", ["rich", "markdown", "csv", "json", "github"])
+def test_every_command_every_format_on_hostile_names(fmt, mobcost, tmp_path):
+    """Every command in every output format on a model whose title, names, notes, sources, labels, errata and file
+    name are full of control characters, formulas, Markdown and workflow commands: exit 0 or 1, and nothing any
+    channel would act on."""
+    pytest.importorskip("markdown_it")
+    spec = tmp_path / "x\n::error::Y=1 @bob _e_.yaml"
+    text = "".join(HOSTILE_TEXT)
+    spec.write_text(hostile_spec(text, HOSTILE_TEXT, text), encoding="utf-8")
+    commands = [c for c in EVERY_COMMAND if c[0] == "check"] if fmt == "github" else EVERY_COMMAND
+    for command in commands:
+        argv = [str(spec) if word == "{spec}" else word for word in command]
+        argv += ["--format", fmt]
+        result = mobcost(*argv)
+        assert result.exit_code in (0, 1), (argv, result.stdout[:2000], result.stderr[:2000])
+        holds_to_its_channel(result, argv)
 
 
 # ---- files ------------------------------------------------------------------------------------------------------

@@ -115,7 +115,8 @@ layers:
 # ---- the `keras` variants against Keras Applications' own builders ------------------------------------------
 
 APPLICATIONS = [("v1:keras", "MobileNet", 1.0), ("v1:keras", "MobileNet", 0.5),
-                ("v2", "MobileNetV2", 1.0), ("v2", "MobileNetV2", 0.35),  # the default follows Keras
+                ("v2:keras", "MobileNetV2", 1.0), ("v2:keras", "MobileNetV2", 0.35),
+                ("v2:keras", "MobileNetV2", 0.28),  # int(0.28 · 96) = 26 → 24 channels, TF-slim's 26.88 → 32
                 ("v3_large:keras", "MobileNetV3Large", 0.75), ("v3_large:keras", "MobileNetV3Large", 0.6),
                 ("v3_small:keras", "MobileNetV3Small", 1.0), ("v3_small:keras", "MobileNetV3Small", 0.6)]
 

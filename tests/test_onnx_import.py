@@ -4,6 +4,8 @@ Every weight here is an initializer whose data is external, in a file that does 
 only shapes, so a test that passed while reading a weight could not pass at all.
 """
 
+import json
+
 import pytest
 
 onnx = pytest.importorskip("onnx")
@@ -12,6 +14,7 @@ from onnx import TensorProto, helper  # noqa: E402
 from mobcost import analyze  # noqa: E402
 from mobcost.importers.onnx import import_onnx  # noqa: E402
 from mobcost.language import MobcostError, parse_spec  # noqa: E402
+from mobcost.layers import Shape  # noqa: E402
 
 
 class Graph:
@@ -161,7 +164,7 @@ def test_clip_other_than_relu6_is_not_guessed(tmp_path):
     g = Graph()
     x = g.conv(3, 8)
     g.op("Clip", [x, g.const(-1.0), g.const(1.0)], name="clamp")
-    with pytest.raises(MobcostError, match=r"Clip \(node 'clamp'"):
+    with pytest.raises(MobcostError, match=r"Clip × 1: Clip\(-1.0, 1.0\): only Clip\(0, 6\) is ReLU6 \(node 'clamp'\)"):
         import_onnx(g.save(tmp_path / "m.onnx"))
 
 
@@ -305,11 +308,26 @@ def unknown_graph(tmp_path):
     return g.save(tmp_path / "m.onnx")
 
 
-def test_an_unknown_operator_is_an_error_naming_every_one(tmp_path, mobcost):
+def test_a_refusal_names_each_root_cause_once_not_the_nodes_after_it(tmp_path, mobcost):
     result = mobcost("import", str(unknown_graph(tmp_path)))
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert "Erf (node 'mystery')" in result.stderr and "Tanh (node 'other')" in result.stderr
+    assert "Erf × 1: an erf that is not GELU's (node 'mystery')" in result.stderr
+    assert "'other'" not in result.stderr  # Tanh fails only because it reads Erf's output
+    assert "1 node(s) after these, reading what they give, fail with them or go unexamined" in result.stderr
     assert "--unknown zero" in result.stderr
+
+
+def test_a_refusal_counts_each_operator_and_stays_short(tmp_path):
+    g = Graph((1, 8, 8, 8))
+    long = "/features/" + "block." * 30 + "Erf"  # whole names: longer than 64 characters
+    for i in range(40):
+        g.op("Erf", [g.conv(8, 8, k=1, pad=0)], name=f"{long}{i}")
+        g.op("Relu")
+    with pytest.raises(MobcostError) as e:
+        import_onnx(g.save(tmp_path / "m.onnx"))
+    text = str(e.value)
+    assert "(Erf × 40)" in text and f"'{long}0'" in text and "and 37 more" in text
+    assert len(text.splitlines()) <= 20
 
 
 def test_unknown_zero_records_a_marked_row(tmp_path, mobcost):
@@ -318,8 +336,125 @@ def test_unknown_zero_records_a_marked_row(tmp_path, mobcost):
     result = mobcost("table", str(out), "-f", "markdown")
     assert result.exit_code == 0
     assert "| mystery | Unknown / s1 | Erf: not counted |" in result.stdout
-    assert "mystery: no rule for ONNX Erf: counted as 0" in result.stdout
+    assert "mystery: no rule for ONNX Erf: not counted" in result.stdout
+    assert "Not counted: 2 imported operator(s) mobcost has no rule for (Erf × 1, Tanh × 1)" in result.stdout
     assert analyze(str(out)).macs == 3 * 3 * 8 * 8 * 8 * 8
+    data = json.loads(mobcost("table", str(out), "-f", "json").stdout)
+    assert data["counting"]["uncounted"] == {"Erf": 1, "Tanh": 1}
+
+
+def test_unknown_zero_keeps_the_inferred_shape_and_every_input(tmp_path):
+    """An unknown operator that halves the size and reads two tensors: the conv after it sees the real 4×4×8
+    (ONNX shape inference's), and both inputs are read; nothing takes the first input's shape."""
+    g = Graph((1, 8, 8, 8))
+    a = g.conv(8, 8, k=1, pad=0)
+    b = g.conv(8, 8, k=1, pad=0, src="x")
+    g.op("Pow", [a, b], name="mix")  # two tensors, no rule
+    g.op("MaxRoiPool", [g.last, g.const(0.0, 0.0, 0.0, 7.0, 7.0, dims=[1, 5])], name="roi", pooled_shape=[4, 4])
+    g.conv(8, 16, k=1, pad=0)
+    spec = spec_of(g.save(tmp_path / "m.onnx"), unknown="zero")
+    result = analyze(spec)
+    rows = {r.layer.op: r for r in result.rows if r.kind == "unknown"}
+    assert rows["MaxRoiPool"].output == Shape(4, 4, 8) and len(rows["Pow"].reads) == 2
+    assert result.rows[-1].macs == 8 * 16 * 4 * 4
+    assert result.uncounted == {"Pow": 1, "MaxRoiPool": 1} and result.macs == 2 * 8 * 8 * 64 + 8 * 16 * 16
+
+
+def test_unknown_zero_refuses_where_shape_inference_gives_no_shape(tmp_path):
+    g = Graph((1, 8, 8, 8))
+    g.conv(8, 8, k=1, pad=0)
+    g.op("NoSuchOp", name="mystery")  # no schema: inference gives no shape
+    with pytest.raises(MobcostError, match="'mystery'.*gives no shape.*never a guess"):
+        import_onnx(g.save(tmp_path / "m.onnx"), unknown="zero")
+
+
+# ---- the rules for what exporters write beyond a plain chain --------------------------------------------------
+
+def test_a_pad_before_a_conv_is_its_padding(tmp_path):
+    """timm's tf_ models: an explicit Pad (0 top/left, 1 bottom/right) before a stride-2 conv: TensorFlow's same."""
+    g = Graph((1, 3, 224, 224))
+    g.op("Pad", [g.last, g.const(0, 0, 0, 0, 0, 0, 1, 1, dtype=TensorProto.INT64, dims=[8])], name="pad")
+    g.conv(3, 16, k=3, stride=2, pad=0)
+    (conv,) = layers_of(g.save(tmp_path / "m.onnx"))
+    assert conv["padding"] == "same"
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == 3 * 3 * 3 * 16 * 112 * 112
+
+
+def test_a_dilated_conv(tmp_path):
+    g = Graph((1, 8, 14, 14))
+    g.conv(8, 8, k=3, pad=2, group=8, dilations=[2, 2])
+    (dw,) = layers_of(g.save(tmp_path / "m.onnx"))
+    assert (dw["kind"], dw["dilation"], dw["padding"]) == ("dw", 2, 2)
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == 3 * 3 * 8 * 14 * 14
+
+
+def test_resize_is_an_upsample(tmp_path):
+    g = Graph((1, 8, 7, 7))
+    g.op("Resize", [g.last, "", g.const(1.0, 1.0, 2.0, 2.0, dims=[4])], mode="linear")
+    g.conv(8, 4, k=1, pad=0)
+    up, pw = layers_of(g.save(tmp_path / "m.onnx"))
+    assert (up["kind"], up["scale"], up["mode"]) == ("upsample", 2, "bilinear")
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == 8 * 4 * 14 * 14
+
+
+def test_channel_split_and_shuffle(tmp_path):
+    """ShuffleNetV2's unit: split the channels in two, convolve one half, concatenate, shuffle in 2 groups."""
+    g = Graph((1, 16, 8, 8))
+    x = g.last
+    half = [g.const(0, dtype=TensorProto.INT64, dims=[1]), g.const(8, dtype=TensorProto.INT64, dims=[1])]
+    rest = [g.const(8, dtype=TensorProto.INT64, dims=[1]), g.const(16, dtype=TensorProto.INT64, dims=[1])]
+    axis = g.const(1, dtype=TensorProto.INT64, dims=[1])
+    left = g.op("Slice", [x, *half, axis])
+    right = g.conv(8, 8, k=1, pad=0, src=g.op("Slice", [x, *rest, axis]))
+    g.op("Concat", [left, right], axis=1)
+    g.op("Reshape", [g.last, g.const(1, 2, 8, 8, 8, dtype=TensorProto.INT64, dims=[5])])
+    g.op("Transpose", perm=[0, 2, 1, 3, 4])
+    g.op("Reshape", [g.last, g.const(1, 16, 8, 8, dtype=TensorProto.INT64, dims=[4])])
+    g.conv(16, 4, k=1, pad=0)
+    concat, shuffle, _ = layers_of(g.save(tmp_path / "m.onnx"))
+    assert [b[0]["kind"] for b in concat["branches"]] == ["split", "split"]
+    assert (shuffle["kind"], shuffle["groups"]) == ("shuffle", 2)
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == 8 * 8 * 8 * 8 + 16 * 4 * 8 * 8
+
+
+def test_a_slice_of_uneven_channels_is_a_slice(tmp_path):
+    g = Graph((1, 12, 4, 4))
+    g.op("Slice", [g.last, g.const(0, dtype=TensorProto.INT64, dims=[1]), g.const(10, dtype=TensorProto.INT64,
+                                                                                     dims=[1]),
+                   g.const(1, dtype=TensorProto.INT64, dims=[1])])
+    g.conv(10, 4, k=1, pad=0)
+    cut, _ = layers_of(g.save(tmp_path / "m.onnx"))
+    assert (cut["kind"], cut.get("start", 0), cut["stop"]) == ("slice", 0, 10)
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == 10 * 4 * 4 * 4
+
+
+def test_a_gate_that_is_not_an_se_is_a_scale(tmp_path):
+    """LR-ASPP: one branch's 1×1 conv, times a sigmoid gate pooled from the same input on another branch."""
+    g = Graph((1, 16, 8, 8))
+    x = g.last
+    s = g.conv(16, 8, k=1, pad=0)
+    g.op("GlobalAveragePool", [x])
+    g.conv(16, 8, k=1, pad=0)
+    gate = g.op("Sigmoid")
+    g.op("Mul", [s, gate], name="gate")
+    layers = layers_of(g.save(tmp_path / "m.onnx"))
+    assert layers[-1]["kind"] == "scale" and len(layers[-1]["from"]) == 2
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == 16 * 8 * 8 * 8 + 16 * 8
+
+
+def test_an_se_squeezed_to_another_rounding(tmp_path):
+    """GhostNet's SE: 72 channels squeezed to make_divisible(72 / 4, 4) = 20, which is no divisor of 72."""
+    g = Graph((1, 72, 8, 8))
+    x = g.last
+    g.op("GlobalAveragePool", [x])
+    g.conv(72, 20, k=1, pad=0, bias=True)
+    g.op("Relu")
+    g.conv(20, 72, k=1, pad=0, bias=True)
+    g.op("HardSigmoid", alpha=1 / 6, beta=0.5)
+    g.op("Mul", [x, g.last])
+    (se,) = layers_of(g.save(tmp_path / "m.onnx"))
+    assert (se["kind"], se["reduction"], se["divisor"]) == ("se", 4, 4)
+    assert analyze(spec_of(tmp_path / "m.onnx")).params == 72 * 20 + 20 + 20 * 72 + 72
 
 
 def test_the_table_reads_an_onnx_file_directly(tmp_path, mobcost):
@@ -467,3 +602,190 @@ def test_mutated_files_are_bad_input_never_a_traceback(tmp_path, mobcost):
         path.write_bytes(bytes(data))
         result = mobcost("import", str(path))
         assert result.exit_code in (0, 2) and "Traceback" not in result.output, bytes(data).hex()
+
+
+def test_a_batch_norm_before_its_conv_is_a_batchnorm(tmp_path):
+    """DenseNet's pre-activation BN-ReLU-conv: the batch norm is a layer of its own, ReLU its activation; PyTorch
+    counts its γ and β (`--params torch`)."""
+    g = Graph((1, 16, 8, 8))
+    g.bn(16)
+    g.op("Relu")
+    g.conv(16, 8, k=1, pad=0)
+    bn, pw = layers_of(g.save(tmp_path / "m.onnx"))
+    assert (bn["kind"], bn["act"]) == ("batchnorm", "relu")
+    result = analyze(spec_of(tmp_path / "m.onnx"))
+    assert (result.macs, result.params_counted("torch")) == (16 * 8 * 8 * 8, 16 * 8 + 2 * 16)
+
+
+def test_a_concatenation_of_every_earlier_output_imports_flat(tmp_path):
+    """DenseNet's dense block: each layer reads the concatenation of the block's input and every earlier layer's
+    output, which no series-parallel block says: each layer reads its inputs by name."""
+    g = Graph((1, 8, 8, 8))
+    x = g.last
+    a = g.conv(8, 4, k=1, pad=0)
+    ab = g.op("Concat", [x, a], axis=1)
+    b = g.conv(12, 4, k=1, pad=0, src=ab)
+    g.op("Concat", [x, a, b], axis=1)
+    g.conv(16, 8, k=1, pad=0)
+    layers = layers_of(g.save(tmp_path / "m.onnx"))
+    assert [layer["kind"] for layer in layers] == ["pw", "concat", "pw", "concat", "pw"]
+    assert layers[3]["from"] == ["input", layers[0]["name"], layers[2]["name"]]
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == 8 * 8 * (8 * 4 + 12 * 4 + 16 * 8)
+
+
+def test_per_channel_mul_and_add_are_an_affine(tmp_path):
+    """A scale γ and a shift β of one value per channel that follow no conv: an affine of 2·c parameters."""
+    g = Graph((1, 8, 4, 4))
+    g.op("GlobalAveragePool")
+    g.op("Mul", [g.last, g.weight(8, 1, 1)])
+    g.op("Add", [g.last, g.weight(8, 1, 1)])
+    _, affine = layers_of(g.save(tmp_path / "m.onnx"))
+    assert affine["kind"] == "affine" and affine["scale"] and affine["shift"]
+    assert analyze(spec_of(tmp_path / "m.onnx")).params == 2 * 8
+
+
+def test_a_convnext_block_layer_norm_linear_gelu(tmp_path):
+    """torchvision's ConvNeXt block as the TorchScript exporter writes it: a 7×7 depthwise conv, NCHW → NHWC, layer
+    norm over the channels, a token-wise linear to 4c and GELU (x · (1 + erf(x / √2)) · 0.5), a linear back, NHWC →
+    NCHW, a layer scale γ, the residual add."""
+    c = 8
+    g = Graph((1, c, 7, 7))
+    x = g.last
+    g.conv(c, c, k=7, group=c, bias=True)
+    g.op("Transpose", perm=[0, 2, 3, 1])
+    g.op("LayerNormalization", [g.last, g.weight(c), g.weight(c)], axis=-1)
+    g.op("MatMul", [g.last, g.weight(c, 4 * c)])
+    h = g.op("Add", [g.last, g.weight(4 * c)])
+    g.op("Div", [h, g.const(1.4142135623730951)])
+    g.op("Erf")
+    g.op("Add", [g.last, g.const(1.0)])
+    g.op("Mul", [h, g.last])
+    g.op("Mul", [g.last, g.const(0.5)])
+    g.op("MatMul", [g.last, g.weight(4 * c, c)])
+    g.op("Add", [g.last, g.weight(c)])
+    g.op("Transpose", perm=[0, 3, 1, 2])
+    g.op("Mul", [g.last, g.weight(c, 1, 1)])
+    g.op("Add", [g.last, x])
+    (block,) = layers_of(g.save(tmp_path / "m.onnx"))
+    kinds = [(layer["kind"], layer.get("act")) for layer in block["layers"]]
+    assert kinds == [("dw", None), ("layernorm", None), ("linear", "gelu"), ("linear", None), ("affine", None)]
+    result = analyze(spec_of(tmp_path / "m.onnx"))
+    assert result.macs == 7 * 7 * c * 49 + 2 * c * 4 * c * 49
+    assert result.params == (49 * c + c) + 2 * c + (c * 4 * c + 4 * c) + (4 * c * c + c) + c
+
+
+def test_a_tools_convention_on_an_imported_file_says_what_it_cannot_reproduce(tmp_path, mobcost):
+    """fvcore, ptflops and thop count the source model's modules; an ONNX graph with its batch norms folded has no
+    batch-norm cost to give them: the table's notes and counting.warning say so, and the paper's count says nothing."""
+    g = Graph()
+    g.conv(3, 8, bias=True)
+    g.op("Relu")
+    folded = g.save(tmp_path / "folded.onnx")
+    for convention, warned in (("fvcore", True), ("thop", True), ("paper", False)):
+        data = json.loads(mobcost("table", str(folded), "--convention", convention, "-f", "json").stdout)
+        assert ("folded every batch norm" in data["counting"].get("warning", "")) == warned
+    g = Graph()
+    g.conv(3, 8)
+    g.bn(8)
+    kept = g.save(tmp_path / "kept.onnx")
+    data = json.loads(mobcost("table", str(kept), "--convention", "ptflops", "-f", "json").stdout)
+    assert "Imported from ONNX: ptflops counts" in data["counting"]["warning"]
+    assert "folded" not in data["counting"]["warning"]
+
+
+def test_an_unknown_shape_is_not_carried_to_another_width(tmp_path, mobcost):
+    """An unknown operator's output shape is ONNX's at the imported input: at α = 0.5 nothing says what it is, so the
+    sweep refuses, naming the layer, rather than carry it over."""
+    out = tmp_path / "m.yaml"
+    assert mobcost("import", str(unknown_graph(tmp_path)), "--unknown", "zero", "-o", str(out)).exit_code == 0
+    result = mobcost("table", str(out), "--alpha", "0.5")
+    assert result.exit_code == 2 and "known only for the input it was imported with, 8×8×8" in result.stderr
+
+
+def test_import_of_a_callable_that_does_not_exist_is_bad_input(mobcost):
+    result = mobcost("import", "nosuchmodule_i19:build", "--arg", "1")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "nosuchmodule_i19" in result.stderr
+
+
+def test_arg_is_for_a_callable_only(tmp_path, mobcost):
+    result = mobcost("import", str(unknown_graph(tmp_path)), "--arg", "1")
+    assert result.exit_code == 2 and "--arg passes arguments to MODULE:CALLABLE" in result.stderr
+
+
+def test_multi_query_attention_is_an_attend(tmp_path):
+    """MobileNetV4's Mobile MQA as the TorchScript exporter writes timm's unfused attention: 1×1 query, key and value
+    convs, the query reshaped into 4 heads of 8 channels × 16 positions, one key and one value head, Q·Kᵀ, softmax,
+    A·V, reshaped back to a map, a 1×1 output conv. Q·Kᵀ and A·V cost heads · Lq · Lk · (key_dim + value_dim)."""
+    heads, kd, vd, c = 4, 8, 8, 16
+    g = Graph((1, c, 4, 4))
+    x = g.last
+    i64 = TensorProto.INT64
+    q = g.op("Reshape", [g.conv(c, heads * kd, k=1, pad=0, src=x), g.const(1, heads, kd, 16, dtype=i64, dims=[4])])
+    q = g.op("Transpose", [q], perm=[0, 1, 3, 2])
+    k = g.op("Reshape", [g.conv(c, kd, k=1, pad=0, src=x), g.const(1, kd, 16, dtype=i64, dims=[3])])
+    k = g.op("Unsqueeze", [g.op("Transpose", [k], perm=[0, 2, 1]), g.const(1, dtype=i64, dims=[1])])
+    v = g.op("Reshape", [g.conv(c, vd, k=1, pad=0, src=x), g.const(1, vd, 16, dtype=i64, dims=[3])])
+    v = g.op("Unsqueeze", [g.op("Transpose", [v], perm=[0, 2, 1]), g.const(1, dtype=i64, dims=[1])])
+    scores = g.op("MatMul", [g.op("Mul", [q, g.const(kd ** -0.5)]), g.op("Transpose", [k], perm=[0, 1, 3, 2])])
+    out = g.op("MatMul", [g.op("Softmax", [scores], axis=-1), v])
+    out = g.op("Reshape", [g.op("Transpose", [out], perm=[0, 1, 3, 2]), g.const(1, heads * vd, 4, 4, dtype=i64,
+                                                                                  dims=[4])])
+    g.conv(heads * vd, c, k=1, pad=0, src=out)
+    layers = layers_of(g.save(tmp_path / "m.onnx"))
+    attend = next(layer for layer in layers if layer["kind"] == "attend")
+    assert (attend["heads"], attend["key_dim"], attend["value_dim"]) == (heads, kd, vd)
+    projections = 16 * (c * heads * kd + c * kd + c * vd + heads * vd * c)
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == projections + heads * 16 * 16 * (kd + vd)
+
+
+def test_mobilevit_unfolding_and_per_patch_attention(tmp_path):
+    """timm's MobileViT block as the TorchScript exporter writes it: an 8×8×8 map unfolded into 2×2 patches (4
+    sequences of 16 tokens), layer norm, a fused qkv linear of 2 heads of 4 channels, Split into q, k and v, Q·Kᵀ,
+    softmax and A·V within each sequence, the output projection, the residual add, folded back, a 1×1 conv.
+    Attention within each of the 4 patch offsets: 4 · heads · 16 · 16 · (4 + 4) Mult-Adds."""
+    c, heads, hd, i64 = 8, 2, 4, TensorProto.INT64
+    g = Graph((1, c, 8, 8))
+    g.op("Reshape", [g.last, g.const(c * 4, 2, 4, 2, dtype=i64, dims=[4])])
+    g.op("Transpose", perm=[0, 2, 1, 3])
+    g.op("Reshape", [g.last, g.const(1, c, 16, 4, dtype=i64, dims=[4])])
+    g.op("Transpose", perm=[0, 3, 2, 1])
+    tokens = g.op("Reshape", [g.last, g.const(4, 16, c, dtype=i64, dims=[3])])
+    g.op("LayerNormalization", [tokens, g.weight(c), g.weight(c)], axis=-1)
+    g.op("Add", [g.op("MatMul", [g.last, g.weight(c, 3 * heads * hd)]), g.weight(3 * heads * hd)])
+    g.op("Reshape", [g.last, g.const(4, 16, 3, heads, hd, dtype=i64, dims=[5])])
+    qkv = g.op("Transpose", perm=[2, 0, 3, 1, 4])
+    parts = ["q", "k", "v"]
+    g.nodes.append(helper.make_node("Split", [qkv], parts, axis=0, name="split"))
+    q, k, v = (g.op("Squeeze", [p, g.const(0, dtype=i64, dims=[1])]) for p in parts)
+    scores = g.op("MatMul", [g.op("Mul", [q, g.const(hd ** -0.5)]), g.op("Transpose", [k], perm=[0, 1, 3, 2])])
+    out = g.op("MatMul", [g.op("Softmax", [scores], axis=-1), v])
+    g.op("Reshape", [g.op("Transpose", [out], perm=[0, 2, 1, 3]), g.const(4, 16, heads * hd, dtype=i64, dims=[3])])
+    g.op("Add", [g.op("MatMul", [g.last, g.weight(heads * hd, c)]), g.weight(c)])
+    g.op("Add", [g.last, tokens])
+    g.op("Reshape", [g.last, g.const(1, 4, 16, c, dtype=i64, dims=[4])])
+    g.op("Transpose", perm=[0, 3, 2, 1])
+    g.op("Reshape", [g.last, g.const(c * 4, 4, 2, 2, dtype=i64, dims=[4])])
+    g.op("Transpose", perm=[0, 2, 1, 3])
+    g.op("Reshape", [g.last, g.const(1, c, 8, 8, dtype=i64, dims=[4])])
+    g.conv(c, 4, k=1, pad=0)
+    layers = layers_of(g.save(tmp_path / "m.onnx"))
+    attend = next(layer for layer in layers if layer["kind"] == "attend")
+    assert (attend["heads"], attend["key_dim"], attend["value_dim"], attend["patch"]) == (heads, hd, hd, (2, 2))
+    result = analyze(spec_of(tmp_path / "m.onnx"))
+    linears = 64 * (c * 3 * heads * hd + heads * hd * c)
+    assert result.macs == linears + 4 * heads * 16 * 16 * (hd + hd) + 64 * c * 4
+    assert result.params == 2 * c + (c * 3 * heads * hd + 3 * heads * hd) + (heads * hd * c + c) + c * 4
+
+
+def test_non_square_kernels_and_strides(tmp_path):
+    """A 1×7 conv with pads 0 and 3 (`same`), a 2×1-strided 3×3 conv, and an average pool over 4×2 tiles of an 8×4
+    map (adaptive pooling to 2×2)."""
+    g = Graph((1, 4, 8, 8))
+    g.op("Conv", [g.last, g.weight(4, 4, 1, 7)], kernel_shape=[1, 7], pads=[0, 3, 0, 3])
+    g.op("Conv", [g.last, g.weight(4, 4, 3, 3)], kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[1, 2])
+    g.op("AveragePool", kernel_shape=[4, 2], strides=[4, 2])
+    wide, strided, pool = layers_of(g.save(tmp_path / "m.onnx"))
+    assert (wide["kernel"], wide["padding"]) == ((1, 7), "same")
+    assert (strided["stride"], pool["output"]) == ((1, 2), (2, 2))
+    assert analyze(spec_of(tmp_path / "m.onnx")).macs == 7 * 4 * 4 * 64 + 9 * 4 * 4 * 32

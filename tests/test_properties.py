@@ -27,9 +27,12 @@ PADDINGS = st.sampled_from(["same", "same", "valid", 0, 1, 2])
 CLASSES = (1001, 1010)  # never an `out` below, so a row with this many channels came from `out: classes`
 ALPHAS = st.integers(1, 200).map(lambda n: n / 100)  # 0.01 … 2.00, exact as decimals
 EXACT_ALPHAS = st.sampled_from([0.25, 0.5, 0.75, 1.25, 1.5, 2.0])  # α·c is whole for every c divisible by 4
-NOT_ALPHA = {"bottleneck", "se", "split", "shuffle", "shuffle_unit"}  # widths rounded from the input's, or
-# that must divide evenly (α may leave an odd number of channels to split; a scale reads the input at α = 1)
-NOT_RESOLUTION = {"flatten"}  # it moves the feature map's h·w into the channels
+NOT_ALPHA = {"bottleneck", "se", "split", "shuffle", "shuffle_unit", "uib", "ghost", "attend",
+             "attention"}  # widths rounded from
+# the input's (or ⌈out / ratio⌉), fixed (attention's query, key and value), or that must divide evenly (α may leave an
+# odd number of channels to split; a scale reads the input at α = 1)
+NOT_RESOLUTION = {"flatten", "pad", "attention", "attend"}  # flatten moves h·w into the channels; padding adds pixels, not a
+# factor; attention costs (h·w)·(h·w / s²)
 
 
 def kinds(out, padding, inner) -> dict:
@@ -73,6 +76,24 @@ def kinds(out, padding, inner) -> dict:
                                            "mode": st.sampled_from(["nearest", "bilinear"])}),
         "split": st.just({"kind": "split", "sections": 1 + 1, "take": 1}),
         "shuffle": st.just({"kind": "shuffle", "groups": 2}),
+        "layernorm": st.fixed_dictionaries({"kind": st.just("layernorm"), "affine": st.booleans()}),
+        "groupnorm": st.just({"kind": "groupnorm", "groups": 1}),
+        "batchnorm": st.just({"kind": "batchnorm", "act": "relu"}),
+        "affine": st.fixed_dictionaries({"kind": st.just("affine"), "shift": st.booleans()}),
+        "pad": st.lists(st.integers(0, 2), min_size=4, max_size=4).map(lambda p: {"kind": "pad", "pads": p}),
+        "slice": st.just({"kind": "slice", "start": 0}),
+        "linear": st.fixed_dictionaries({"kind": st.just("linear"), "out": out, "bias": st.booleans()}),
+        "attention": st.fixed_dictionaries({"kind": st.just("attention"), "heads": st.integers(1, 3),
+                                            "key_dim": st.integers(1, 8), "out": out,
+                                            "multi_query": st.booleans(), "kv_stride": st.sampled_from([1, 2])}),
+        "attend": st.integers(0, 10**9).map(lambda n: {"kind": "repeat", "repeat": 1, "layers": [
+            *({"kind": "pw", "name": f"{t}{n}", "from": "input" if t == "q" else None, "out": 4, "width": "fixed"}
+              for t in "qkv"),
+            {"kind": "attend", "from": [f"q{n}", f"k{n}", f"v{n}"], "heads": 2, "key_dim": 2, "value_dim": 2}]}),
+        "ghost": st.fixed_dictionaries({"kind": st.just("ghost"), "out": out, "ratio": st.sampled_from([2, 3])}),
+        "uib": st.fixed_dictionaries({"kind": st.just("uib"), "out": out, "start_dw": st.sampled_from([None, 3]),
+                                      "mid_dw": st.sampled_from([3, 5]), "stride": STRIDES,
+                                      "layer_scale": st.booleans()}),
         "shuffle_unit": st.tuples(out, STRIDES).map(lambda c: {"kind": "shuffle_unit", "out": 2 * c[0],
                                                                "stride": c[1]}),
         "repeat": st.fixed_dictionaries(
@@ -81,10 +102,11 @@ def kinds(out, padding, inner) -> dict:
 
 
 # Which channel counts a row's Mult-Add formula multiplies (input, output), and which feature map's h·w.
-MAC_CHANNELS = {"conv": (1, 1), "pw": (1, 1), "fc": (1, 1), "dw": (1, 0)}
-MAC_SPATIAL = {"conv": "output", "pw": "output", "dw": "output", "fc": "input"}
+MAC_CHANNELS = {"conv": (1, 1), "pw": (1, 1), "fc": (1, 1), "dw": (1, 0), "linear": (1, 1)}
+MAC_SPATIAL = {"conv": "output", "pw": "output", "dw": "output", "fc": "input", "linear": "output"}
+MAC_CHANNELS["attend"], MAC_SPATIAL["attend"] = (0, 0), None  # heads, key_dim and value_dim: α leaves them
 for free in ("avgpool", "maxpool", "softmax", "lrn", "dropout", "flatten", "concat", "add", "scale", "upsample",
-             "split", "shuffle", "unknown"):
+             "split", "shuffle", "unknown", "layernorm", "groupnorm", "batchnorm", "affine", "pad", "slice"):
     MAC_CHANNELS[free], MAC_SPATIAL[free] = (0, 0), None  # no Mult-Adds by the papers' convention
 
 
@@ -116,7 +138,7 @@ def test_every_kind_is_generated():
     every = {kind.model_fields["kind"].default for kind in LAYER_KINDS}
     assert set(kinds(st.just(1), PADDINGS, st.nothing())) == every
     assert set(MAC_CHANNELS) == set(MAC_SPATIAL) >= every - {"repeat", "separable", "bottleneck", "se", "residual",
-                                                             "shuffle_unit"}
+                                                             "shuffle_unit", "attention", "ghost", "uib"}
 
 
 @SETTINGS

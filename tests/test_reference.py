@@ -143,7 +143,7 @@ def test_a_builder_passes_none_so_nothing_is_downloaded():
     analysis = mobcost.analyze("ssdlite320_mobilenet_v3_large:torchvision")
     built, how = reference.reference_model(analysis.network, 1.0, "torchvision")
     assert how == ("torchvision.models.detection:ssdlite320_mobilenet_v3_large(weights_backbone=None, "
-                   "num_classes=91)")
+                   "num_classes=91, width_mult=1.0)")
     model, what = reference.runnable(built, how)
     assert "backbone and head" in what and [name for name, _ in model.named_children()] == ["backbone", "head"]
     torch = pytest.importorskip("torch")

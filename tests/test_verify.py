@@ -56,7 +56,7 @@ ptflops_count = COUNTERS["ptflops"]
 @pytest.mark.parametrize("tool", COUNTERS)
 @pytest.mark.parametrize("model", MODELS)
 def test_each_convention_matches_its_tool(model, tool):
-    pytest.importorskip(tool)
+    pytest.importorskip(reference.MODULE.get(tool, tool))
     _quiet()
     a = analysis(model)
     assert COUNTERS[tool](verify.build(a), verify.input_tensor(a)) == totals(a, tool)

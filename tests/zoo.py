@@ -98,7 +98,46 @@ layers:
   - {kind: fc, bias: true}
   - {kind: softmax, name: scores}
 """
-SPECS = {"every_kind": EVERY_KIND, "batched_crops": BATCHED}
+# The kinds of the modern mobile families (issue 19): layer and group norm with and without γ and β, a batch norm and
+# an affine of their own, zero padding, token-wise linear layers, attention (multi-query with key/value downsampling;
+# fused, per patch, with biases), a ghost module whose halves do not divide evenly, universal inverted bottlenecks
+# (ExtraDW with layer scale, repeated; ConvNext; FFN; IB strided), SE inside a separable block, GELU.
+MODERN = """
+name: modern_kinds
+title: Modern kinds
+input: {resolution: 15, channels: 3}
+classes: 10
+layers:
+  - {kind: conv, kernel: 3, stride: 2, out: 16, bn: true, act: gelu}                      # 8×8×16
+  - {kind: layernorm}
+  - {kind: layernorm, affine: false}
+  - {kind: groupnorm, groups: 4}
+  - {kind: groupnorm, groups: 2, affine: false}
+  - {kind: batchnorm, act: relu}
+  - {kind: affine}
+  - {kind: affine, shift: false}
+  - {kind: affine, scale: false}
+  - {kind: pad, pads: [0, 1, 2, 1]}                                                     # 10×10×16
+  - {kind: linear, out: 24, bias: true}
+  - {kind: linear, out: 16}
+  - {kind: attention, heads: 2, key_dim: 8, value_dim: 4, out: 16, multi_query: true, kv_stride: 2}
+  - {kind: attention, heads: 2, key_dim: 8, out: 16, proj: linear, qkv: fused, patch: [2, 2], bias: true}
+  - {kind: attention, heads: 4, key_dim: 4, out: 12, patch: [5, 2]}
+  - {kind: ghost, out: 15, act: relu}
+  - {kind: ghost, out: 16, ratio: 3, kernel: 3, stride: 2}                               # 5×5×16
+  - {kind: uib, start_dw: 3, mid_dw: 5, t: 4, out: 16, layer_scale: true, n: 2}
+  - {kind: uib, start_dw: 5, mid_dw: null, t: 2, out: 16}
+  - {kind: uib, start_dw: null, mid_dw: null, t: 3, out: 16, act: gelu}
+  - {kind: uib, start_dw: null, mid_dw: 3, t: 6, out: 24, stride: 2}                     # 3×3×24
+  - {kind: uib, start_dw: 3, mid_dw: null, stride: 2, out: 24}                           # 2×2×24
+  - {kind: separable, out: 24, se: true, bn: true, act: hswish}
+  - {kind: slice, start: 4, stop: 20}
+  - {kind: conv, kernel: [1, 3], stride: [2, 1], out: 8, bn: true, act: relu}            # 1×2×8
+  - {kind: dw, kernel: [3, 1], bias: true}
+  - {kind: avgpool}
+  - {kind: fc}
+"""
+SPECS = {"every_kind": EVERY_KIND, "batched_crops": BATCHED, "modern_kinds": MODERN}
 
 
 def _shipped() -> list[tuple[str, str | None]]:
@@ -112,11 +151,21 @@ def _shipped() -> list[tuple[str, str | None]]:
 
 def _scales(name: str) -> tuple[str, ...]:
     """α and resolution variants: the MobileNets' published grid and an odd resolution; one for the others."""
+    if name.startswith("mobilenetv4"):  # at 256 and 384: one smaller size keeps the suite's time
+        return ("0.5_160",)
+    if name == "mobilevit_xs":  # its 2×2 patches need a side divisible by 64
+        return ("0.5_192",)
     return ("0.75_192", "0.5_160", "0.25_128", "1.0_97") if name.startswith("mobilenet") else ("0.5_160",)
 
 
+def _timm(name: str) -> bool:
+    """A config that follows timm: tests/test_timm.py holds it and its variants (timm's own widths) to timm's models at
+    full size; here it runs at one smaller α and resolution (the suite's time: MobileNetV4-L is 6.4 G Mult-Adds)."""
+    return "timm" in load_spec(builtin_models()[name]).follows
+
+
 # every shipped model and variant at its own size, α and resolution variants of each config, and every kind
-MODELS = ([f"{name}:{variant}" if variant else name for name, variant in _shipped()]
+MODELS = ([f"{name}:{variant}" if variant else name for name, variant in _shipped() if not _timm(name)]
           + [f"{name}@{scale}" for name in sorted({n for n, _ in _shipped()}) for scale in _scales(name)]
           + list(SPECS))
 

@@ -29,6 +29,7 @@ from typer.core import TyperCommand, TyperGroup  # noqa: E402
 
 from mobcost.api import analyze  # noqa: E402
 from mobcost.conventions import CONVENTIONS  # noqa: E402
+from mobcost.limits import MAX_CHANNELS, MAX_MULTIPLIER, MAX_PIXELS  # noqa: E402
 from mobcost.output import check_destination, printable, write_file  # noqa: E402
 from mobcost.table import Format  # noqa: E402
 
@@ -37,6 +38,7 @@ EXIT_CODES = "Exit codes: 0 success, 1 a check failed, 2 bad input (a spec, a mo
 
 class Counting(str, Enum):
     weights = "weights"
+    folded = "folded"
     torch = "torch"
     keras = "keras"
 
@@ -135,26 +137,53 @@ Model = Annotated[str, typer.Argument(metavar="MODEL", autocompletion=complete_m
                                       help="A built-in model (see `mobcost models`), a YAML spec, an ONNX model "
                                            "(imported on the fly) or - (standard input); `v1:shallow` names a "
                                            "variant, `v1@0.75_160` an α and resolution.")]
-Alpha = Annotated[Optional[float], typer.Option("--alpha", "-a", help="Width multiplier α (default 1).")]
+
+
+def number(what: str, high):
+    """How a multiplier option is read: limits.number_of (ASCII digits, finite, above 0 up to `high`), as a float."""
+    def parse(text: str) -> float:
+        from mobcost.limits import number_of
+
+        return float(number_of(text, what, 0, high, above=True))
+
+    return parse
+
+
+def read_resolution(text: str):
+    from mobcost.trace import parse_resolution
+
+    return parse_resolution(text)
+
+
+# Options whose text the command wrapper reads (in `command`, so a refusal is one paragraph and exit 2): typer hands
+# them over as written, since click's FLOAT takes `nan`, `inf` and `1e308` and its INT other scripts' digits.
+Alpha = Annotated[Optional[str], typer.Option("--alpha", "-a", metavar="FLOAT", help="Width multiplier α (default 1).")]
 Res = Annotated[Optional[str], typer.Option("--res", "-r", help="Input resolution in pixels, 224, or height × width, "
-                                          "240x320 (default: the spec's).")]
-Rho = Annotated[Optional[float], typer.Option("--rho", help="Resolution multiplier ρ: each side = round(ρ × the spec's).")]
-Depth = Annotated[Optional[float], typer.Option("--depth", help="Depth multiplier d (EfficientNet's compound scaling): "
-                                               "each block's repeats become ceil(n · d), times the spec's own.")]
+                                                                "240x320 (default: the spec's).")]
+Rho = Annotated[Optional[str], typer.Option("--rho", metavar="FLOAT",
+                                            help="Resolution multiplier ρ: each side = round(ρ × the spec's).")]
+Depth = Annotated[Optional[str], typer.Option("--depth", metavar="FLOAT",
+                                              help="Depth multiplier d (EfficientNet's compound scaling): each block's "
+                                                   "repeats become ceil(n · d), times the spec's own.")]
+NUMBERS = [(Alpha, number("--alpha", MAX_CHANNELS)), (Res, read_resolution), (Rho, number("--rho", MAX_PIXELS)),
+           (Depth, number("--depth", MAX_MULTIPLIER))]
+"""Each number option's type and the one function that reads it."""
+Classes = Annotated[Optional[int], typer.Option("--classes", help="The classifier's classes (default: the spec's), "
+                                                 "e.g. 1001 as TF-slim's checkpoints (a background class).")]
 Fmt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 Accuracy = Annotated[Optional[str], typer.Option(
     "--accuracy", metavar="SOURCE", help="Take published accuracies only from the sources whose name contains this, "
                                          "e.g. tf-slim or 'MobileNets V1' (default: one source, the one with the "
                                          "largest α × resolution grid).")]
-_PARAMS = ("Parameter counting: weights (weights and declared biases, as the papers count), torch (plus batch-norm "
-           "γ and β, as PyTorch's parameters()), keras (plus batch-norm moving mean and variance, as Keras' "
-           "count_params()).")
+_PARAMS = ("Parameter counting: weights (weights and declared biases, as the papers count), folded (plus one bias "
+           "per batch-norm channel, batch norm folded as a deployed model stores it), torch (plus batch-norm γ and β, "
+           "as PyTorch's parameters()), keras (plus batch-norm moving mean and variance, as Keras' count_params()).")
 Params = Annotated[Counting, typer.Option("--params", help=_PARAMS)]
 ConventionName = Enum("ConventionName", {name: name for name in CONVENTIONS}, type=str)
 Convention = Annotated[ConventionName, typer.Option(
-    "--convention", "-c", help="Count as the paper (default), PyTorch, Keras, fvcore, ptflops or thop do, Mult-Adds "
-                               "and parameters; `mobcost conventions` shows what each counts. --params overrides "
-                               "its parameter counting.")]
+    "--convention", "-c", help="Count as the paper (default), PyTorch, Keras, fvcore, ptflops (its pytorch or aten "
+                               "backend) or thop do, Mult-Adds and parameters; `mobcost conventions` shows what each "
+                               "counts. --params overrides its parameter counting.")]
 ConventionParams = Annotated[Optional[Counting], typer.Option("--params", help=_PARAMS + " Default: the convention's.")]
 Flops = Annotated[bool, typer.Option("--flops", help="Show FLOPs = 2 × Mult-Adds instead of Mult-Adds.")]
 PAPER = ConventionName("paper")
@@ -184,6 +213,8 @@ def command(func=None, *, name: str | None = None):
         return functools.partial(command, name=name)
     signature = inspect.signature(func, eval_str=True)
     tabular = "fmt" in signature.parameters
+    numbers = {name: next(read for kind, read in NUMBERS if kind == p.annotation)
+               for name, p in signature.parameters.items() if any(kind == p.annotation for kind, _ in NUMBERS)}
     own_force = "force" in signature.parameters  # a command that writes a file of its own (-o) shares --force
 
     @functools.wraps(func)
@@ -198,6 +229,9 @@ def command(func=None, *, name: str | None = None):
                 if export.suffix.lower() not in (".svg", ".html", ".htm"):
                     raise MobcostError(f"--export saves a table as .svg or .html (found {str(export)!r})")
                 check_destination(*_export.get(), "--export")  # before any work or output
+            for name, read in numbers.items():
+                if isinstance(kwargs.get(name), str):
+                    kwargs[name] = read(kwargs[name])
             return func(*args, **kwargs)
         except MobcostError as e:
             fail(str(e))
@@ -218,8 +252,14 @@ def command(func=None, *, name: str | None = None):
 
 def fail(message: str) -> None:
     """One paragraph on stderr, control characters removed (a spec's names reach it), and exit 2."""
-    typer.echo(f"mobcost: {printable(message, lines=True)}", err=True)
+    warn(message)
     raise typer.Exit(2)
+
+
+def warn(message: str) -> None:
+    """A message on stderr, `mobcost: ` first and made printable (output.printable). The names, file names and
+    values in it are written with errors.shown or one_line, so none adds a line of its own."""
+    typer.echo(f"mobcost: {printable(message, lines=True)}", err=True)
 
 
 def _reader_gone() -> None:

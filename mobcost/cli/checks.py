@@ -9,9 +9,11 @@ from typing import Annotated, Optional
 import typer
 
 from mobcost.api import analyze
-from mobcost.cli.app import (Alpha, ConventionName, complete_model, Counting, Dtype, DtypeOption, Flops, Fmt, MaxMacs, MaxMemory,
-                             MaxParams, Model, Params, Res, analyzed, command, emit)
+from mobcost.cli.app import (Alpha, ConventionName, Counting, Dtype, DtypeOption, Flops, Fmt, MaxMacs, MaxMemory,
+                             MaxParams, Model, Params, Res, analyzed, command, complete_model, emit, warn)
 from mobcost.conventions import CONVENTIONS
+from mobcost.errors import MobcostError, one_line, shown
+from mobcost.limits import MAX_PERCENT, number_of
 from mobcost.table import Format
 
 
@@ -61,7 +63,7 @@ def check(models: Annotated[Optional[list[str]], typer.Argument(
             found += check_latency(network.name)
         results += found
         if not found:
-            empty.append((network.file, f"{name}: nothing to check: no published figures (reference:), no "
+            empty.append((network.file, f"{one_line(name)}: nothing to check: no published figures (reference:), no "
                                         "budget (budget:) and no --max-macs, --max-params or --max-memory; "
                                         "--allow-empty accepts that"))
     if fmt is CheckFormat.github:
@@ -70,7 +72,7 @@ def check(models: Annotated[Optional[list[str]], typer.Argument(
         emit(check_table(results, [name for name, _ in empty]), Format(fmt.value))
     if not allow_empty:
         for _, message in empty:
-            typer.echo(f"mobcost: {message}", err=True)
+            warn(message)
     if any(r.status == "fail" for r in results) or (empty and not allow_empty):
         raise typer.Exit(1)
 
@@ -122,31 +124,39 @@ def diff(before: Annotated[str, typer.Argument(autocompletion=complete_model, me
     from standard input (git show HEAD~1:net.yaml | mobcost diff - net.yaml); -f markdown prints a table for a
     pull-request comment."""
     from mobcost.delta import diff as compare_rows
-    from mobcost.language import MobcostError
     from mobcost.views.diff import diff_table
 
     threshold = None
-    if fail_over is not None:
+    if fail_over is not None:  # -100% (every model fails but an empty one) up to MAX_PERCENT
         try:
-            threshold = float(fail_over.strip().removesuffix("%")) / 100
-        except ValueError:
-            raise MobcostError(f"--fail-over takes a percentage such as 5% (found {fail_over!r})") from None
+            threshold = float(number_of(fail_over.strip().removesuffix("%"), "--fail-over", -100, MAX_PERCENT) / 100)
+        except MobcostError:
+            raise MobcostError(f"--fail-over takes a percentage such as 5%, from -100% up to {MAX_PERCENT:,}% in "
+                               f"ASCII digits (found {shown(fail_over)!r})") from None
     d = compare_rows(analyze(before), analyze(after), params.value)
     emit(diff_table(d), fmt)
     if threshold is not None and d.growth() > threshold:
-        typer.echo(f"mobcost: {after} grows by {d.growth():.1%} over {before}, more than --fail-over {fail_over}",
-                   err=True)
+        warn(f"{shown(after, 200)} grows by {_growth(d.growth())} over {shown(before, 200)}, more than --fail-over "
+             f"{shown(fail_over)}")
         raise typer.Exit(1)
+
+
+def _growth(relative: float) -> str:
+    return "an unbounded factor (from nothing)" if relative == float("inf") else f"{relative:.1%}"
 
 
 @command
 def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format.rich,
            against: Annotated[Optional[str], typer.Option(
-               "--against", metavar="torchvision|MODULE:CALLABLE",
+               "--against", metavar="LIBRARY|MODULE:CALLABLE",
                help="Hold the spec to a real implementation instead of the module mobcost builds from it: "
-                    "torchvision (the builder the config names, at the same α) or any importable function "
+                    "torchvision or timm (the builder the config names, at the same α) or any importable function "
                     "returning an nn.Module. Compares every total with FlopCounterMode, Σ numel, fvcore, "
-                    "ptflops and thop (those installed), and every conv and linear layer in order.")] = None) -> None:
+                    "ptflops and thop (those installed), and every conv and linear layer in order.")] = None,
+           tools: Annotated[Optional[str], typer.Option(
+               "--tools", metavar="LIST", help="With --against: the counters to run besides FlopCounterMode and "
+                                               "Σ numel, e.g. fvcore,thop (of fvcore, ptflops, ptflops-aten, thop); "
+                                               "none, or all (the default: those installed).")] = None) -> None:
     """Build the spec as a torch.nn.Module and hold every layer's shape and counts to PyTorch's, or (--against)
     hold the spec to torchvision's own model; exit 1 on a mismatch. Needs PyTorch and torchvision: pip install
     'mobcost[torch]' (for the CPU build, install torch and torchvision from PyTorch's CPU index first).
@@ -168,8 +178,9 @@ def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format
         emit(verify_table(analysis, checks, torch_check.torch.__version__), fmt)
         ok = all(c.ok for c in checks)
     else:
+        asked = reference.tools_of(tools)
         built, how = reference.reference_model(analysis.network, analysis.alpha, against)
-        comparison = reference.compare(analysis, built, how)
+        comparison = reference.compare(analysis, built, how, asked)
         emit(reference_table(analysis, comparison), fmt)
         ok = comparison.ok
     if not ok:

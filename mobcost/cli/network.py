@@ -10,18 +10,19 @@ from typing import Annotated, Optional
 import typer
 
 from mobcost.api import analyze
-from mobcost.cli.app import (PAPER, Accuracy, Alpha, By, Convention, ConventionParams, Counting, Depth, DeviceOpt,
+from mobcost.cli.app import (PAPER, Accuracy, Alpha, By, Classes, Convention, ConventionParams, Counting, Depth, DeviceOpt,
                              Dtype, DtypeOption, Flops, Fmt, Force, MaxMacs, MaxMemory, MaxParams, Model, Params, Res,
                              Rho, Unknown, analyzed, command, complete_model, counted_as, counting_of, emit,
-                             read_paths, say)
-from mobcost.output import check_destination, write_file
+                             read_paths, read_resolution, say)
+from mobcost.errors import one_line
+from mobcost.output import check_destination, json_text, write_file
 from mobcost.table import Format
 
 TERMINAL_TOP = 20  # `fit` in a terminal: the best 20, and how many more
 
 @command
 def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, depth: Depth = None,
-          fmt: Fmt = Format.rich,
+          classes: Classes = None, fmt: Fmt = Format.rich,
           layers: Annotated[Optional[bool], typer.Option(
               "--layers/--blocks", help="Every layer, or one row per block (default: blocks for networks built "
                                         "of bottlenecks, as the V2/V3 papers list them).")] = None,
@@ -31,7 +32,7 @@ def table(model: Model, alpha: Alpha = None, res: Res = None, rho: Rho = None, d
     Example: mobcost table v2 --layers --params torch"""
     from mobcost.views.network import block_table, has_blocks, layer_table
 
-    analysis = counted_as(model, convention, alpha=alpha, resolution=res, rho=rho, depth=depth)
+    analysis = counted_as(model, convention, alpha=alpha, resolution=res, rho=rho, depth=depth, classes=classes)
     by_layer = layers if layers is not None else not has_blocks(analysis)
     report = (layer_table if by_layer else block_table)(analysis, counting_of(convention, params), flops)
     if device is not None:
@@ -64,8 +65,9 @@ def sweep(model: Model,
     network, ref = load_model(model)
     alphas = alphas_of(alpha) or [ref.alpha or 1.0]
     resolutions = resolutions_of(res) or [ref.resolution]
-    if convention is not PAPER:  # each variant traced in full, to count its rows as the convention does
-        plan_work(network, len(alphas) * len(resolutions), f"sweep --convention {convention.value}")
+    if convention is not PAPER or device is not None:  # each variant traced in full: its rows counted as the
+        what = f"sweep --convention {convention.value}" if convention is not PAPER else "sweep --device"  # convention
+        plan_work(network, len(alphas) * len(resolutions), what)  # does, or their latency estimated
     grid = (sweep_grid(network, alphas, resolutions) if convention is PAPER  # the fast path counts as the paper
             else (summed(counted_as(network, convention, alpha=a, resolution=r)) for a in alphas for r in resolutions))
     totals = list(_progress(grid, len(alphas) * len(resolutions), fmt))
@@ -149,11 +151,9 @@ def plot(model: Model,
 @command
 def schema() -> None:
     """The JSON Schema of the YAML spec format, for editors. Example: mobcost schema > mobcost.schema.json"""
-    import json
-
     from mobcost.language import spec_schema
 
-    typer.echo(json.dumps(spec_schema(), indent=2, ensure_ascii=False))
+    typer.echo(json_text(spec_schema()))
 
 
 @command
@@ -279,27 +279,47 @@ def models(fmt: Fmt = Format.rich) -> None:
 
 @command(name="import")
 def import_model(
-        model: Annotated[Path, typer.Argument(metavar="MODEL.onnx", help="An ONNX model; its weights are never read.")],
+        model: Annotated[str, typer.Argument(metavar="MODEL.onnx|MODULE:CALLABLE", help="An ONNX model (its weights "
+                                             "are never read), or a Python callable that builds a torch.nn.Module "
+                                             "(exported in memory; needs torch).")],
         out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the spec to this file (default: "
-                                                    "print it).")] = None,
-        res: Annotated[Optional[int], typer.Option("--res", "-r", help="Input resolution where the model's is "
-                                                   "dynamic (default: the model's declared input).")] = None,
+                                                    "print it); an existing file is replaced only with --force.")]
+        = None,
+        res: Annotated[Optional[str], typer.Option("--res", "-r", help="Input resolution where the model's is "
+                                                   "dynamic, or to export at, 224 or 240x320 (default: the model's "
+                                                   "declared input; 224).")] = None,
+        arg: Annotated[Optional[list[str]], typer.Option("--arg", help="An argument to MODULE:CALLABLE, in order "
+                                                         "(repeat it): a Python literal or a word.")] = None,
         unknown: Annotated[Unknown, typer.Option(help="An operator mobcost has no rule for: error (exit 2, naming "
-                                                 "every one) or zero (a marked row of 0 Mult-Adds).")]
-        = Unknown.error) -> None:
-    """Read an ONNX model into a YAML spec (needs the onnx extra). Example: mobcost import model.onnx -o model.yaml"""
-    from mobcost.importers.onnx import import_onnx
-    from mobcost.language import MobcostError
+                                                 "each root cause) or zero (a marked row of 0 Mult-Adds, with its "
+                                                 "real output shape).")]
+        = Unknown.error, force: Force = False) -> None:
+    """Read an ONNX model, or a PyTorch model built by MODULE:CALLABLE, into a YAML spec.
 
-    text = import_onnx(model, res, unknown.value)
+    Example: mobcost import model.onnx -o model.yaml; mobcost import timm:create_model --arg mobilenetv4_conv_small"""
+    from mobcost.importers.onnx import import_onnx
+    from mobcost.language import MobcostError, parse_spec
+
+    reading = (Path(model), *read_paths({}))
+    res = None if res is None else read_resolution(res)
+    if out is not None:
+        check_destination(out, force, reading, "--out")  # before any work: a pipe is never opened
+    if ":" in model and not Path(model).exists():
+        from mobcost.importers.pytorch import import_torch
+
+        if isinstance(res, tuple):
+            raise MobcostError("--res for MODULE:CALLABLE is one side, e.g. 224")
+        text = import_torch(model, arg, res, unknown.value)
+    else:
+        if arg:
+            raise MobcostError("--arg passes arguments to MODULE:CALLABLE; an ONNX file takes none")
+        text = import_onnx(model, res, unknown.value)
+    analyze(parse_spec(text, f"{model} (as imported)"))  # the limits every spec is held to, before it is written
     if out is None:
         typer.echo(text, nl=False)
         return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as e:
-        raise MobcostError(f"--out: cannot write {str(out)!r}: {e.strerror}") from None
-    typer.echo(f"{out}: the spec of {model.name}", err=True)
+    write_file(out, text.encode("utf-8"), force, reading, "--out")
+    say(f"{one_line(str(out))}: the spec of {one_line(Path(model).name)}", err=True)
 
 
 @command

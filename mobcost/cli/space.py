@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from mobcost.cli.app import (DeviceOpt, Dtype, DtypeOption, Fmt, Force, MaxMacs, MaxMemory, MaxParams, _export, command,
-                             emit)
+                             emit, read_paths)
 from mobcost.output import check_destination, printable, write_file
 from mobcost.table import Format
 
@@ -62,7 +62,7 @@ def space(space: Space,
     from mobcost.views.space import member_header, member_lines, pareto_table, space_table
 
     if plot is not None:
-        check_destination(plot, force, (), "--plot")
+        check_destination(plot, force, (Path(space), *read_paths({})), "--plot")  # never the space file read
         if plot.suffix.lower() not in (".png", ".svg"):
             raise MobcostError(f"--plot saves a figure as .png or .svg (found {str(plot)!r})")
     if spec_of is not None:
@@ -127,6 +127,6 @@ def _plot(explore_space, space, result, fixes, options, by, plot, force, fmt) ->
                                f"{', '.join(c.field for c in result.space.globals) or 'it has none'}")
         curves = [(f"{by} {value}", explore_space(space, fix={**fixes, by: [str(value)]}, **options))
                   for value in values[0].values]
-    write_file(plot, space_figure(curves, plot), force, (), "--plot")
+    write_file(plot, space_figure(curves, plot), force, (Path(space), *read_paths({})), "--plot")
     typer.echo(printable(f"{plot}: the cumulative distribution of Mult-Adds, {len(curves)} curve(s)"),
                err=fmt == Format.csv)

@@ -27,6 +27,11 @@ def clean(text: str | bytes, keep: str = r"\w./:\-") -> str:
     return re.sub(f"[^{keep} ]", "_", text)
 
 
+def whole(text: str) -> str:
+    """A name from the file, cleaned, whole up to a bound no real exporter reaches."""
+    return clean(text)[:300]
+
+
 def name_of(text: str) -> str:
     """A name from the file, cleaned and at most 64 characters."""
     return clean(text, r"\w./:\-")[:64].replace(" ", "_")
@@ -48,6 +53,7 @@ class Unit:
 # ---- units → the spec's nested layers ------------------------------------------------------------------------
 
 _EXIT = 1 << 60  # the virtual node after every output: post-dominators are taken towards it
+_JOINS = ("add", "concat", "scale", "attend")  # units that read several tensors as a layer kind of the same name
 
 
 class Builder:
@@ -96,6 +102,25 @@ class Builder:
             layers += [{**self.leaf(self.units[start]), "_from": fork}] + side
         return layers
 
+    def flat(self) -> list[dict]:
+        """Every unit in order as a top-level layer, reading what is not the previous layer's output by name: the
+        graph as it is where it is not series-parallel (DenseNet's concatenations of every earlier output, a gate
+        computed on another branch, an unknown operator reading two tensors). Chains still fold into blocks."""
+        layers, previous = [], 0
+        for unit in self.live[1:]:
+            layer = self.leaf(unit)
+            if unit.kind in _JOINS:
+                layer = {"kind": unit.kind, **layer}
+            if unit.kind in _JOINS or len(unit.inputs) > 1:
+                layer["_from"] = list(unit.inputs)
+            elif unit.inputs[0] != previous:
+                layer["_from"] = unit.inputs[0]
+            for i in unit.inputs if "_from" in layer else ():
+                self.named.add(i)
+            layers.append(layer)
+            previous = unit.id
+        return layers
+
     def leaf(self, unit: Unit) -> dict:
         return {**unit.spec, "_in": self.units[unit.inputs[0]].shape, "_out": unit.shape, "_nodes": unit.nodes,
                 "_id": unit.id}
@@ -126,7 +151,7 @@ class Builder:
             v = self.units[succ[0]]
             if v.id == stop:
                 return out, cur
-            if v.kind in ("add", "concat"):
+            if len(v.inputs) > 1:
                 raise self.structure_error(v, "a join whose inputs do not start from one tensor")
             out.append(self.leaf(v))
             cur = v.id
@@ -203,9 +228,13 @@ def exact_squeeze(c: int, s: int) -> dict | None:
     """The `se` settings that squeeze c channels to exactly s: MobileNetV3's (none), or c / s with no rounding."""
     if make_divisible(Fraction(c, 4), 8) == s:
         return {}
-    if c % s:
-        return None
-    return {"reduction": c // s, "divisor": None}  # divisor None: max(1, c // reduction), unrounded
+    if c % s == 0:
+        return {"reduction": c // s, "divisor": None}  # divisor None: max(1, c // reduction), unrounded
+    for reduction in (4, 2, 8, 16):  # a rounding of c / reduction other than MobileNetV3's (GhostNet: divisor 4)
+        for divisor in (4, 8, 16, 2):
+            if make_divisible(Fraction(c, reduction), divisor) == s:
+                return {"reduction": reduction, **({"divisor": divisor} if divisor != 8 else {})}
+    return None
 
 
 def _excite(se: dict, c_in: int, e: int):
@@ -258,7 +287,7 @@ def _fold(layers: list[dict]) -> list[dict]:
             else:
                 layer = {**layer, "layers": _fold(layer["layers"]),
                          **({"shortcut": _fold(layer["shortcut"])} if "shortcut" in layer else {})}
-        elif layer["kind"] == "concat":
+        elif layer["kind"] == "concat" and "branches" in layer:
             layer = {**layer, "branches": [_fold(branch) for branch in layer["branches"]]}
         else:
             for size in (4, 3, 2):
@@ -276,6 +305,8 @@ def _fold(layers: list[dict]) -> list[dict]:
 def _module(node: str) -> str:
     """A node's module as PyTorch qualifies it, from the exporter's node name: /features/features.1/features.1.0/
     block/block.0/block.0.0/Conv is features.1.0.block.0.0 (the last part is the operator). Other names are kept."""
+    if isinstance(node, bytes):  # protobuf hands a name that is not UTF-8 over as bytes
+        node = node.decode("utf-8", "replace")
     if not node.startswith("/"):
         return node
     qualified, previous = "", ""
@@ -418,7 +449,7 @@ Dumper.add_representer(list, _represent_list)
 
 def linked(layers: list[dict], outputs: list[int], path: Path) -> tuple[list[dict], list[str]]:
     """`from:` on each branch that reads a tapped tensor, and the names of the outputs where there are several."""
-    names = {layer["_id"]: layer["name"] for layer in layers if "_id" in layer and "name" in layer}
+    names = {0: "input", **{layer["_id"]: layer["name"] for layer in layers if "_id" in layer and "name" in layer}}
     reads = [i for layer in layers if "_from" in layer
              for i in (layer["_from"] if isinstance(layer["_from"], list) else [layer["_from"]])]
     missing = [i for i in reads + outputs if i not in names]
@@ -454,7 +485,11 @@ def spec_layers(units: list[Unit], outputs: list[int], path: Path) -> tuple[list
     """The spec's layers for an imported graph, the names of its outputs where there are several, and the classes
     of its classifier where it ends in one."""
     builder = Builder(units, outputs, path)
-    layers = builder.build()
+    try:
+        layers = builder.build()
+    except MobcostError:  # not series-parallel: the graph as it is, each layer reading its inputs by name
+        builder = Builder(units, outputs, path)
+        layers = builder.flat()
     for layer in leaves(layers):
         if layer.get("_id") in builder.named:
             layer["_tap"] = True
@@ -463,7 +498,8 @@ def spec_layers(units: list[Unit], outputs: list[int], path: Path) -> tuple[list
     classes = _classifier(layers) if not names else None
     for layer in leaves(layers):
         if layer.get("kind") == "unknown":
-            layer["note"] = f"no rule for ONNX {layer['op']}: counted as 0, shape assumed unchanged"
+            layer["note"] = f"no rule for ONNX {layer['op']}: not counted (0 Mult-Adds, 0 parameters); its output " \
+                            "shape is ONNX shape inference's"
     return layers, names, classes
 
 

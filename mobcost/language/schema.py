@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, PrivateAttr, Tag, TypeAdapter, ValidationError, WithJsonSchema)
 
-from mobcost.layers import (LAYER_KINDS, Bottleneck, Concat, Layer, MakeDivisible, Ratio, Repeat, Residual, Rounding,
+from mobcost.layers import (LAYER_KINDS, Arithmetic, Bottleneck, Concat, Layer, MakeDivisible, Ratio, Repeat, Residual, Rounding,
                             Separable)
 from mobcost.limits import (LIMIT, MAX_COUNT, MAX_LAYERS, MAX_MULTIPLIER, MAX_NODES, ChannelCount, PixelPair, Pixels,
                             decimal_of)
@@ -20,10 +20,12 @@ from mobcost.language.shipped import builtin, builtin_models
 from mobcost.language.yaml import compose, read_spec_file
 
 LAYER_TAGS = [kind.model_fields["kind"].default for kind in LAYER_KINDS]
-ParamCounting = Literal["weights", "torch", "keras"]
+ParamCounting = Literal["weights", "folded", "torch", "keras"]
 """How parameters are counted: weights and declared biases (the papers'); plus batch-norm γ and β (PyTorch's
-`sum(p.numel() for p in model.parameters())`); plus batch-norm running mean and variance (Keras' `count_params()`)."""
-BN_PARAMS: dict[str, int] = {"weights": 0, "torch": 2, "keras": 4}  # parameters per batch-normalized channel
+`sum(p.numel() for p in model.parameters())`); plus batch-norm running mean and variance (Keras' `count_params()`);
+or, folded, one bias per batch-normalized channel: batch norm folded into the layer before it, as a deployed model
+(TFLite, Core ML, Metal) stores it."""
+BN_PARAMS: dict[str, int] = {"weights": 0, "folded": 1, "torch": 2, "keras": 4}  # parameters per batch-normalized channel
 
 
 # ---- sizes: 150M, 1.5G, 2.5e6, 300k -------------------------------------------------------------------------
@@ -64,6 +66,14 @@ Printed = Annotated[str, BeforeValidator(_printed), WithJsonSchema({
 """A published figure exactly as printed (quote it in YAML to keep trailing zeros): its digits give its precision."""
 
 
+def _as_written(value) -> str:
+    """A field's value as a spec writes it: a mapping by the fields it sets (`{divisor: 8}`), a word as itself."""
+    if isinstance(value, BaseModel):
+        fields = value.model_dump(include=value.model_fields_set or None)
+        return "{" + ", ".join(f"{k}: {v}" for k, v in fields.items()) + "}"
+    return str(value)
+
+
 # ---- the spec -----------------------------------------------------------------------------------------------
 
 class _Strict(BaseModel):
@@ -94,7 +104,7 @@ class Input(_Strict):
     channels: ChannelCount = 3
 
 
-Implementation = Literal["paper", "tf-slim", "keras", "torchvision"]
+Implementation = Literal["paper", "tf-slim", "keras", "torchvision", "timm"]
 """The implementations a network may follow; `--params torch` and `--params keras` say so when the network shown
 is not the one torchvision or Keras builds."""
 LIBRARY = {"torch": "torchvision", "keras": "keras"}  # parameter counting → the library whose network it implies
@@ -109,6 +119,10 @@ class Builder(_Strict):
     """Further keywords, e.g. GoogLeNet's `aux_logits: false`, or `weights_backbone: null` (None: no download)."""
 
 
+Knob = Literal["alpha", "resolution", "depth"]
+"""What a user may change of a network: its width multiplier α, its input resolution, its depth multiplier."""
+
+
 class Variant(_Strict):
     """A named edit of the network: a paper's comparison model, or another implementation's build of the same
     network, declared as its differences from the spec (never a second copy of it)."""
@@ -120,6 +134,9 @@ class Variant(_Strict):
     drop: list[str] = []  # top-level layers removed by name (MobileNets Table 5, "Shallow MobileNet")
     set: dict[str, dict[str, Any]] = {}  # top-level layer name → fields changed, e.g. a paper's head width
     each: dict[str, dict[str, Any]] = {}  # layer kind → fields changed on every layer of that kind, at any depth
+    width_arithmetic: Arithmetic | None = None  # replaces the network's (its implementation's arithmetic)
+    accepts: list[Knob] | None = None  # replaces the network's: what the implementation it follows takes
+    resizes: Resolution | None = None  # replaces the network's: the size the implementation resizes every image to
     width: Multiplier | None = None  # compound scaling (EfficientNet §3.3): replaces the network's `width`
     depth: Multiplier | None = None  # replaces the network's `depth`
     resolution: Resolution | None = None  # replaces the input resolution
@@ -152,7 +169,7 @@ class Backbone(_Strict):
     each: dict[str, dict[str, Any]] = {}  # layer kind → fields changed on every included layer of that kind
 
 
-INHERITED = ("width_rounding", "width", "depth")
+INHERITED = ("width_rounding", "width_arithmetic", "width", "depth")
 """What a network takes from its backbone: one network has one rounding rule and one pair of scaling coefficients,
 so that its backbone's rows are the shipped network's at every α."""
 
@@ -198,6 +215,13 @@ class Network(_Strict):
     input: Input
     classes: ChannelCount = 1000
     width_rounding: Rounding = "int"
+    width_arithmetic: Arithmetic = "exact"  # α·c exactly, or as the implementation's float product (layers.Arithmetic)
+    accepts: list[Knob] | None = None
+    """What the implementation the network follows lets a user change (α, resolution, depth); a request outside is
+    refused (exit 2), never shown under that implementation's name. None: all three, by mobcost's own rules."""
+    resizes: Resolution | None = None
+    """The size the implementation resizes every image to before its network (torchvision's SSD transform: 320):
+    the network is counted at this size, whatever --res asks, and a note says so."""
     width: Multiplier = Fraction(1)  # compound scaling's width coefficient: multiplies α
     depth: Multiplier = Fraction(1)  # compound scaling's depth coefficient: repeats = ceil(n · depth)
     backbone: Backbone | None = None  # a shipped network whose layers come first (the three fields above: its own)
@@ -364,7 +388,10 @@ class Network(_Strict):
         if unknown := self._unknown_layer(edit):
             raise self.problem(("variants", key, unknown[0]), None, self._unknown_message(*unknown))
         layers = self._apply(self.layers, edit, ("variants", key))
-        scaled = {key: value for key, value in (("width", edit.width), ("depth", edit.depth)) if value is not None}
+        scaled = {key: value for key, value in (("width", edit.width), ("depth", edit.depth),
+                                                ("width_arithmetic", edit.width_arithmetic),
+                                                ("accepts", edit.accepts), ("resizes", edit.resizes))
+                  if value is not None}
         if edit.resolution is not None:
             scaled["input"] = self.input.model_copy(update={"resolution": edit.resolution})
         net = self.model_copy(update={"layers": layers, "title": edit.title, "follows": edit.follows or self.follows,
@@ -419,7 +446,7 @@ class Network(_Strict):
                                                                   if field != "each" and spec.through else ""))
         for key in INHERITED:
             if key in self.model_fields_set and getattr(self, key) != getattr(base, key):
-                raise self.problem((key,), None, f"is the backbone's ({base.name}: {getattr(base, key)}); expected "
+                raise self.problem((key,), None, f"is the backbone's ({base.name}: {_as_written(getattr(base, key))}); expected "
                                                  "it left out, or the same: one network rounds and scales its "
                                                  "widths one way")
         layers = self._apply(base.layers[:end], spec, ("backbone",))
@@ -458,11 +485,12 @@ class Network(_Strict):
             return layer.as_conv()
         return layer
 
-    def builder(self) -> tuple[str, Builder] | None:
-        """The variant that names a torchvision builder, and the builder: what `verify --against torchvision`
-        builds: the variant being checked, if it names one (ShuffleNetV2's x0_5), else the first that does (so
-        that `v3_large --against torchvision` is held to torchvision's network, and shows where it differs)."""
-        named = [(key, v.builder) for key, v in self.variants.items() if v.builder and "torchvision" in v.follows]
+    def builder(self, library: str = "torchvision") -> tuple[str, Builder] | None:
+        """The variant that names a builder of `library` (torchvision or timm), and the builder: what `verify
+        --against torchvision` builds: the variant being checked, if it names one (ShuffleNetV2's x0_5), else the
+        first that does (so that `v3_large --against torchvision` is held to torchvision's network, and shows where
+        it differs)."""
+        named = [(key, v.builder) for key, v in self.variants.items() if v.builder and library in v.follows]
         return next((found for found in named if found[0] == self._variant), next(iter(named), None))
 
 
@@ -517,10 +545,20 @@ def _inside_the_member(errors: list[dict]) -> list[dict]:
     whose type the value is not (`expected a valid boolean; found a mapping`) say nothing about the mistake, which the
     errors inside the member it is name: only those are kept."""
     locs = [e["loc"] for e in errors]
+    fields = _field_names()
     return [e for e in errors if not (
         e["type"].endswith("_type") and len(loc := e["loc"]) >= 2
         and any(len(other) > len(loc) and other[:len(loc) - 1] == loc[:-1] and other[len(loc) - 1] != loc[-1]
+                and not {loc[-1], other[len(loc) - 1]} <= fields  # two fields of one layer: both errors stand
                 for other in locs))]
+
+
+@cache
+def _field_names() -> frozenset[str]:
+    """Every layer kind's field names (and aliases): an error at one of them is about that field, not a union's
+    member (`stride: [2, 1]` fails deeper than `bn: yes` beside it, and neither hides the other)."""
+    return frozenset(name for kind in LAYER_KINDS for key, info in kind.model_fields.items()
+                     for name in (key, info.alias) if name)
 
 
 def parse_spec(text: str, file: str = "<spec>", includes: bool = True) -> Network:

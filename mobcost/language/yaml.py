@@ -174,11 +174,12 @@ def too_big(file: str, size: int) -> SpecError:
 
 
 def _tag_message(tag: str) -> str:
-    shown = "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
+    # a tag's %-escapes are decoded by PyYAML (`!<%0A::error::X>` holds a newline): shown on one line, cut
+    written = shown("!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag, 200)
     if tag.startswith(_CORE + "python/"):
-        return (f"expected plain data; found the tag {shown}, which asks YAML to build a Python object "
+        return (f"expected plain data; found the tag {written}, which asks YAML to build a Python object "
                 "(mobcost reads mappings, lists, strings, numbers, true/false and null, and never builds objects)")
-    return f"expected plain data (mappings, lists, strings, numbers, true/false and null); found the tag {shown}"
+    return f"expected plain data (mappings, lists, strings, numbers, true/false and null); found the tag {written}"
 
 
 def yaml_problem(file: str, text: str, e: yaml.YAMLError) -> SpecError:

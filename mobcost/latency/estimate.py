@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from mobcost.latency.device import Device, Figure
 from mobcost.latency.model import OpTime, op_times, ops
-from mobcost.language import MobcostError
+from mobcost.errors import MobcostError, shown
+from mobcost.limits import MAX_LATENCY_MS, number_of
 from mobcost.trace import Analysis
 
 
@@ -57,17 +58,15 @@ def describe(device: Device) -> str:
 
 
 def parse_ms(text: str) -> float:
-    """A latency budget: `20ms`, `20`, `0.02s`."""
+    """A latency budget: `20ms`, `20`, `0.02s`, read by limits.number_of: positive, finite, at most a day."""
     value = text.strip().lower().replace(" ", "")
-    scale = 1.0
+    scale = 1
     if value.endswith("ms"):
         value = value[:-2]
     elif value.endswith("s"):
-        value, scale = value[:-1], 1000.0
+        value, scale = value[:-1], 1000
     try:
-        ms = float(value) * scale
-    except ValueError:
-        ms = -1.0
-    if not 0 < ms < float("inf"):
-        raise MobcostError(f"--max-latency takes a positive time such as 20ms or 0.02s (found {text!r})")
-    return ms
+        return float(number_of(value, "--max-latency", 0, MAX_LATENCY_MS / scale, above=True) * scale)
+    except MobcostError:
+        raise MobcostError(f"--max-latency takes a positive time up to a day, such as 20ms or 0.02s (found "
+                           f"{shown(text)!r})") from None

@@ -51,6 +51,8 @@ def op_class(row: Row) -> str:
         return "pw" if getattr(row.layer, "kernel", 1) == 1 else "conv"
     if row.kind == "fc":
         return "fc"
+    if row.kind in ("linear", "attend"):  # matrix products of tokens: the GEMM a 1×1 convolution runs as
+        return "pw"
     if row.kind == "upsample":
         return "resize"
     return "elementwise"

@@ -16,13 +16,16 @@ from pydantic import Discriminator, Tag
 from mobcost.errors import listed
 
 # Every kind and type is re-exported here: `from mobcost.layers import Conv` is the public path.
-from mobcost.layers.base import (Activation, Called, Channels, Inputs, MakeDivisible, Name, Padding, Ratio, Rounding,
+from mobcost.layers.base import (Activation, Arithmetic, Called, Channels, Inputs, MakeDivisible, Name, Padding, Ratio, Rounding,
                                  Scaling, Shape, ShapeError, Width, WidthRule, _Kind, make_divisible, out_size)
-from mobcost.layers.blocks import Bottleneck, Excite, Repeat, Residual, ShuffleUnit, SqueezeExcite
-from mobcost.layers.conv import Conv, DepthwiseConv, FullyConnected, Pointwise, Separable
+from mobcost.layers.attention import Attend, Attention
+from mobcost.layers.blocks import (Bottleneck, Excite, Ghost, Repeat, Residual, Separable, ShuffleUnit, SqueezeExcite,
+                                   UniversalInvertedBottleneck)
+from mobcost.layers.conv import Conv, DepthwiseConv, FullyConnected, Linear, Pointwise
 from mobcost.layers.join import Add, Concat, Join, Scale
+from mobcost.layers.norm import Affine, BatchNorm, GroupNorm, LayerNorm
 from mobcost.layers.pool import AvgPool, MaxPool, Upsample
-from mobcost.layers.tensor import Dropout, Flatten, LocalResponseNorm, Shuffle, Softmax, Split, Unknown
+from mobcost.layers.tensor import Dropout, Flatten, LocalResponseNorm, Pad, Shuffle, Slice, Softmax, Split, Unknown
 
 
 def kind_of(value) -> str | None:
@@ -34,7 +37,8 @@ def kind_of(value) -> str | None:
 
 LAYER_KINDS = (Conv, DepthwiseConv, Pointwise, Separable, Bottleneck, SqueezeExcite, AvgPool, MaxPool, FullyConnected,
                Softmax, LocalResponseNorm, Dropout, Flatten, Unknown, Concat, Add, Scale, Upsample, Split, Shuffle, ShuffleUnit,
-               Residual, Repeat)
+               Residual, Repeat, LayerNorm, GroupNorm, BatchNorm, Affine, Pad, Slice, Linear, Attend, Attention,
+               UniversalInvertedBottleneck, Ghost)
 Layer = Annotated[
     Union[tuple(Annotated[k, Tag(k.model_fields["kind"].default)] for k in LAYER_KINDS)],
     Discriminator(kind_of, custom_error_type="layer_kind",
@@ -42,7 +46,8 @@ Layer = Annotated[
                                        + listed(k.model_fields["kind"].default for k in LAYER_KINDS)),
 ]
 Leaf = Union[Conv, DepthwiseConv, Pointwise, AvgPool, MaxPool, FullyConnected, Softmax, LocalResponseNorm, Dropout,
-             Flatten, Concat, Add, Scale, Upsample, Split, Shuffle, Unknown]
+             Flatten, Concat, Add, Scale, Upsample, Split, Shuffle, Unknown, LayerNorm, GroupNorm, BatchNorm, Affine, Pad,
+             Slice, Linear, Attend]
 
 # Repeat, Concat and Residual hold layers: their modules name `Layer` once it exists, so that their validators, built
 # when a spec is first validated (defer_build), resolve it then; no validator is built at import (bench/startup.py)

@@ -11,7 +11,7 @@ from typing import Annotated, Literal, Union
 from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PlainSerializer, PlainValidator, Tag, WithJsonSchema,
                       model_validator)
 
-from mobcost.limits import ChannelCount, PadPixels, Pixels, decimal_of
+from mobcost.limits import ChannelCount, PadPixels, PixelPair, Pixels, decimal_of
 
 Padding = Union[Literal["same", "valid"], PadPixels]
 Channels = Union[ChannelCount, Literal["classes"]]
@@ -26,6 +26,7 @@ class MakeDivisible(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, defer_build=True)
     divisor: ChannelCount = 8
+    truncate: bool = False  # int(α·c) first: Keras MobileNetV2's `_make_divisible(int(filters * alpha), 8)`
 
 
 def _word_or_mapping(value) -> str:
@@ -36,6 +37,11 @@ Rounding = Annotated[Union[Annotated[Literal["int"], Tag("word")], Annotated[Mak
                      Discriminator(_word_or_mapping)]
 """How α·c becomes a whole channel count: `int` truncates (MobileNet V1's int(α·c)), `{divisor: 8}` rounds to a
 multiple of 8 (make_divisible)."""
+Arithmetic = Literal["exact", "float"]
+"""How α·c (and an expansion c·t) is computed before it is rounded: exactly, as the papers' arithmetic, or as the
+implementation computes it, a Python float product (torchvision's `_make_divisible(c * width_mult, 8)`, Keras'
+`_depth(v * alpha)` and `int(filters * alpha)`, TF-slim's `_make_divisible(d * multiplier, 8)`): where α·c is 8k + 4
+or a whole number and the float product lands just below, the two round apart (V3-Large at α = 0.58: 8·… + 4)."""
 
 
 class WidthRule(BaseModel):
@@ -116,6 +122,11 @@ class Scaling:
     classes: int
     divisor: int | None = None  # None: int(α·c), as MobileNet V1; else make_divisible(α·c, divisor)
     depth: Fraction = Fraction(1)  # compound scaling's depth coefficient: repeats become ceil(n · depth)
+    arithmetic: Arithmetic = "exact"
+
+    def times(self, c: int, factor: Fraction) -> Fraction | float:
+        """c · factor, exactly or as the implementation's float product `c * float(factor)`."""
+        return c * float(factor) if self.arithmetic == "float" else c * factor
 
     def repeats(self, n: int) -> int:
         """ceil(n · depth), as EfficientNet's `int(math.ceil(num_layers * depth_mult))`."""
@@ -126,22 +137,26 @@ class Scaling:
             return self.classes
         if width == "fixed" or (width == "grow" and self.alpha <= 1):
             return out
-        scaled = self.alpha * out
+        scaled = self.times(out, self.alpha)
         divisor, floor = self.divisor, None
         if isinstance(width, WidthRule):
             floor = width.min
             if width.rounding is not None:
                 divisor = None if width.rounding == "int" else width.rounding.divisor
+                if isinstance(width.rounding, MakeDivisible) and width.rounding.truncate:
+                    scaled = type(scaled)(int(scaled))  # an int, in the arithmetic the rest uses
         if divisor is None:
             return max(floor or 1, int(scaled))
         return make_divisible(scaled, divisor, floor)
 
 
-def make_divisible(v: Fraction, divisor: int, min_value: int | None = None) -> int:
+def make_divisible(v: Fraction | float, divisor: int, min_value: int | None = None) -> int:
     """The TF-slim/torchvision rounding: nearest multiple of `divisor`, at least `min_value` (default `divisor`),
-    never below 90% of v."""
-    new_v = max(divisor if min_value is None else min_value, int(v + Fraction(divisor, 2)) // divisor * divisor)
-    return new_v + divisor if new_v < Fraction(9, 10) * v else new_v
+    never below 90% of v; for a float v, in float arithmetic as the implementations compute it
+    (`int(v + divisor / 2)`, `new_v < 0.9 * v`)."""
+    half, most = (divisor / 2, 0.9) if isinstance(v, float) else (Fraction(divisor, 2), Fraction(9, 10))
+    new_v = max(divisor if min_value is None else min_value, int(v + half) // divisor * divisor)
+    return new_v + divisor if new_v < most * v else new_v
 
 
 def out_size(n: int, kernel: int, stride: int, padding: Padding, ceil_mode: bool = False) -> int:
@@ -225,19 +240,44 @@ class _Normed(BaseModel):
     act: Activation | None = None  # followed by this activation: no Mult-Adds by the paper's convention
 
 
+def pair(value: int | tuple[int, int]) -> tuple[int, int]:
+    """(height, width) of a kernel or stride written as one number (square) or as [h, w]."""
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def _one_or_pair(value) -> str:
+    return "pair" if isinstance(value, (list, tuple)) else "one"
+
+
+PixelsOrPair = Annotated[Union[Annotated[Pixels, Tag("one")], Annotated[PixelPair, Tag("pair")]],
+                         Discriminator(_one_or_pair)]
+"""k, or [h, w]: a number is held to the pixels' rules alone, a list to the pair's (one error, not both)."""
+
+
 class _Spatial(_Kind):
-    kernel: Pixels = 3
-    stride: Pixels = 1
+    kernel: PixelsOrPair = 3  # k, or [kh, kw] (a 1×7 conv: [1, 7])
+    stride: PixelsOrPair = 1  # s, or [sh, sw]
     padding: Padding = "same"
     dilation: Pixels = 1  # atrous (DeepLab): taps `dilation` pixels apart, spanning dilation·(k − 1) + 1 pixels
 
+    @property
+    def taps(self) -> int:
+        """kh·kw: the kernel's positions (D_K·D_K when square)."""
+        kh, kw = pair(self.kernel)
+        return kh * kw
+
+    @property
+    def kernel_text(self) -> str:
+        return "×".join(map(str, pair(self.kernel)))
+
     def spatial(self, x: Shape) -> tuple[int, int]:
-        span = self.dilation * (self.kernel - 1) + 1
-        return (out_size(x.h, span, self.stride, self.padding), out_size(x.w, span, self.stride, self.padding))
+        (kh, kw), (sh, sw) = pair(self.kernel), pair(self.stride)
+        span_h, span_w = (self.dilation * (k - 1) + 1 for k in (kh, kw))
+        return (out_size(x.h, span_h, sh, self.padding), out_size(x.w, span_w, sw, self.padding))
 
     def standard_macs(self, x: Shape) -> int:
         y = self.output_shape(x)
-        return self.kernel**2 * x.c * y.c * y.h * y.w
+        return self.taps * x.c * y.c * y.h * y.w
 
 
 class _Widening(_Normed):

@@ -4,15 +4,17 @@ repeated group, a residual body with its shortcut)."""
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
-from mobcost.layers.base import Activation, Name, Ratio, Scaling, Shape, ShapeError, _Kind, _Widening, make_divisible
-from mobcost.layers.conv import DepthwiseConv, Pointwise
+from mobcost.layers.base import (Activation, Arithmetic, Name, Padding, Ratio, Scaling, Shape, ShapeError, _Kind, _Widening,
+                                 make_divisible)
+from mobcost.layers.conv import Conv, DepthwiseConv, Pointwise
 from mobcost.layers.join import Add, Concat, Scale
 from mobcost.layers.pool import AvgPool
-from mobcost.layers.tensor import Shuffle, Split
+from mobcost.layers.norm import Affine
+from mobcost.layers.tensor import Shuffle, Slice, Split
 from mobcost.limits import ChannelCount, Pixels
 
 if TYPE_CHECKING:
@@ -80,6 +82,7 @@ class Bottleneck(_Widening, _Kind):
     bn: bool = True
     act: Activation = "relu6"  # of the expansion and the depthwise; the projection is linear (V2 §3.2)
     divisor: PositiveInt | None = None  # the expansion's rounding; default: the network's width_rounding divisor
+    arithmetic: Arithmetic | None = None  # how c_in·t is computed; default: the network's width_arithmetic
     exp: ChannelCount | None = None  # the expansion width at α = 1: the V3 tables' "exp size" (c_in·t there)
     expansion: Literal["input", "exp"] = "input"
     """How α reaches the expansion: from the block's input, make_divisible(c_in·t) (TF-slim's expand_input_by_factor,
@@ -94,7 +97,8 @@ class Bottleneck(_Widening, _Kind):
     def resolve(self, scaling: Scaling) -> Bottleneck:
         exp = scaling.channels(self.exp, "scaled") if self.expansion == "exp" else self.exp
         return self.model_copy(update={"out": scaling.channels(self.out, self.width), "n": scaling.repeats(self.n),
-                                       "divisor": self.divisor or scaling.divisor, "exp": exp})
+                                       "divisor": self.divisor or scaling.divisor, "exp": exp,
+                                       "arithmetic": self.arithmetic or scaling.arithmetic})
 
     def expansion_width(self, c: int) -> int:
         """Expanded channels: the scaled table width (`expansion: exp`), else make_divisible(c·t) as TF-slim's
@@ -104,7 +108,8 @@ class Bottleneck(_Widening, _Kind):
             return self.exp
         if self.t == 1:
             return c
-        return make_divisible(c * self.t, self.divisor) if self.divisor else round(c * self.t)
+        scaled = c * float(self.t) if self.arithmetic == "float" else c * self.t
+        return make_divisible(scaled, self.divisor) if self.divisor else round(scaled)
 
     def parts(self, x: Shape) -> tuple[_Kind, ...]:
         """The block's layers in order; `from:` names a part of the same block, or `input`, the block's input."""
@@ -132,6 +137,31 @@ class Bottleneck(_Widening, _Kind):
             source = block[-1].name
             x = Shape(h, w, self.out)
         return tuple(layers)
+
+
+class Separable(_Widening, _Kind):
+    """Depthwise-separable block: a k×k depthwise conv then a 1×1 pointwise conv (MobileNets eq. 5); with `se`, a
+    squeeze-and-excite between them, squeezing the depthwise output (PP-LCNet's last blocks, timm's
+    DepthwiseSeparableConv: squeeze c / 4, ReLU, h-sigmoid gate)."""
+
+    kind: Literal["separable"] = "separable"
+    kernel: Pixels = 3
+    stride: Pixels = 1
+    padding: Padding = "same"
+    se: bool | Excite = False  # true: squeeze to c / 4 (no rounding), ReLU, h-sigmoid gate, as PP-LCNet
+
+    def parts(self, x: Shape | None = None) -> tuple[_Kind, ...]:
+        """The block's layers, in order, as the trace expands them from the resolved block (α already applied)."""
+        common = {"bias": self.bias, "bn": self.bn, "act": self.act, "functional": self.functional}
+        dw = DepthwiseConv(name="dw", kernel=self.kernel, stride=self.stride, padding=self.padding, **common)
+        excite = Excite(divisor=None) if self.se is True else self.se or None
+        se = excite.excite(Shape(*dw.spatial(x), x.c), x.c, "dw", "se/") if excite else ()
+        return (dw, *se, Pointwise(name="pw", out=self.out, width="fixed", **common))
+
+    def as_conv(self) -> Conv:
+        """The full k×k convolution this block replaces (MobileNets Table 4, "Conv MobileNet")."""
+        return Conv(name=self.name, note=self.note, kernel=self.kernel, stride=self.stride, padding=self.padding,
+                    out=self.out, width=self.width, bias=self.bias, bn=self.bn, act=self.act)
 
 
 class ShuffleUnit(_Widening, _Kind):
@@ -198,3 +228,84 @@ class Residual(_Kind):
     layers: list[Layer] = Field(min_length=1)
     shortcut: list[Layer] = []
     act: Activation | None = None  # after the add: torchvision's ResNet applies ReLU to the sum (He et al. eq. 1)
+
+
+class UniversalInvertedBottleneck(_Widening, _Kind):
+    """MobileNetV4's universal inverted bottleneck (Qin et al. 2024, §3.2, Fig. 4; timm's
+    UniversalInvertedResidual), repeated n times, the first with the stride: an optional k×k depthwise conv before
+    the expansion (`start_dw`, batch norm, no activation), a 1×1 expansion to make_divisible(c·t, divisor) channels
+    (batch norm, act), an optional k×k depthwise conv after it (`mid_dw`, batch norm, act), a linear 1×1 projection
+    (batch norm), an optional layer scale γ (an `affine` of c scale parameters), and a residual add when input and
+    output shapes match. Its four instances: ExtraDW (both dw), IB (`start_dw: null`, MobileNetV2's), ConvNext
+    (`mid_dw: null`) and FFN (neither). The stride goes to the middle dw, else the start dw."""
+
+    kind: Literal["uib"] = "uib"
+    start_dw: Pixels | None = None
+    mid_dw: Pixels | None = 3
+    t: Ratio = Fraction(4)  # expansion ratio
+    n: PositiveInt = 1
+    stride: Pixels = 1
+    bn: bool = True
+    act: Activation = "relu"
+    layer_scale: bool = False  # timm's LayerScale2d γ (MobileNetV4 hybrid)
+    residual: bool = True
+    divisor: PositiveInt = 8  # the expansion's rounding, make_divisible(c·t, divisor) as timm's
+
+    @model_validator(mode="after")
+    def _stride_has_a_dw(self):
+        if self.stride > 1 and not (self.start_dw or self.mid_dw):
+            raise ValueError("a strided uib needs a depthwise conv to carry the stride (`start_dw` or `mid_dw`)")
+        return self
+
+    def resolve(self, scaling: Scaling) -> UniversalInvertedBottleneck:
+        return self.model_copy(update={"out": scaling.channels(self.out, self.width), "n": scaling.repeats(self.n)})
+
+    def parts(self, x: Shape) -> tuple[_Kind, ...]:
+        layers: list[_Kind] = []
+        source = "input"
+        for k in range(1, self.n + 1):
+            p = f"{k}/" if self.n > 1 else ""
+            stride = self.stride if k == 1 else 1
+            block: list[_Kind] = []
+            if self.start_dw:
+                block.append(DepthwiseConv(name=f"{p}start_dw", kernel=self.start_dw,
+                                           stride=1 if self.mid_dw else stride, bn=self.bn))
+            e = make_divisible(x.c * self.t, self.divisor)
+            block.append(Pointwise(name=f"{p}expand", out=e, width="fixed", bn=self.bn, act=self.act))
+            if self.mid_dw:
+                block.append(DepthwiseConv(name=f"{p}mid_dw", kernel=self.mid_dw, stride=stride, bn=self.bn,
+                                           act=self.act))
+            block.append(Pointwise(name=f"{p}project", out=self.out, width="fixed", bn=self.bn))
+            if self.layer_scale:
+                block.append(Affine(name=f"{p}layer_scale", shift=False))
+            h, w = (-(-x.h // stride), -(-x.w // stride))
+            if self.residual and stride == 1 and x.c == self.out:
+                block.append(Add(name=f"{p}add", from_=[block[-1].name, source]))
+            layers += block
+            source = block[-1].name
+            x = Shape(h, w, self.out)
+        return tuple(layers)
+
+
+class Ghost(_Widening, _Kind):
+    """GhostNet's ghost module (Han et al. 2020, §3.1, Fig. 2; timm's GhostModule): a primary conv to
+    init = ⌈out / ratio⌉ channels, a cheap depthwise conv making init·(ratio − 1) more from them, the two
+    concatenated and sliced to `out` channels. Both convs have batch norm and `act` (none in a bottleneck's second
+    module). `out` scales with α as any width does, and the halves follow it."""
+
+    kind: Literal["ghost"] = "ghost"
+    ratio: Annotated[int, Field(ge=2, le=64)] = 2
+    kernel: Pixels = 1  # the primary conv's
+    dw_kernel: Pixels = 3  # the cheap operation's
+    stride: Pixels = 1
+    bn: bool = True
+
+    def parts(self, x: Shape) -> tuple[_Kind, ...]:
+        init = -(-self.out // self.ratio)
+        common = {"bn": self.bn, "act": self.act}
+        primary = (Pointwise(name="primary", out=init, width="fixed", **common) if self.kernel == 1 == self.stride
+                   else Conv(name="primary", kernel=self.kernel, stride=self.stride, out=init, width="fixed", **common))
+        cheap = (DepthwiseConv(name="cheap", kernel=self.dw_kernel, **common) if self.ratio == 2 else
+                 Conv(name="cheap", kernel=self.dw_kernel, groups=init, out=init * (self.ratio - 1), width="fixed",
+                      **common))
+        return (primary, cheap, Concat(name="concat", from_=["primary", "cheap"]), Slice(name="slice", stop=self.out))

@@ -26,17 +26,17 @@ class Conv(_Widening, _Spatial):
 
     def macs(self, x: Shape) -> int:
         y = self.output_shape(x)
-        return self.kernel * self.kernel * (x.c // self.groups) * y.c * y.h * y.w  # D_K·D_K·(M/g)·N·D_F·D_F
+        return self.taps * (x.c // self.groups) * y.c * y.h * y.w  # D_K·D_K·(M/g)·N·D_F·D_F
 
     def params(self, x: Shape) -> int:
-        return self.kernel * self.kernel * (x.c // self.groups) * self.out + (self.out if self.bias else 0)
+        return self.taps * (x.c // self.groups) * self.out + (self.out if self.bias else 0)
 
     def filter_shape(self, x: Shape) -> str:
         grouped = f" in {self.groups} groups" if self.groups > 1 else ""
-        return f"{self.kernel}×{self.kernel}×{x.c // self.groups}×{self.out}{grouped}"
+        return f"{self.kernel_text}×{x.c // self.groups}×{self.out}{grouped}"
 
     def category(self, x: Shape) -> str:
-        return f"Conv {self.kernel}×{self.kernel}"
+        return f"Conv {self.kernel_text}"
 
 
 class DepthwiseConv(_Normed, _Spatial):
@@ -51,16 +51,16 @@ class DepthwiseConv(_Normed, _Spatial):
 
     def macs(self, x: Shape) -> int:
         y = self.output_shape(x)
-        return self.kernel * self.kernel * x.c * y.h * y.w  # D_K·D_K·M·D_F·D_F
+        return self.taps * x.c * y.h * y.w  # D_K·D_K·M·D_F·D_F
 
     def params(self, x: Shape) -> int:
-        return self.kernel * self.kernel * x.c + (x.c if self.bias else 0)
+        return self.taps * x.c + (x.c if self.bias else 0)
 
     def filter_shape(self, x: Shape) -> str:
-        return f"{self.kernel}×{self.kernel}×{x.c} dw"
+        return f"{self.kernel_text}×{x.c} dw"
 
     def category(self, x: Shape) -> str:
-        return f"Conv DW {self.kernel}×{self.kernel}"
+        return f"Conv DW {self.kernel_text}"
 
 
 class Pointwise(_Widening, _Kind):
@@ -96,26 +96,6 @@ class Pointwise(_Widening, _Kind):
         return "Conv 1×1"
 
 
-class Separable(_Widening, _Kind):
-    """Depthwise-separable block: a k×k depthwise conv then a 1×1 pointwise conv (MobileNets eq. 5)."""
-
-    kind: Literal["separable"] = "separable"
-    kernel: Pixels = 3
-    stride: Pixels = 1
-    padding: Padding = "same"
-
-    def parts(self, x: Shape | None = None) -> tuple[DepthwiseConv, Pointwise]:
-        """The block's layers, in order, as the trace expands them from the resolved block (α already applied)."""
-        common = {"bias": self.bias, "bn": self.bn, "act": self.act, "functional": self.functional}
-        return (DepthwiseConv(name="dw", kernel=self.kernel, stride=self.stride, padding=self.padding, **common),
-                Pointwise(name="pw", out=self.out, width="fixed", **common))
-
-    def as_conv(self) -> Conv:
-        """The full k×k convolution this block replaces (MobileNets Table 4, "Conv MobileNet")."""
-        return Conv(name=self.name, note=self.note, kernel=self.kernel, stride=self.stride, padding=self.padding,
-                    out=self.out, width=self.width, bias=self.bias, bn=self.bn, act=self.act)
-
-
 class FullyConnected(_Widening, _Kind):
     """Fully connected layer over the flattened input: in × out Mult-Adds."""
 
@@ -139,3 +119,18 @@ class FullyConnected(_Widening, _Kind):
 
     def category(self, x: Shape) -> str:
         return "Fully Connected"
+
+
+class Linear(Pointwise):
+    """A linear layer applied to every position's channels (a transformer's token-wise nn.Linear, ONNX MatMul by a
+    c_in × c_out weight on a token tensor): a 1×1 convolution's Mult-Adds and weights, c_in·c_out per position,
+    c_in·c_out·h·w in all."""
+
+    kind: Literal["linear"] = "linear"
+    paper_type: ClassVar[str] = "Linear"
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"{x.c}×{self.out} per position"
+
+    def category(self, x: Shape) -> str:
+        return "Linear"

@@ -16,6 +16,7 @@ class Join(_Free):
     """A layer that reads several tensors, named in `from:`, and combines them into one."""
 
     from_: list[Name] | None = Field(None, alias="from", min_length=2, max_length=64)
+    reads_list: ClassVar[bool] = True  # `from:` lists the tensors it reads, two or more
 
     def combine(self, inputs: Inputs) -> Shape:
         """The shape this layer works on, from its named inputs; a ShapeError names the two that do not fit."""
@@ -24,6 +25,10 @@ class Join(_Free):
     def apply(self, inputs: Inputs) -> tuple[Shape, Shape]:
         x = self.combine(inputs)
         return x, self.output_shape(x)
+
+    def joined(self, inputs: Inputs) -> Join:
+        """This layer with what its inputs tell it kept (a concat's widths), after `apply`."""
+        return self
 
 
 class Add(Join):
@@ -93,6 +98,9 @@ class Concat(Join):
                 raise ShapeError("from", f"cannot concatenate {first!r} ({x}) and {name!r} ({y}): their heights and "
                                          "widths differ")
         return Shape(x.h, x.w, sum(y.c for _, y in inputs))
+
+    def joined(self, inputs: Inputs) -> Concat:
+        return self.model_copy(update={"widths": tuple(y.c for _, y in inputs)})
 
     def filter_shape(self, x: Shape) -> str:
         return " + ".join(map(str, self.widths))

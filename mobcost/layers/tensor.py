@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, Strict
 
-from mobcost.layers.base import Shape, ShapeError, _Free
-from mobcost.limits import MAX_CHANNELS, ChannelCount
+from mobcost.layers.base import Inputs, Name, Shape, ShapeError, _Free
+from mobcost.layers.join import Join
+from mobcost.limits import MAX_CHANNELS, ChannelCount, PadPixels, Pixels
 
 
 class Softmax(_Free):
@@ -57,13 +58,28 @@ class Flatten(_Free):
         return Shape(1, 1, x.size)
 
 
-class Unknown(_Free):
+class Unknown(Join):
     """An operator of an imported model that mobcost has no rule for, kept as a marked row of 0 Mult-Adds and 0
-    parameters (`mobcost import --unknown zero`), assumed to keep its input's shape: never a silent zero."""
+    parameters (`mobcost import --unknown zero`): never a silent zero. It reads every tensor the operator reads
+    (`from:`, one name or a list; default the previous layer's output) and gives the output shape ONNX shape inference
+    gave (`shape: [h, w, c]`), or its first input's shape where none is written."""
 
     kind: Literal["unknown"] = "unknown"
+    from_: Name | list[Name] | None = Field(None, alias="from", max_length=64)
     op: str = Field(pattern=r"^[A-Za-z0-9_.:]{1,64}$")  # the ONNX operator, e.g. GridSample
+    shape: Annotated[tuple[Pixels, Pixels, ChannelCount], Strict(False)] | None = None  # [height, width, channels] of its output
+    at: Annotated[tuple[Pixels, Pixels, ChannelCount], Strict(False)] | None = None  # the input `shape` is known at
     paper_type: ClassVar[str] = "Unknown"
+    reads_list: ClassVar[bool] = False  # one `from:` name, or none, reads one tensor as any layer does
+
+    def combine(self, inputs: Inputs) -> Shape:
+        return inputs[0][1]
+
+    def output_shape(self, x: Shape) -> Shape:
+        if self.at is not None and (x.h, x.w, x.c) != self.at:
+            raise ShapeError("at", f"the output shape of ONNX {self.op} is known only for the input it was imported "
+                                   f"with, {Shape(*self.at)}: at another width or resolution nothing says what it is")
+        return Shape(*self.shape) if self.shape else x
 
     def filter_shape(self, x: Shape) -> str:
         return f"{self.op}: not counted"
@@ -104,3 +120,41 @@ class Shuffle(_Free):
 
     def filter_shape(self, x: Shape) -> str:
         return f"{self.groups} groups"
+
+
+class Pad(_Free):
+    """Zero padding (nn.ZeroPad2d, ONNX Pad with zeros, TensorFlow's explicit `same` padding before a strided conv):
+    `pads: [top, left, bottom, right]` pixels of zeros around the feature map; no Mult-Adds, no weights."""
+
+    kind: Literal["pad"] = "pad"
+    pads: list[PadPixels] = Field(min_length=4, max_length=4)  # top, left, bottom, right
+    paper_type: ClassVar[str] = "Pad"
+
+    def output_shape(self, x: Shape) -> Shape:
+        top, left, bottom, right = self.pads
+        return Shape(x.h + top + bottom, x.w + left + right, x.c)
+
+    def filter_shape(self, x: Shape) -> str:
+        return "pad " + " ".join(map(str, self.pads)) + " (t l b r)"
+
+
+class Slice(_Free):
+    """A channel range, `x[:, start:stop]` (GhostNet's ghost module keeps the first `out` of its concatenated
+    channels; ONNX Slice on the channel axis): channels start … stop − 1, counted from 0; `stop` omitted is the
+    last channel. No Mult-Adds, no weights."""
+
+    kind: Literal["slice"] = "slice"
+    start: Annotated[int, Field(ge=0, lt=MAX_CHANNELS)] = 0
+    stop: ChannelCount | None = None
+    paper_type: ClassVar[str] = "Slice"
+
+    def output_shape(self, x: Shape) -> Shape:
+        stop = x.c if self.stop is None else self.stop
+        if stop > x.c:
+            raise ShapeError("stop", f"channels {self.start} to {stop} do not exist in an input of {x.c} channels")
+        if self.start >= stop:
+            raise ShapeError("start", f"channel range {self.start} to {stop} is empty (start must be below stop)")
+        return Shape(x.h, x.w, stop - self.start)
+
+    def filter_shape(self, x: Shape) -> str:
+        return f"channels {self.start}:{x.c if self.stop is None else self.stop}"

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from dataclasses import replace
 
-from mobcost.output import json_safe, printable
+from mobcost.output import json_text, printable
 from mobcost.table.model import Column, Format, Report
 
 
@@ -35,15 +34,22 @@ def _rich(report: Report):
     return Fitted(report)
 
 
-_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\*[]<>|"})
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\*~[]<>|&@"})
+_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")  # an `_` that may open or close emphasis: not inside a word
+_LINKS = re.compile(r"(?i)(?<=[a-z])(?=://)|(?<=\bwww)(?=\.)")  # http://x and www.x: GFM makes each a link
 
 
 def _md(text: str) -> str:
-    """Text as markdown shows it literally: no link, image, HTML tag or emphasis from a spec's names, titles and notes
-    (backslash escapes, CommonMark §2.4), and no `|` that would end a table cell. A code span shows its text literally
-    already and takes no escapes, but for `|` (GFM tables split cells first)."""
-    return "".join(part.replace("|", "\\|") if i % 2 else part.translate(_MARKDOWN)
+    """Text as markdown shows it literally: no link, image, HTML tag, entity, emphasis, strikethrough or @mention
+    from a spec's names, titles and notes (backslash escapes, CommonMark §2.4; a bare URL's `://` and `www.` broken
+    by an escape, so GFM's autolinks do not find them), and no `|` that would end a table cell. A code span shows
+    its text literally already and takes no escapes, but for `|` (GFM tables split cells first)."""
+    return "".join(part.replace("|", "\\|") if i % 2 else _escaped(part)
                    for i, part in enumerate(re.split(r"(`[^`]*`)", text)))
+
+
+def _escaped(text: str) -> str:
+    return _LINKS.sub("\\\\", _UNDERSCORE.sub(r"\\_", text.translate(_MARKDOWN)))
 
 
 def _markdown(report: Report) -> str:
@@ -80,15 +86,24 @@ def html(report: Report, inline_style: bool = True) -> str:
             f"</thead><tbody>{body}</tbody>{foot}</table>{notes}")
 
 
+_FORMULA = tuple("=+-@\t\r")  # a cell starting so is a formula to a spreadsheet (OWASP, CSV injection)
+
+
 def _csv(report: Report) -> str:
+    """One line per row, every column; a text cell that a spreadsheet would run as a formula (`=HYPERLINK(…)`,
+    `+1`, `-x`, `@SUM(…)`) starts with `'`, as OWASP advises. Numbers stay numbers: -5 is a value, not a formula."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(c.key for c in report.columns)
     for row in report.rows + ([report.total] if report.total else []):
-        writer.writerow(c.csv(row[c.key]) if c.csv and row.get(c.key) is not None else row.get(c.key, "")
+        writer.writerow(_cell(c.csv(row[c.key]) if c.csv and row.get(c.key) is not None else row.get(c.key, ""))
                         for c in report.columns)
     return out.getvalue().rstrip("\n")
 
 
+def _cell(value):
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA) else value
+
+
 def _json(report: Report) -> str:
-    return json_safe(json.dumps(report.data, indent=2, ensure_ascii=False))
+    return json_text(report.data)

@@ -12,11 +12,12 @@ the order the model runs them, the output shape and the parameters of every conv
 
 from __future__ import annotations
 
-import importlib
+import contextlib
 import importlib.util
 import io
 import logging
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Callable
@@ -26,11 +27,14 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from mobcost.conventions import counted
+from mobcost.importers.pytorch import load_callable
 from mobcost.language import TORCH_CPU, MobcostError, Network
 from mobcost.trace import Analysis, Row, hw
+from mobcost.verify.self import one_thread
 
-COUNTED_KINDS = ("conv", "dw", "pw", "fc")  # the rows that are a Conv2d or a Linear in any implementation
-TOOLS = ("fvcore", "ptflops", "thop")
+COUNTED_KINDS = ("conv", "dw", "pw", "fc", "linear")  # the rows that are a Conv2d or a Linear in any implementation
+TOOLS = ("fvcore", "ptflops", "ptflops-aten", "thop")
+MODULE = {"ptflops-aten": "ptflops"}  # a tool's module, where its name is a convention's (ptflops' aten backend)
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,10 @@ class LayerPair:
 
     @property
     def shape(self) -> tuple[int, int, int] | None:
-        return None if self.row is None else (self.row.output.c, self.row.output.h, self.row.output.w)
+        if self.row is None:
+            return None
+        y = self.row.output  # a token-wise linear layer's tokens are not a feature map's: its channels only
+        return (y.c, 1, 1) if self.row.kind == "linear" else (y.c, y.h, y.w)
 
     @property
     def ok(self) -> bool:
@@ -92,29 +99,17 @@ class Comparison:
         return all(t.ok for t in self.totals) and self.first_difference is None
 
 
-def load_callable(call: str) -> Callable[..., nn.Module]:
-    """The function `MODULE:CALLABLE` names."""
-    module, _, name = call.partition(":")
-    if not module or not name:
-        raise MobcostError(f"--against takes torchvision or MODULE:CALLABLE, such as torchvision.models:resnet50 "
-                           f"(found {call!r})")
-    try:
-        return getattr(importlib.import_module(module), name)
-    except ImportError as e:
-        advice = f"; {TORCH_CPU}" if e.name in ("torch", "torchvision") else ""
-        raise MobcostError(f"--against {call}: cannot import {module!r} ({e}){advice}") from None
-    except AttributeError:
-        raise MobcostError(f"--against {call}: {module!r} has no {name!r}") from None
+LIBRARIES = ("torchvision", "timm")  # `--against LIBRARY`: the builder the config names for it
 
 
 def reference_model(network: Network, alpha: float, against: str) -> tuple[nn.Module, str]:
-    """The implementation's model and how it was built: torchvision's builder that the config names, with α passed
-    as the builder's width keyword, or any MODULE:CALLABLE called without arguments."""
-    if against != "torchvision":
+    """The implementation's model and how it was built: the torchvision or timm builder that the config names, with
+    α passed as the builder's width keyword, or any MODULE:CALLABLE called without arguments."""
+    if against not in LIBRARIES:
         return _built(load_callable(against), {}, against), f"{against}()"
-    found = network.builder()
+    found = network.builder(against)
     if found is None:
-        raise MobcostError(f"{network.name} names no torchvision builder (a variant with `follows: [torchvision]` "
+        raise MobcostError(f"{network.name} names no {against} builder (a variant with `follows: [{against}]` "
                            f"and a `builder`); pass --against MODULE:CALLABLE to compare with your own model")
     builder = found[1]
     kwargs = dict(builder.args)
@@ -123,7 +118,26 @@ def reference_model(network: Network, alpha: float, against: str) -> tuple[nn.Mo
     elif alpha != 1:
         raise MobcostError(f"{builder.call} takes no width multiplier; verify it at α = 1")
     shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-    return _built(load_callable(builder.call), kwargs, builder.call), f"{builder.call}({shown})"
+    with _unfused_attention(against == "timm"):
+        return _built(load_callable(builder.call), kwargs, builder.call), f"{builder.call}({shown})"
+
+
+@contextmanager
+def _unfused_attention(timm: bool):
+    """timm's attention as two matrix products FlopCounterMode counts, not the fused scaled_dot_product_attention:
+    on the CPU that runs as aten._scaled_dot_product_flash_attention_for_cpu, which torch's flop counter has no
+    formula for, so Q·Kᵀ and A·V would count 0. timm's own switch (set_fused_attn), for the models built here."""
+    if not timm:
+        yield
+        return
+    from timm.layers import config
+
+    fused = config._USE_FUSED_ATTN
+    config.set_fused_attn(False)
+    try:
+        yield
+    finally:
+        config._USE_FUSED_ATTN = fused
 
 
 def _built(make: Callable[..., nn.Module], kwargs: dict, call: str) -> nn.Module:
@@ -179,17 +193,28 @@ def run_layers(model: nn.Module, x: torch.Tensor) -> tuple[list[Layer], int]:
     return ran, mode.get_total_flops()
 
 
-def tool_counts(model: nn.Module, x: torch.Tensor) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
-    """Mult-Adds and parameters by each counter installed, run on the model as its README says; and each installed
-    counter that could not run the model, with its error (reported, never skipped silently)."""
+def tools_of(text: str | None) -> tuple[str, ...]:
+    """The counters `--tools` names (`fvcore,thop`; `all`, the default: every one installed; `none`)."""
+    if text is None or text.strip() == "all":
+        return TOOLS
+    names = tuple(name.strip() for name in text.split(",") if name.strip() and name.strip() != "none")
+    if unknown := [name for name in names if name not in TOOLS]:
+        raise MobcostError(f"--tools takes a list of {', '.join(TOOLS)}, or all or none (found {unknown[0]!r})")
+    return names
+
+
+def tool_counts(model: nn.Module, x: torch.Tensor, tools: tuple[str, ...] = TOOLS
+                ) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
+    """Mult-Adds and parameters by each counter asked for and installed, run on the model as its README says; and
+    each such counter that could not run the model, with its error (reported, never skipped silently)."""
     found: dict[str, tuple[int, int]] = {}
     failed: dict[str, str] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         logging.disable(logging.WARNING)
         try:
-            for tool in TOOLS:
-                if importlib.util.find_spec(tool) is not None:
+            for tool in tools:
+                if importlib.util.find_spec(MODULE.get(tool, tool)) is not None:
                     try:
                         found[tool] = COUNT[tool](model, x)
                     except Exception as e:  # a tool that cannot trace or hook this model: said in the output
@@ -206,12 +231,15 @@ def _fvcore(model, x) -> tuple[int, int]:
     return flops.total(), parameter_count(model)[""]
 
 
-def _ptflops(model, x, **config) -> tuple[int, int]:
+def _ptflops(model, x, backend: str = "pytorch", **config) -> tuple[int, int]:
     from ptflops import get_model_complexity_info
 
-    macs, params = get_model_complexity_info(model, tuple(x.shape[1:]), as_strings=False, backend="pytorch",
-                                             print_per_layer_stat=False, ost=io.StringIO(),
-                                             backend_specific_config=config)
+    with contextlib.redirect_stdout(io.StringIO()):  # the aten backend prints its failures and returns None
+        macs, params = get_model_complexity_info(model, tuple(x.shape[1:]), as_strings=False, backend=backend,
+                                                 print_per_layer_stat=False, ost=io.StringIO(),
+                                                 backend_specific_config=config)
+    if macs is None:
+        raise RuntimeError(f"ptflops' {backend} backend could not run the model")
     return int(macs), int(params)
 
 
@@ -223,7 +251,8 @@ def _thop(model, x) -> tuple[int, int]:
 
 
 COUNT: dict[str, Callable[[nn.Module, torch.Tensor], tuple[int, int]]] = {
-    "fvcore": _fvcore, "ptflops": _ptflops, "thop": _thop}
+    "fvcore": _fvcore, "ptflops": _ptflops, "ptflops-aten": lambda model, x: _ptflops(model, x, "aten"),
+    "thop": _thop}
 
 
 def _version(library: str) -> str:
@@ -235,19 +264,21 @@ def _version(library: str) -> str:
         return "?"
 
 
-def compare(analysis: Analysis, model: nn.Module, against: str) -> Comparison:
-    """The traced spec against the implementation's model, at the spec's input size."""
+def compare(analysis: Analysis, model: nn.Module, against: str, tools: tuple[str, ...] = TOOLS) -> Comparison:
+    """The traced spec against the implementation's model, at the spec's input size, by FlopCounterMode, Σ numel
+    and the counters asked for (those installed)."""
     x = torch.zeros(1, analysis.network.input.channels, *hw(analysis.resolution))
     model, what = runnable(model, against)
-    ran, flops = run_layers(model, x)
+    with one_thread():
+        ran, flops = run_layers(model, x)
+        tools, failed = tool_counts(model, x, tools)
     params = analysis.params_counted("torch")
     totals = [Total("Mult-Adds (paper) vs FlopCounterMode ÷ 2", analysis.macs, flops // 2),
               Total("Parameters (--params torch) vs Σ numel", params, sum(p.numel() for p in model.parameters()))]
-    tools, failed = tool_counts(model, x)
     for tool, (macs, tool_params) in tools.items():
         totals += [Total(f"Mult-Adds (--convention {tool}) vs {tool}", counted(analysis, tool).macs, macs),
                    Total(f"Parameters vs {tool}", params, tool_params)]
     rows = [row for row in analysis.rows if row.kind in COUNTED_KINDS]
-    versions = {name: _version(name) for name in ("torch", "torchvision", *tools, *failed)}
+    versions = {name: _version(MODULE.get(name, name)) for name in ("torch", "torchvision", *tools, *failed)}
     return Comparison(against, versions, totals, [LayerPair(r, m) for r, m in zip_longest(rows, ran)],
                       f"{what} on a {'×'.join(map(str, x.shape))} tensor of zeros", failed)

@@ -15,6 +15,7 @@ costs, though the windows sit one pixel apart; even kernels with `same` padding 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Callable
 
@@ -27,18 +28,33 @@ from mobcost.language import MobcostError
 from mobcost.trace import Analysis, Row
 
 
-def _padding(row: Row) -> int:
-    """PyTorch's padding for a layer's `padding` field: dilation · (k // 2) for `same` (odd kernels), 0 for
-    `valid`."""
+@contextlib.contextmanager
+def one_thread():
+    """Run the model on one thread: its forward passes on one zero tensor are too small to gain from more, and on a
+    busy machine PyTorch's threads wait for each other (bench/verify_speed.py: 11 s for V2's where one thread takes
+    0.4 s); the count is the same."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _padding(row: Row) -> int | tuple[int, int]:
+    """PyTorch's padding for a layer's `padding` field: dilation · (k // 2) for `same` (odd kernels), per axis for a
+    [kh, kw] kernel, 0 for `valid`."""
     padding, kernel = row.layer.padding, row.layer.kernel
     if padding == "valid":
         return 0
     if padding != "same":
         return padding
-    if kernel % 2 == 0:
+    kernels = (kernel,) if isinstance(kernel, int) else tuple(kernel)
+    if any(k % 2 == 0 for k in kernels):
         raise MobcostError(f"{row.name}: verify builds `same` padding as PyTorch's symmetric k // 2, which keeps "
                            f"TensorFlow's output size only for odd kernels; this layer's kernel is {kernel}")
-    return getattr(row.layer, "dilation", 1) * (kernel // 2)
+    pads = tuple(getattr(row.layer, "dilation", 1) * (k // 2) for k in kernels)
+    return pads[0] if len(pads) == 1 else pads
 
 
 class Add(nn.Module):
@@ -100,6 +116,69 @@ class Shuffle(nn.Module):
         return x.view(n, self.groups, c // self.groups, h, w).transpose(1, 2).contiguous().view(n, c, h, w)
 
 
+class Tokens(nn.Module):
+    """A token-wise module (nn.LayerNorm, nn.Linear) on every position's channels: N×C×H×W as N×H×W×C and back."""
+
+    def __init__(self, module: nn.Module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, x):
+        return self.module(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class Affine(nn.Module):
+    """A per-channel scale and shift, `x * γ + β`, as timm's LayerScale2d (`x * gamma`) writes it."""
+
+    def __init__(self, row: Row):
+        super().__init__()
+        c = row.input.c
+        self.gamma = nn.Parameter(torch.ones(c, 1, 1)) if row.layer.scale else None
+        self.beta = nn.Parameter(torch.zeros(c, 1, 1)) if row.layer.shift else None
+
+    def forward(self, x):
+        x = x * self.gamma if self.gamma is not None else x
+        return x + self.beta if self.beta is not None else x
+
+
+class Slice(nn.Module):
+    """A channel range, `x[:, start:stop]`, as timm's GhostModule writes it."""
+
+    def __init__(self, start: int, stop: int | None):
+        super().__init__()
+        self.start, self.stop = start, stop
+
+    def forward(self, x):
+        return x[:, self.start:self.stop]
+
+
+class Attend(nn.Module):
+    """softmax(Q·Kᵀ/√d)·V per head, written as timm's attention without the fused kernel: two `@` products (which
+    FlopCounterMode counts as bmm; the CPU's fused scaled_dot_product_attention it does not count at all) and the
+    softmax as a tensor method. A key or value of one head is shared by every query head (broadcast). With
+    patches, each offset in a ph×pw patch is a sequence of its own (MobileViT's unfolding)."""
+
+    def __init__(self, row: Row):
+        super().__init__()
+        self.key_dim, self.value_dim = row.layer.key_dim, row.layer.value_dim
+        self.patch = row.layer.patch or (1, 1)
+
+    def _tokens(self, t, dim):  # N×(h·dim)×H×W → (N·ph·pw)×h×L×dim
+        n, c, h, w = t.shape
+        ph, pw = self.patch
+        t = t.reshape(n, c, h // ph, ph, w // pw, pw).permute(0, 3, 5, 1, 2, 4)
+        return t.reshape(n * ph * pw, c // dim, dim, -1).transpose(-1, -2)
+
+    def forward(self, q, k, v):
+        n, _, h, w = q.shape
+        ph, pw = self.patch
+        q, k, v = self._tokens(q, self.key_dim), self._tokens(k, self.key_dim), self._tokens(v, self.value_dim)
+        attn = (q * self.key_dim ** -0.5 @ k.transpose(-1, -2)).softmax(dim=-1)
+        o = (attn @ v).transpose(-1, -2)  # (N·ph·pw)×heads×value_dim×L
+        o = o.reshape(n, ph, pw, -1, h // ph, w // pw).permute(0, 3, 4, 1, 5, 2)
+        return o.reshape(n, -1, h, w)
+
+
 def _flat(row: Row) -> list[nn.Module]:
     """Flatten, keeping the N×C×1×1 shape every row has (mobcost's 1×1×(h·w·c))."""
     return [nn.Flatten(), nn.Unflatten(1, (row.input.size, 1, 1))]
@@ -130,6 +209,14 @@ TORCH_MODULE: dict[str, Callable[[Row], nn.Module]] = {
     "upsample": lambda row: Upsample(row),
     "split": lambda row: Split(row.layer.sections, row.layer.take),
     "shuffle": lambda row: Shuffle(row.layer.groups),
+    "layernorm": lambda row: Tokens(nn.LayerNorm(row.input.c, row.layer.eps, elementwise_affine=row.layer.affine)),
+    "groupnorm": lambda row: nn.GroupNorm(row.layer.groups, row.input.c, row.layer.eps, affine=row.layer.affine),
+    "batchnorm": lambda row: nn.Identity(),  # the row's batch norm follows, as after any layer
+    "affine": Affine,
+    "pad": lambda row: nn.ZeroPad2d((row.layer.pads[1], row.layer.pads[3], row.layer.pads[0], row.layer.pads[2])),
+    "slice": lambda row: Slice(row.layer.start, row.layer.stop),
+    "linear": lambda row: Tokens(nn.Linear(row.input.c, row.output.c, bias=row.layer.bias)),
+    "attend": Attend,
 }
 
 ACTIVATION: dict[str, Callable[[], nn.Module]] = {
@@ -241,7 +328,7 @@ def verify(analysis: Analysis) -> list[LayerCheck]:
     shapes: dict[int, tuple[int, ...]] = {}
     for i, child in enumerate(model.rows):
         child.register_forward_hook(lambda module, args, out, i=i: shapes.__setitem__(i, tuple(out.shape)))
-    with torch.no_grad(), FlopCounterMode(display=False) as mode:
+    with one_thread(), torch.no_grad(), FlopCounterMode(display=False) as mode:
         model(input_tensor(analysis))
     flops = mode.get_flop_counts()  # by module path: the root's class name, then attribute names
     return [LayerCheck(row.name, row.output, row.batch, shapes[i], row.params_counted("torch"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mobcost.check import CheckResult
+from mobcost.output import printable
 from mobcost.table import Column, Report
 
 
@@ -28,9 +29,11 @@ def check_table(results: list[CheckResult], empty: list[str] = ()) -> Report:
 
 def github_annotations(results: list[CheckResult], empty: list[tuple[str, str]] = ()) -> str:
     """GitHub Actions workflow commands: an error per failed figure or limit at its spec line, a notice per erratum
-    (https://docs.github.com/actions/reference/workflow-commands-for-github-actions)."""
-    def escape(text: str, prop: bool = False) -> str:
-        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    (https://docs.github.com/actions/reference/workflow-commands-for-github-actions). Every value is made printable
+    on one line (output.printable: controls and bidi removed, newlines as spaces), then escaped as the workflow
+    commands want (`%`, CR, LF; in properties also `:` and `,`), so no text from a spec starts a command of its own."""
+    def escape(text: str, prop: bool = False) -> str:  # printable on one line first: no control reaches the log
+        text = printable(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
         return text.replace(":", "%3A").replace(",", "%2C") if prop else text
 
     lines = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mobcost.conventions import CONVENTIONS, implementation_note
+from mobcost.conventions import CONVENTIONS, implementation_note, imported_note
 from mobcost.table import Column, Report, exact, signed
 from mobcost.trace import Analysis
 from mobcost.views.network import unit_of
@@ -16,7 +16,7 @@ def conventions_table() -> Report:
                *(Column(name, name, wrap=True, hide=name == "keras") for name in CONVENTIONS))  # keras's column is torch's
     rows = [{"operation": op, **{c.name: c.rules[op].text + (f" ({c.rules[op].bug}: a bug)" if c.rules[op].bug else "")
                                  for c in CONVENTIONS.values()}} for op in OPERATION_CLASSES]
-    per_channel = {"weights": "0", "torch": "γ, β", "keras": "γ, β, mean, variance"}
+    per_channel = {"weights": "0", "folded": "1 (a bias)", "torch": "γ, β", "keras": "γ, β, mean, variance"}
     rows.append({"operation": "parameters per batch-norm channel",
                  **{c.name: per_channel[c.params] for c in CONVENTIONS.values()}})
     called = {"as a module": "as a module", "once": "once (no module hook)", "not at all": "0"}
@@ -52,7 +52,8 @@ def conventions_totals(analyses: list[Analysis], flops: bool = False) -> Report:
         rows.append(row)
     notes = (f"{'FLOPs = 2 × Mult-Adds. ' if flops else ''}Each convention counts the same traced network; "
              "`mobcost conventions` shows what each counts, `mobcost explain MODEL --between A B` where two differ.",
-             *dict.fromkeys(filter(None, (implementation_note(a, "torch") for a in analyses))))
+             *dict.fromkeys(filter(None, (implementation_note(a, "torch") for a in analyses))),
+             *dict.fromkeys(filter(None, (imported_note(a) for a in analyses))))
     return Report("Why tools disagree: one network, every counting convention", tuple(columns), rows, data,
                   notes=notes)
 

@@ -8,7 +8,7 @@ from mobcost.display import shows
 from mobcost.language import ParamCounting
 from mobcost.sizing import Sweep
 from mobcost.table import Column, Report, batched, exact, millions, optional, percent
-from mobcost.trace import Analysis, Row, Scaled, Totals, size_text
+from mobcost.trace import Analysis, Row, Scaled, Totals, resize_note, size_text
 
 
 def unit_of(flops: bool, name: str = "paper") -> tuple[str, str]:
@@ -28,7 +28,21 @@ def counted_data(analysis: Analysis, data, counting: ParamCounting, flops: bool)
            "follows": list(analysis.network.follows)}
     if note := implementation_note(analysis, counting, analysis.convention):
         how["warning"] = note
+    if note := resize_note(analysis):
+        how["resized"] = note
+    if uncounted := getattr(analysis, "uncounted", None):
+        how["uncounted"] = uncounted
     return {**data, "counting": how}
+
+
+def uncounted_words(analysis) -> str:
+    """What the totals leave out: the imported operators mobcost has no rule for, or nothing."""
+    uncounted = getattr(analysis, "uncounted", None)
+    if not uncounted:
+        return ""
+    ops = ", ".join(f"{op} × {n}" for op, n in uncounted.items())
+    return (f" Not counted: {sum(uncounted.values())} imported operator(s) mobcost has no rule for ({ops}), each a "
+            "marked `unknown` row of 0 Mult-Adds and 0 parameters: the totals leave them out.")
 
 
 def layer_table(analysis: Analysis, counting: ParamCounting = "weights", flops: bool = False) -> Report:
@@ -62,10 +76,10 @@ def _per_row(analysis: Analysis, columns: tuple[Column, ...], rows: list[dict], 
               for r in analysis.rows if getattr(r.layer, "batch", None)]
     notes.append(f"Total: {(2 if flops else 1) * analysis.macs / 10**6:,.1f} million "
                  f"{unit_of(flops, analysis.convention)[1]}, {params / 10**6:,.2f} million parameters (M = 10⁶). "
-                 f"{counting_words(counting, analysis.convention, flops)}")
-    if note := implementation_note(analysis, counting, analysis.convention):
-        notes.append(note)
-    total = {columns[0].key: "Total", "macs": analysis.macs, "params": params}
+                 f"{counting_words(counting, analysis.convention, flops)}{uncounted_words(analysis)}")
+    notes += filter(None, [implementation_note(analysis, counting, analysis.convention), resize_note(analysis)])
+    total = {columns[0].key: "Total" + (" (not all counted)" if analysis.uncounted else ""), "macs": analysis.macs,
+             "params": params}
     data = analysis.to_dict(counting)
     if len(analysis.parts) > 1:
         data["parts"] = [{"part": part, "macs": macs, "params": params}
@@ -105,9 +119,20 @@ def _block_row(group: list[Row], counting: ParamCounting) -> dict:
         normed = first.kind not in ("conv", "pw", "dw") or first.layer.bn
         return {**row, "operator": first.category.lower() + ("" if normed else ", NBN")}
     dw = next((r for r in group if r.kind == "dw"), first)
-    return {**row, "operator": f"{unit.kind} {unit.kernel}×{unit.kernel}", "stride": unit.stride,
-            "act": _NL.get(unit.act, "–"), "n": getattr(unit, "n", 1), "exp": dw.input.c,
+    return {**row, "operator": _operator(unit), "stride": getattr(unit, "stride", first.stride),
+            "act": _NL.get(getattr(unit, "act", None), "–"), "n": getattr(unit, "n", 1), "exp": dw.input.c,
             "t": _ratio(unit.t) if hasattr(unit, "t") else "–", "se": "✓" if getattr(unit, "se", False) else "–"}
+
+
+def _operator(unit) -> str:
+    """A block as its table names it: its kind and kernel (`bottleneck 3×3`), a UIB's two depthwise kernels (`uib 3,
+    5`; – where it has none), or its kind alone (se, attention)."""
+    if unit.kind == "uib":
+        return f"uib {unit.start_dw or '–'}, {unit.mid_dw or '–'}"
+    kernel = getattr(unit, "kernel", None)
+    if kernel is None or unit.kind == "attention":
+        return unit.kind
+    return f"{unit.kind} {kernel}×{kernel}" if isinstance(kernel, int) else f"{unit.kind} {kernel[0]}×{kernel[1]}"
 
 
 def block_table(analysis: Analysis, counting: ParamCounting = "weights", flops: bool = False) -> Report:
@@ -149,6 +174,7 @@ def totals_table(title: str, analyses: list[Scaled], accuracy: list[tuple[float,
     notes = [f"Accuracy as published in {', '.join(sources)}; mobcost computes costs, not accuracy."] if sources else []
     notes.append(f"M = 10⁶. {counting_words(counting, analyses[0].convention, flops)}")
     notes += list(dict.fromkeys(note for a in analyses if (note := implementation_note(a, counting, a.convention))))
+    notes += list(dict.fromkeys(f"{a.label}:{words}" for a in analyses if (words := uncounted_words(a))))
     data = [counted_data(a, {"model": a.label, "name": a.network.name, "alpha": a.alpha, "resolution": a.resolution,
                       "accuracy": row["accuracy"], "accuracy_source": row["accuracy_source"],
                       "macs": a.macs, "params": row["params"]}, counting, flops)
@@ -164,7 +190,10 @@ def breakdown_table(analysis: Analysis, counting: ParamCounting = "weights", flo
     columns = (Column("type", "Type" if by == "type" else "Part"), Column("macs_share", f"{unit} (%)", percent, True),
                Column("params_share", "Parameters (%)", percent, True),
                Column(key, unit, exact, True), Column("params", "Parameters", exact, True))
-    rows = [{"type": kind, "macs_share": 100 * macs / analysis.macs, "params_share": 100 * params / params_total,
+    def share(part: int, whole: int) -> float:  # a network of norms and affines only has parameters, no Mult-Adds
+        return 100 * part / whole if whole else 0.0
+
+    rows = [{"type": kind, "macs_share": share(macs, analysis.macs), "params_share": share(params, params_total),
              "macs": macs, "params": params} for kind, (macs, params) in analysis.breakdown(counting, by).items()]
     data = {"model": analysis.network.name, "alpha": analysis.alpha, "resolution": analysis.resolution,
             "totals": {"macs": analysis.macs, "params": params_total},
@@ -175,7 +204,7 @@ def breakdown_table(analysis: Analysis, counting: ParamCounting = "weights", flo
                   counted_data(analysis, data, counting, flops),
                   total=in_unit([{"type": "Total", "macs": analysis.macs, "params": params_total}], flops)[0],
                   notes=("Layer types with no Mult-Adds and no parameters are left out. "
-                         + counting_words(counting, analysis.convention, flops),
+                         + counting_words(counting, analysis.convention, flops) + uncounted_words(analysis),
                          *filter(None, [implementation_note(analysis, counting, analysis.convention)])))
 
 
