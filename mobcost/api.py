@@ -47,8 +47,8 @@ def _model(model, resolution: int | None = None) -> tuple:
 
 def analyze(model: str | Network, alpha: float | None = None, resolution: int | tuple[int, int] | None = None,
             rho: float | None = None, depth: float | None = None, classes: int | None = None) -> Analysis:
-    """Trace a model (a built-in name, a `name:variant@alpha_res` reference, a YAML path or a Network), with
-    `classes` replacing its classifier's width (TF-slim's checkpoints classify 1,001: a background class)."""
+    """Trace a model: a name, `name:variant@alpha_res`, a YAML path or a Network (`classes`: its classifier's)."""
+    # classes=1001 counts TF-slim's checkpoints, which classify a background class too
     from mobcost.trace import resolution_of, trace, with_classes
 
     network, ref_alpha, ref_res = _model(model, resolution)

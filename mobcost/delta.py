@@ -123,6 +123,12 @@ def _pairs(a: tuple[Row, ...], b: tuple[Row, ...], counting: ParamCounting) -> l
             match.update(zip(range(j1, j2), range(i1, i2)))
         else:
             match.update(_stretch(a, b, range(i1, i2), range(j1, j2)))
+    moved: dict[tuple, list[int]] = {}  # rows listed in another order (an ONNX export's SSD heads): the same row
+    for i in sorted(set(range(len(a))) - set(match.values())):
+        moved.setdefault(_signature(a[i], counting), []).append(i)
+    for j in (j for j in range(len(b)) if j not in match):
+        if moved.get(signature := _signature(b[j], counting)):
+            match[j] = moved[signature].pop(0)
     pairs: list[tuple[int | None, int | None]] = []
     paired, next_a = set(match.values()), 0
     for j in range(len(b)):

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from typer.testing import CliRunner
+
 from mobcost.cli import app
 from test_trace import v1_by_hand
 
@@ -42,6 +44,23 @@ def test_every_command_has_help_with_an_example(mobcost):
         result = mobcost(name, "--help")
         assert result.exit_code == 0 and "Example: mobcost" in result.stdout, name
 
+
+def test_the_list_of_commands_flows_its_help_as_each_command_does():
+    """`mobcost --help` kept each docstring's line breaks ("... exit 1 when" then "none fits." on the next line)
+    where `mobcost fit --help` flows the same text; each Example keeps a line of its own, and brackets stay text."""
+    text = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "80"}).stdout
+    assert "Pareto front; exit 1 when none fits." in text and "pip install 'mobcost[torch]'" in text
+    assert "│              Example: mobcost fit v1 --max-macs 150M --max-params 2M" in text
+
+def test_force_names_every_file_option_of_its_command():
+    """`space --force` said "--export or --out" where space writes --export and --plot."""
+    from test_widths import commands
+
+    for path, command in commands():
+        options = {opt for param in command.params for opt in param.opts}
+        force = next((param for param in command.params if "--force" in param.opts), None)
+        for written in sorted(options & {"--export", "--out", "--plot"} if force else ()):
+            assert written in force.help, (path, written, force.help)
 
 @pytest.mark.parametrize("fmt", ["rich", "markdown", "csv", "json"])
 @pytest.mark.parametrize("command", [["table", "v1"], ["breakdown", "v1"], ["sweep", "v1", "--alpha", "1,0.5"],

@@ -236,6 +236,15 @@ def test_explain_between():
     assert f"| **Total** |  | **{paper:,}** | **{ptflops:,}** |" in text
 
 
+def test_explain_between_at_80_columns_names_what_differs():
+    """At 80 columns `explain v2 --between paper fvcore` hid "What differs": its two "all layers" rows (batch norm
+    and the global pool) read as the same label with different numbers. The per-layer parameter column gives way
+    first (the note totals it)."""
+    text = CliRunner().invoke(app, ["explain", "v2", "--between", "paper", "fvcore"], env={"COLUMNS": "80"}).stdout
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert "│ bn: batch norm," in text and "│ global pool:" in text
+    assert "1 column hidden (Parameters fvcore − paper)" in text
+
 def test_explain_between_takes_one_model():
     result = run("explain", "v1", "v1@0.5", "--between", "paper", "thop")
     assert result.exit_code == 2 and "one model" in result.output

@@ -1,7 +1,10 @@
 """The latency model: its per-operator form against hand arithmetic, the fitting against a synthetic device whose
 coefficients are known, the shipped devices against a refit of their own figures, and the commands."""
 
+import csv
+import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -152,6 +155,23 @@ def test_latency_in_every_format(mobcost, command, fmt):
         json.loads(result.stdout)
 
 
+def decimals(value: str) -> int:
+    return len(value.partition(".")[2])
+
+
+def test_csv_latencies_to_the_stated_precision(mobcost):
+    """CSV gives milliseconds to 0.001 ms (issue 23; `latency -f csv` wrote 75.89124946688004, and its interval only
+    as the text "54.6–97.1"): the interval's ends as numbers, the estimate × (1 ∓ the device's stated error)."""
+    row = next(csv.DictReader(io.StringIO(mobcost("latency", "v2", "--device", "pixel1", "-f", "csv").stdout)))
+    exact = json.loads(mobcost("latency", "v2", "--device", "pixel1", "-f", "json").stdout)["estimate_ms"]
+    error = devices()["pixel1"].fitted.held_out.max_error
+    assert float(row["estimate"]) == round(exact, 3) and float(row["off"]) == round(100 * (exact / 75 - 1), 2)
+    assert (float(row["low"]), float(row["high"])) == (round(exact * (1 - error), 3), round(exact * (1 + error), 3))
+    for command in (["latency", "v2", "--device", "pixel1", "--layers"], ["devices", "pixel1"]):
+        rows = list(csv.DictReader(io.StringIO(mobcost(*command, "-f", "csv").stdout)))
+        for key in ("estimate", "compute", "memory", "time", "off"):
+            assert all(decimals(r[key]) <= 3 for r in rows if r.get(key)), (command, key)
+
 def test_table_latency_column_sums_to_the_estimate(mobcost):
     table = json.loads(mobcost("table", "v2", "--device", "pixel1", "-f", "json").stdout)
     estimate = json.loads(mobcost("latency", "v2", "--device", "pixel1", "-f", "json").stdout)
@@ -204,3 +224,16 @@ def test_latency_budget_units(text):
     from mobcost.latency.estimate import parse_ms
 
     assert parse_ms(text) == pytest.approx(20.0)
+
+
+def test_the_latency_page_says_what_the_shipped_devices_hold():
+    """docs/latency.md's device table, stated errors and count of checked latencies, against the device files (the
+    page said 11 figures for pixel1-2019 after Table 9 made them 30, and ±42.0% where the device states ±18.3%)."""
+    page = (ROOT / "docs" / "latency.md").read_text(encoding="utf-8")
+    shipped = devices()
+    listed = dict(re.findall(r"^\| `([\w-]+)` \| (\d+) \|", page, re.M))
+    assert listed == {name: str(len(d.figures)) for name, d in shipped.items()}
+    paragraph = page[page.index("**Every latency shown"):page.index("`mobcost check` lists every")]
+    stated = dict(re.findall(r"([\w-]+) ±([\d.]+)%", paragraph))
+    assert stated == {name: f"{100 * d.fitted.held_out.max_error:.1f}" for name, d in shipped.items()}
+    assert f"published latency ({sum(len(d.figures) for d in shipped.values())})" in page.replace("\n", " ")

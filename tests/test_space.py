@@ -248,6 +248,36 @@ def test_unknown_space():
     assert out.exit_code == 2 and "unknown space 'ofa'" in out.output and "ofa_mobilenet_v3" in out.output
 
 
+def test_a_space_from_standard_input():
+    """`-` reads a space from standard input, as every model argument reads a spec (`cat space.yaml | mobcost space
+    -`): the same members as the shipped file, and a plain network refused as not a space."""
+    from typer.testing import CliRunner
+
+    from mobcost.cli import app
+
+    text = spaces()["proxylessnas"].read_text(encoding="utf-8")
+    out = CliRunner().invoke(app, ["space", "-", "--samples", "50", "-f", "json"], input=text)
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["size"] == (6 * 7**3) ** 5 * 6
+    assert data["distribution"] == json.loads(run("space", "proxylessnas", "--samples", "50", "-f", "json").output)[
+        "distribution"]
+    plain = CliRunner().invoke(app, ["space", "-"], input="name: n\ntitle: N\ninput: {resolution: 8}\nlayers: []\n")
+    assert plain.exit_code == 2 and "<stdin>" in plain.output and "expected a space" in plain.output
+
+def test_a_fixed_space_says_it_is_not_the_whole_space():
+    """`--fix width=0.5` printed "Space mcunet_tinynas: N members" with N the restricted space's size. TinyNAS: 9
+    widths × 12 resolutions × (3² + 3³ + 3⁴ blocks' kernel × t choices)⁵ stages × 9 for the last block; width 0.5
+    keeps 1 of the 9 widths."""
+    whole, stages = 9 * 12 * (9**2 + 9**3 + 9**4) ** 5 * 9, (9**2 + 9**3 + 9**4) ** 5 * 9
+    assert json.loads(run("space", "mcunet_tinynas", "--samples", "10", "-f", "json").output)["size"] == whole
+    fixed = json.loads(run("space", "mcunet_tinynas", "--samples", "10", "--fix", "width=0.5", "-f", "json").output)
+    assert fixed["size"] == 12 * stages and fixed["fixed"] == {"width": [0.5]}
+    text = " ".join(run("space", "mcunet_tinynas", "--samples", "10", "--fix", "width=0.5", "--fix",
+                        "resolution=144,160").output.split())
+    assert f"Space mcunet_tinynas (width 0.5; resolution 144, 160): {2 * stages:,} members" in text
+    assert f"MCUNet TinyNAS space, only width 0.5; resolution 144, 160: {2 * stages:,} members" in text
+
 def test_counts_past_int64_are_refused(tmp_path):
     """A unit whose Mult-Adds would overflow the int64 sums is refused at build (2²⁰ channels at 2¹⁶ pixels a
     side: 2⁴⁰ · 2³² Mult-Adds for one 1×1 conv), not summed modulo 2⁶⁴."""

@@ -213,6 +213,23 @@ def test_measure_prints_the_median_beside_the_estimate(mobcost):
                                       "-f", "markdown").stdout
 
 
+def test_measure_writes_no_file_it_was_not_asked_to(tmp_path):
+    """onnxruntime's import writes a usage database (and a device id) under ~/.cache/Microsoft unless
+    ORT_DISABLE_TELEMETRY is set before it: `latency --measure` left ~/.cache/Microsoft/DeveloperTools/.onnxruntime/
+    onnxruntime.db behind. In a fresh process whose home and cache are an empty folder, nothing appears there."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("onnxruntime")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"))
+    done = subprocess.run([sys.executable, "-m", "mobcost", "latency", "v1@0.25_96", "--device", "pixel1", "--measure",
+                           "-f", "json"], cwd=Path(__file__).parent.parent, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert [p.relative_to(home) for p in home.rglob("*")] == []
+
 def test_calibration_suite_layers_are_one_layer_networks():
     """Each single layer of the suite traces to the operator class it is there to time."""
     from mobcost.latency.calibrate import LAYERS, layer_analyses

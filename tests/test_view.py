@@ -7,7 +7,10 @@ import base64
 import hashlib
 import html
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -122,6 +125,28 @@ def test_every_model_form(tmp_path, mobcost, model):
     assert len(json.loads(script_data(text))["names"]) == len(expected["layers"]) + 1
 
 
+RENAMED = """
+name: {name}
+title: Renamed
+input: {{resolution: 32, channels: 3}}
+layers:
+  - {{kind: conv, kernel: 3, stride: 2, out: 8, name: {name}1}}
+  - {{kind: pw, out: {out}, name: {name}2}}
+"""
+
+
+def test_a_diff_of_renamed_layers_shows_each_rows_before_and_after(tmp_path, mobcost):
+    """`view A --diff B` where diff pairs the layers by structure and their names differ (an ONNX export against
+    its config) raised KeyError: the row before was looked up by the name after. a2 is 8 → 4 channels on 16×16,
+    b2 the same layer at 6: 8 * 4 * 16 * 16 Mult-Adds before, 8 * 6 * 16 * 16 after."""
+    (tmp_path / "a.yaml").write_text(RENAMED.format(name="a", out=4), encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(RENAMED.format(name="b", out=6), encoding="utf-8")
+    out = view(mobcost, tmp_path, str(tmp_path / "a.yaml"), "--diff", str(tmp_path / "b.yaml"))
+    data = json.loads(script_data(out.read_text(encoding="utf-8")))
+    assert data["names"] == ["input", "b1", "b2"] and data["change"] == [None, "unchanged", "changed"]
+    assert f"{3 * 3 * 3 * 8 * 16 * 16:,}" in data["cells"][1] and data["before"][1] is None
+    assert f"{8 * 6 * 16 * 16:,}" in data["cells"][2] and f"{8 * 4 * 16 * 16:,}" in data["before"][2]
+
 def test_an_existing_file_is_replaced_only_with_force(tmp_path, mobcost):
     out = view(mobcost, tmp_path, "v1")
     result = mobcost("view", "v2", "-o", str(out))
@@ -134,6 +159,21 @@ def test_every_shipped_config_is_under_500_kB():
     sizes = {path.stem: len(page(_analysis(path)).encode()) for path in set(builtin_models().values())}
     assert max(sizes.values()) < 500_000, max(sizes.items(), key=lambda item: item[1])
 
+
+def test_the_same_model_gives_the_same_file_whatever_the_hash_seed(tmp_path):
+    """docs/view.md: "the same model always gives the same file"; the peak's tensors are named in execution order.
+    SSDLite's peak is at bneck1 (t = 1, a residual): conv1's 160×160×16 output, kept for the add, and
+    bneck1/project's, at fp16: 2 × 160 * 160 * 16 * 2 bytes."""
+    pages = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"seed{seed}.html"
+        subprocess.run([sys.executable, "-m", "mobcost", "view", "ssdlite320_mobilenet_v3_large", "-o", str(out)],
+                       check=True, capture_output=True, cwd=Path(__file__).parent.parent,
+                       env={**os.environ, "PYTHONHASHSEED": seed})
+        pages.append(out.read_bytes())
+    assert pages[0] == pages[1]
+    assert f"{2 * 160 * 160 * 16 * 2:,} bytes at fp16, while bneck1/dw … bneck1/project runs: conv1, bneck1/project " \
+        "(" in pages[0].decode("utf-8")
 
 def _analysis(path):
     from mobcost import analyze

@@ -77,6 +77,10 @@ class _HelpAsWritten:
                 item.show_choices = False
                 if not all(choice in (item.help or "") for choice in choices):
                     item.help = f"{item.help or ''} One of: {', '.join(choices)}.".strip()
+        for command in getattr(self, "commands", {}).values():  # typer's list of commands keeps a docstring's line
+            if command.help and not command.short_help:  # breaks: it flows as --help does, its Example on a line
+                first = command.help.split("\n\n")[0]
+                command.short_help = "\nExample:".join(part.replace("\n", " ") for part in first.split("\nExample:"))
         super().format_help(ctx, formatter)
 
 
@@ -194,7 +198,8 @@ DtypeOption = Annotated[Dtype, typer.Option("--dtype", help="Bytes per activatio
 Export = Annotated[Optional[Path], typer.Option(
     "--export", help="Also save the table as SVG or HTML (by the file's suffix), e.g. --export table.svg; an "
                      "existing file is replaced only with --force.")]
-Force = Annotated[bool, typer.Option("--force", help="Replace the file --export or --out names if it exists.")]
+Force = Annotated[bool, typer.Option("--force",
+                                     help="Replace the file that --export, -o/--out or --plot names if it exists.")]
 _export: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("export", default=None)
 
 

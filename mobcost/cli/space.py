@@ -15,7 +15,7 @@ from mobcost.table import Format
 
 Space = Annotated[str, typer.Argument(metavar="SPACE", help="A shipped space (ofa_mobilenet_v3, ofa_mobilenet_v3_w12, "
                                                             "proxylessnas, mnasnet, mcunet_tinynas) or a space file "
-                                                            "(.yaml).")]
+                                                            "(.yaml; - reads standard input).")]
 
 
 @command

@@ -70,11 +70,16 @@ STDIN = "-"  # a spec read from standard input: `cat net.yaml | mobcost table -`
 
 def read_stdin() -> Network:
     """A spec from standard input, read up to the spec-size limit and no further."""
+    return parse_spec(stdin_text(), "<stdin>")
+
+
+def stdin_text() -> str:
+    """Standard input as a spec's text (a network's or a space's), read up to the spec-size limit and no further."""
     raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
     if len(raw) > MAX_FILE_BYTES:
         raise SpecError([Problem("<stdin>", f"is more than {MAX_FILE_BYTES:,} bytes; expected a YAML spec of at "
                                             f"most {MAX_FILE_BYTES:,} bytes {LIMIT}")])
-    return parse_spec(decode_spec(raw, "<stdin>"), "<stdin>")
+    return decode_spec(raw, "<stdin>")
 
 
 def load_target(ref: ModelRef, resolution: int | None = None) -> Network:

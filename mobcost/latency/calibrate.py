@@ -59,10 +59,22 @@ class Timing:
         return abs(a - b) / ((a + b) / 2)
 
 
+def _onnxruntime():
+    """onnxruntime, imported without its usage database: its import writes ~/.cache/Microsoft/DeveloperTools/
+    .onnxruntime/onnxruntime.db (and a device id) unless ORT_DISABLE_TELEMETRY is set first; mobcost writes only
+    where it is told to."""
+    import os
+
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    import onnxruntime
+
+    return onnxruntime
+
+
 def session(model: bytes):
     """An onnxruntime session on one thread with every graph optimization, as a phone's TFLite runs one core."""
     try:
-        import onnxruntime as ort
+        ort = _onnxruntime()
     except ImportError:
         raise MobcostError("timing on this machine needs onnxruntime: pip install 'mobcost[runtime]'") from None
     options = ort.SessionOptions()
@@ -174,8 +186,7 @@ def calibrated_device_text(cal: Calibration, name: str, machine: str) -> str:
               "thread, onnxruntime with every graph optimization,", f"timing {len(SUITE)} networks and "
               f"{len(LAYERS)} single layers (medians of warm runs in two interleaved rounds). Interval: the largest "
               "error on the", "networks never timed, widened by the noise measured between the rounds."]
-    import onnxruntime
-
+    onnxruntime = _onnxruntime()
     fields = {"name": name, "title": f"{name}: this machine, onnxruntime CPU, 1 thread", "phone": machine,
               "runtime": f"onnxruntime {onnxruntime.__version__} CPU, 1 thread, float32", "bytes_per_value": 4,
               "note": f"also fitted to {len(LAYERS)} single layers timed the same way (conv, dw, pw, fc, element-wise), "

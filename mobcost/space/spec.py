@@ -100,6 +100,12 @@ class Space:
     globals: tuple[Choice, ...]  # input resolution, network width
     stages: tuple[Stage, ...]
     source: str | None = None
+    fixed: tuple[tuple[str, tuple], ...] = ()  # the global choices `fix` restricted, with the values kept
+
+    @property
+    def restricted(self) -> str:
+        """The restrictions `fix` made, as words ("width 0.3, 0.5; resolution 144"), or ""."""
+        return "; ".join(f"{field} {', '.join(map(shown_value, values))}" for field, values in self.fixed)
 
     @property
     def global_combos(self) -> int:
@@ -420,7 +426,8 @@ def fix(space: Space, field: str, values: list[str]) -> Space:
                                f"{' …' if len(choice.values) > 20 else ''}")
         kept += [v for v in match if v not in kept]
     globals_ = tuple(dataclasses.replace(c, values=tuple(kept)) if c is choice else c for c in space.globals)
-    return dataclasses.replace(space, globals=globals_)
+    fixed = (*((f, v) for f, v in space.fixed if f != field), (field, tuple(kept)))
+    return dataclasses.replace(space, globals=globals_, fixed=fixed)
 
 
 def _same_number(value, text: str) -> bool:
@@ -432,17 +439,20 @@ def _same_number(value, text: str) -> bool:
 
 
 def load_space(target: str | Path) -> Space:
-    """A shipped space by name, or a space file."""
+    """A shipped space by name, or a space file (`-`: standard input)."""
     from mobcost.language.yaml import read_spec_file
+    from mobcost.language.zoo import STDIN, stdin_text
 
     path, shipped = Path(target), spaces()
+    if str(target) == STDIN:
+        return read_space(stdin_text(), "<stdin>")
     if str(target) in shipped:
         path = shipped[str(target)]
     elif not path.suffix and not path.exists():
         from mobcost.errors import listed
 
         raise MobcostError(f"unknown space {shown(target)!r}: the shipped spaces are {listed(sorted(shipped))}, "
-                           "or give a space file (.yaml)")
+                           "or give a space file (.yaml, or - for standard input)")
     return read_space(read_spec_file(path), str(path))
 
 

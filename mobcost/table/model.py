@@ -59,6 +59,7 @@ class Column:
     wrap: bool = False
     prose: bool = False
     machine: bool = False  # CSV only: a value the table shows in another column (α and resolution in the label)
+    csv: Callable[[Any], Any] | None = None  # the value as CSV writes it, where not raw (a latency to its precision)
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,8 @@ def _csv(report: Report) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(c.key for c in report.columns)
     for row in report.rows + ([report.total] if report.total else []):
-        writer.writerow(_cell(row.get(c.key, "")) for c in report.columns)
+        writer.writerow(_cell(c.csv(row[c.key]) if c.csv and row.get(c.key) is not None else row.get(c.key, ""))
+                        for c in report.columns)
     return out.getvalue().rstrip("\n")
 
 

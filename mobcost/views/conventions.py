@@ -66,7 +66,7 @@ def difference_table(analysis: Analysis, a: str, b: str, flops: bool = False) ->
     unit, scale = unit_of(flops)[1], 2 if flops else 1
     columns = (Column("where", "Where", wrap=True), Column("what", "What differs", wrap=True), Column("a", f"{a} {unit}", exact, True),
                Column("b", f"{b} {unit}", exact, True), Column("delta", f"{unit} {b} − {a}", signed, True),
-               Column("params_delta", f"Parameters {b} − {a}", signed, True))
+               Column("params_delta", f"Parameters {b} − {a}", signed, True, hide=1))
     rows = [{"where": "all layers", "what": f"{op}: {OPERATION_CLASSES[op]}", "a": scale * x, "b": scale * y,
              "delta": scale * (y - x)} for op, (x, y) in diff.by_class.items()]
     rows += [{"where": d.row.name, "what": ", ".join(d.classes) or "parameters only", "a": scale * d.macs[0],

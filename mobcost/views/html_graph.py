@@ -146,12 +146,15 @@ def page(analysis: Analysis, counting: ParamCounting = "weights", dtype: str = "
          diff: Diff | None = None) -> str:
     """The HTML page of a traced network (the `after` side of `diff`, if given, with its changes marked)."""
     graph = _Graph()
+    old = [None]  # each node's row before the change, by name: a diff pairs rows by structure, renamed or not
     if diff is None:
         for row in analysis.rows:
             graph.add(row)
+            old.append(None)
     else:
         for change in merged(diff.before, diff.after, diff.counting):
             graph.add(change.after or change.before, change.kind)
+            old.append(change.before.name if change.before else None)
     report = layer_table(analysis, counting)
     latency = None
     if device is not None:
@@ -162,10 +165,10 @@ def page(analysis: Analysis, counting: ParamCounting = "weights", dtype: str = "
     cells = {row["name"]: report.cells(row) for row in report.rows if not row.get("subtotal")}
     before = {}
     if diff is not None:
-        old = layer_table(diff.before, counting)
-        before = {row["name"]: old.cells(row) for row in old.rows if not row.get("subtotal")}
+        table = layer_table(diff.before, counting)
+        before = {row["name"]: table.cells(row) for row in table.rows if not row.get("subtotal")}
     peak = peak_step(analysis)
-    live = {analysis.rows[j - 1].name if j else "input" for j in peak.tensors}
+    live = [analysis.rows[j - 1].name if j else "input" for j in peak.tensors]  # in execution order
 
     nodes = len(graph.names)
     parts = ["backbone" if row is None else row.part for row in graph.rows]
@@ -199,9 +202,10 @@ def page(analysis: Analysis, counting: ParamCounting = "weights", dtype: str = "
         "part": [part_names.index(p) for p in parts], "edges": edges,
         "blocks": [{"name": printable(graph.rows[g[0]].block), "nodes": g} for g in groups],
         "headers": [printable(c.header) for c in report.shown],
-        "cells": [None] + [[printable(c) for c in cells.get(n) or before.get(n) or []] for n in graph.names[1:]],
-        "before": [None] + [[printable(c) for c in before[n]] if c == "changed" else None
-                            for n, c in zip(graph.names[1:], graph.change[1:])],
+        "cells": [None] + [[printable(c) for c in (before[o] if c == "removed" else cells[n])]
+                           for n, o, c in zip(graph.names[1:], old[1:], graph.change[1:])],
+        "before": [None] + [[printable(c) for c in before[o]] if c == "changed" else None
+                            for o, c in zip(old[1:], graph.change[1:])],
         "change": graph.change, "shape": [printable(str(analysis.rows[0].input))] + [
             printable(_shape(row)) for row in graph.rows[1:]],
         "values": values, "blockValues": block_values, "totals": totals, "metrics": {
@@ -268,7 +272,7 @@ def _node(attributes: str, x: int, y: int, name: str, second: str, shape: str, f
             f'<text class="shape" x="{WIDTH / 2 + 4:g}" y="{HEIGHT + 12}">{escape(shape)}</text></g>')
 
 
-def _header(analysis: Analysis, report, counting, dtype: str, peak, live: set[str], device, latency, diff) -> str:
+def _header(analysis: Analysis, report, counting, dtype: str, peak, live: list[str], device, latency, diff) -> str:
     how = report.data.get("counting", {})
     rows = [("Mult-Adds", f'<td class="num" data-value="{analysis.macs}" id="total-macs">{exact(analysis.macs)}</td>'),
             ("Parameters", f'<td class="num" data-value="{analysis.params_counted(counting)}" id="total-params">'
@@ -286,7 +290,7 @@ def _header(analysis: Analysis, report, counting, dtype: str, peak, live: set[st
     step = peak.rows
     peak_text = (f"Peak live set of activations: {exact(peak.live * BYTES[dtype])} bytes at {dtype}, while "
                  f"{step[0].name}{' … ' + step[-1].name if len(step) > 1 else ''} runs: "
-                 f"{', '.join(sorted(live, key=lambda n: n != 'input'))} (outlined in blue; the rule: mobcost memory).")
+                 f"{', '.join(live)} (outlined in blue; the rule: mobcost memory).")
     text = [f"<header><h1>{escape(printable(report.title))}</h1>",
             '<table id="totals"><caption>Totals</caption>',
             "".join(f"<tr><th>{h}</th>{cell}</tr>" for h, cell in rows), "</table>",

@@ -21,6 +21,16 @@ def in_ms(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
+def _in_pct(value: float) -> float:
+    """A difference in percent as CSV gives it: to 0.01%, as the estimates it compares are precise (MS_PRECISION)."""
+    return round(value, 2)
+
+
+def _in_us(value: float) -> float:
+    """Microseconds as CSV gives them: to 0.001 µs."""
+    return round(value, 3)
+
+
 def latency_table(est: LatencyEstimate, measured=None) -> Report:
     """The estimate with its interval, and each published figure for the same network on the device; with
     `measured` (a calibrate.Timing), the median measured on this machine beside it."""
@@ -29,8 +39,9 @@ def latency_table(est: LatencyEstimate, measured=None) -> Report:
             "high": interval[1] if interval else None}
     rows = [{**base, "published": f.ms, "source": f"{f.source}: {f.label}", "off": 100 * (est.ms / f.ms - 1)}
             for f in est.published] or [{**base, "published": None, "source": "none on record", "off": None}]
-    columns = (Column("estimate", "Estimate (ms)", _ms, True), Column("interval", "Interval (ms)"),
-               Column("published", "Published (ms)", _ms, True), Column("off", "Off by", _pct, True),
+    columns = (Column("estimate", "Estimate (ms)", _ms, True, csv=in_ms), Column("interval", "Interval (ms)"),
+               Column("low", "Low (ms)", machine=True, csv=in_ms), Column("high", "High (ms)", machine=True, csv=in_ms),
+               Column("published", "Published (ms)", _ms, True), Column("off", "Off by", _pct, True, csv=_in_pct),
                Column("source", "Published in", wrap=True))
     for row in rows:
         row["interval"] = f"{row['low']:,.1f}–{row['high']:,.1f}" if interval else "–"
@@ -44,8 +55,8 @@ def latency_table(est: LatencyEstimate, measured=None) -> Report:
         inside = interval is not None and interval[0] <= ms <= interval[1]
         for row in rows:
             row["measured"], row["m_off"] = ms, 100 * (est.ms / ms - 1)
-        columns = (*columns[:2], Column("measured", "Measured here (ms)", _ms, True),
-                   Column("m_off", "Estimate off by", _pct, True), *columns[2:])
+        columns = (*columns[:4], Column("measured", "Measured here (ms)", _ms, True, csv=in_ms),
+                   Column("m_off", "Estimate off by", _pct, True, csv=_in_pct), *columns[4:])
         data["measured_ms"] = ms
         data["measured"] = {"runs": len(measured.samples), "round_medians_ms": [1000 * r for r in measured.rounds],
                             "noise": measured.noise, "within_interval": inside}
@@ -68,8 +79,9 @@ def latency_layers_table(est: LatencyEstimate) -> Report:
              "memory": 1e6 * t.memory, "time": 1e6 * t.seconds, "share": 100 * t.seconds / total if total else 0.0}
             for t in est.times]
     columns = (Column("name", "Operator"), Column("class", "Class"), Column("bound", "Bound"),
-               Column("compute", "Compute (µs)", _us, True), Column("memory", "Memory (µs)", _us, True),
-               Column("time", "Time (µs)", _us, True), Column("share", "Share (%)", "{:.1f}".format, True))
+               Column("compute", "Compute (µs)", _us, True, csv=_in_us),
+               Column("memory", "Memory (µs)", _us, True, csv=_in_us), Column("time", "Time (µs)", _us, True, csv=_in_us),
+               Column("share", "Share (%)", "{:.1f}".format, True, csv=_in_pct))
     total_row = {"name": "Total", "time": 1e6 * total, "share": 100.0}
     c = est.device.coefficients()
     notes = (f"Time = max(compute, memory) + {1e6 * c.per_op:.1f} µs per operator. " + describe(est.device),)
@@ -108,8 +120,9 @@ def device_table(device: Device) -> Report:
         rows.append({"label": f.label, "model": f"{f.model}@{f.alpha:g}_{size_text(f.resolution, 'x')}", "published": f.ms,
                      "estimate": est, "off": 100 * (est / f.ms - 1), "source": f.source})
     columns = (Column("label", "Published as"), Column("model", "mobcost model", hide=1),
-               Column("published", "Published (ms)", _ms, True), Column("estimate", "Estimate (ms)", _ms, True),
-               Column("off", "Off by", _pct, True), Column("source", "Source", wrap=True))
+               Column("published", "Published (ms)", _ms, True),
+               Column("estimate", "Estimate (ms)", _ms, True, csv=in_ms), Column("off", "Off by", _pct, True, csv=_in_pct),
+               Column("source", "Source", wrap=True))
     data = {"device": device.name, "title": device.title, "phone": device.phone, "runtime": device.runtime,
             "fitted": device.fitted.model_dump() if device.fitted else None, "figures": rows}
     return Report(f"{device.name}: {device.title}, the figures it was fitted to", columns, rows, data,
@@ -165,8 +178,9 @@ def user_fit_table(figures, result, out: str) -> Report:
     rows = [{"label": f.label, "measured": f.ms, "fitted": fitted, "loo": loo, "off": 100 * (loo / f.ms - 1)}
             for f, fitted, loo in zip(figures, result.fitted_ms, result.loo_ms)]
     columns = (Column("label", "Measurement"), Column("measured", "Measured (ms)", _ms, True),
-               Column("fitted", "Fit (ms)", _ms, True), Column("loo", "From the others (ms)", _ms, True),
-               Column("off", "Off by", _pct, True))
+               Column("fitted", "Fit (ms)", _ms, True, csv=in_ms),
+               Column("loo", "From the others (ms)", _ms, True, csv=in_ms),
+               Column("off", "Off by", _pct, True, csv=_in_pct))
     errors = [100 * abs(f.ms / loo - 1) for f, loo in zip(figures, result.loo_ms)]  # as the interval reads
     c, n = result.coefficients, len(figures)
     data = {"device_file": out, "base": result.base.name, "us_per_op": 1e6 * c.per_op,
@@ -185,9 +199,10 @@ def calibration_table(cal, out: str) -> Report:
     """`devices calibrate`: the networks never timed by the suite, estimated and measured."""
     rows = [{"model": name, "measured": 1000 * t.median, "estimate": 1000 * est, "off": 100 * (est / t.median - 1),
              "noise": 100 * t.noise} for name, _, t, est in cal.held_out]
-    columns = (Column("model", "Network (never timed by the fit)"), Column("measured", "Measured (ms)", _ms, True),
-               Column("estimate", "Estimate (ms)", _ms, True), Column("off", "Off by", _pct, True),
-               Column("noise", "Noise (%)", "{:.1f}".format, True))
+    columns = (Column("model", "Network (never timed by the fit)"),
+               Column("measured", "Measured (ms)", _ms, True, csv=in_ms),
+               Column("estimate", "Estimate (ms)", _ms, True, csv=in_ms), Column("off", "Off by", _pct, True, csv=_in_pct),
+               Column("noise", "Noise (%)", "{:.1f}".format, True, csv=_in_pct))
     errors = [abs(r["off"]) for r in rows]
     worst = max(abs(t.median / est - 1) for _, _, t, est in cal.held_out)
     data = {"device_file": out, "seconds": cal.seconds, "timed": len(cal.timed), "noise": cal.noise,

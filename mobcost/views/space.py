@@ -37,7 +37,8 @@ def space_table(result: SpaceResult) -> Report:
     how = (f"all {result.evaluated:,} members enumerated" if result.exhaustive else
            f"{result.evaluated:,} members drawn uniformly (seed {result.seed}): every member equally likely, a "
            "stage's depth weighted by its number of members")
-    notes = [f"{result.space.title}: {result.size:,} members ({result.space.source}). {how.capitalize()}. "
+    only = f", only {result.space.restricted}" if result.space.fixed else ""
+    notes = [f"{result.space.title}{only}: {result.size:,} members ({result.space.source}). {how.capitalize()}. "
              "Quantiles are exact values of the members evaluated (the value at rank ⌈q·N⌉); min and max are theirs."]
     notes.append(f"Peak memory: the largest live set of activations, one image, {result.dtype} "
                  "(`mobcost memory`'s rule); kB = 10³ bytes." +
@@ -51,6 +52,7 @@ def space_table(result: SpaceResult) -> Report:
                      f"; {_members(len(result.front.get('macs', ())))} on the Pareto front, the most Mult-Adds "
                      f"for their {WORDS[result.cost]}.")
     data = {"space": result.space.name, "title": result.space.title, "source": result.space.source,
+            "fixed": {field: list(values) for field, values in result.space.fixed},
             "size": result.size, "exhaustive": result.exhaustive, "evaluated": result.evaluated, "seed": result.seed,
             "device": result.device, "dtype": result.dtype,
             "quantiles": list(result.quantiles),
@@ -58,7 +60,8 @@ def space_table(result: SpaceResult) -> Report:
                              for m in result.metrics},
             "budget": given, "within": result.within, "share": result.share, "pareto_cost": result.cost,
             "pareto": front_records(result)}
-    title = f"Space {result.space.name}: {result.size:,} members"
+    title = f"Space {result.space.name}{f' ({result.space.restricted})' if result.space.fixed else ''}: " \
+            f"{result.size:,} members"
     return Report(title, cols, rows, data, notes=tuple(notes))
 
 
