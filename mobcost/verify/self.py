@@ -123,8 +123,8 @@ class Tokens(nn.Module):
         super().__init__()
         self.module = module
 
-    def forward(self, x):
-        return self.module(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+    def forward(self, x):  # tokens held contiguous, as a transformer's (N, L, C) are: nn.Linear folds them into addmm
+        return self.module(x.permute(0, 2, 3, 1).contiguous()).permute(0, 3, 1, 2)
 
 
 class Affine(nn.Module):
