@@ -324,3 +324,10 @@ def test_tables_too_large_are_refused_before_any_trace(tmp_path):
     (tmp_path / "wide.yaml").write_text(spec)
     out = run("space", str(tmp_path / "wide.yaml"), "--samples", "10")
     assert out.exit_code == 2 and "at most 200,000 table entries" in out.output, out.output
+
+
+def test_a_space_given_as_a_network_says_how_to_cost_it(mobcost):
+    result = mobcost("table", "configs/spaces/ofa_mobilenet_v3.yaml")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "line 20, column 8: field 'space': makes this file a design space, not one network: `mobcost space FILE`" \
+        in " ".join(result.stderr.split())

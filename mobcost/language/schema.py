@@ -571,6 +571,10 @@ def parse_spec(text: str, file: str = "<spec>", includes: bool = True) -> Networ
                                  *positions.get((), (None, None)))])
     problems = [problem_at(file, data, positions, path, None, "repeats a key: expected each key once in a mapping "
                          "(YAML would silently keep only the last)") for path in repeated]
+    if "space" in data:  # a design space's fields are choices, which one network cannot be
+        raise SpecError([problem_at(file, data, positions, ("space",), None, "makes this file a design space, not one "
+                                    "network: `mobcost space FILE` costs its members, `mobcost space FILE --spec-of N` "
+                                    "prints member N as a network")])
     try:
         net = Network.model_validate(data)
     except ValidationError as e:
