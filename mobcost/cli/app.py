@@ -308,11 +308,12 @@ def read_paths(kwargs: dict) -> tuple[Path, ...]:
 
 def say(text: str, err: bool = False) -> None:
     """One line of news (a file written), made printable, on stdout or stderr; a terminal wraps it at its spaces,
-    never inside a word."""
+    never inside a word, and a pipe or a file gets it on one line."""
     from rich.console import Console
     from rich.text import Text
 
-    Console(highlight=False, stderr=err).print(Text(printable(text)))
+    console = Console(highlight=False, stderr=err)
+    console.print(Text(printable(text)), soft_wrap=not console.is_terminal)
 
 
 def emit(report, fmt: Format) -> None:
