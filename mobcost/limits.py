@@ -60,6 +60,7 @@ MAX_BATCH = 10_000  # Faster-RCNN keeps 300 proposals (TF) or 1,000 (torchvision
 MAX_VARIANTS = 4_096  # α × resolution values of one sweep or fit: about a second of tracing and rendering
 MAX_TRACED_ROWS = 15_000  # rows (a block counts 1) traced in full by one command: fit --device's or --max-memory's
 # default grid (696 variants) on MobileNetV2 (21 rows), 1.3 to 1.6 s, the slowest work accepted (bench/work_plan.py)
+MAX_SHOWN_ROWS = 1_000  # rows of one rich table (the other formats give all): ten thousand take seconds to lay out
 MAX_SWEPT_ROWS = 60_000  # rows swept by replaying each α's trace at every resolution, about a second: fit's default
 # grid on up to 86 rows (the zoo has 83 at most)
 

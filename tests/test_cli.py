@@ -166,3 +166,15 @@ def test_a_bad_spec_file(mobcost, tmp_path):
 def test_a_typo_in_a_flag_exits_2(mobcost):
     result = mobcost("table", "v1", "--alpah", "0.5")
     assert result.exit_code == 2 and "No such option" in result.stderr
+
+
+def test_a_terminal_table_shows_at_most_max_shown_rows_and_counts_the_rest(mobcost, tmp_path):
+    from mobcost.limits import MAX_SHOWN_ROWS
+
+    spec = tmp_path / "long.yaml"
+    spec.write_text(f"name: long\ntitle: Long\ninput: {{resolution: 8}}\nlayers:\n  - repeat: {MAX_SHOWN_ROWS + 2}\n"
+                    "    layers: [{kind: pw, out: 8}]\n")
+    shown = mobcost("table", str(spec)).stdout
+    assert "2 more rows are not shown (at most 1,000 in a table)" in " ".join(shown.split())
+    assert f"{8 * 8 * 3 * 8 + 8 * 8 * 8 * 8 * (MAX_SHOWN_ROWS + 1):,}" in shown  # the total: the whole network's
+    assert len(json.loads(mobcost("table", str(spec), "-f", "json").stdout)["layers"]) == MAX_SHOWN_ROWS + 2

@@ -3,6 +3,9 @@ never a number cut."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from mobcost.limits import MAX_SHOWN_ROWS
 from mobcost.table.model import Column, Report
 
 
@@ -17,6 +20,9 @@ class Fitted:
         from rich.text import Text
 
         report, width = self.report, options.max_width
+        more = len(report.rows) - MAX_SHOWN_ROWS
+        if more > 0:  # a terminal's table of ten thousand rows takes seconds to lay out, and nobody reads it
+            report = replace(report, rows=report.rows[:MAX_SHOWN_ROWS])
         rows = [report.cells(row) for row in report.rows]
         cells = {c.key: [row[i] for row in rows] for i, c in enumerate(report.shown)}
         footer = dict(zip((c.key for c in report.shown), report.cells(report.total))) if report.total else {}
@@ -54,6 +60,9 @@ class Fitted:
         for i, row in enumerate(report.rows):
             table.add_row(*(Text(cells[c.key][i], overflow="fold") for c in columns), style=report.style(row))
         yield table
+        if more > 0:
+            yield Text(f"{more:,} more row{'s are' if more > 1 else ' is'} not shown (at most {MAX_SHOWN_ROWS:,} in a "
+                       f"table): -f csv, json or markdown gives every row.", style="dim")
         for note in notes:
             yield Text(note)
         if hidden:
