@@ -54,8 +54,12 @@ def build(name: str):
     library, model = name.split(":")
     torch.manual_seed(0)
     if library == "timm":
+        fused = timm.layers.config._USE_FUSED_ATTN
         timm.layers.set_fused_attn(False)  # FlopCounterMode counts no fused CPU attention: timm's unfused products
-        net = timm.create_model(model, pretrained=False)
+        try:
+            net = timm.create_model(model, pretrained=False)
+        finally:
+            timm.layers.config._USE_FUSED_ATTN = fused  # timm's switch is global: the next test builds as timm does
     elif model.startswith("lraspp"):
         net = _Segmentation(getattr(torchvision.models.segmentation, model)(weights=None, weights_backbone=None))
     else:

@@ -52,8 +52,9 @@ def test_matches_timm(model):
     assert len(rows) == len(ran) and [p.layer.name for p in pairs if not p.ok] == []
 
 
-def test_fused_attention_is_invisible_to_flopcountermode():
+def test_fused_attention_is_invisible_to_flopcountermode(monkeypatch):
     """Why verify unfuses timm's attention: fused, FlopCounterMode misses exactly the attention's Q·Kᵀ and A·V."""
+    monkeypatch.setattr(timm.layers.config, "_USE_FUSED_ATTN", 1)  # timm's default on PyTorch 2, whatever ran before
     a = mobcost.analyze("mobilenetv4_hybrid_medium")
     model = timm.create_model("mobilenetv4_hybrid_medium", pretrained=False).eval()
     _, fused = reference.run_layers(model, torch.zeros(1, 3, 256, 256))
