@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import math
 from dataclasses import dataclass, field
 from html import escape
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING
 from mobcost.conventions import counting_words
 from mobcost.delta import merged
 from mobcost.memory import BYTES, peak_step
-from mobcost.output import json_safe, printable
+from mobcost.output import json_text, printable
 from mobcost.table import exact, html
 from mobcost.views.network import blocks, layer_table
 
@@ -327,7 +326,7 @@ def _tables(report, diff) -> str:
 def _json(data: dict) -> str:
     """The data as JSON that cannot end its script element nor be read as markup: <, >, & and the line separators
     U+2028/2029 as \\u escapes."""
-    text = json_safe(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    text = json_text(data, indent=None)  # strict: no NaN or Infinity, as every JSON mobcost writes
     for c in "<>&\u2028\u2029":
         text = text.replace(c, f"\\u{ord(c):04x}")
     return f'<script type="application/json" id="data">{text}</script>'
