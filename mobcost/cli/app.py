@@ -259,7 +259,7 @@ def fail(message: str) -> None:
 def warn(message: str) -> None:
     """A message on stderr, `mobcost: ` first and made printable (output.printable). The names, file names and
     values in it are written with errors.shown or one_line, so none adds a line of its own."""
-    typer.echo(f"mobcost: {printable(message, lines=True)}", err=True)
+    say(f"mobcost: {message}", err=True, lines=True)  # wrapped at spaces in a terminal, as written in a log
 
 
 def _reader_gone() -> None:
@@ -306,14 +306,14 @@ def read_paths(kwargs: dict) -> tuple[Path, ...]:
     return tuple(paths)
 
 
-def say(text: str, err: bool = False) -> None:
+def say(text: str, err: bool = False, lines: bool = False) -> None:
     """One line of news (a file written), made printable, on stdout or stderr; a terminal wraps it at its spaces,
     never inside a word, and a pipe or a file gets it on one line."""
     from rich.console import Console
     from rich.text import Text
 
     console = Console(highlight=False, stderr=err)
-    console.print(Text(printable(text)), soft_wrap=not console.is_terminal)
+    console.print(Text(printable(text, lines)), soft_wrap=not console.is_terminal)
 
 
 def emit(report, fmt: Format) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from mobcost.api import analyze
-from mobcost.cli.app import (Alpha, ConventionName, Counting, Dtype, DtypeOption, Flops, Fmt, MaxMacs, MaxMemory,
+from mobcost.cli.app import (fail, Alpha, ConventionName, Counting, Dtype, DtypeOption, Flops, Fmt, MaxMacs, MaxMemory,
                              MaxParams, Model, Params, Res, analyzed, command, complete_model, emit, warn)
 from mobcost.conventions import CONVENTIONS
 from mobcost.errors import MobcostError, one_line, shown
@@ -170,8 +170,7 @@ def verify(model: Model, alpha: Alpha = None, res: Res = None, fmt: Fmt = Format
     except ImportError:
         from mobcost.language import TORCH_CPU
 
-        typer.echo(f"mobcost: verify needs PyTorch; {TORCH_CPU}", err=True)
-        raise typer.Exit(2) from None
+        fail(f"verify needs PyTorch; {TORCH_CPU}")
     analysis = analyzed(model, alpha=alpha, resolution=res)
     if against is None:
         checks = torch_check.verify(analysis)

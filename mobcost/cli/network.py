@@ -15,6 +15,7 @@ from mobcost.cli.app import (PAPER, Accuracy, Alpha, By, Classes, Convention, Co
                              Rho, Unknown, analyzed, command, complete_model, counted_as, counting_of, emit,
                              read_paths, read_resolution, say)
 from mobcost.errors import one_line
+from mobcost.limits import MAX_VARIANTS, number_of
 from mobcost.output import check_destination, json_text, write_file
 from mobcost.table import Format
 
@@ -108,7 +109,7 @@ def fit(model: Model,
         alpha: Annotated[str, typer.Option("--alpha", "-a", help="Width multipliers to try (list or range).")]
         = "0.25:1.4",
         res: Annotated[str, typer.Option("--res", "-r", help="Resolutions to try (list or range).")] = "96:320",
-        top: Annotated[Optional[int], typer.Option(min=1, help="Show only the best N.")] = None,
+        top: Annotated[Optional[str], typer.Option(metavar="N", help="Show only the best N.")] = None,
         max_latency: Annotated[Optional[str], typer.Option(
             help="Most estimated latency on --device, e.g. 20ms (an estimate: see `mobcost devices`).")] = None,
         device: DeviceOpt = None, accuracy: Accuracy = None, fmt: Fmt = Format.rich) -> None:
@@ -120,6 +121,7 @@ def fit(model: Model,
     from mobcost.sizing import fit as fit_variants
     from mobcost.views.fit import fit_table
 
+    top = None if top is None else int(number_of(top, "--top", 1, MAX_VARIANTS, whole=True))
     network, ref = load_model(model)
     limits = Limits.of(network.budget, max_macs, max_params, max_memory, dtype.value, max_latency, device)
     candidates, grid = fit_variants(network, alphas_of(alpha), resolutions_of(res), limits, ref.variant, accuracy)
